@@ -1,0 +1,40 @@
+"""w2v: word embeddings (Skip-gram/CBOW, GloVe, PPMI+SVD) from the command line and from Python.
+
+Names that need numba are imported on first use, so `import w2v` and the reading side
+(vectors, formats, queries, evaluation) start fast.
+"""
+
+from .errors import InputError, OptionError, VocabularyError, W2VError
+from .vectors import WordVectors
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; imported lazily (PEP 562).
+_LAZY = {
+    "load_corpus": "corpus",
+    "Corpus": "corpus",
+    "Vocab": "vocab",
+    "build_vocab": "vocab",
+    "read_vocab": "vocab",
+    "save_vocab": "vocab",
+    "load_vectors": "formats",
+    "save_vectors": "formats",
+    "similar": "query",
+    "analogy": "query",
+    "evaluate_analogies": "evaluate",
+    "evaluate_similarity": "evaluate",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'w2v' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["InputError", "OptionError", "VocabularyError", "W2VError", "WordVectors", *_LAZY]
