@@ -31,8 +31,12 @@ BLOCK_BYTES = 1 << 20  # decompressed bytes decoded and split at a time
 SPILL_BYTES = 1 << 30  # token ids beyond this go to a memory-mapped temporary file
 REMAP_TOKENS = 1 << 22  # tokens remapped per step, to bound temporaries
 
-_MAGIC = [(b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile)]
-_BY_EXTENSION = {".gz": gzip.GzipFile, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
+def _gunzip(raw):
+    return gzip.GzipFile(fileobj=raw, mode="rb")
+
+
+_MAGIC = [(b"\x1f\x8b", _gunzip), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile)]
+_BY_EXTENSION = {".gz": _gunzip, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
 
 
 @dataclass
@@ -100,7 +104,7 @@ class _Source:
         if opener is None:
             head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
             opener = next((o for magic, o in _MAGIC if head.startswith(magic)), None)
-        self.stream = raw if opener is None else opener(raw, "rb")
+        self.stream = raw if opener is None else opener(raw)
 
     def position(self):
         try:

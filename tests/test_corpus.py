@@ -1,0 +1,179 @@
+"""The corpus pass: one read of plain or compressed files (or stdin) gives ids, counts, sentences."""
+
+import bz2
+import gzip
+import lzma
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from w2v.corpus import load_corpus, scan_corpus
+from w2v.errors import InputError, VocabularyError
+
+TEXT = (
+    "the cat sat on the mat\n"
+    "\n"
+    "the dog sat on the log\n"
+    "a cat and a dog\n"
+    "zebra\n"
+)
+
+
+def write(path, text, opener=open):
+    with opener(path, "wb") as f:
+        f.write(text.encode("utf-8"))
+    return str(path)
+
+
+def as_tuple(corpus):
+    return (corpus.vocab.words, corpus.vocab.counts.tolist(), corpus.ids.tolist(),
+            corpus.offsets.tolist())
+
+
+def test_counts_ids_and_sentences(tmp_path):
+    corpus = load_corpus(write(tmp_path / "c.txt", TEXT), min_count=1)
+    words = corpus.vocab.words
+    # descending count, ties by first occurrence
+    assert words == ["the", "cat", "sat", "on", "dog", "a", "mat", "log", "and", "zebra"]
+    assert corpus.vocab.counts.tolist() == [4, 2, 2, 2, 2, 2, 1, 1, 1, 1]
+    decoded = [[words[i] for i in corpus.ids[a:b]]
+               for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
+    assert decoded == [line.split() for line in TEXT.splitlines() if line.strip()]
+    assert corpus.n_raw_tokens == 18 and corpus.ids.dtype == np.uint32
+
+
+def test_min_count_drops_words_and_empty_sentences(tmp_path):
+    corpus = load_corpus(write(tmp_path / "c.txt", TEXT), min_count=2)
+    words = corpus.vocab.words
+    assert "zebra" not in corpus.vocab and "mat" not in corpus.vocab
+    decoded = [[words[i] for i in corpus.ids[a:b]]
+               for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
+    # pruned words are removed inside sentences; the 'zebra' line disappears
+    assert decoded == [["the", "cat", "sat", "on", "the"], ["the", "dog", "sat", "on", "the"],
+                       ["a", "cat", "a", "dog"]]
+    assert corpus.n_raw_tokens == 18 and corpus.n_tokens == 14
+
+
+def test_max_vocab_keeps_most_frequent(tmp_path):
+    corpus = load_corpus(write(tmp_path / "c.txt", TEXT), min_count=1, max_vocab=3)
+    assert corpus.vocab.words == ["the", "cat", "sat"]
+
+
+@pytest.mark.parametrize("suffix,opener", [(".gz", gzip.open), (".bz2", bz2.open),
+                                           (".xz", lzma.open)])
+def test_compressed_files_match_plain(tmp_path, suffix, opener):
+    plain = load_corpus(write(tmp_path / "c.txt", TEXT * 50), min_count=1)
+    packed = load_corpus(write(tmp_path / f"c.txt{suffix}", TEXT * 50, opener), min_count=1)
+    assert as_tuple(packed) == as_tuple(plain)
+
+
+@pytest.mark.parametrize("opener", [open, gzip.open, bz2.open, lzma.open])
+def test_stdin_matches_file(tmp_path, opener):
+    """'-' reads stdin, compressed streams recognised by their magic bytes."""
+    path = write(tmp_path / "c.bin", TEXT * 20, opener)
+    plain = load_corpus(write(tmp_path / "c.txt", TEXT * 20), min_count=1)
+    with open(path, "rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "w2v.cli", "vocab", "-", "--min-count", "1"],
+                                stdin=stdin, capture_output=True, check=True)
+    lines = result.stdout.decode().splitlines()
+    assert [line.split()[0] for line in lines] == plain.vocab.words
+    assert [int(line.split()[1]) for line in lines] == plain.vocab.counts.tolist()
+
+
+def test_globs_and_several_files_in_order(tmp_path):
+    write(tmp_path / "b.txt", "two two\n")
+    write(tmp_path / "a.txt", "one\n")
+    corpus = load_corpus([str(tmp_path / "*.txt")], min_count=1)
+    assert [corpus.vocab.words[i] for i in corpus.ids] == ["one", "two", "two"]
+
+
+def test_long_lines_are_cut(tmp_path):
+    corpus = load_corpus(write(tmp_path / "c.txt", " ".join(["w"] * 25) + "\nw w\n"),
+                         min_count=1, max_sentence_length=10)
+    assert np.diff(corpus.offsets).tolist() == [10, 10, 5, 2]
+
+
+def test_lowercase(tmp_path):
+    corpus = load_corpus(write(tmp_path / "c.txt", "The the THE\n"), min_count=1, lowercase=True)
+    assert corpus.vocab.words == ["the"] and corpus.vocab.counts.tolist() == [3]
+
+
+def test_spilled_ids_equal_in_memory(tmp_path):
+    path = write(tmp_path / "c.txt", TEXT * 3000)
+    in_memory = load_corpus(path, min_count=2)
+    spilled = load_corpus(path, min_count=2, spill_bytes=1024)
+    assert isinstance(spilled.ids.base, np.memmap) or isinstance(spilled.ids, np.memmap)
+    assert as_tuple(spilled) == as_tuple(in_memory)
+
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"caf\xe9 ok\nok ok " + "é".encode() + b"\n")
+    corpus = load_corpus(str(path), min_count=1)
+    assert corpus.invalid_bytes == 1
+    assert set(corpus.vocab.words) == {"caf\ufffd", "ok", "é"}
+
+
+def test_scan_keeps_first_occurrence_order(tmp_path):
+    words, ids, lengths, invalid = scan_corpus(write(tmp_path / "c.txt", "b a b\nc\n"))
+    assert words == ["b", "a", "c"] and ids.tolist() == [0, 1, 0, 2]
+    assert lengths.tolist() == [3, 1] and invalid == 0
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_corpus(str(tmp_path / "nope.txt"))
+
+
+def test_directory(tmp_path):
+    with pytest.raises(InputError, match="directory"):
+        load_corpus(str(tmp_path))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path):
+    path = write(tmp_path / "c.txt", TEXT)
+    os.chmod(path, 0)
+    with pytest.raises(InputError, match="cannot read"):
+        load_corpus(path)
+
+
+def test_empty_corpus(tmp_path):
+    with pytest.raises(InputError, match="empty"):
+        load_corpus(write(tmp_path / "c.txt", "\n  \n"))
+
+
+def test_min_count_empties_vocabulary(tmp_path):
+    with pytest.raises(VocabularyError, match="min-count"):
+        load_corpus(write(tmp_path / "c.txt", TEXT), min_count=100)
+
+
+def test_binary_garbage(tmp_path):
+    path = tmp_path / "c.bin"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    with pytest.raises(InputError, match="binary|UTF-8"):
+        load_corpus(str(path))
+
+
+def test_corrupt_compressed_file(tmp_path):
+    path = tmp_path / "c.txt.gz"
+    path.write_bytes(gzip.compress(TEXT.encode() * 100)[:60])
+    with pytest.raises(InputError, match="cannot read"):
+        load_corpus(str(path), min_count=1)
+
+
+def test_unreadable_file_even_as_root(tmp_path, monkeypatch):
+    path = write(tmp_path / "c.txt", TEXT)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("w2v.corpus.open", refuse, raising=False)
+    with pytest.raises(InputError, match="cannot read .*Permission denied"):
+        load_corpus(path)
