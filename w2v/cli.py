@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .errors import OptionError, W2VError
+from .errors import W2VError
 
 log = logging.getLogger("w2v")
 
@@ -152,6 +152,230 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 # --- commands ---
 
 
+# ........................................................ reading side: similar, analogy, evaluate
+# These import only numpy (and scipy for evaluate), never numba: see tests/test_cli_read.py.
+
+
+def _vectors_option(func):
+    return click.option(
+        "-v", "--vectors", "vectors_path", default=None, metavar="PATH",
+        help="Vector file: word2vec text or binary, GloVe text, fastText .vec ('-' is stdin). "
+             "Default: $W2V_VECTORS, else ./vectors.bin.",
+    )(func)
+
+
+def _json_option(func):
+    return click.option("--json", "as_json", is_flag=True,
+                        help="JSON, one object per line, instead of tab-separated text.")(func)
+
+
+def _load_query_vectors(path):
+    """(path, WordVectors) of -v PATH, else of the default, explaining a missing default."""
+    from .errors import InputError
+    from .formats import load_vectors
+
+    if path is None:
+        path = _default_vectors_path()
+        if not os.path.exists(path):
+            where = "$W2V_VECTORS" if os.environ.get("W2V_VECTORS") else "the default"
+            raise InputError(f"no vectors file {path} ({where}); make one with 'w2v train' "
+                             f"or pass -v PATH")
+    return path, load_vectors(path)
+
+
+def _echo_results(results, as_json):
+    """One 'word<TAB>score' line per result, or one {"word", "score"} object per line."""
+    import json
+
+    for word, score in results:
+        if as_json:
+            click.echo(json.dumps({"word": word, "score": score}, ensure_ascii=False))
+        else:
+            click.echo(f"{word}\t{score:.4f}")
+
+
+def _answer_stdin(answer, n_words, as_json):
+    """Answer queries read from stdin, one per line, each with one output line.
+
+    A query that fails (unknown word, wrong number of words) is answered with an empty line
+    (with --json, {"query": [...], "error": "..."}) and a message on stderr, and the stream
+    goes on; at the end, any failure makes the exit status 1. Blank lines are skipped.
+    """
+    import json
+
+    failed = answered = 0
+    for line_no, raw in enumerate(sys.stdin.buffer, 1):
+        query = raw.decode("utf-8", "replace").split()
+        if not query:
+            continue
+        answered += 1
+        try:
+            if n_words and len(query) != n_words:
+                raise OptionError(f"expected {n_words} words, got {len(query)}")
+            results = answer(query)
+        except W2VError as e:
+            failed += 1
+            log.error("stdin line %d: %s", line_no, e)
+            click.echo(json.dumps({"query": query, "error": str(e)}, ensure_ascii=False)
+                       if as_json else "")
+        else:
+            if as_json:
+                click.echo(json.dumps({"query": query, "results": [
+                    {"word": word, "score": score} for word, score in results]},
+                    ensure_ascii=False))
+            else:
+                click.echo("\t".join(f"{word}\t{score:.4f}" for word, score in results))
+        sys.stdout.flush()
+    if failed:
+        raise W2VError(f"{failed} of {answered} queries failed")
+
+
+def _check_stdin_use(words, vectors_path):
+    if not words and vectors_path == "-":
+        raise click.UsageError("vectors and queries cannot both come from stdin; give words "
+                               "on the command line or a vector file")
+
+
+@cli.command("similar")
+@click.argument("words", nargs=-1, metavar="[WORD]...")
+@click.option("-n", "--top", "n", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many words to show.")
+@_vectors_option
+@_json_option
+@common_options
+def similar_command(words, n, vectors_path, as_json):
+    """Words closest by cosine to WORD (to the mean of the WORDs' unit vectors).
+
+    Prints 'word<TAB>score' lines. Without WORD, reads one query per line from stdin (the
+    words of a line form one query) and answers each on one line of tab-separated
+    'word<TAB>score' pairs (--json: {"query": [...], "results": [...]}). A query with an
+    unknown word is answered with an empty line (--json: an "error" object) and a message on
+    stderr; the other lines are still answered, and the exit status is 1.
+
+    \b
+    Example:  w2v similar paris -n 5 -v vectors.bin
+              printf 'paris\\nking queen\\n' | w2v similar -v vectors.bin
+    """
+    from .query import similar
+
+    _check_stdin_use(words, vectors_path)
+    _, wv = _load_query_vectors(vectors_path)
+    if words:
+        _echo_results(similar(wv, list(words), n), as_json)
+    else:
+        _answer_stdin(lambda query: similar(wv, query, n), 0, as_json)
+
+
+@cli.command("analogy")
+@click.argument("words", nargs=-1, metavar="[A B C]")
+@click.option("-n", "--top", "n", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many answers to show.")
+@click.option("--method", type=click.Choice(["3cosadd", "3cosmul"], case_sensitive=False),
+              default="3cosadd", show_default=True,
+              help="3cosadd: cosine to A - B + C; 3cosmul: Levy & Goldberg's multiplicative form.")
+@_vectors_option
+@_json_option
+@common_options
+def analogy_command(words, n, method, vectors_path, as_json):
+    """Words closest to A - B + C: 'king man woman' gives queen (king is to man as queen
+    is to woman). The three words are never answers.
+
+    Prints 'word<TAB>score' lines. Without A B C, reads three words per line from stdin and
+    answers each line on one line, as `w2v similar` does (failed lines: empty line or JSON
+    "error", message on stderr, exit status 1 at the end).
+
+    \b
+    Example:  w2v analogy king man woman -v vectors.bin
+    """
+    from .query import analogy
+
+    if len(words) not in (0, 3):
+        raise click.UsageError(f"expected three words A B C (or none, to read them from "
+                               f"stdin), got {len(words)}")
+    _check_stdin_use(words, vectors_path)
+    _, wv = _load_query_vectors(vectors_path)
+    if words:
+        _echo_results(analogy(wv, *words, n=n, method=method), as_json)
+    else:
+        _answer_stdin(lambda query: analogy(wv, *query, n=n, method=method), 3, as_json)
+
+
+@cli.command("evaluate")
+@click.argument("vectors_path", required=False, metavar="[VECTORS]")
+@click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
+              help="Analogy questions (': section' lines, then 'a b c d'); repeatable.")
+@click.option("--similarity", "similarity_files", multiple=True, metavar="FILE",
+              help="Word pairs with human scores ('word1 word2 score'); repeatable.")
+@click.option("--restrict-vocab", type=click.IntRange(min=1), default=30000, show_default=True,
+              help="Analogies use only this many words from the top of the vector file.")
+@click.option("--method", type=click.Choice(["3cosadd", "3cosmul", "both"], case_sensitive=False),
+              default="3cosadd", show_default=True, help="How analogies are answered.")
+@click.option("--case-sensitive", is_flag=True,
+              help="Match words as they are (default: uppercase both sides, like word2vec C "
+                   "and gensim).")
+@_json_option
+@common_options
+def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_vocab, method,
+                     case_sensitive, as_json):
+    """Score VECTORS on word analogies (accuracy) and word similarity (Spearman rho).
+
+    VECTORS defaults to $W2V_VECTORS, else ./vectors.bin. Without --analogies or
+    --similarity, uses the bundled questions-words.txt and wordsim353.txt. Questions and
+    pairs with unknown words are skipped and reported as coverage.
+
+    \b
+    Example:  w2v evaluate vectors.bin --method both
+    """
+    import json
+
+    from .evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
+
+    if not analogy_files and not similarity_files:
+        analogy_files = [bundled_dataset("questions-words.txt")]
+        similarity_files = [bundled_dataset("wordsim353.txt")]
+    path, wv = _load_query_vectors(vectors_path)
+    methods = ["3cosadd", "3cosmul"] if method.lower() == "both" else [method.lower()]
+    analogies = [evaluate_analogies(wv, f, restrict_vocab, m, not case_sensitive)
+                 for f in analogy_files for m in methods]
+    similarities = [evaluate_similarity(wv, f, None, not case_sensitive) for f in similarity_files]
+    if as_json:
+        click.echo(json.dumps({
+            "vectors": path, "words": len(wv), "dim": wv.dim,
+            "analogies": [r.to_dict() for r in analogies],
+            "similarity": [r.to_dict() for r in similarities],
+        }, ensure_ascii=False))
+        return
+    click.echo(f"vectors: {path} ({len(wv)} words, dim {wv.dim})")
+    for result in analogies:
+        click.echo(_analogy_table(result))
+    for result in similarities:
+        click.echo(f"\nsimilarity: {result.path}\n"
+                   f"  spearman {_number(result.spearman)}   pearson {_number(result.pearson)}"
+                   f"   pairs {result.pairs_used} of {result.pairs_total}"
+                   f" ({_percent(result.coverage)})")
+
+
+def _number(x):
+    return "n/a" if x != x else f"{x:.4f}"
+
+
+def _percent(x):
+    return "n/a" if x != x else f"{100 * x:.1f}%"
+
+
+def _analogy_table(result):
+    rows = [f"\nanalogies: {result.path} ({result.method}, first {result.restrict_vocab} words)",
+            f"  {'section':<32}{'accuracy':>9}{'correct':>9}{'seen':>8}{'total':>8}"]
+    summary = [result.semantic, result.syntactic, result.overall]
+    for i, s in enumerate(result.sections + summary):
+        if i == len(result.sections):
+            rows.append("  " + "-" * 66)
+        rows.append(f"  {s.name:<32}{_percent(s.accuracy):>9}{s.correct:>9}{s.seen:>8}{s.total:>8}")
+    total = result.overall
+    rows.append(f"  coverage: {total.seen} of {total.total} questions ({_percent(result.coverage)})")
+    return "\n".join(rows)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -162,13 +386,13 @@ def main(argv=None):
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:
-        _error(e.format_message(), e.exit_code)
+        _error(e.format_message())
         return e.exit_code
     except W2VError as e:
-        _error(str(e), e.exit_code)
+        _error(str(e))
         return e.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
-        _error("interrupted", 130)
+        _error("interrupted")
         return 130
     except BrokenPipeError:
         # The reader went away (`w2v similar ... | head`): not an error. Point stdout at
@@ -177,16 +401,16 @@ def main(argv=None):
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except MemoryError:
-        _error("out of memory", 1)
+        _error("out of memory")
         return 1
     except OSError as e:
         where = f": {e.filename}" if e.filename else ""
-        _error(f"{e.strerror or e}{where}", 1)
+        _error(f"{e.strerror or e}{where}")
         return 1
     return 0
 
 
-def _error(message, code):
+def _error(message):
     print(f"w2v: error: {message}", file=sys.stderr)
 
 

@@ -154,43 +154,42 @@ def _read_blocks(source, errors):
 
 
 class _IdBuffer:
-    """Append-only uint32 storage: numpy blocks in memory, a temporary memory map past a bound."""
+    """Append-only uint32 storage: one array grown in place, a temporary memory map past a bound.
+
+    Growth goes through realloc, which moves large blocks by remapping pages rather than
+    copying them, so the ids never exist twice in memory.
+    """
 
     def __init__(self, spill_bytes):
-        self.blocks = []
+        self.ids = np.empty(1 << 20, dtype=np.uint32)
         self.size = 0
         self.spill_tokens = spill_bytes // 4
         self.file = None
 
     def append(self, ids):
-        self.size += len(ids)
+        if self.file is None and self.size + len(ids) > self.spill_tokens:
+            self.file = tempfile.TemporaryFile(prefix="w2v-ids-")
+            self.file.write(self.ids[: self.size].tobytes())
+            self.ids = None
+            log.debug("token ids spilled to a temporary file past %d tokens", self.spill_tokens)
         if self.file is not None:
             self.file.write(ids.tobytes())
-            return
-        self.blocks.append(ids)
-        if self.size > self.spill_tokens:
-            self.file = tempfile.TemporaryFile(prefix="w2v-ids-")
-            for block in self.blocks:
-                self.file.write(block.tobytes())
-            self.blocks = []
-            log.debug("token ids spilled to a temporary file past %d tokens", self.spill_tokens)
+        else:
+            needed = self.size + len(ids)
+            if needed > len(self.ids):
+                self.ids.resize(max(needed, 2 * len(self.ids)), refcheck=False)
+            self.ids[self.size : needed] = ids
+        self.size += len(ids)
 
     def finish(self):
-        """All ids as one array. Blocks are freed as they are copied, so the peak stays near
-        one copy (np.empty pages are only committed when written)."""
-        if self.file is not None:
-            self.file.flush()
-            if self.size == 0:
-                return np.zeros(0, dtype=np.uint32)
-            return np.memmap(self.file, dtype=np.uint32, mode="r+", shape=(self.size,))
-        ids = np.empty(self.size, dtype=np.uint32)
-        at = 0
-        self.blocks.reverse()
-        while self.blocks:
-            block = self.blocks.pop()
-            ids[at : at + len(block)] = block
-            at += len(block)
-        return ids
+        """All ids as one array (a memory map of the temporary file if they were spilled)."""
+        if self.file is None:
+            self.ids.resize(self.size, refcheck=False)
+            return self.ids
+        self.file.flush()
+        if self.size == 0:
+            return np.zeros(0, dtype=np.uint32)
+        return np.memmap(self.file, dtype=np.uint32, mode="r+", shape=(self.size,))
 
 
 def _cut_long(lengths, max_len):
