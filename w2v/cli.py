@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .errors import W2VError
+from .errors import OptionError, W2VError
 
 log = logging.getLogger("w2v")
 
