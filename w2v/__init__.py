@@ -23,6 +23,8 @@ _LAZY = {
     "analogy": "query",
     "evaluate_analogies": "evaluate",
     "evaluate_similarity": "evaluate",
+    "train_svd": "svd",
+    "ppmi_matrix": "ppmi",
 }
 
 

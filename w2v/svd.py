@@ -1,0 +1,316 @@
+"""PPMI + truncated SVD embeddings (Levy, Goldberg and Dagan 2015): count, PPMI, SVD, weight.
+
+The word vectors are U S^p from the rank-d SVD of the shifted PPMI matrix; p = `eig` = 0.5
+rather than the "correct" p = 1, which the paper found about 15 points better on similarity.
+Two solvers: a randomized range finder (Halko, Martinsson and Tropp 2011) that needs only
+a few passes over the sparse matrix, and ARPACK through scipy's `svds`. Both multiply by the
+sparse matrix with numba kernels so `--threads` applies; dense algebra goes to BLAS.
+"""
+
+import contextlib
+import ctypes
+import logging
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit, prange
+
+from .errors import InputError, OptionError
+from .ppmi import balanced_row_blocks, ppmi_matrix, subsample_corpus
+from .vectors import WordVectors
+
+log = logging.getLogger("w2v")
+
+SOLVERS = ("randomized", "arpack")
+WEIGHTINGS = ("linear", "harmonic", "uniform")
+
+
+# --------------------------------------------------------------------------- sparse products
+
+
+class SparseOperator:
+    """A CSR matrix with threaded products A @ X and A.T @ X (A.T kept as its own CSR)."""
+
+    def __init__(self, matrix):
+        self.matrix = sp.csr_matrix(matrix)
+        self.transposed = self.matrix.T.tocsr()
+        self.shape = self.matrix.shape
+        self._blocks = balanced_row_blocks(self.matrix.indptr)
+        self._blocks_t = balanced_row_blocks(self.transposed.indptr)
+
+    def dot(self, x):
+        """A @ x for a dense vector or matrix x (result in x's float type)."""
+        return _product(self.matrix, self._blocks, x)
+
+    def tdot(self, x):
+        """A.T @ x."""
+        return _product(self.transposed, self._blocks_t, x)
+
+
+def _product(matrix, blocks, x):
+    x = np.asarray(x)
+    vector = x.ndim == 1
+    x2 = np.ascontiguousarray(x.reshape(len(x), -1))
+    if x2.dtype not in (np.float32, np.float64):
+        x2 = x2.astype(np.float64)
+    out = np.empty((matrix.shape[0], x2.shape[1]), dtype=x2.dtype)
+    _csr_times_dense(matrix.indptr, matrix.indices, matrix.data, x2, blocks, out)
+    return out[:, 0] if vector else out
+
+
+@njit(cache=True, parallel=True)
+def _csr_times_dense(indptr, indices, data, x, blocks, out):
+    k = x.shape[1]
+    for b in prange(len(blocks) - 1):
+        row_sum = np.empty(k, dtype=np.float64)
+        for row in range(blocks[b], blocks[b + 1]):
+            row_sum[:] = 0.0
+            for j in range(indptr[row], indptr[row + 1]):
+                value = data[j]
+                column = indices[j]
+                for t in range(k):
+                    row_sum[t] += value * x[column, t]
+            for t in range(k):
+                out[row, t] = row_sum[t]
+
+
+# --------------------------------------------------------------------------- solvers
+
+
+def randomized_svd(matrix, k, oversample=10, power_iterations=4, seed=1):
+    """Top-k SVD (u, s, vt) by a randomized range finder with power iterations.
+
+    A Gaussian sketch A @ Omega with k + oversample columns spans most of A's top singular
+    subspace; each power iteration (A A^T) sharpens it by the ratio of singular values, with a
+    QR between products so the small directions are not lost to rounding. The exact SVD of
+    the small projection Q^T A then gives the factors. Float32 for the tall matrices (they
+    are the memory), float64 for the small SVD.
+    """
+    operator = matrix if isinstance(matrix, SparseOperator) else SparseOperator(matrix)
+    n_rows, n_cols = operator.shape
+    width = min(k + oversample, n_rows, n_cols)
+    rng = np.random.default_rng(seed)
+    sketch = rng.standard_normal((n_cols, width), dtype=np.float32)
+    basis = _orthonormal(operator.dot(sketch))
+    for i in range(power_iterations):
+        started = time.perf_counter()
+        basis = _orthonormal(operator.dot(_orthonormal(operator.tdot(basis))))
+        log.debug("SVD: power iteration %d of %d, %.1fs", i + 1, power_iterations,
+                  time.perf_counter() - started)
+    # B = Q^T A, computed as its transpose A^T Q = V_b S U_b^T.
+    projected_t = operator.tdot(basis).astype(np.float64)
+    v, s, ub_t = np.linalg.svd(projected_t, full_matrices=False)
+    del projected_t
+    u = basis @ ub_t.T.astype(np.float32)
+    return _fix_signs(u[:, :k], s[:k], v[:, :k].T)
+
+
+def _orthonormal(y):
+    q, _ = np.linalg.qr(y)
+    return q
+
+
+def arpack_svd(matrix, k, seed=1, tol=0):
+    """Top-k SVD (u, s, vt) by ARPACK (scipy's svds), through the threaded products."""
+    from scipy.sparse.linalg import LinearOperator, svds
+
+    operator = matrix if isinstance(matrix, SparseOperator) else SparseOperator(matrix)
+    as_float64 = lambda f: (lambda x: f(np.asarray(x, dtype=np.float64)))  # noqa: E731
+    linear = LinearOperator(operator.shape, dtype=np.float64, matvec=as_float64(operator.dot),
+                            rmatvec=as_float64(operator.tdot), matmat=as_float64(operator.dot),
+                            rmatmat=as_float64(operator.tdot))
+    start = np.random.default_rng(seed).uniform(-1, 1, min(operator.shape))
+    u, s, vt = svds(linear, k=k, solver="arpack", tol=tol, v0=start)
+    order = np.argsort(-s)
+    return _fix_signs(u[:, order], s[order], vt[order])
+
+
+def _fix_signs(u, s, vt):
+    """Make each left singular vector's largest entry positive, so output is deterministic."""
+    biggest = np.argmax(np.abs(u), axis=0)
+    signs = np.sign(u[biggest, np.arange(u.shape[1])])
+    signs[signs == 0] = 1
+    u = (u * signs).astype(np.float32)
+    vt = (vt * signs[:, None]).astype(np.float32)
+    return u, s.astype(np.float64), vt
+
+
+# --------------------------------------------------------------------------- embeddings
+
+
+def svd_embeddings(u, s, vt, eig=0.5, add_context=False):
+    """Word vectors U S^eig (eig 0: U, 1: U S); with add_context, U S^eig + V S^eig."""
+    weights = np.power(s, eig).astype(np.float32)  # 0 ** 0 == 1, so eig 0 is U itself
+    vectors = u * weights
+    if add_context:
+        if vt.shape[1] != u.shape[0]:
+            raise OptionError("--add-context needs as many contexts as words")
+        vectors += vt.T * weights
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def normalize_rows(vectors):
+    """Rows scaled to unit L2 norm; zero rows (words without a positive PMI) stay zero."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return (vectors / norms).astype(np.float32)
+
+
+def check_svd_options(dim=100, window=2, weighting="linear", sample=0.0, cds=0.75, neg=1,
+                      eig=0.5, solver="randomized", power_iterations=4, oversample=10):
+    """Raise OptionError for a value that makes no sense, before any work is done."""
+    if dim < 1:
+        raise OptionError(f"--dim must be at least 1, got {dim}")
+    if window < 1:
+        raise OptionError(f"--window must be at least 1, got {window}")
+    if weighting not in WEIGHTINGS:
+        raise OptionError(f"unknown --weighting {weighting!r}; expected one of "
+                          f"{', '.join(WEIGHTINGS)}")
+    if not sample >= 0:
+        raise OptionError(f"--sample must be 0 (off) or positive, got {sample}")
+    if not cds > 0:
+        raise OptionError(f"--cds must be positive, got {cds}")
+    if not neg >= 1:
+        raise OptionError(f"--neg must be at least 1, got {neg}")
+    if not eig >= 0:
+        raise OptionError(f"--eig must be 0 or more, got {eig}")
+    if solver not in SOLVERS:
+        raise OptionError(f"unknown --solver {solver!r}; expected one of {', '.join(SOLVERS)}")
+    if power_iterations < 0:
+        raise OptionError(f"--power-iterations must be 0 or more, got {power_iterations}")
+    if oversample < 0:
+        raise OptionError(f"oversample must be 0 or more, got {oversample}")
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", sample=0.0,
+              seed=1, cds=0.75, neg=1, eig=0.5, add_context=False, normalize=False,
+              solver="randomized", power_iterations=4, oversample=10, threads=None,
+              progress=False):
+    """PPMI-SVD word vectors from a `Corpus`, or from a co-occurrence matrix and its vocabulary.
+
+    `source` is a Corpus (counted here with `window` and `weighting`, after subsampling
+    with `sample` if positive), or a words x words count matrix with `vocab` (a Vocab or a
+    list of words) giving its rows. Logs each stage with its time.
+    """
+    check_svd_options(dim, window, weighting, sample, cds, neg, eig, solver, power_iterations,
+                      oversample)
+    from .threads import configure_threads
+
+    threads = configure_threads(threads)
+    with blas_threads(threads):
+        if hasattr(source, "ids") and hasattr(source, "offsets"):
+            words, counts = source.vocab.words, source.vocab.counts
+            _check_dim(dim, len(words))
+            counts_matrix = _count(source, window, weighting, sample, seed, threads, progress)
+        else:
+            if vocab is None:
+                raise TypeError("a co-occurrence matrix needs its vocabulary (vocab=)")
+            words = list(getattr(vocab, "words", vocab))
+            counts = getattr(vocab, "counts", None)
+            counts_matrix = source
+            if counts_matrix.shape[0] != len(words):
+                raise InputError(f"the co-occurrence matrix has {counts_matrix.shape[0]} rows "
+                                 f"for {len(words)} words")
+            _check_dim(dim, len(words))
+
+        started = time.perf_counter()
+        ppmi = ppmi_matrix(counts_matrix, cds=cds, neg=neg)
+        del counts_matrix
+        log.info("PPMI: %d positive entries (%.2f%% of %d x %d), cds %g, shift log %g, %.1fs",
+                 ppmi.nnz, 100.0 * ppmi.nnz / max(1, ppmi.shape[0] * ppmi.shape[1]),
+                 *ppmi.shape, cds, neg, time.perf_counter() - started)
+        if ppmi.nnz == 0:
+            raise InputError("no positive PMI entry: the corpus is too small for these options "
+                             "(try a larger --window or a smaller --neg)")
+
+        started = time.perf_counter()
+        operator = SparseOperator(ppmi)
+        del ppmi
+        if solver == "arpack":
+            u, s, vt = arpack_svd(operator, dim, seed=seed)
+        else:
+            u, s, vt = randomized_svd(operator, dim, oversample=oversample,
+                                      power_iterations=power_iterations, seed=seed)
+        del operator
+        log.info("SVD: %s, rank %d, singular values %.4g..%.4g, %.1fs", solver, dim, s[0],
+                 s[-1], time.perf_counter() - started)
+
+    vectors = svd_embeddings(u, s, vt, eig=eig, add_context=add_context)
+    if normalize:
+        vectors = normalize_rows(vectors)
+    return WordVectors(words, vectors, counts)
+
+
+def _check_dim(dim, n_words):
+    if dim >= n_words:
+        raise OptionError(f"--dim {dim} must be smaller than the vocabulary ({n_words} words)")
+
+
+def _count(corpus, window, weighting, sample, seed, threads, progress):
+    from .cooccur import cooccurrence_matrix
+
+    if sample > 0:
+        started = time.perf_counter()
+        before = corpus.n_tokens
+        corpus = subsample_corpus(corpus, sample, seed=seed)
+        log.info("subsample: kept %d of %d tokens (sample %g), %.1fs", corpus.n_tokens, before,
+                 sample, time.perf_counter() - started)
+    started = time.perf_counter()
+    matrix = cooccurrence_matrix(corpus, window=window, weighting=weighting, symmetric=True,
+                                 threads=threads, progress=progress)
+    log.info("count: %d co-occurring pairs, window %d, %s weighting, %.1fs", matrix.nnz, window,
+             weighting, time.perf_counter() - started)
+    return matrix
+
+
+# --------------------------------------------------------------------------- BLAS threads
+
+_BLAS_SETTERS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads",
+                 "scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                 "MKL_Set_Num_Threads")
+
+
+@contextlib.contextmanager
+def blas_threads(threads):
+    """Best effort: run BLAS/LAPACK on `threads` threads (OpenBLAS or MKL as loaded), then restore.
+
+    numpy and scipy each bundle their own OpenBLAS, so every loaded copy is set.
+    """
+    setters, getters = _blas_controls()
+    previous = [get() for get in getters]
+    for set_threads in setters:
+        set_threads(threads)
+    try:
+        yield
+    finally:
+        for set_threads, old in zip(setters, previous):
+            if old > 0:
+                set_threads(old)
+
+
+def _blas_controls():
+    setters, getters = [], []
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps
+                     if "blas" in line.lower() or "mkl" in line.lower()}
+    except OSError:
+        return setters, getters
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _BLAS_SETTERS:
+            setter = getattr(library, name, None)
+            if setter is None:
+                continue
+            getter = getattr(library, name.replace("set_num", "get_num"), None)
+            setters.append(setter)
+            getters.append(getter if getter is not None else (lambda: 0))
+            break
+    return setters, getters
