@@ -23,6 +23,7 @@ _LAZY = {
     "analogy": "query",
     "evaluate_analogies": "evaluate",
     "evaluate_similarity": "evaluate",
+    "train_word2vec": "train",
     "train_svd": "svd",
     "ppmi_matrix": "ppmi",
 }

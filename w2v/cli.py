@@ -152,6 +152,88 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 # --- commands ---
 
 
+# ........................................................ train (Skip-gram / CBOW)
+
+
+@cli.command()
+@corpus_options
+@click.option("-o", "--output", default=None, metavar="PATH",
+              help="Vectors file: binary if it ends in .bin or with --binary, else text; "
+                   "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")
+@click.option("--binary/--text", default=None, help="Force the output format.")
+@click.option("--model", default="sg", show_default=True, metavar="sg|cbow",
+              help="Skip-gram or continuous bag of words.")
+@click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
+@click.option("--window", type=int, default=5, show_default=True,
+              help="Maximum distance between centre and context word (the effective window "
+                   "is drawn uniformly from 1..N per word).")
+@click.option("--negative", type=int, default=5, show_default=True,
+              help="Noise words per example (0 turns negative sampling off; needs --hs).")
+@click.option("--hs", is_flag=True, help="Hierarchical softmax over a Huffman tree "
+                                         "(alone with --negative 0, or together).")
+@click.option("--ns-exponent", type=float, default=0.75, show_default=True,
+              help="Noise distribution: counts raised to this power.")
+@click.option("--sample", type=float, default=1e-3, show_default=True,
+              help="Subsampling threshold for frequent words (0: off).")
+@click.option("--epochs", type=int, default=5, show_default=True, help="Passes over the corpus.")
+@click.option("--alpha", type=float, default=None,
+              help="Starting learning rate.  [default: 0.025 for sg, 0.05 for cbow]")
+@click.option("--min-alpha", type=float, default=None,
+              help="Final learning rate (linear decay).  [default: alpha x 1e-4]")
+@click.option("--threads", type=int, default=None,
+              help="Training threads.  [default: all usable cores]")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed; with --threads 1 the output is identical run after run.")
+@click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
+              help="CBOW: average or sum the context vectors.")
+@click.option("--kernel", default="classic", show_default=True, metavar="classic|batched",
+              help="batched: skip-gram NS with one set of negatives shared by a window "
+                   "(pWord2Vec); classic: word2vec C's per-pair updates.")
+@click.option("--save-vocab", default=None, metavar="PATH", help="Also write the vocabulary.")
+@click.option("--read-vocab", default=None, metavar="PATH",
+              help="Use this vocabulary ('word count' lines) instead of counting the corpus.")
+@click.option("--save-context", default=None, metavar="PATH",
+              help="Also write the output-side (context) vectors, e.g. to use W+C.")
+@progress_option
+@common_options
+def train(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, binary, model,
+          dim, window, negative, hs, ns_exponent, sample, epochs, alpha, min_alpha, threads,
+          seed, cbow_mean, kernel, save_vocab, read_vocab, save_context, progress):
+    """Train Skip-gram or CBOW vectors (negative sampling and/or hierarchical softmax).
+
+    CORPUS: text files (gz/bz2/xz too), globs, or '-' for stdin; one sentence per line.
+
+    \b
+    Example:  w2v train data/enwiki-1m.txt.xz -o vectors.bin --model sg --epochs 5
+    """
+    from .corpus import load_corpus
+    from .formats import save_vectors
+    from .train import check_options, train_word2vec
+    from .vocab import read_vocab as read_vocab_file, save_vocab as write_vocab
+
+    options = dict(model=model, dim=dim, window=window, negative=negative, hs=hs,
+                   ns_exponent=ns_exponent, sample=sample, epochs=epochs, alpha=alpha,
+                   min_alpha=min_alpha, threads=threads, seed=seed, cbow_mean=cbow_mean,
+                   kernel=kernel)
+    check_options(**options, save_context=save_context is not None)
+    output = output or _default_vectors_path()
+    show = show_progress(progress)
+    vocab = None
+    if read_vocab:
+        vocab = read_vocab_file(read_vocab, min_count=min_count, max_vocab=max_vocab)
+    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, vocab=vocab,
+                         lowercase=lowercase, max_sentence_length=max_sentence_length,
+                         progress=show)
+    if save_vocab:
+        write_vocab(loaded.vocab, save_vocab)
+    wv = train_word2vec(loaded, **options, progress=show)
+    save_vectors(wv, output, binary=binary)
+    if save_context:
+        save_vectors(wv.context, save_context, binary=binary)
+    log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
+             "<stdout>" if output == "-" else output)
+
+
 # ........................................................ reading side: similar, analogy, evaluate
 # These import only numpy (and scipy for evaluate), never numba: see tests/test_cli_read.py.
 

@@ -1,0 +1,320 @@
+"""Numba kernels of word2vec: Skip-gram and CBOW with negative sampling and/or hierarchical
+softmax, run Hogwild over contiguous chunks of sentences.
+
+Pure arrays in and out. One launch trains a slice of the corpus split into chunks; each
+chunk has its own random state and scratch, and `prange` runs the chunks in parallel
+(the serial launcher runs the same chunks in order, for `--threads 1`). The vectors are
+shared and updated without locks, as in word2vec C.
+
+The arithmetic follows word2vec C: the effective window is uniform in 1..window per centre
+word, subsampling drops tokens before windowing, Skip-gram updates the context word's input
+vector against the centre word's output vector, CBOW averages (or sums) its context and
+sends the whole gradient to every context word, and the sigmoid comes from a 1000-entry
+table over [-6, 6] (NS clamps outside it, HS skips the node).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .sampling import next_state, random_bits
+
+MAX_EXP = 6.0
+TABLE_SIZE = 1000
+
+SKIPGRAM = 0
+CBOW = 1
+SKIPGRAM_BATCHED = 2
+
+_U32 = np.uint64(32)
+
+
+def sigmoid_tables():
+    """sigmoid and log-sigmoid at TABLE_SIZE + 1 points over [-MAX_EXP, MAX_EXP].
+
+    Entry i is at x_i = (2 i / TABLE_SIZE - 1) MAX_EXP, so entry TABLE_SIZE - i is at -x_i,
+    which gives log(1 - sigmoid(x)) = log sigmoid(-x) from the same table.
+    """
+    x = (2.0 * np.arange(TABLE_SIZE + 1) / TABLE_SIZE - 1.0) * MAX_EXP
+    sigmoid = 1.0 / (1.0 + np.exp(-x))
+    log_sigmoid = -np.log1p(np.exp(-x))
+    return sigmoid.astype(np.float32), log_sigmoid.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- random draws
+
+
+@njit(cache=True, inline="always")
+def draw_window(state, window):
+    """Effective half-width uniform in 1..window; returns (width, new state)."""
+    state = next_state(state)
+    width = 1 + np.int64(((random_bits(state) >> _U32) * np.uint64(window)) >> _U32)
+    return width, state
+
+
+@njit(cache=True, inline="always")
+def draw_negative(state, neg_threshold, neg_alias):
+    """A word from the noise distribution (alias method: one draw gives bucket and coin)."""
+    state = next_state(state)
+    bits = random_bits(state)
+    bucket = np.int64(((bits >> _U32) * np.uint64(neg_threshold.shape[0])) >> _U32)
+    if (bits & np.uint64(0xFFFFFFFF)) < neg_threshold[bucket]:
+        return bucket, state
+    return np.int64(neg_alias[bucket]), state
+
+
+@njit(cache=True, inline="always")
+def subsample_sentence(ids, start, end, keep_threshold, state, out):
+    """Copy the kept tokens of ids[start:end] to `out`; returns (how many, new state).
+
+    A token of word w is kept when 32 random bits fall below keep_threshold[w]
+    (the keep probability times 2^32, so probability 1 is 2^32 and always passes).
+    """
+    n = 0
+    for t in range(start, end):
+        word = ids[t]
+        state = next_state(state)
+        if (random_bits(state) >> _U32) < keep_threshold[word]:
+            out[n] = word
+            n += 1
+    return n, state
+
+
+# --------------------------------------------------------------------------- one output unit
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _logistic_step(hidden, row, label, alpha, grad_hidden, sigmoid, log_sigmoid, skip_saturated):
+    """One binary logistic unit: accumulate the input gradient, update `row`, return the loss.
+
+    label is 1 for the true word (or HS branch), 0 for a negative. `skip_saturated` is
+    word2vec C's HS rule: no update where |f| >= MAX_EXP.
+    """
+    dim = hidden.shape[0]
+    f = np.float32(0.0)
+    for k in range(dim):
+        f += hidden[k] * row[k]
+    if f >= MAX_EXP:
+        loss = 0.0 if label == 1 else np.float64(f)
+        if skip_saturated:
+            return loss
+        g = np.float32((label - 1.0) * alpha)
+    elif f <= -MAX_EXP:
+        loss = -np.float64(f) if label == 1 else 0.0
+        if skip_saturated:
+            return loss
+        g = np.float32(label * alpha)
+    else:
+        i = np.int64((f + MAX_EXP) * (TABLE_SIZE / MAX_EXP / 2.0))
+        g = np.float32((label - sigmoid[i]) * alpha)
+        loss = -np.float64(log_sigmoid[i] if label == 1 else log_sigmoid[TABLE_SIZE - i])
+    for k in range(dim):
+        grad_hidden[k] += g * row[k]
+    for k in range(dim):
+        row[k] += g * hidden[k]
+    return loss
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                  neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state):
+    """HS along target's Huffman path, then NS: target plus `negative` noise words.
+
+    Returns (loss, new state); grad_hidden receives the gradient for `hidden`.
+    """
+    loss = 0.0
+    if use_hs:
+        for d in range(code_lens[target]):
+            label = 1.0 - codes[target, d]
+            loss += _logistic_step(hidden, w_hs[points[target, d]], label, alpha, grad_hidden,
+                                   sigmoid, log_sigmoid, True)
+    if negative > 0:
+        loss += _logistic_step(hidden, w_out[target], 1.0, alpha, grad_hidden,
+                               sigmoid, log_sigmoid, False)
+        for _ in range(negative):
+            noise, state = draw_negative(state, neg_threshold, neg_alias)
+            if noise == target:
+                continue
+            loss += _logistic_step(hidden, w_out[noise], 0.0, alpha, grad_hidden,
+                                   sigmoid, log_sigmoid, False)
+    return loss, state
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+@njit(cache=True, fastmath=True)
+def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep_threshold,
+                neg_threshold, neg_alias, codes, points, code_lens, window, negative, use_hs,
+                cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len):
+    """Train on sentences first..last-1; alpha goes linearly from alpha_from to alpha_to
+    over the chunk's tokens. Returns (summed loss, examples trained).
+    """
+    dim = w_in.shape[1]
+    sentence = np.empty(max_len, dtype=np.int64)
+    hidden = np.empty(dim, dtype=np.float32)
+    grad_hidden = np.empty(dim, dtype=np.float32)
+    batch_grads = np.empty((2 * window, dim), dtype=np.float32)
+    total = max(offsets[last] - offsets[first], 1)
+    done = 0
+    loss = 0.0
+    examples = 0
+    for s in range(first, last):
+        start = offsets[s]
+        end = offsets[s + 1]
+        alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
+        done += end - start
+        n, state = subsample_sentence(ids, start, end, keep_threshold, state, sentence)
+        for pos in range(n):
+            word = sentence[pos]
+            width, state = draw_window(state, window)
+            lo = max(0, pos - width)
+            hi = min(n, pos + width + 1)
+            if model == SKIPGRAM:
+                for c in range(lo, hi):
+                    if c == pos:
+                        continue
+                    context_row = w_in[sentence[c]]
+                    grad_hidden[:] = 0.0
+                    step_loss, state = _output_layer(
+                        context_row, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                        neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid,
+                        state)
+                    loss += step_loss
+                    examples += 1
+                    for k in range(dim):
+                        context_row[k] += grad_hidden[k]
+            elif model == SKIPGRAM_BATCHED:
+                if hi - lo > 1:
+                    step_loss, state = _sg_batched_step(
+                        sentence, pos, lo, hi, w_in, w_out, neg_threshold, neg_alias, negative,
+                        alpha, sigmoid, log_sigmoid, batch_grads, hidden, state)
+                    loss += step_loss
+                    examples += hi - lo - 1
+            else:
+                hidden[:] = 0.0
+                for c in range(lo, hi):
+                    if c == pos:
+                        continue
+                    context_row = w_in[sentence[c]]
+                    for k in range(dim):
+                        hidden[k] += context_row[k]
+                count = hi - lo - 1
+                if count == 0:
+                    continue
+                if cbow_mean:
+                    scale = np.float32(1.0 / count)
+                    for k in range(dim):
+                        hidden[k] *= scale
+                grad_hidden[:] = 0.0
+                step_loss, state = _output_layer(
+                    hidden, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                    neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state)
+                loss += step_loss
+                examples += 1
+                for c in range(lo, hi):
+                    if c == pos:
+                        continue
+                    context_row = w_in[sentence[c]]
+                    for k in range(dim):
+                        context_row[k] += grad_hidden[k]
+    return loss, examples
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _sg_batched_step(sentence, pos, lo, hi, w_in, w_out, neg_threshold, neg_alias, negative,
+                     alpha, sigmoid, log_sigmoid, grads, out_grad, state):
+    """Skip-gram NS for one centre word with every context word sharing one set of negatives
+    (pWord2Vec's HogBatch): the centre's and each negative's output row is read once and
+    updated once for the whole window, instead of once per context word.
+    """
+    dim = w_in.shape[1]
+    word = sentence[pos]
+    m = 0
+    for c in range(lo, hi):
+        if c != pos:
+            grads[m, :] = 0.0
+            m += 1
+    loss = 0.0
+    for s in range(negative + 1):
+        if s == 0:
+            target = word
+            label = np.float32(1.0)
+        else:
+            target, state = draw_negative(state, neg_threshold, neg_alias)
+            if target == word:
+                continue
+            label = np.float32(0.0)
+        row = w_out[target]
+        out_grad[:] = 0.0
+        j = 0
+        for c in range(lo, hi):
+            if c == pos:
+                continue
+            context_row = w_in[sentence[c]]
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += context_row[k] * row[k]
+            if f >= MAX_EXP:
+                g = np.float32((label - 1.0) * alpha)
+                loss += 0.0 if label == 1 else np.float64(f)
+            elif f <= -MAX_EXP:
+                g = np.float32(label * alpha)
+                loss += -np.float64(f) if label == 1 else 0.0
+            else:
+                i = np.int64((f + MAX_EXP) * (TABLE_SIZE / MAX_EXP / 2.0))
+                g = np.float32((label - sigmoid[i]) * alpha)
+                loss -= np.float64(log_sigmoid[i] if label == 1 else log_sigmoid[TABLE_SIZE - i])
+            for k in range(dim):
+                grads[j, k] += g * row[k]
+                out_grad[k] += g * context_row[k]
+            j += 1
+        for k in range(dim):
+            row[k] += out_grad[k]
+    j = 0
+    for c in range(lo, hi):
+        if c == pos:
+            continue
+        context_row = w_in[sentence[c]]
+        for k in range(dim):
+            context_row[k] += grads[j, k]
+        j += 1
+    return loss, state
+
+
+# --------------------------------------------------------------------------- launches
+
+
+@njit(cache=True, parallel=True)
+def train_launch(model, ids, offsets, chunk_bounds, seeds, w_in, w_out, w_hs, keep_threshold,
+                 neg_threshold, neg_alias, codes, points, code_lens, window, negative, use_hs,
+                 cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len):
+    """Chunk c = sentences chunk_bounds[c]..chunk_bounds[c+1]-1, in parallel (Hogwild).
+
+    Returns per-chunk (loss, examples), so the totals are race-free and summed in order.
+    """
+    n_chunks = chunk_bounds.shape[0] - 1
+    losses = np.zeros(n_chunks, dtype=np.float64)
+    examples = np.zeros(n_chunks, dtype=np.int64)
+    for c in prange(n_chunks):
+        losses[c], examples[c] = train_chunk(
+            model, ids, offsets, chunk_bounds[c], chunk_bounds[c + 1], seeds[c], w_in, w_out,
+            w_hs, keep_threshold, neg_threshold, neg_alias, codes, points, code_lens, window,
+            negative, use_hs, cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len)
+    return losses, examples
+
+
+@njit(cache=True)
+def train_launch_serial(model, ids, offsets, chunk_bounds, seeds, w_in, w_out, w_hs,
+                        keep_threshold, neg_threshold, neg_alias, codes, points, code_lens, window,
+                        negative, use_hs, cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid,
+                        max_len):
+    """`train_launch` without the thread pool: same chunks, same streams, in order."""
+    n_chunks = chunk_bounds.shape[0] - 1
+    losses = np.zeros(n_chunks, dtype=np.float64)
+    examples = np.zeros(n_chunks, dtype=np.int64)
+    for c in range(n_chunks):
+        losses[c], examples[c] = train_chunk(
+            model, ids, offsets, chunk_bounds[c], chunk_bounds[c + 1], seeds[c], w_in, w_out,
+            w_hs, keep_threshold, neg_threshold, neg_alias, codes, points, code_lens, window,
+            negative, use_hs, cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len)
+    return losses, examples
