@@ -109,7 +109,6 @@ def _logistic_step(hidden, row, label, alpha, grad_hidden, sigmoid, log_sigmoid,
         loss = -np.float64(log_sigmoid[i] if label == 1 else log_sigmoid[TABLE_SIZE - i])
     for k in range(dim):
         grad_hidden[k] += g * row[k]
-    for k in range(dim):
         row[k] += g * hidden[k]
     return loss
 
