@@ -458,6 +458,107 @@ def _analogy_table(result):
     return "\n".join(rows)
 
 
+# ........................................................ svd (PPMI + truncated SVD)
+
+
+def _corpus_optional(func):
+    """Make corpus_options' CORPUS argument optional (a command that can read counts instead)."""
+    for param in getattr(func, "__click_params__", []):
+        if isinstance(param, click.Argument) and param.name == "corpus":
+            param.required = False
+    return func
+
+
+@cli.command("svd")
+@_corpus_optional
+@corpus_options
+@click.option("-o", "--output", default=None, metavar="PATH",
+              help="Vectors file: binary if it ends in .bin or with --binary, else text; "
+                   "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")
+@click.option("--binary/--text", default=None, help="Force the output format.")
+@click.option("--read-cooccur", default=None, metavar="PATH",
+              help="Start from counts saved by 'w2v cooccur' instead of a CORPUS.")
+@click.option("--dim", type=int, default=100, show_default=True,
+              help="Rank of the SVD (vector dimension).")
+@click.option("--window", type=int, default=2, show_default=True,
+              help="Count words at most this far apart.")
+@click.option("--weighting", default="linear", show_default=True,
+              metavar="linear|harmonic|uniform",
+              help="Weight of a pair at distance d: (window - d + 1)/window, 1/d, or 1.")
+@click.option("--sample", type=float, default=0.0, show_default=True,
+              help="Subsample frequent words before counting, as word2vec's -sample (0: off).")
+@click.option("--cds", type=float, default=0.75, show_default=True,
+              help="Context distribution smoothing: context counts raised to this power.")
+@click.option("--neg", type=float, default=1, show_default=True,
+              help="Shift: subtract log(NEG) from PMI before clipping at 0 (1: no shift).")
+@click.option("--eig", type=float, default=0.5, show_default=True,
+              help="Vectors are U S^EIG (0: U alone, 1: U S).")
+@click.option("--add-context", is_flag=True, help="Add the context vectors: U S^p + V S^p.")
+@click.option("--normalize", is_flag=True, help="Scale every vector to unit length.")
+@click.option("--solver", default="randomized", show_default=True, metavar="randomized|arpack",
+              help="Randomized range finder (fast), or ARPACK's Lanczos (exact, slower).")
+@click.option("--power-iterations", type=int, default=4, show_default=True,
+              help="Randomized solver: passes that sharpen the subspace.")
+@click.option("--threads", type=int, default=None,
+              help="Threads for counting, products and BLAS.  [default: all usable cores]")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seeds subsampling and the solver's starting vectors.")
+@progress_option
+@common_options
+def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, binary,
+                read_cooccur, dim, window, weighting, sample, cds, neg, eig, add_context,
+                normalize, solver, power_iterations, threads, seed, progress):
+    """PPMI + truncated SVD vectors (Levy, Goldberg & Dagan 2015) from CORPUS or counts.
+
+    Counts co-occurrences, takes the shifted positive PMI with smoothed context
+    probabilities, and keeps U S^EIG of its rank-DIM SVD.
+
+    \b
+    Example:  w2v svd data/enwiki-1m.txt.xz -o svd.bin
+              w2v svd --config configs/svd-levy.toml corpus.txt -o svd500.bin
+    """
+    from .formats import save_vectors
+    from .svd import check_svd_options, train_svd
+
+    if bool(corpus) == bool(read_cooccur):
+        raise click.UsageError("give a CORPUS or --read-cooccur PATH" if not corpus else
+                               "give a CORPUS or --read-cooccur PATH, not both")
+    options = dict(dim=dim, window=window, weighting=weighting, sample=sample, cds=cds, neg=neg,
+                   eig=eig, solver=solver, power_iterations=power_iterations)
+    check_svd_options(**options)
+    if threads is not None and threads < 1:
+        raise OptionError(f"--threads must be at least 1, got {threads}")
+    output = output or _default_vectors_path()
+    show = show_progress(progress)
+    if read_cooccur:
+        from .cooccur import load_cooccur
+
+        if sample > 0:
+            raise OptionError("--sample works on a CORPUS; counts read with --read-cooccur "
+                              "are already made")
+        matrix, vocab, meta = load_cooccur(read_cooccur)
+        log.info("read %d x %d counts (window %s, %s weighting) from %s", *matrix.shape,
+                 meta.get("window"), meta.get("weighting"), read_cooccur)
+        wv = train_svd(matrix, vocab, **options, add_context=add_context, normalize=normalize,
+                       threads=threads, seed=seed, progress=show)
+    else:
+        import time
+
+        from .corpus import load_corpus
+
+        started = time.perf_counter()
+        loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab,
+                             lowercase=lowercase, max_sentence_length=max_sentence_length,
+                             progress=show)
+        log.info("corpus: %d tokens, %d words, %.1fs", loaded.n_tokens, len(loaded.vocab),
+                 time.perf_counter() - started)
+        wv = train_svd(loaded, **options, add_context=add_context, normalize=normalize,
+                       threads=threads, seed=seed, progress=show)
+    save_vectors(wv, output, binary=binary)
+    log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
+             "<stdout>" if output == "-" else output)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 from numba import njit, prange
 
 from .errors import InputError, OptionError
@@ -92,23 +93,41 @@ def randomized_svd(matrix, k, oversample=10, power_iterations=4, seed=1):
     width = min(k + oversample, n_rows, n_cols)
     rng = np.random.default_rng(seed)
     sketch = rng.standard_normal((n_cols, width), dtype=np.float32)
-    basis = _orthonormal(operator.dot(sketch))
+    basis = _orthonormal(operator.dot(sketch))[0]
     for i in range(power_iterations):
         started = time.perf_counter()
-        basis = _orthonormal(operator.dot(_orthonormal(operator.tdot(basis))))
+        basis = _orthonormal(operator.dot(_orthonormal(operator.tdot(basis))[0]))[0]
         log.debug("SVD: power iteration %d of %d, %.1fs", i + 1, power_iterations,
                   time.perf_counter() - started)
-    # B = Q^T A, computed as its transpose A^T Q = V_b S U_b^T.
-    projected_t = operator.tdot(basis).astype(np.float64)
-    v, s, ub_t = np.linalg.svd(projected_t, full_matrices=False)
-    del projected_t
-    u = basis @ ub_t.T.astype(np.float32)
-    return _fix_signs(u[:, :k], s[:k], v[:, :k].T)
+    # B = Q^T A through its transpose: A^T Q = Q2 R and R = Ur S Vr^T give
+    # A ~ Q B = (Q Vr) S (Q2 Ur)^T, with only a width x width dense SVD.
+    basis_t, r = _orthonormal(operator.tdot(basis))
+    ur, s, vr_t = np.linalg.svd(r)
+    u = basis @ vr_t.T[:, :k].astype(np.float32)
+    v = basis_t @ ur[:, :k].astype(np.float32)
+    return _fix_signs(u, s[:k], v.T)
 
 
 def _orthonormal(y):
-    q, _ = np.linalg.qr(y)
-    return q
+    """(Q, R) with Q orthonormal and Q R = y, for a tall y; Q in float32.
+
+    Cholesky QR done twice (CholQR2) in float64: two matrix products and triangular
+    solves, several times faster than Householder QR on tall matrices, and accurate while
+    y's condition number stays well below 1e8, as it does for range-finder bases. A
+    rank-deficient y (Cholesky fails) falls back to Householder QR.
+    """
+    q = np.asarray(y, dtype=np.float64)
+    r = np.eye(q.shape[1])
+    try:
+        for _ in range(2):
+            lower = np.linalg.cholesky(q.T @ q)
+            q = solve_triangular(lower, q.T, lower=True, check_finite=False).T
+            r = lower.T @ r
+        if not np.allclose(q.T @ q, np.eye(q.shape[1]), rtol=0, atol=1e-6):
+            raise np.linalg.LinAlgError("Cholesky QR lost orthogonality")
+    except np.linalg.LinAlgError:
+        q, r = np.linalg.qr(np.asarray(y, dtype=np.float64))
+    return np.ascontiguousarray(q, dtype=np.float32), r
 
 
 def arpack_svd(matrix, k, seed=1, tol=0):
