@@ -120,11 +120,18 @@ def plan_chunks(offsets, n_launches, n_chunks):
     return plans
 
 
-def _kernels_compiled():
-    """Whether numba's cache already holds the training kernels (else say it will take a while)."""
-    here = os.path.dirname(os.path.abspath(sgns.__file__))
-    index = glob.glob(os.path.join(here, "__pycache__", "sgns.train_launch*.nbi"))
-    return bool(index) and min(map(os.path.getmtime, index)) >= os.path.getmtime(sgns.__file__)
+def _kernels_compiled(launch):
+    """Whether numba's cache probably holds the kernels already (else say compiling is slow).
+
+    Cache index files are named after the function and its first line; numba itself
+    checks the source's content when it loads them.
+    """
+    cache = os.path.join(os.path.dirname(os.path.abspath(sgns.__file__)), "__pycache__")
+    for kernel in (launch, sgns.train_chunk):
+        code = kernel.py_func.__code__
+        if not glob.glob(os.path.join(cache, f"sgns.{code.co_name}-{code.co_firstlineno}.*nbi")):
+            return False
+    return True
 
 
 class _Progress:
@@ -144,7 +151,7 @@ class _Progress:
     def update(self, epoch, words, alpha):
         if self.bar is not None:
             self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
-            self.bar.set_postfix_str(f"alpha {alpha:.5f}", refresh=False)
+            self.bar.set_postfix_str(f"alpha {alpha:.3g}", refresh=False)
             self.bar.update(words)
 
     def close(self):
@@ -209,7 +216,7 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
              "%d epochs, alpha %g -> %g, %d threads", model, kernel,
              f", negative {negative}" if negative else "", ", hs" if hs else "",
              n_tokens, n_words, dim, window, epochs, alpha, min_alpha, threads)
-    if not _kernels_compiled():
+    if not _kernels_compiled(launch):
         log.info("compiling kernels (first run only)...")
 
     total_words = epochs * n_tokens
