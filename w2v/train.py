@@ -128,7 +128,9 @@ def _kernels_compiled(launch):
     """
     cache = os.path.join(os.path.dirname(os.path.abspath(sgns.__file__)), "__pycache__")
     for kernel in (launch, sgns.train_chunk):
-        code = kernel.py_func.__code__
+        code = getattr(getattr(kernel, "py_func", kernel), "__code__", None)
+        if code is None:
+            continue
         if not glob.glob(os.path.join(cache, f"sgns.{code.co_name}-{code.co_firstlineno}.*nbi")):
             return False
     return True
