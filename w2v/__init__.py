@@ -26,6 +26,8 @@ _LAZY = {
     "train_word2vec": "train",
     "train_svd": "svd",
     "ppmi_matrix": "ppmi",
+    "cooccurrence_matrix": "cooccur",
+    "train_glove": "glove",
 }
 
 

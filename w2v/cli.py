@@ -558,6 +558,164 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
 
+# ........................................................ cooccur, glove (GloVe)
+
+
+def _counting_options(func):
+    """Options of co-occurrence counting, shared by `cooccur` and `glove`."""
+    options = [
+        click.option("--window", type=int, default=10, show_default=True,
+                     help="Count words at most this far apart (never across a line)."),
+        click.option("--weighting", default="harmonic", show_default=True,
+                     metavar="harmonic|uniform|linear",
+                     help="Weight of a pair at distance d: 1/d (GloVe), 1, or "
+                          "(window - d + 1)/window (word2vec's dynamic window)."),
+        click.option("--memory", type=float, default=None, metavar="GB",
+                     help="Memory bound for counting; past it, sorted partial counts spill to "
+                          "one temporary file.  [default: half the available memory]"),
+        click.option("--tmp-dir", default=None, metavar="DIR",
+                     help="Where spilled counts go.  [default: $TMPDIR, else /tmp]"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, window,
+                  weighting, symmetric, memory, tmp_dir, threads, show):
+    from .cooccur import cooccurrence_matrix
+    from .corpus import load_corpus
+
+    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
+                         max_sentence_length=max_sentence_length, progress=show)
+    log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
+    matrix = cooccurrence_matrix(loaded, window=window, weighting=weighting, symmetric=symmetric,
+                                 memory_gb=memory, threads=threads, progress=show,
+                                 tmp_dir=tmp_dir)
+    return matrix, loaded.vocab
+
+
+@cli.command("cooccur")
+@corpus_options
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Count file to write (.npz: the matrix, the vocabulary, the settings).")
+@_counting_options
+@click.option("--symmetric/--left-only", default=True, show_default=True,
+              help="Count pairs in both directions, or only the words left of each word "
+                   "(GloVe C's -symmetric 0).")
+@click.option("--threads", type=int, default=None,
+              help="Counting threads.  [default: all usable cores]")
+@progress_option
+@common_options
+def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, window,
+                    weighting, memory, tmp_dir, symmetric, threads, progress):
+    """Count word co-occurrences in CORPUS within a window; save them for glove or svd.
+
+    Counting runs in bounded memory (--memory): a corpus whose counts do not fit still
+    completes. Train on the file as often as needed with --read-cooccur.
+
+    \b
+    Example:  w2v cooccur data/enwiki-1m.txt.xz -o counts.npz --window 10
+              w2v glove --read-cooccur counts.npz -o glove.bin
+    """
+    from .cooccur import check_options, save_cooccur
+
+    check_options(window, weighting, memory, threads)
+    matrix, vocab = _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length,
+                                  window, weighting, symmetric, memory, tmp_dir, threads,
+                                  show_progress(progress))
+    save_cooccur(output, matrix, vocab, window, weighting, symmetric=symmetric)
+    log.info("wrote %d non-zeros over %d words to %s", matrix.nnz, len(vocab), output)
+
+
+@cli.command("glove")
+@_corpus_optional
+@corpus_options
+@click.option("-o", "--output", default=None, metavar="PATH",
+              help="Vectors file: binary if it ends in .bin or with --binary, else text; "
+                   "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")
+@click.option("--binary/--text", default=None, help="Force the output format.")
+@click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
+@_counting_options
+@click.option("--epochs", type=int, default=25, show_default=True,
+              help="Passes over the non-zero counts.")
+@click.option("--eta", type=float, default=0.05, show_default=True,
+              help="AdaGrad learning rate.")
+@click.option("--x-max", type=float, default=100.0, show_default=True,
+              help="Counts at or above this get full weight in the loss.")
+@click.option("--alpha", type=float, default=0.75, show_default=True,
+              help="Exponent of the weighting function (x / x-max)^alpha.")
+@click.option("--grad-clip", type=float, default=100.0, show_default=True,
+              help="Clip every gradient component (biases too) to +-this.")
+@click.option("--output-vectors", default="sum", show_default=True, metavar="sum|word|context",
+              help="Write word + context vectors, or one of them.")
+@click.option("--save-cooccur", default=None, metavar="PATH",
+              help="Also save the counts, to train again with --read-cooccur.")
+@click.option("--read-cooccur", default=None, metavar="PATH",
+              help="Train on counts saved by 'w2v cooccur' or --save-cooccur, not a CORPUS.")
+@click.option("--threads", type=int, default=None,
+              help="Counting and training threads.  [default: all usable cores]")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed; with --threads 1 the output is identical run after run.")
+@progress_option
+@common_options
+@click.pass_context
+def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_length, output,
+                  binary, dim, window, weighting, memory, tmp_dir, epochs, eta, x_max, alpha,
+                  grad_clip, output_vectors, save_cooccur, read_cooccur, threads, seed,
+                  progress):
+    """Train GloVe vectors (Pennington et al. 2014) on CORPUS or on saved counts.
+
+    Fits w_i . c_j + b_i + b_j to log X_ij by weighted least squares with AdaGrad, over
+    the non-zero co-occurrence counts in a fresh random order every epoch; the cost of
+    every epoch goes to stderr.
+
+    \b
+    Example:  w2v glove data/enwiki-1m.txt.xz -o glove.bin --epochs 15
+              w2v glove corpus.txt --save-cooccur counts.npz -o glove.bin
+              w2v glove --read-cooccur counts.npz --dim 300 -o glove300.bin
+    """
+    from .cooccur import check_options as check_counting
+    from .formats import save_vectors
+    from .glove import check_options, train_glove
+
+    if bool(corpus) == bool(read_cooccur):
+        raise click.UsageError("give a CORPUS or --read-cooccur PATH" if not corpus else
+                               "give a CORPUS or --read-cooccur PATH, not both")
+    options = dict(dim=dim, epochs=epochs, eta=eta, x_max=x_max, alpha=alpha,
+                   grad_clip=grad_clip, output_vectors=output_vectors)
+    check_options(**options, threads=threads)
+    check_counting(window, weighting, memory, threads)
+    if read_cooccur and save_cooccur:
+        raise click.UsageError("--save-cooccur needs a CORPUS to count")
+    output = output or _default_vectors_path()
+    show = show_progress(progress)
+    if read_cooccur:
+        from click.core import ParameterSource
+
+        from .cooccur import load_cooccur
+
+        # Settings given on the command line must match the file; defaults yield to it.
+        given = {name: value for name, value in (("window", window), ("weighting", weighting))
+                 if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+        matrix, vocab, meta = load_cooccur(read_cooccur, **given)
+        log.info("read %d x %d counts, %d non-zeros (window %s, %s weighting) from %s",
+                 *matrix.shape, matrix.nnz, meta.get("window"), meta.get("weighting"),
+                 read_cooccur)
+    else:
+        from .cooccur import save_cooccur as write_counts
+
+        matrix, vocab = _count_corpus(corpus, min_count, max_vocab, lowercase,
+                                      max_sentence_length, window, weighting, True, memory,
+                                      tmp_dir, threads, show)
+        if save_cooccur:
+            write_counts(save_cooccur, matrix, vocab, window, weighting)
+            log.info("wrote the counts to %s", save_cooccur)
+    wv = train_glove(matrix, vocab, **options, threads=threads, seed=seed, progress=show)
+    save_vectors(wv, output, binary=binary)
+    log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
+             "<stdout>" if output == "-" else output)
+
 
 # --------------------------------------------------------------------------- entry point
 

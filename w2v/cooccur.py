@@ -416,6 +416,18 @@ def _merge_pair(a, b):
     return out_pairs[:m], out_counts[:m]
 
 
+def check_options(window=10, weighting="harmonic", memory_gb=None, threads=None):
+    """Raise OptionError for counting options that make no sense, before any work."""
+    if not isinstance(window, (int, np.integer)) or window < 1:
+        raise OptionError(f"--window must be at least 1, got {window}")
+    if weighting not in WEIGHTINGS:
+        raise OptionError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+    if memory_gb is not None and not memory_gb > 0:
+        raise OptionError(f"--memory must be positive, got {memory_gb}")
+    if threads is not None and threads < 1:
+        raise OptionError(f"--threads must be at least 1, got {threads}")
+
+
 def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True, memory_gb=None,
                         threads=None, progress=False, tmp_dir=None, stats=None):
     """Weighted co-occurrence counts of `corpus` (a `Corpus`) as a float32 CSR matrix, V x V.
@@ -425,13 +437,10 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
     memory_gb bounds the counting (buffers and partial runs); past it, sorted runs spill
     to one temporary file in tmp_dir. `stats`, if a dict, receives figures of the run.
     """
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise OptionError(f"--window must be at least 1, got {window}")
+    check_options(window, weighting, memory_gb)
     weights, scale = distance_weights(window, weighting)
     if memory_gb is None:
         memory_gb = default_memory_gb()
-    if not memory_gb > 0:
-        raise OptionError(f"--memory must be positive, got {memory_gb}")
     n_threads = configure_threads(threads)
     n_words = len(corpus.vocab)
     dbits = (window - 1).bit_length() if weighting != "uniform" else 0

@@ -1,0 +1,147 @@
+"""GloVe: weighted least squares on log co-occurrence counts, trained with AdaGrad.
+
+Minimises sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2, f(x) = min(1, (x/x_max)^alpha),
+over the non-zeros of X (both (i, j) and (j, i) of a symmetric matrix), as Pennington et
+al. and GloVe C do. The non-zeros are shuffled once, then cut into blocks; every epoch
+visits the blocks in a fresh random order and each block in a fresh random order, threads
+sharing the parameters without locks (Hogwild). The kernels are in `glove_kernels`.
+"""
+
+import logging
+import sys
+import time
+
+import numpy as np
+
+from .errors import OptionError, W2VError
+from .glove_kernels import train_blocks
+from .sampling import chunk_seeds, seed_for
+from .threads import configure_threads
+from .vectors import WordVectors
+
+log = logging.getLogger("w2v")
+
+OUTPUTS = ("sum", "word", "context")
+BLOCK_ENTRIES = 1 << 16  # non-zeros per shuffled block: its order array stays in L2
+LAUNCHES_PER_EPOCH = 20  # kernel launches per epoch, so the progress bar moves
+
+
+def check_options(dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.75, grad_clip=100.0,
+                  output_vectors="sum", threads=None, **_):
+    """Raise OptionError for values that make no sense, before any work is done."""
+    if dim is None or dim < 1:
+        raise OptionError(f"--dim must be at least 1, got {dim}")
+    if epochs is None or epochs < 1:
+        raise OptionError(f"--epochs must be at least 1, got {epochs}")
+    if not eta > 0:
+        raise OptionError(f"--eta must be positive, got {eta}")
+    if not x_max > 0:
+        raise OptionError(f"--x-max must be positive, got {x_max}")
+    if not alpha >= 0:
+        raise OptionError(f"--alpha must be at least 0, got {alpha}")
+    if not grad_clip > 0:
+        raise OptionError(f"--grad-clip must be positive, got {grad_clip}")
+    if output_vectors not in OUTPUTS:
+        raise OptionError(f"--output-vectors must be one of {', '.join(OUTPUTS)}, "
+                          f"got {output_vectors!r}")
+    if threads is not None and threads < 0:
+        raise OptionError(f"--threads must be at least 1, got {threads}")
+
+
+def _entries(cooc, rng):
+    """Rows, columns and values of the positive non-zeros, in one random order."""
+    cooc = cooc.tocsr()
+    n_words = cooc.shape[0]
+    rows = np.repeat(np.arange(n_words, dtype=np.int32), np.diff(cooc.indptr))
+    cols = cooc.indices.astype(np.int32, copy=False)
+    values = cooc.data.astype(np.float32, copy=False)
+    keep = values > 0
+    if not keep.all():
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+    order = rng.permutation(len(values))
+    return rows[order], cols[order], values[order]
+
+
+def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.75,
+                grad_clip=100.0, output_vectors="sum", threads=None, seed=1, progress=False,
+                stats=None):
+    """Fit GloVe vectors to a co-occurrence matrix (scipy sparse, V x V over `vocab`).
+
+    Returns WordVectors: word + context vectors by default (output_vectors="sum"), or
+    either alone. `stats`, if a dict, receives the cost and seconds of every epoch.
+    With threads=1 a given seed gives the same vectors every run.
+    """
+    check_options(dim=dim, epochs=epochs, eta=eta, x_max=x_max, alpha=alpha,
+                  grad_clip=grad_clip, output_vectors=output_vectors, threads=threads)
+    n_words = len(vocab)
+    if cooc.shape != (n_words, n_words):
+        raise W2VError(f"co-occurrence matrix of shape {cooc.shape} for {n_words} words")
+    n_threads = configure_threads(threads)
+    rng = np.random.default_rng(int(seed_for(seed, 0xC00C)))
+    rows, cols, values = _entries(cooc, rng)
+    nnz = len(values)
+    if nnz == 0:
+        raise W2VError("the co-occurrence matrix is empty: no two words of the vocabulary "
+                       "occur within the window; use a larger corpus or window")
+
+    # GloVe C's init: uniform in +-0.5/dim for vectors and biases; AdaGrad sums start at 1.
+    # A row holds [vector, bias, squared-gradient sums of both] (see glove_kernels).
+    word = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
+    context = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
+    word[:, : dim + 1] = (rng.random((n_words, dim + 1), dtype=np.float32) - 0.5) / dim
+    context[:, : dim + 1] = (rng.random((n_words, dim + 1), dtype=np.float32) - 0.5) / dim
+
+    block_starts = np.append(np.arange(0, nnz, BLOCK_ENTRIES, dtype=np.int64), nnz)
+    n_blocks = len(block_starts) - 1
+    order_scratch = np.empty((n_threads, min(BLOCK_ENTRIES, nnz)), dtype=np.int32)
+    launches = max(1, min(LAUNCHES_PER_EPOCH, n_blocks // n_threads))
+    cuts = np.linspace(0, n_blocks, launches + 1).astype(np.int64)
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=epochs * nnz, unit="nz", unit_scale=True, desc="glove",
+                   file=sys.stderr, dynamic_ncols=True, leave=False)
+    history = []
+    try:
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
+            block_order = epoch_rng.permutation(n_blocks).astype(np.int64)
+            seeds = chunk_seeds(seed, epoch + 1, n_blocks)
+            cost = 0.0
+            updates = skipped = 0
+            for first, last in zip(cuts[:-1], cuts[1:]):
+                part_cost, part_updates, part_skipped = train_blocks(
+                    rows, cols, values, block_starts, block_order[first:last], seeds[first:last],
+                    word, context, float(x_max), float(alpha), float(eta), float(grad_clip),
+                    order_scratch)
+                cost += part_cost
+                updates += part_updates
+                skipped += part_skipped
+                if bar is not None:
+                    done = int(block_starts[block_order[first:last]].size)
+                    bar.update(int(np.sum(block_starts[block_order[first:last] + 1]
+                                          - block_starts[block_order[first:last]])) if done else 0)
+                    bar.set_postfix(epoch=epoch + 1, cost=f"{cost / max(updates, 1):.4f}")
+            seconds = time.perf_counter() - started
+            mean_cost = cost / max(updates, 1)
+            history.append({"epoch": epoch + 1, "cost": mean_cost, "seconds": seconds,
+                            "skipped": skipped})
+            log.info("epoch %d/%d: cost %.6f, %d non-zeros in %.1f s (%.2fM/s)%s",
+                     epoch + 1, epochs, mean_cost, nnz, seconds, nnz / max(seconds, 1e-9) / 1e6,
+                     f", {skipped} non-finite updates skipped" if skipped else "")
+            if not np.isfinite(mean_cost) or updates == 0:
+                raise W2VError(f"training diverged in epoch {epoch + 1} (cost {mean_cost}); "
+                               f"lower --eta or --grad-clip")
+    finally:
+        if bar is not None:
+            bar.close()
+    if stats is not None:
+        stats.update(epochs=history, nnz=nnz, threads=n_threads)
+
+    vectors = {"word": word[:, :dim], "context": context[:, :dim]}.get(output_vectors)
+    if vectors is None:
+        vectors = word[:, :dim] + context[:, :dim]
+    return WordVectors(vocab.words, vectors, counts=vocab.counts)
