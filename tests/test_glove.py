@@ -22,10 +22,16 @@ def topic_of(word):
 
 @pytest.fixture(scope="module")
 def topic_corpus(tmp_path_factory):
-    """Lines of words drawn from one topic each: words co-occur only within their topic."""
+    """Lines of words from one topic each, and a few lines of words from any topic.
+
+    Words co-occur often within their topic and rarely across topics. (Without the mixed
+    lines the biases alone could fit every count, as GloVe never sees the zeros.)
+    """
     rng = np.random.default_rng(11)
     topics = [[f"t{t}w{i}" for i in range(WORDS_PER_TOPIC)] for t in range(N_TOPICS)]
+    every_word = [w for topic in topics for w in topic]
     lines = [" ".join(rng.choice(topics[rng.integers(N_TOPICS)], 12)) for _ in range(1500)]
+    lines += [" ".join(rng.choice(every_word, 12)) for _ in range(300)]
     path = tmp_path_factory.mktemp("topics") / "topics.txt"
     path.write_text("\n".join(lines) + "\n")
     return str(path), load_corpus([str(path)], min_count=1)

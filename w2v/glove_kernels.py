@@ -27,9 +27,11 @@ def _clip(value, bound):
 def glove_update(row, col, x, word, context, x_max, alpha, eta, grad_clip):
     """One AdaGrad step on f(x) (w . c + b_w + b_c - log x)^2 / 2; returns its cost.
 
-    As GloVe C: the gradient is scaled by eta before it is clipped and accumulated, and
-    the accumulators start at 1. Unlike GloVe C, the bias gradients are clipped too.
-    A non-finite difference skips the update and returns NaN.
+    As GloVe C (glove.c after its -grad-clip change): a vector gradient is clipped, then
+    scaled by eta, and accumulated scaled, with accumulators starting at 1; a bias
+    gradient is not scaled by eta (GloVe PR #209 found scaling it made vectors worse) but,
+    unlike GloVe C, it is clipped too. A non-finite difference skips the update and
+    returns NaN.
     """
     dim = word.shape[1] // 2 - 1
     sq = dim + 1  # where the squared-gradient sums start in a row
@@ -45,11 +47,12 @@ def glove_update(row, col, x, word, context, x_max, alpha, eta, grad_clip):
     if not np.isfinite(weighted):
         return np.nan
     cost = 0.5 * weighted * diff
-    step = np.float32(eta * weighted)
+    grad = np.float32(weighted)
+    rate = np.float32(eta)
     clip = np.float32(grad_clip)
-    for k in range(dim + 1):  # the bias (k = dim) in the same loop: its gradient is `step`
-        grad_w = _clip(step * c[k] if k < dim else step, clip)
-        grad_c = _clip(step * w[k] if k < dim else step, clip)
+    for k in range(dim + 1):  # k = dim is the bias: gradient `grad`, not scaled by eta
+        grad_w = _clip(grad * c[k], clip) * rate if k < dim else _clip(grad, clip)
+        grad_c = _clip(grad * w[k], clip) * rate if k < dim else _clip(grad, clip)
         w[k] -= grad_w / np.sqrt(w[sq + k])
         c[k] -= grad_c / np.sqrt(c[sq + k])
         w[sq + k] += grad_w * grad_w
