@@ -297,3 +297,17 @@ def test_cli_needs_exactly_one_input(tmp_path, args, fragment):
     result = run_cli(["svd", *args, "-o", str(tmp_path / "v.bin")])
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("preset", ["svd.toml", "svd-levy.toml"])
+def test_presets_are_valid_configs(tmp_path, preset):
+    from pathlib import Path
+
+    path = tmp_path / "topics.txt"
+    topic_corpus(path, lines=100)
+    config = Path(__file__).parent.parent / "configs" / preset
+    out = tmp_path / "v.txt"
+    result = run_cli(["svd", str(path), "--config", str(config), "--min-count", "1",
+                      "--dim", "4", "-o", str(out), "-q"])
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().splitlines()[0] == "48 4"
