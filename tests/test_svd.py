@@ -195,7 +195,7 @@ def test_planted_topics_are_nearest_neighbours(tmp_path):
     topics = topic_corpus(path)
     corpus = load_corpus([str(path)], min_count=1)
     for solver in ("randomized", "arpack"):
-        wv = train_svd(corpus, dim=8, window=2, solver=solver, seed=1)
+        wv = train_svd(corpus, dim=8, window=2, sample=0, solver=solver, seed=1)
         unit = wv.unit
         for topic in topics:
             for word in topic:
@@ -213,7 +213,7 @@ def test_train_svd_from_a_count_matrix_and_options(tmp_path):
 
     counts = cooccurrence_matrix(corpus, window=2, weighting="linear")
     from_matrix = train_svd(counts, corpus.vocab, dim=5)
-    from_corpus = train_svd(corpus, dim=5)
+    from_corpus = train_svd(corpus, dim=5, sample=0)
     np.testing.assert_allclose(from_matrix.vectors, from_corpus.vectors, atol=1e-5)
     assert from_matrix.words == corpus.vocab.words
     normalized = train_svd(corpus, dim=5, normalize=True, add_context=True, sample=1e-3)
@@ -231,7 +231,8 @@ def test_cli_end_to_end_and_read_cooccur(tmp_path):
     path = tmp_path / "topics.txt"
     topic_corpus(path, lines=400)
     out = tmp_path / "v.txt"
-    result = run_cli(["svd", str(path), "--min-count", "1", "--dim", "6", "-o", str(out)])
+    result = run_cli(["svd", str(path), "--min-count", "1", "--dim", "6", "--sample", "0",
+                      "-o", str(out)])
     assert result.returncode == 0, result.stderr
     for stage in ("count:", "PPMI:", "SVD:"):
         assert stage in result.stderr
@@ -250,6 +251,10 @@ def test_cli_end_to_end_and_read_cooccur(tmp_path):
     result = run_cli(["svd", "--read-cooccur", str(counts_path), "--dim", "6", "-o", str(out2)])
     assert result.returncode == 0, result.stderr
     np.testing.assert_allclose(load_vectors(str(out2)).vectors, wv.vectors, atol=1e-4)
+    # counts are already made: an explicit --sample cannot apply (the default is skipped)
+    result = run_cli(["svd", "--read-cooccur", str(counts_path), "--sample", "1e-4",
+                      "-o", str(tmp_path / "v3.txt")])
+    assert result.returncode == 2 and "--sample" in result.stderr
 
 
 def test_cli_config_preset(tmp_path):

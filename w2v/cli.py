@@ -485,7 +485,7 @@ def _corpus_optional(func):
 @click.option("--weighting", default="linear", show_default=True,
               metavar="linear|harmonic|uniform",
               help="Weight of a pair at distance d: (window - d + 1)/window, 1/d, or 1.")
-@click.option("--sample", type=float, default=0.0, show_default=True,
+@click.option("--sample", type=float, default=1e-5, show_default=True,
               help="Subsample frequent words before counting, as word2vec's -sample (0: off).")
 @click.option("--cds", type=float, default=0.75, show_default=True,
               help="Context distribution smoothing: context counts raised to this power.")
@@ -533,7 +533,8 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
     if read_cooccur:
         from .cooccur import load_cooccur
 
-        if sample > 0:
+        given = click.get_current_context().get_parameter_source("sample")
+        if sample > 0 and given != click.core.ParameterSource.DEFAULT:
             raise OptionError("--sample works on a CORPUS; counts read with --read-cooccur "
                               "are already made")
         matrix, vocab, meta = load_cooccur(read_cooccur)

@@ -176,7 +176,7 @@ def normalize_rows(vectors):
     return (vectors / norms).astype(np.float32)
 
 
-def check_svd_options(dim=100, window=2, weighting="linear", sample=0.0, cds=0.75, neg=1,
+def check_svd_options(dim=100, window=2, weighting="linear", sample=1e-5, cds=0.75, neg=1,
                       eig=0.5, solver="randomized", power_iterations=4, oversample=10):
     """Raise OptionError for a value that makes no sense, before any work is done."""
     if dim < 1:
@@ -205,7 +205,7 @@ def check_svd_options(dim=100, window=2, weighting="linear", sample=0.0, cds=0.7
 # --------------------------------------------------------------------------- orchestration
 
 
-def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", sample=0.0,
+def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", sample=1e-5,
               seed=1, cds=0.75, neg=1, eig=0.5, add_context=False, normalize=False,
               solver="randomized", power_iterations=4, oversample=10, threads=None,
               progress=False):
