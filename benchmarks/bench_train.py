@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-EVAL = "/work/shared/data/eval"
+EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 
 
 def plain_text(path, lines, workdir):
