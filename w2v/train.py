@@ -142,9 +142,13 @@ class _Progress:
     def __init__(self, enabled, total, epochs):
         self.bar = None
         self.epochs = epochs
+        self.redirect = None
         if enabled:
             from tqdm import tqdm
+            from tqdm.contrib.logging import logging_redirect_tqdm
 
+            self.redirect = logging_redirect_tqdm(loggers=[log])  # epoch lines above the bar
+            self.redirect.__enter__()
             self.bar = tqdm(total=total, unit="w", unit_scale=True, file=sys.stderr,
                             dynamic_ncols=True, smoothing=0.1, leave=False,
                             bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
@@ -159,6 +163,7 @@ class _Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+            self.redirect.__exit__(None, None, None)
 
 
 def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=False,
