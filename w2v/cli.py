@@ -108,6 +108,30 @@ def corpus_options(func):
     return func
 
 
+def _corpus_optional(func):
+    """Make corpus_options' CORPUS argument optional (a command that can read counts instead)."""
+    for param in getattr(func, "__click_params__", []):
+        if isinstance(param, click.Argument) and param.name == "corpus":
+            param.required = False
+    return func
+
+
+def vector_output_options(func):
+    """-o/--output and --binary/--text of every command that writes vectors."""
+    func = click.option("--binary/--text", default=None, help="Force the output format.")(func)
+    return click.option(
+        "-o", "--output", default=None, metavar="PATH",
+        help="Vectors file: binary if it ends in .bin or with --binary, else text; "
+             "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")(func)
+
+
+def _one_input(corpus, read_cooccur):
+    """Commands that can start from counts take a CORPUS or --read-cooccur, not both."""
+    if bool(corpus) == bool(read_cooccur):
+        raise click.UsageError("give a CORPUS or --read-cooccur PATH" if not corpus else
+                               "give a CORPUS or --read-cooccur PATH, not both")
+
+
 def _default_vectors_path():
     return os.environ.get("W2V_VECTORS") or "vectors.bin"
 
@@ -157,10 +181,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 
 @cli.command()
 @corpus_options
-@click.option("-o", "--output", default=None, metavar="PATH",
-              help="Vectors file: binary if it ends in .bin or with --binary, else text; "
-                   "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")
-@click.option("--binary/--text", default=None, help="Force the output format.")
+@vector_output_options
 @click.option("--model", default="sg", show_default=True, metavar="sg|cbow",
               help="Skip-gram or continuous bag of words.")
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
@@ -461,21 +482,10 @@ def _analogy_table(result):
 # ........................................................ svd (PPMI + truncated SVD)
 
 
-def _corpus_optional(func):
-    """Make corpus_options' CORPUS argument optional (a command that can read counts instead)."""
-    for param in getattr(func, "__click_params__", []):
-        if isinstance(param, click.Argument) and param.name == "corpus":
-            param.required = False
-    return func
-
-
 @cli.command("svd")
 @_corpus_optional
 @corpus_options
-@click.option("-o", "--output", default=None, metavar="PATH",
-              help="Vectors file: binary if it ends in .bin or with --binary, else text; "
-                   "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")
-@click.option("--binary/--text", default=None, help="Force the output format.")
+@vector_output_options
 @click.option("--read-cooccur", default=None, metavar="PATH",
               help="Start from counts saved by 'w2v cooccur' instead of a CORPUS.")
 @click.option("--dim", type=int, default=100, show_default=True,
@@ -520,9 +530,7 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
     from .formats import save_vectors
     from .svd import check_svd_options, train_svd
 
-    if bool(corpus) == bool(read_cooccur):
-        raise click.UsageError("give a CORPUS or --read-cooccur PATH" if not corpus else
-                               "give a CORPUS or --read-cooccur PATH, not both")
+    _one_input(corpus, read_cooccur)
     options = dict(dim=dim, window=window, weighting=weighting, sample=sample, cds=cds, neg=neg,
                    eig=eig, solver=solver, power_iterations=power_iterations)
     check_svd_options(**options)
@@ -632,10 +640,7 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
 @cli.command("glove")
 @_corpus_optional
 @corpus_options
-@click.option("-o", "--output", default=None, metavar="PATH",
-              help="Vectors file: binary if it ends in .bin or with --binary, else text; "
-                   "'-' writes text to stdout.  [default: $W2V_VECTORS, else vectors.bin]")
-@click.option("--binary/--text", default=None, help="Force the output format.")
+@vector_output_options
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
 @_counting_options
 @click.option("--epochs", type=int, default=25, show_default=True,
@@ -680,9 +685,7 @@ def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_len
     from .formats import save_vectors
     from .glove import check_options, train_glove
 
-    if bool(corpus) == bool(read_cooccur):
-        raise click.UsageError("give a CORPUS or --read-cooccur PATH" if not corpus else
-                               "give a CORPUS or --read-cooccur PATH, not both")
+    _one_input(corpus, read_cooccur)
     options = dict(dim=dim, epochs=epochs, eta=eta, x_max=x_max, alpha=alpha,
                    grad_clip=grad_clip, output_vectors=output_vectors)
     check_options(**options, threads=threads)
