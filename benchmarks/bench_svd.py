@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-EVAL = "/work/shared/data/eval"
+EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 SIMILARITY = {"ws353": "wordsim353.txt", "ws353-sim": "wordsim353-sim.txt",
               "ws353-rel": "wordsim353-rel.txt", "mturk771": "mturk-771.txt",
               "simverb3500": "simverb-3500.txt"}
@@ -155,7 +155,7 @@ def main():
     parser.add_argument("--cds", type=float, default=0.75)
     parser.add_argument("--neg", type=float, default=1)
     parser.add_argument("--eig", type=float, default=0.5)
-    parser.add_argument("--sample", type=float, default=0.0)
+    parser.add_argument("--sample", type=float, default=1e-5)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--power-iterations", type=int, default=4)
     parser.add_argument("--cli", action="store_true",
