@@ -4,12 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from w2v.cli import main
 from w2v.cooccur import cooccurrence_matrix
 from w2v.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.glove import train_glove
+from w2v.glove import BLOCK_ENTRIES, _dealt_entries, train_glove
 
 PRESET = str(Path(__file__).resolve().parent.parent / "configs" / "glove.toml")
 N_TOPICS = 5
@@ -66,6 +67,26 @@ def test_one_thread_and_a_seed_repeat_exactly(topic_corpus):
     c = train_glove(cooc, corpus.vocab, dim=8, epochs=3, threads=1, seed=10)
     assert np.array_equal(a.vectors, b.vectors)
     assert not np.array_equal(a.vectors, c.vectors)
+
+
+def test_entries_are_dealt_into_random_blocks_each_exactly_once():
+    rng = np.random.default_rng(0)
+    dense = rng.integers(0, 4, size=(600, 600)).astype(np.float32)  # about 4 blocks
+    dense[rng.random(dense.shape) < 0.1] = -1.0  # non-positive entries are left out
+    cooc = scipy.sparse.csr_matrix(dense)
+    rows, cols, values, block_starts = _dealt_entries(cooc, seed=3)
+    positive = np.argwhere(dense > 0)
+    assert len(rows) == len(positive) and block_starts[-1] == len(rows)
+    assert np.all(np.diff(block_starts) > 0) and len(block_starts) - 1 == -(-len(rows) // BLOCK_ENTRIES)
+    got = sorted(zip(rows.tolist(), cols.tolist()))
+    assert got == sorted(map(tuple, positive.tolist()))
+    assert np.array_equal(values, dense[rows, cols])
+    first_block = slice(block_starts[0], block_starts[1])
+    assert len(block_starts) > 3 and len(np.unique(rows[first_block])) > 0.95 * len(dense)
+    again = _dealt_entries(cooc, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip((rows, cols, values, block_starts), again))
+    other = _dealt_entries(cooc, seed=4)
+    assert not np.array_equal(rows, other[0])
 
 
 def test_output_vectors(topic_corpus):

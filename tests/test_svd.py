@@ -234,7 +234,7 @@ def test_cli_end_to_end_and_read_cooccur(tmp_path):
     result = run_cli(["svd", str(path), "--min-count", "1", "--dim", "6", "--sample", "0",
                       "-o", str(out)])
     assert result.returncode == 0, result.stderr
-    for stage in ("count:", "PPMI:", "SVD:"):
+    for stage in ("co-occurrences:", "PPMI:", "SVD:"):
         assert stage in result.stderr
     from w2v.formats import load_vectors
 

@@ -2,7 +2,7 @@
 
 Minimises sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2, f(x) = min(1, (x/x_max)^alpha),
 over the non-zeros of X (both (i, j) and (j, i) of a symmetric matrix), as Pennington et
-al. and GloVe C do. The non-zeros are shuffled once, then cut into blocks; every epoch
+al. and GloVe C do. The non-zeros are dealt once into random blocks; every epoch
 visits the blocks in a fresh random order and each block in a fresh random order, threads
 sharing the parameters without locks (Hogwild). The kernels are in `glove_kernels`.
 """
@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from .errors import OptionError, W2VError
-from .glove_kernels import train_blocks
+from .glove_kernels import scatter_into_blocks, train_blocks
 from .sampling import chunk_seeds, seed_for
 from .threads import configure_threads
 from .vectors import WordVectors
@@ -23,7 +23,7 @@ from .vectors import WordVectors
 log = logging.getLogger("w2v")
 
 OUTPUTS = ("sum", "word", "context")
-BLOCK_ENTRIES = 1 << 16  # non-zeros per shuffled block: its order array stays in L2
+BLOCK_ENTRIES = 1 << 16  # mean non-zeros per block: its order array stays in L2
 LAUNCHES_PER_EPOCH = 20  # kernel launches per epoch, so the progress bar moves
 
 
@@ -49,18 +49,21 @@ def check_options(dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.75, grad_cl
         raise OptionError(f"--threads must be at least 1, got {threads}")
 
 
-def _entries(cooc, rng):
-    """Rows, columns and values of the positive non-zeros, in one random order."""
+def _dealt_entries(cooc, seed):
+    """Rows, columns and values of the positive non-zeros, dealt into random blocks.
+
+    Returns (rows, cols, values, block_starts): 12 bytes per entry, beside the matrix.
+    """
     cooc = cooc.tocsr()
-    n_words = cooc.shape[0]
-    rows = np.repeat(np.arange(n_words, dtype=np.int32), np.diff(cooc.indptr))
-    cols = cooc.indices.astype(np.int32, copy=False)
-    values = cooc.data.astype(np.float32, copy=False)
-    keep = values > 0
-    if not keep.all():
-        rows, cols, values = rows[keep], cols[keep], values[keep]
-    order = rng.permutation(len(values))
-    return rows[order], cols[order], values[order]
+    nnz = int(np.count_nonzero(cooc.data > 0))
+    n_blocks = max(1, -(-nnz // BLOCK_ENTRIES))
+    block_starts = np.zeros(n_blocks + 1, dtype=np.int64)
+    rows = np.empty(nnz, dtype=np.int32)
+    cols = np.empty(nnz, dtype=np.int32)
+    values = np.empty(nnz, dtype=np.float32)
+    scatter_into_blocks(cooc.indptr, cooc.indices, cooc.data, seed_for(seed, 0xDEA1),
+                        block_starts, rows, cols, values)
+    return rows, cols, values, block_starts
 
 
 def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.75,
@@ -79,7 +82,7 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
         raise W2VError(f"co-occurrence matrix of shape {cooc.shape} for {n_words} words")
     n_threads = configure_threads(threads)
     rng = np.random.default_rng(int(seed_for(seed, 0xC00C)))
-    rows, cols, values = _entries(cooc, rng)
+    rows, cols, values, block_starts = _dealt_entries(cooc, seed)
     nnz = len(values)
     if nnz == 0:
         raise W2VError("the co-occurrence matrix is empty: no two words of the vocabulary "
@@ -92,10 +95,9 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
     word[:, : dim + 1] = (rng.random((n_words, dim + 1), dtype=np.float32) - 0.5) / dim
     context[:, : dim + 1] = (rng.random((n_words, dim + 1), dtype=np.float32) - 0.5) / dim
 
-    block_starts = np.append(np.arange(0, nnz, BLOCK_ENTRIES, dtype=np.int64), nnz)
     block_sizes = np.diff(block_starts)
     n_blocks = len(block_sizes)
-    order_scratch = np.empty((n_threads, min(BLOCK_ENTRIES, nnz)), dtype=np.int32)
+    order_scratch = np.empty((n_threads, block_sizes.max()), dtype=np.int32)
     launches = max(1, min(LAUNCHES_PER_EPOCH, n_blocks // n_threads))
     cuts = np.linspace(0, n_blocks, launches + 1).astype(np.int64)
 

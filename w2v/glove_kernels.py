@@ -60,6 +60,38 @@ def glove_update(row, col, x, word, context, x_max, alpha, eta, grad_clip):
     return cost
 
 
+@njit(cache=True)
+def scatter_into_blocks(indptr, indices, data, state, block_starts, rows, cols, values):
+    """Deal the positive entries of a CSR matrix into len(block_starts) - 1 random blocks.
+
+    Every entry goes to a block drawn uniformly at random, so a block is a random sample of
+    the whole matrix; with the in-block shuffle of every epoch this is as good as a full
+    shuffle, yet needs no permutation array and writes sequentially into each block.
+    Fills block_starts (the blocks' bounds) and rows/cols/values (sized to the number of
+    positive entries); the same state deals the same way.
+    """
+    n_blocks = np.uint64(len(block_starts) - 1)
+    sizes = np.zeros(len(block_starts), dtype=np.int64)
+    s = state
+    for e in range(len(data)):
+        if data[e] > 0:
+            s = next_state(s)
+            sizes[1 + random_bits(s) % n_blocks] += 1
+    block_starts[:] = np.cumsum(sizes)
+    cursor = block_starts[:-1].copy()
+    s = state
+    for row in range(len(indptr) - 1):
+        for e in range(indptr[row], indptr[row + 1]):
+            if data[e] > 0:
+                s = next_state(s)
+                block = random_bits(s) % n_blocks
+                at = cursor[block]
+                cursor[block] = at + 1
+                rows[at] = row
+                cols[at] = indices[e]
+                values[at] = data[e]
+
+
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def train_block(rows, cols, values, start, size, state, order, word, context, x_max, alpha,
                 eta, grad_clip):

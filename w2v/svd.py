@@ -278,12 +278,8 @@ def _count(corpus, window, weighting, sample, seed, threads, progress):
         corpus = subsample_corpus(corpus, sample, seed=seed)
         log.info("subsample: kept %d of %d tokens (sample %g), %.1fs", corpus.n_tokens, before,
                  sample, time.perf_counter() - started)
-    started = time.perf_counter()
-    matrix = cooccurrence_matrix(corpus, window=window, weighting=weighting, symmetric=True,
-                                 threads=threads, progress=progress)
-    log.info("count: %d co-occurring pairs, window %d, %s weighting, %.1fs", matrix.nnz, window,
-             weighting, time.perf_counter() - started)
-    return matrix
+    return cooccurrence_matrix(corpus, window=window, weighting=weighting, symmetric=True,
+                               threads=threads, progress=progress)  # logs its own line
 
 
 # --------------------------------------------------------------------------- BLAS threads
