@@ -9,9 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from w2v.corpus import load_corpus, scan_corpus
 from w2v.errors import InputError, VocabularyError
+from w2v.tokenize import WordStore
 
 TEXT = (
     "the cat sat on the mat\n"
@@ -177,3 +180,26 @@ def test_unreadable_file_even_as_root(tmp_path, monkeypatch):
     monkeypatch.setattr("w2v.corpus.open", refuse, raising=False)
     with pytest.raises(InputError, match="cannot read .*Permission denied"):
         load_corpus(path)
+
+
+# Every character str.split() splits on, near misses (U+200B, U+2030, U+2080 share lead
+# bytes with spaces but are not spaces), and letters of every UTF-8 length.
+ALPHABET = (" \t\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
+            "\u200b\u2030\u2080\u00e9\u5b57\U0001f600abcxyz\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=120), max_size=4))
+def test_tokenizer_splits_exactly_like_str_split(blocks):
+    store = WordStore(n_slots=2)  # tiny, so the table is rehashed many times
+    tokens, lengths = [], []
+    for text in blocks:
+        ids, line_lengths = store.tokenize((text + "\n").encode("utf-8"))
+        words = store.words()
+        tokens += [words[i] for i in ids]
+        lengths += line_lengths.tolist()
+    lines = [line.split() for text in blocks for line in (text + "\n").split("\n")]
+    assert tokens == [token for line in lines for token in line]
+    assert lengths == [len(line) for line in lines if line]
+    words = store.words()
+    assert len(set(words)) == len(words) and words == list(dict.fromkeys(tokens))

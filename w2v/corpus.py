@@ -1,7 +1,8 @@
-"""One streaming pass over the corpus: decode, split, assign ids, count.
+"""One streaming pass over the corpus: check the UTF-8, split, assign ids, count.
 
-Each line is a sentence; tokens are split on whitespace. The pass keeps no Python strings
-of the text beyond one block: words get provisional ids (first-occurrence order) in a dict,
+Each line is a sentence; tokens are split on whitespace (as str.split()). The pass keeps
+no Python strings of the text beyond one block: a numba kernel (`tokenize`) splits the
+bytes and gives words provisional ids (first-occurrence order) in its own hash table,
 token ids go to a compact uint32 array (spilled to a memory-mapped temporary file past a
 bound), and only then is the vocabulary chosen and the ids remapped in place. So stdin
 works, every file is read once, and memory is 4 bytes a token plus the vocabulary.
@@ -11,18 +12,17 @@ import bz2
 import codecs
 import glob
 import gzip
-import itertools
 import logging
 import lzma
 import os
 import sys
 import tempfile
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InputError, VocabularyError
+from .tokenize import WordStore
 from .vocab import Vocab, build_vocab
 
 log = logging.getLogger("w2v")
@@ -130,8 +130,8 @@ def _invalid_counter():
     return name, state
 
 
-def _read_blocks(source, errors):
-    """Decoded text blocks of `source`, each ending at a line end (or at the end of input)."""
+def _read_blocks(source):
+    """Byte blocks of `source`, each ending at a line end (or at the end of input)."""
     rest = b""
     while True:
         try:
@@ -140,14 +140,14 @@ def _read_blocks(source, errors):
             raise InputError(f"cannot read {source.name}: {e}") from None
         if not chunk:
             if rest:
-                yield rest.decode("utf-8", errors)
+                yield rest
             return
         cut = chunk.rfind(b"\n")
         if cut < 0:
             rest += chunk
             continue
         block, rest = rest + chunk[: cut + 1], chunk[cut + 1 :]
-        yield block.decode("utf-8", errors)
+        yield block
 
 
 # --------------------------------------------------------------------------- token ids
@@ -213,8 +213,7 @@ def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES
     counts of the non-empty lines in order.
     """
     paths = expand_inputs(inputs)
-    word_ids = defaultdict(itertools.count().__next__)
-    lookup = word_ids.__getitem__
+    store = WordStore()
     id_buffer = _IdBuffer(spill_bytes)
     lengths = []
     errors, invalid = _invalid_counter()
@@ -231,8 +230,7 @@ def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES
         for path in paths:
             source = _Source(path)
             try:
-                done = _scan_source(source, errors, invalid, lowercase, lookup, id_buffer,
-                                    lengths, bar)
+                done = _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar)
                 if bar is not None:
                     bar.update(max(0, (source.size or 0) - done))
             finally:
@@ -242,27 +240,28 @@ def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES
             bar.close()
     ids = id_buffer.finish()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    words = list(word_ids)
+    words = store.words()
     return words, ids, lengths, invalid["count"]
 
 
-def _scan_source(source, errors, invalid, lowercase, lookup, id_buffer, lengths, bar):
+def _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar):
     """Tokenize one input into the shared buffers; returns the raw bytes consumed."""
     checked = False
     done = 0
-    for text in _read_blocks(source, errors):
-        if not checked:
-            _check_text(source.name, text, invalid["count"])
-            checked = True
+    for block in _read_blocks(source):
         if lowercase:
-            text = text.lower()
-        lines = list(map(str.split, text.split("\n")))
-        line_lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-        n = int(line_lengths.sum())
-        block_ids = np.fromiter(map(lookup, itertools.chain.from_iterable(lines)),
-                                dtype=np.uint32, count=n)
+            block = block.decode("utf-8", errors).lower().encode("utf-8")
+        else:
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted
+                block = block.decode("utf-8", errors).encode("utf-8")
+        if not checked:
+            _check_text(source.name, block)
+            checked = True
+        block_ids, line_lengths = store.tokenize(block)
         id_buffer.append(block_ids)
-        lengths.append(line_lengths[line_lengths > 0])
+        lengths.append(line_lengths)
         if bar is not None:
             position = source.position()
             bar.update(position - done)
@@ -270,12 +269,12 @@ def _scan_source(source, errors, invalid, lowercase, lookup, id_buffer, lengths,
     return done
 
 
-def _check_text(name, text, invalid_so_far):
+def _check_text(name, block):
     """Refuse input that is plainly not text (binary data given as a corpus by mistake)."""
-    head = text[:65536]
-    if "\x00" in head:
+    head = block[:65536]
+    if b"\x00" in head:
         raise InputError(f"{name} looks like binary data, not text (it contains NUL bytes)")
-    bad = head.count("\ufffd")
+    bad = head.count("\ufffd".encode("utf-8"))
     if bad > 16 and bad > 0.05 * len(head):
         raise InputError(f"{name} is not UTF-8 text ({bad} invalid bytes in its first block)")
 
