@@ -202,7 +202,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 @click.option("--min-alpha", type=float, default=None,
               help="Final learning rate (linear decay).  [default: alpha x 1e-4]")
 @click.option("--threads", type=int, default=None,
-              help="Training threads.  [default: all usable cores]")
+              help="Training threads.  [default: one per physical core]")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
@@ -510,7 +510,7 @@ def _analogy_table(result):
 @click.option("--power-iterations", type=int, default=4, show_default=True,
               help="Randomized solver: passes that sharpen the subspace.")
 @click.option("--threads", type=int, default=None,
-              help="Threads for counting, products and BLAS.  [default: all usable cores]")
+              help="Threads for counting, products and BLAS.  [default: one per physical core]")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seeds subsampling and the solver's starting vectors.")
 @progress_option
@@ -613,7 +613,7 @@ def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, 
               help="Count pairs in both directions, or only the words left of each word "
                    "(GloVe C's -symmetric 0).")
 @click.option("--threads", type=int, default=None,
-              help="Counting threads.  [default: all usable cores]")
+              help="Counting threads.  [default: one per physical core]")
 @progress_option
 @common_options
 def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, window,
@@ -660,7 +660,7 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
 @click.option("--read-cooccur", default=None, metavar="PATH",
               help="Train on counts saved by 'w2v cooccur' or --save-cooccur, not a CORPUS.")
 @click.option("--threads", type=int, default=None,
-              help="Counting and training threads.  [default: all usable cores]")
+              help="Counting and training threads.  [default: one per physical core]")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @progress_option
