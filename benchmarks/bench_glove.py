@@ -1,7 +1,7 @@
 """Benchmark `w2v glove`: counting speed and memory, seconds per epoch, and vector quality.
 
     flock /tmp/w2v-bench.lock python benchmarks/bench_glove.py /tmp/enwiki-10m.txt \
-        --threads 2 --epochs 15 [--lines N] [--sgns]
+        --threads 2 --epochs 15 [--lines N] [--sgns] [--glove-c PATH/TO/GloVe/build/glove]
 
 Reported:
   counting     wall seconds of cooccurrence_matrix, corpus tokens per second, and the peak
@@ -11,12 +11,16 @@ Reported:
   quality      Google analogies (3CosAdd and 3CosMul, top 30k words, questions with an
                unknown word count as unseen) and WordSim-353 Spearman rho, on W + W~
   --sgns       w2v's own skip-gram (5 epochs, window 5) on the same corpus, for reference
+  --glove-c    Stanford GloVe C's `glove` binary trained on the same counts (written in its
+               record format and shuffled, as its `shuffle` would), same settings and threads:
+               wall seconds per iteration and the same quality figures on its W + W~
 """
 
 import argparse
 import itertools
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -82,6 +86,42 @@ def show_quality(name, q):
           f"{q['total']})  WS353 rho {q['ws353']:.3f}")
 
 
+def run_glove_c(binary, cooc, vocab, args, workdir):
+    """Train GloVe C's `glove` on `cooc`; returns (wall seconds, WordVectors)."""
+    import numpy as np
+
+    from w2v.formats import load_vectors
+
+    cooc = cooc.tocsr()
+    records = np.empty(cooc.nnz, dtype=[("word1", "<i4"), ("word2", "<i4"), ("val", "<f8")])
+    records["word1"] = np.repeat(np.arange(1, cooc.shape[0] + 1, dtype=np.int32),
+                                 np.diff(cooc.indptr))
+    records["word2"] = cooc.indices + 1
+    records["val"] = cooc.data
+    np.random.default_rng(1).shuffle(records)
+    shuffled = os.path.join(workdir, "cooccurrence.shuf.bin")
+    records.tofile(shuffled)
+    del records
+    vocab_file = os.path.join(workdir, "vocab.txt")
+    with open(vocab_file, "w", encoding="utf-8") as f:
+        f.writelines(f"{w} {c}\n" for w, c in zip(vocab.words, vocab.counts))
+    save = os.path.join(workdir, "glove-c")
+    command = [binary, "-input-file", shuffled, "-vocab-file", vocab_file, "-save-file", save,
+               "-vector-size", str(args.dim), "-threads", str(args.threads),
+               "-iter", str(args.epochs), "-x-max", str(args.x_max), "-eta", "0.05",
+               "-alpha", "0.75", "-seed", "1", "-binary", "0", "-model", "2"]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"GloVe C failed ({result.returncode}): {result.stderr[-2000:]}")
+    costs = [line.split("cost:")[1].split(",")[0].strip()
+             for line in result.stderr.splitlines() if "cost:" in line]
+    print("  GloVe C cost by iteration: " + " ".join(f"{float(c):.4f}" for c in costs))
+    os.remove(shuffled)
+    return seconds, load_vectors(save + ".txt")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus")
@@ -95,6 +135,8 @@ def main():
     parser.add_argument("--spill-memory", type=float, default=0.05,
                         help="GB bound for the spilling run (0: skip it).")
     parser.add_argument("--sgns", action="store_true", help="Also train w2v skip-gram.")
+    parser.add_argument("--glove-c", default=None, metavar="BINARY",
+                        help="Also train Stanford GloVe C's glove binary on the same counts.")
     parser.add_argument("--json", default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
@@ -156,6 +198,15 @@ def main():
         report["glove_quality"] = quality(wv)
         print("quality:")
         show_quality("glove", report["glove_quality"])
+
+        if args.glove_c:
+            seconds, glove_c = run_glove_c(args.glove_c, cooc, corpus.vocab, args, workdir)
+            report["glove_c"] = {"seconds": seconds, "seconds_per_iteration": seconds / args.epochs,
+                                 "quality": quality(glove_c)}
+            show_quality("GloVe C", report["glove_c"]["quality"])
+            print(f"  (GloVe C: {seconds:.0f} s for {args.epochs} iterations = "
+                  f"{seconds / args.epochs:.1f} s each, w2v {total / args.epochs:.1f} s each: "
+                  f"x{seconds / total:.2f})")
 
         if args.sgns:
             try:
