@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import InputError, VocabularyError
 from .tokenize import WordStore
-from .vocab import Vocab, build_vocab
+from .vocab import Vocab, vocab_order
 
 log = logging.getLogger("w2v")
 
@@ -212,6 +212,12 @@ def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES
     `words` are in first-occurrence order, `ids` index them, `lengths` are the token
     counts of the non-empty lines in order.
     """
+    store, ids, lengths, invalid = _scan(inputs, lowercase, progress, spill_bytes)
+    return store.words(), ids, lengths, invalid
+
+
+def _scan(inputs, lowercase, progress, spill_bytes):
+    """`scan_corpus` with the words left in their WordStore (bytes, not yet strings)."""
     paths = expand_inputs(inputs)
     store = WordStore()
     id_buffer = _IdBuffer(spill_bytes)
@@ -240,8 +246,7 @@ def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES
             bar.close()
     ids = id_buffer.finish()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    words = store.words()
-    return words, ids, lengths, invalid["count"]
+    return store, ids, lengths, invalid["count"]
 
 
 def _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar):
@@ -286,26 +291,28 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
     The vocabulary is built from the counts (min_count, max_vocab) unless `vocab` is given
     (e.g. from `read_vocab`), in which case words outside it are dropped.
     """
-    words, ids, lengths, invalid = scan_corpus(inputs, lowercase=lowercase, progress=progress,
-                                               spill_bytes=spill_bytes)
+    store, ids, lengths, invalid = _scan(inputs, lowercase, progress, spill_bytes)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)
     n_raw = len(ids)
     if n_raw == 0:
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
-    counts = _count(ids, len(words))
+    counts = _count(ids, store.n_words)
+    remap = np.full(store.n_words, -1, dtype=np.int64)
     if vocab is None:
-        vocab = build_vocab(words, counts, min_count=min_count, max_vocab=max_vocab)
-        if len(vocab) == 0:
+        kept = vocab_order(counts, min_count, max_vocab)
+        if len(kept) == 0:
             raise VocabularyError(
                 f"no word occurs at least {min_count} times (--min-count) in the corpus "
                 f"of {n_raw} tokens; lower --min-count")
-    remap = np.full(len(words), -1, dtype=np.int64)
-    for provisional, word in enumerate(words):
-        final = vocab.index.get(word)
-        if final is not None:
-            remap[provisional] = final
-    del words
+        vocab = Vocab(store.words(kept), counts[kept])
+        remap[kept] = np.arange(len(kept))
+    else:
+        for provisional, word in enumerate(store.words()):
+            final = vocab.index.get(word)
+            if final is not None:
+                remap[provisional] = final
+    del store
     ids, lengths = _remap_in_place(ids, lengths, remap)
     if len(ids) == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")

@@ -151,11 +151,17 @@ class WordStore:
                 self.table = _rehash(self.table, len(self.table))
         return ids[:n_ids], line_lengths[:n_lines]
 
-    def words(self):
-        """The words as strings, in id order."""
-        ends = self.word_ends[: self.n_words + 1].tolist()
-        data = self.word_bytes[: ends[-1]].tobytes()
-        return [data[a:b].decode("utf-8") for a, b in zip(ends[:-1], ends[1:])]
+    def words(self, ids=None):
+        """The words as strings, in id order, or those of `ids` only (in that order).
+
+        Only the words asked for become Python strings, so a corpus with millions of rare
+        types costs strings for just the words that are kept.
+        """
+        if ids is None:
+            ids = range(self.n_words)
+        ends = self.word_ends
+        data = memoryview(self.word_bytes)
+        return [str(data[ends[i] : ends[i + 1]], "utf-8") for i in np.asarray(ids).tolist()]
 
 
 def _grown(array, size):

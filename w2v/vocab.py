@@ -44,11 +44,16 @@ def build_vocab(words, counts, min_count=5, max_vocab=None):
     as word2vec C does.
     """
     counts = np.asarray(counts, dtype=np.int64)
+    order = vocab_order(counts, min_count, max_vocab)
+    return Vocab([words[i] for i in order], counts[order])
+
+
+def vocab_order(counts, min_count=5, max_vocab=None):
+    """Indices of the words `build_vocab` keeps, in vocabulary order."""
+    counts = np.asarray(counts)
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] >= min_count]
-    if max_vocab is not None:
-        order = order[:max_vocab]
-    return Vocab([words[i] for i in order], counts[order])
+    return order if max_vocab is None else order[:max_vocab]
 
 
 def save_vocab(vocab, path, top=None):
