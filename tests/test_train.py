@@ -82,6 +82,24 @@ def test_untrained_vectors_are_not_planted(planted_corpus):
     assert neighbour_purity(wv) < 0.8
 
 
+def test_a_word_starts_from_the_same_vector_in_any_corpus(tmp_path):
+    """Initial vectors are drawn per word, not per rank: runs over different corpora
+    start a shared word at the same place (so they can be compared)."""
+    first = tmp_path / "a.txt"
+    first.write_text("apple banana cherry\n" * 5 + "cherry\n" * 10)
+    second = tmp_path / "b.txt"
+    second.write_text("date cherry apple\n" * 5 + "date\n" * 20)
+    runs = [train_word2vec(load_corpus([str(p)], min_count=1), dim=8, epochs=1, threads=1,
+                           alpha=1e-12, min_alpha=0.0, seed=2) for p in (first, second)]
+    assert runs[0].words.index("cherry") != runs[1].words.index("cherry")
+    for word in ("apple", "cherry"):
+        assert np.array_equal(runs[0][word], runs[1][word])
+    assert not np.allclose(runs[0]["apple"], runs[0]["cherry"])
+    reseeded = train_word2vec(load_corpus([str(first)], min_count=1), dim=8, epochs=1,
+                              threads=1, alpha=1e-12, min_alpha=0.0, seed=3)
+    assert not np.allclose(reseeded["apple"], runs[0]["apple"])
+
+
 def test_threads_1_repeats_bit_for_bit(planted_corpus):
     runs = [train_word2vec(planted_corpus, dim=8, epochs=2, threads=1, seed=5,
                            launches_per_epoch=4) for _ in range(2)]

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import OptionError, W2VError
 from .glove_kernels import scatter_into_blocks, train_blocks
-from .sampling import chunk_seeds, seed_for
+from .sampling import chunk_seeds, initial_vectors, seed_for
 from .threads import configure_threads
 from .vectors import WordVectors
 
@@ -81,7 +81,6 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
     if cooc.shape != (n_words, n_words):
         raise W2VError(f"co-occurrence matrix of shape {cooc.shape} for {n_words} words")
     n_threads = configure_threads(threads)
-    rng = np.random.default_rng(int(seed_for(seed, 0xC00C)))
     rows, cols, values, block_starts = _dealt_entries(cooc, seed)
     nnz = len(values)
     if nnz == 0:
@@ -92,8 +91,9 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
     # A row holds [vector, bias, squared-gradient sums of both] (see glove_kernels).
     word = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
     context = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
-    word[:, : dim + 1] = (rng.random((n_words, dim + 1), dtype=np.float32) - 0.5) / dim
-    context[:, : dim + 1] = (rng.random((n_words, dim + 1), dtype=np.float32) - 0.5) / dim
+    word[:, : dim + 1] = initial_vectors(vocab.words, dim + 1, seed, -0.5 / dim, 0.5 / dim, key=1)
+    context[:, : dim + 1] = initial_vectors(vocab.words, dim + 1, seed, -0.5 / dim, 0.5 / dim,
+                                            key=2)
 
     block_sizes = np.diff(block_starts)
     n_blocks = len(block_sizes)

@@ -5,6 +5,8 @@ work seeded from (seed, epoch, chunk), so results do not depend on which thread 
 and `--threads 1 --seed N` repeats exactly.
 """
 
+import hashlib
+
 import numpy as np
 from numba import njit
 
@@ -63,3 +65,41 @@ def keep_probabilities(counts, sample, total=None):
         keep = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
     keep[counts == 0] = 1.0
     return np.minimum(keep, 1.0).astype(np.float32)
+
+
+def word_states(words, seed, key=0):
+    """One random state per word, from the word's UTF-8 bytes, the seed and a key.
+
+    A word's state does not depend on its rank or on the rest of the vocabulary, so the
+    same word starts from the same vector in runs over different corpora (gensim's
+    hash-seeded init, gensim PR #240), which makes such runs comparable.
+    """
+    digests = b"".join(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+                       for word in words)
+    states = np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+    states ^= seed_for(seed, key)
+    # splitmix64 finaliser, vectorised: spreads the mixed-in seed over every bit
+    states ^= states >> np.uint64(30)
+    states *= np.uint64(0xBF58476D1CE4E5B9)
+    states ^= states >> np.uint64(27)
+    states *= np.uint64(0x94D049BB133111EB)
+    states ^= states >> np.uint64(31)
+    states[states == 0] = np.uint64(0x2545F4914F6CDD1D)
+    return states
+
+
+@njit(cache=True)
+def _uniform_rows(states, out, low, high):
+    for w in range(out.shape[0]):
+        state = states[w]
+        for k in range(out.shape[1]):
+            state = next_state(state)
+            out[w, k] = low + (high - low) * random_float(state)
+
+
+def initial_vectors(words, columns, seed, low, high, key=0):
+    """A float32 (len(words), columns) matrix uniform in [low, high), row i drawn from
+    word i's own state (`word_states`)."""
+    out = np.empty((len(words), columns), dtype=np.float32)
+    _uniform_rows(word_states(words, seed, key), out, np.float32(low), np.float32(high))
+    return out

@@ -18,7 +18,7 @@ from . import sgns
 from .corpus import Corpus, load_corpus
 from .errors import OptionError
 from .huffman import huffman_tree
-from .sampling import chunk_seeds, keep_probabilities
+from .sampling import chunk_seeds, initial_vectors, keep_probabilities
 from .threads import configure_threads, threading_layer
 from .vectors import WordVectors
 
@@ -197,10 +197,9 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
 
-    rng = np.random.default_rng(seed)
-    w_in = rng.random((n_words, dim), dtype=np.float32)
-    w_in -= np.float32(0.5)
-    w_in /= np.float32(dim)
+    # word2vec C's init, uniform in +-0.5/dim, but drawn per word: a word starts from the
+    # same vector whatever the corpus (see `initial_vectors`)
+    w_in = initial_vectors(vocab.words, dim, seed, -0.5 / dim, 0.5 / dim)
     w_out = np.zeros((n_words if negative else 1, dim), dtype=np.float32)
     if hs:
         codes, points, code_lens = huffman_tree(vocab.counts)
