@@ -149,7 +149,7 @@ class WordStore:
                 self.word_ends, self.word_bytes, self.n_words)
             if pos <= len(buf):  # the table is half full
                 self.table = _rehash(self.table, len(self.table))
-        return ids[:n_ids], line_lengths[:n_lines]
+        return ids[:n_ids], line_lengths[:n_lines].copy()  # a copy frees the large base
 
     def words(self, ids=None):
         """The words as strings, in id order, or those of `ids` only (in that order).
