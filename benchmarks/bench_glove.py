@@ -7,7 +7,8 @@ Reported:
   counting     wall seconds of cooccurrence_matrix, corpus tokens per second, and the peak
                resident memory above what the process held before it (sampled every 10 ms);
                the same again under a small --spill-memory bound, to show spilling's cost
-  training     seconds and cost of every epoch, and seconds per 100M non-zeros
+  training     seconds and cost of every epoch, seconds per 100M non-zeros, and peak memory
+               above what counting left
   quality      Google analogies (3CosAdd and 3CosMul, top 30k words, questions with an
                unknown word count as unseen) and WordSim-353 Spearman rho, on W + W~
   --sgns       w2v's own skip-gram (5 epochs, window 5) on the same corpus, for reference
@@ -183,17 +184,19 @@ def main():
 
         glove_stats = {}
         started = time.perf_counter()
-        wv = train_glove(cooc, corpus.vocab, dim=args.dim, epochs=args.epochs, x_max=args.x_max,
-                         threads=args.threads, seed=1, stats=glove_stats)
+        with PeakRSS() as rss:
+            wv = train_glove(cooc, corpus.vocab, dim=args.dim, epochs=args.epochs,
+                             x_max=args.x_max, threads=args.threads, seed=1, stats=glove_stats)
         total = time.perf_counter() - started
         epochs = glove_stats["epochs"]
         steady = [e["seconds"] for e in epochs[1:]] or [epochs[0]["seconds"]]
         per_epoch = sum(steady) / len(steady)
         print(f"training: {total:.1f} s for {args.epochs} epochs; epoch 1 {epochs[0]['seconds']:.2f}"
               f" s (compile included on a cold cache), later epochs {per_epoch:.2f} s = "
-              f"{per_epoch * 1e8 / cooc.nnz:.1f} s per 100M non-zeros at dim {args.dim}")
+              f"{per_epoch * 1e8 / cooc.nnz:.1f} s per 100M non-zeros at dim {args.dim}; "
+              f"peak +{rss.extra_gb:.2f} GB beside the counts")
         print("  cost by epoch: " + " ".join(f"{e['cost']:.4f}" for e in epochs))
-        report["glove"] = {"seconds": total, "epochs": epochs,
+        report["glove"] = {"seconds": total, "epochs": epochs, "peak_extra_gb": rss.extra_gb,
                            "seconds_per_100m_nnz": per_epoch * 1e8 / cooc.nnz}
         report["glove_quality"] = quality(wv)
         print("quality:")
