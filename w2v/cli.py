@@ -715,7 +715,9 @@ def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_len
         if save_cooccur:
             write_counts(save_cooccur, matrix, vocab, window, weighting)
             log.info("wrote the counts to %s", save_cooccur)
-    wv = train_glove(matrix, vocab, **options, threads=threads, seed=seed, progress=show)
+    counts = [matrix]
+    del matrix  # train_glove gets the only reference, and frees the counts once dealt
+    wv = train_glove(counts.pop(), vocab, **options, threads=threads, seed=seed, progress=show)
     save_vectors(wv, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)

@@ -82,6 +82,7 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
         raise W2VError(f"co-occurrence matrix of shape {cooc.shape} for {n_words} words")
     n_threads = configure_threads(threads)
     rows, cols, values, block_starts = _dealt_entries(cooc, seed)
+    del cooc  # freed here if the caller passed its only reference (as `w2v glove` does)
     nnz = len(values)
     if nnz == 0:
         raise W2VError("the co-occurrence matrix is empty: no two words of the vocabulary "
