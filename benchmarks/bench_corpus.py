@@ -4,7 +4,7 @@ Usage: python benchmarks/bench_corpus.py [CORPUS] [--lines N] [--repeat 3]
 
 CORPUS defaults to ../shared/data/corpus/enwiki-50m.txt.xz, decompressed once to a temporary
 file first, because the target (3M tokens/s on one core) is for decompressed text. The pass is
-single-threaded Python + numpy, so one core is what it uses. Also times the same pass straight
+single-threaded (Python around a numba tokenizer), so one core is what it uses. Also times the same pass straight
 from the .xz file, and reports the peak RSS of a pass in a fresh process.
 """
 
