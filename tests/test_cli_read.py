@@ -153,9 +153,50 @@ def test_reading_commands_do_not_import_numba(vectors):
         f"assert main(['similar', 'king', '-v', {vectors!r}]) == 0\n"
         f"assert main(['analogy', 'king', 'man', 'woman', '-v', {vectors!r}]) == 0\n"
         f"assert main(['evaluate', {vectors!r}]) == 0\n"
+        f"assert main(['convert', {vectors!r}, '-o', {vectors + '.txt'!r}, '-q']) == 0\n"
         "assert 'numba' not in sys.modules, 'numba was imported'\n"
     )
     env = {**os.environ, "PYTHONPATH": REPO}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_convert_between_formats_round_trips(vectors, tmp_path, capsys, monkeypatch):
+    from w2v.formats import load_vectors
+
+    original = load_vectors(vectors)
+    glove = tmp_path / "royals.glove.txt"
+    back = tmp_path / "back.bin"
+    assert run_main(["convert", vectors, "-o", str(glove), "--no-header"], capsys,
+                    monkeypatch)[0] == 0
+    first_line = glove.read_text().splitlines()[0].split()
+    assert first_line[0] == "king" and len(first_line) == 4  # GloVe: no "V D" header line
+    assert run_main(["convert", str(glove), "-o", str(back)], capsys, monkeypatch)[0] == 0
+    assert back.read_bytes() == open(vectors, "rb").read()  # same binary file again
+    restored = load_vectors(str(back))
+    assert restored.words == original.words
+    assert np.array_equal(restored.vectors, original.vectors)
+
+
+def test_convert_limit_and_normalize_to_stdout(vectors, capsys, monkeypatch):
+    code, out, err = run_main(["convert", vectors, "-o", "-", "--limit", "2", "--normalize"],
+                              capsys, monkeypatch)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "2 3" and [line.split()[0] for line in lines[1:]] == ["king", "queen"]
+    king = np.array(lines[1].split()[1:], dtype=np.float64)
+    assert abs(np.linalg.norm(king) - 1.0) < 1e-6
+
+
+def test_convert_errors(vectors, tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("2 3\nking 1 2 3\nqueen 1 two 3\n")
+    code, _, err = run_main(["convert", str(bad), "-o", str(tmp_path / "out.bin")], capsys,
+                            monkeypatch)
+    assert code != 0
+    assert_one_line_error(err, "line 3")
+    assert not (tmp_path / "out.bin").exists()
+    code, _, err = run_main(["convert", vectors, "-o", str(tmp_path / "x"), "--binary",
+                             "--no-header"], capsys, monkeypatch)
+    assert code == 2 and "--no-header" in err

@@ -482,6 +482,42 @@ def _analogy_table(result):
 # ........................................................ svd (PPMI + truncated SVD)
 
 
+@cli.command("convert")
+@click.argument("input_path", metavar="INPUT")
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Vectors file to write: binary if it ends in .bin or with --binary, else "
+                   "text; '-' writes text to stdout.")
+@click.option("--binary/--text", default=None, help="Force the output format.")
+@click.option("--no-header", is_flag=True,
+              help="Write GloVe's text format (word2vec text without the 'V D' line).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Keep only the first N vectors (files are usually sorted by frequency).")
+@click.option("--normalize", is_flag=True, help="Scale every vector to unit length.")
+@common_options
+def convert_command(input_path, output, binary, no_header, limit, normalize):
+    """Rewrite the vectors in INPUT (any format w2v reads; '-' is stdin) in another format.
+
+    The input format is detected: word2vec binary or text, GloVe text, fastText .vec.
+    Turns GloVe C's output into files that gensim and word2vec C read, and back.
+
+    \b
+    Example:  w2v convert glove.6B.100d.txt -o glove.6B.100d.bin
+              w2v convert vectors.bin -o - --limit 1000 | head
+    """
+    from .formats import load_vectors, save_vectors
+    from .vectors import WordVectors
+
+    if no_header and binary:
+        raise click.UsageError("--no-header is for text output; drop --binary")
+    wv = load_vectors(input_path, limit=limit)
+    if normalize:
+        wv = WordVectors(wv.words, wv.unit, counts=wv.counts)
+    save_vectors(wv, output, binary=None if no_header else binary,
+                 format="glove" if no_header else None)
+    log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
+             "<stdout>" if output == "-" else output)
+
+
 @cli.command("svd")
 @_corpus_optional
 @corpus_options
