@@ -39,9 +39,14 @@ def timed_pass(path):
 
 
 def peak_rss_mb(path):
-    """Peak RSS of one pass in a fresh interpreter (so earlier passes do not count)."""
-    code = ("import resource, sys; from w2v.corpus import load_corpus; load_corpus(sys.argv[1]); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    """Peak RSS of one pass in a fresh interpreter (so earlier passes do not count).
+
+    Read from VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's RSS when it
+    was forked, which here holds a whole corpus.
+    """
+    code = ("import sys; from w2v.corpus import load_corpus; load_corpus(sys.argv[1]); "
+            "print(next(l.split()[1] for l in open('/proc/self/status') "
+            "if l.startswith('VmHWM')))")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,
                          check=True)
     return int(out.stdout) / 1024

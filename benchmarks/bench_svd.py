@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from measure import child_peak_kb
+
 EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 SIMILARITY = {"ws353": "wordsim353.txt", "ws353-sim": "wordsim353-sim.txt",
               "ws353-rel": "wordsim353-rel.txt", "mturk771": "mturk-771.txt",
@@ -114,6 +116,7 @@ def work(args):
 
 def run_measured(cmd):
     """Run cmd; (stdout, wall seconds, peak RSS in GB of that child alone, via wait4)."""
+    cmd, peak_kb = child_peak_kb(cmd)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -124,7 +127,7 @@ def run_measured(cmd):
         err.seek(0)
         if proc.returncode != 0:
             sys.exit(f"failed: {' '.join(cmd)}\n{err.read()}")
-        return out.read(), wall, usage.ru_maxrss / 1e6
+        return out.read(), wall, (peak_kb() if peak_kb else usage.ru_maxrss) / 1e6
 
 
 def evaluate(path):

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from measure import child_peak_kb
+
 EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 
 
@@ -88,6 +90,7 @@ def work_gensim(args):
 def run_worker(tool, model, kernel, options, corpus, output):
     command = [sys.executable, __file__, "--worker", tool, "--model", model, "--kernel", kernel,
                "--output", output, corpus, *options]
+    command, peak_kb = child_peak_kb(command)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -95,7 +98,7 @@ def run_worker(tool, model, kernel, options, corpus, output):
     if proc.returncode != 0:
         raise SystemExit(f"{tool} {model} failed with exit code {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
-    result["rss_mb"] = usage.ru_maxrss / 1024
+    result["rss_mb"] = (peak_kb() if peak_kb else usage.ru_maxrss) / 1024
     return result
 
 
