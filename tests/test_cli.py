@@ -92,3 +92,38 @@ def test_failed_run_keeps_existing_output(tmp_path, corpus):
     result = run(["vocab", corpus, "--min-count", "99", "-o", str(out)])
     assert result.returncode == 1 and out.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".w2v-")] == []
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "--min-count", "1", "--epochs", "1"],
+    ["glove", "--min-count", "1", "--epochs", "1"],
+    ["svd", "--min-count", "1", "--dim", "1"],
+    ["cooccur", "--min-count", "1"],
+    ["vocab"],
+])
+def test_unwritable_output_is_refused_before_any_work(command, corpus, tmp_path, capsys,
+                                                      monkeypatch):
+    import w2v.corpus
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the corpus was read before the output was checked")
+
+    monkeypatch.setattr(w2v.corpus, "load_corpus", no_reading)
+    target = tmp_path / "missing" / "out.bin"
+    code = main([command[0], corpus, *command[1:], "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("w2v: error: cannot write") and "no directory" in err
+    code = main([command[0], corpus, *command[1:], "-o", str(tmp_path)])
+    assert code == 1 and "it is a directory" in capsys.readouterr().err
+
+
+def test_unwritable_side_outputs_are_refused_too(corpus, tmp_path, capsys):
+    out = str(tmp_path / "v.bin")
+    for extra in (["--save-vocab"], ["--save-context"]):
+        code = main(["train", corpus, "--min-count", "1", "-o", out, *extra,
+                     str(tmp_path / "nope" / "x")])
+        assert code == 1 and "no directory" in capsys.readouterr().err
+    code = main(["glove", corpus, "--min-count", "1", "-o", out, "--save-cooccur",
+                 str(tmp_path / "nope" / "c.npz")])
+    assert code == 1 and "no directory" in capsys.readouterr().err

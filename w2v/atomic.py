@@ -8,6 +8,26 @@ import os
 import sys
 import tempfile
 
+from .errors import OutputError
+
+
+def check_writable(*paths):
+    """Raise OutputError now for an output that could not be written at the end.
+
+    Commands call this before hours of training, not after. None and "-" (stdout) pass.
+    """
+    for path in paths:
+        if path is None or path == "-":
+            continue
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise OutputError(f"cannot write {path}: it is a directory")
+        if not os.path.isdir(directory):
+            raise OutputError(f"cannot write {path}: there is no directory {directory}")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot write {path}: the directory {directory} is not writable")
+
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
@@ -24,7 +44,10 @@ def atomic_write(path, mode="wb"):
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".w2v-", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp_path = tempfile.mkstemp(prefix=".w2v-", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror} ({directory})") from None
     try:
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
         with os.fdopen(fd, mode, **kwargs) as stream:
@@ -36,6 +59,10 @@ def atomic_write(path, mode="wb"):
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_path)
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_path)

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from .atomic import check_writable
 from .errors import OptionError, W2VError
 
 log = logging.getLogger("w2v")
@@ -164,6 +165,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
     from .corpus import load_corpus
     from .vocab import save_vocab
 
+    check_writable(output)
     loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
                          max_sentence_length=max_sentence_length, progress=show_progress(progress))
     save_vocab(loaded.vocab, output, top=top)
@@ -238,6 +240,7 @@ def train(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
                    kernel=kernel)
     check_options(**options, save_context=save_context is not None)
     output = output or _default_vectors_path()
+    check_writable(output, save_vocab, save_context)
     show = show_progress(progress)
     vocab = None
     if read_vocab:
@@ -509,6 +512,7 @@ def convert_command(input_path, output, binary, no_header, limit, normalize):
 
     if no_header and binary:
         raise click.UsageError("--no-header is for text output; drop --binary")
+    check_writable(output)
     wv = load_vectors(input_path, limit=limit)
     if normalize:
         wv = WordVectors(wv.words, wv.unit, counts=wv.counts)
@@ -573,6 +577,7 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
     if threads is not None and threads < 1:
         raise OptionError(f"--threads must be at least 1, got {threads}")
     output = output or _default_vectors_path()
+    check_writable(output)
     show = show_progress(progress)
     if read_cooccur:
         from .cooccur import load_cooccur
@@ -666,6 +671,7 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
     from .cooccur import check_options, save_cooccur
 
     check_options(window, weighting, memory, threads)
+    check_writable(output)
     matrix, vocab = _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length,
                                   window, weighting, symmetric, memory, tmp_dir, threads,
                                   show_progress(progress))
@@ -729,6 +735,7 @@ def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_len
     if read_cooccur and save_cooccur:
         raise click.UsageError("--save-cooccur needs a CORPUS to count")
     output = output or _default_vectors_path()
+    check_writable(output, save_cooccur)
     show = show_progress(progress)
     if read_cooccur:
         from click.core import ParameterSource

@@ -15,6 +15,13 @@ class InputError(W2VError):
     """The input (corpus, vocabulary, vector or evaluation file) is unreadable or malformed."""
 
 
+class OutputError(W2VError, OSError):
+    """An output file that cannot be written (missing or read-only directory, full disk).
+
+    Also an OSError, so code that caught the underlying error still catches it.
+    """
+
+
 class VocabularyError(W2VError):
     """Words not in the vocabulary, or a vocabulary that ended up empty."""
 
