@@ -203,3 +203,22 @@ def test_tokenizer_splits_exactly_like_str_split(blocks):
     assert lengths == [len(line) for line in lines if line]
     words = store.words()
     assert len(set(words)) == len(words) and words == list(dict.fromkeys(tokens))
+
+
+def test_reader_thread_stops_when_the_pass_fails(tmp_path):
+    import threading
+
+    path = tmp_path / "binary.bin.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"\x00\x01binary\n" * 2_000_000)  # many blocks, refused at the first
+    with pytest.raises(InputError, match="binary"):
+        load_corpus([str(path)])
+    assert not [t for t in threading.enumerate() if t.name == "w2v-reader"]
+
+
+def test_read_errors_in_the_reader_thread_reach_the_caller(tmp_path):
+    path = tmp_path / "cut.txt.gz"
+    data = gzip.compress(b"the cat sat on the mat\n" * 200_000)
+    path.write_bytes(data[: len(data) // 2])  # truncated: fails midway through
+    with pytest.raises(InputError, match="cannot read"):
+        load_corpus([str(path)], min_count=1)

@@ -10,13 +10,16 @@ works, every file is read once, and memory is 4 bytes a token plus the vocabular
 
 import bz2
 import codecs
+import contextlib
 import glob
 import gzip
 import logging
 import lzma
 import os
+import queue
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,6 +153,52 @@ def _read_blocks(source):
         yield block
 
 
+def _read_ahead(blocks, depth=4):
+    """Yield the items of the generator `blocks`, produced by a thread up to `depth` ahead.
+
+    Reading and decompressing (zlib, bz2 and lzma release the GIL) then overlap with
+    tokenizing (a nogil kernel), so a compressed corpus costs about the slower of the two
+    rather than their sum. An exception in the thread is raised here; if the consumer
+    stops early, the thread is told to stop and is waited for.
+    """
+    items = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def offer(item):
+        """Put item in the queue unless the consumer has stopped; False if it has."""
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def produce():
+        try:
+            for item in blocks:
+                if not offer(item):
+                    return
+            offer(done)
+        except BaseException as e:  # handed to the consumer
+            offer(e)
+
+    thread = threading.Thread(target=produce, name="w2v-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 # --------------------------------------------------------------------------- token ids
 
 
@@ -253,24 +302,26 @@ def _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar):
     """Tokenize one input into the shared buffers; returns the raw bytes consumed."""
     checked = False
     done = 0
-    for block in _read_blocks(source):
-        if lowercase:
-            block = block.decode("utf-8", errors).lower().encode("utf-8")
-        else:
-            try:
-                block.decode("utf-8")
-            except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted
-                block = block.decode("utf-8", errors).encode("utf-8")
-        if not checked:
-            _check_text(source.name, block)
-            checked = True
-        block_ids, line_lengths = store.tokenize(block)
-        id_buffer.append(block_ids)
-        lengths.append(line_lengths)
-        if bar is not None:
-            position = source.position()
-            bar.update(position - done)
-            done = position
+    # closing(): the reader thread is stopped here, before the caller closes the source
+    with contextlib.closing(_read_ahead(_read_blocks(source))) as blocks:
+        for block in blocks:
+            if lowercase:
+                block = block.decode("utf-8", errors).lower().encode("utf-8")
+            else:
+                try:
+                    block.decode("utf-8")
+                except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted
+                    block = block.decode("utf-8", errors).encode("utf-8")
+            if not checked:
+                _check_text(source.name, block)
+                checked = True
+            block_ids, line_lengths = store.tokenize(block)
+            id_buffer.append(block_ids)
+            lengths.append(line_lengths)
+            if bar is not None:
+                position = source.position()
+                bar.update(position - done)
+                done = position
     return done
 
 

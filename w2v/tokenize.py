@@ -41,7 +41,7 @@ def _space_width(buf, i, n):
     return 1 if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: runs while the reader thread decompresses
 def tokenize_block(buf, pos, ids, n_ids, line_lengths, n_lines, line_start, table, word_ends,
                    word_bytes, n_words):
     """Split buf from pos on: token ids into `ids`, non-empty line lengths into `line_lengths`.
