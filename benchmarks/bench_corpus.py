@@ -3,8 +3,9 @@
 Usage: python benchmarks/bench_corpus.py [CORPUS] [--lines N] [--repeat 3]
 
 CORPUS defaults to ../shared/data/corpus/enwiki-50m.txt.xz, decompressed once to a temporary
-file first, because the target (3M tokens/s on one core) is for decompressed text. The pass is
-single-threaded (Python around a numba tokenizer), so one core is what it uses. Also times the same pass straight
+file first, because the target (3M tokens/s on one core) is for decompressed text. The pass
+tokenizes on one core (Python around a numba kernel) while a second thread reads and
+decompresses ahead. Also times the same pass straight
 from the .xz file, and reports the peak RSS of a pass in a fresh process.
 """
 
@@ -81,7 +82,7 @@ def main():
         if args.corpus.endswith(".xz") and not args.lines:
             seconds, _ = timed_pass(args.corpus)
             print(f"straight from .xz: {seconds:.2f} s -> {tokens / seconds / 1e6:.2f} M tokens/s")
-    print(f"(machine: {os.cpu_count()} cores; the pass uses one; "
+    print(f"(machine: {os.cpu_count()} cores; the pass tokenizes on one; "
           f"self ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
 
