@@ -258,7 +258,7 @@ def train(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
              "<stdout>" if output == "-" else output)
 
 
-# ........................................................ reading side: similar, analogy, evaluate
+# ........................................................ reading side: similar, analogy, evaluate, convert
 # These import only numpy (and scipy for evaluate), never numba: see tests/test_cli_read.py.
 
 
@@ -482,9 +482,6 @@ def _analogy_table(result):
     return "\n".join(rows)
 
 
-# ........................................................ svd (PPMI + truncated SVD)
-
-
 @cli.command("convert")
 @click.argument("input_path", metavar="INPUT")
 @click.option("-o", "--output", required=True, metavar="PATH",
@@ -520,6 +517,9 @@ def convert_command(input_path, output, binary, no_header, limit, normalize):
                  format="glove" if no_header else None)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
+
+
+# ........................................................ svd (PPMI + truncated SVD)
 
 
 @cli.command("svd")
