@@ -12,7 +12,7 @@ from w2v.corpus import load_corpus
 from w2v.errors import OptionError
 from w2v.ppmi import ppmi_matrix, subsample_corpus
 from w2v.sampling import keep_probabilities
-from w2v.svd import arpack_svd, randomized_svd, svd_embeddings, train_svd
+from w2v.svd import arpack_svd, fold_in, randomized_svd, svd_embeddings, train_svd
 
 
 def decaying_matrix(n_rows=1500, n_cols=1000, seed=1):
@@ -205,6 +205,34 @@ def test_planted_topics_are_nearest_neighbours(tmp_path):
                 assert nearest[:2] == word[:2], (solver, word, nearest)
 
 
+def test_fold_in_places_rows_left_out_of_the_fit_exactly_when_the_rank_allows():
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(60, 3)) @ rng.normal(size=(3, 40))  # rank 3
+    fitted = np.arange(0, 60, 2)  # half the rows span the same row space
+    u, s, vt = np.linalg.svd(matrix[fitted], full_matrices=False)
+    u, s, vt = u[:, :3], s[:3], vt[:3]
+    full = fold_in(sp.csr_matrix(matrix), fitted, u, s, vt)
+    np.testing.assert_allclose(full[fitted], u)
+    np.testing.assert_allclose(full * s @ vt, matrix, atol=1e-9)  # every row rebuilt
+
+
+def test_fit_words_keeps_the_planted_topics_and_every_word(tmp_path):
+    path = tmp_path / "topics.txt"
+    topics = topic_corpus(path, words_per_topic=30)
+    corpus = load_corpus([str(path)], min_count=1)
+    wv = train_svd(corpus, dim=8, window=2, sample=0, fit_words=40, seed=1)
+    assert len(wv) == 120 and np.all(np.linalg.norm(wv.vectors, axis=1) > 0)
+    unit = wv.unit
+    for topic in topics:
+        for word in topic:
+            sims = unit @ unit[wv.id(word)]
+            sims[wv.id(word)] = -np.inf
+            assert wv.words[int(np.argmax(sims))][:2] == word[:2], word
+    everything = train_svd(corpus, dim=8, window=2, sample=0, seed=1)
+    same = train_svd(corpus, dim=8, window=2, sample=0, seed=1, fit_words=len(corpus.vocab))
+    np.testing.assert_array_equal(same.vectors, everything.vectors)
+
+
 def test_train_svd_from_a_count_matrix_and_options(tmp_path):
     path = tmp_path / "topics.txt"
     topic_corpus(path, lines=300)
@@ -278,6 +306,7 @@ def test_cli_config_preset(tmp_path):
     (["--dim", "48"], "vocabulary"),
     (["--window", "0"], "--window"),
     (["--weighting", "cubic"], "--weighting"),
+    (["--dim", "5", "--fit-words", "5"], "--fit-words"),
 ])
 def test_cli_bad_options_exit_2_with_one_line_and_no_output(tmp_path, args, fragment):
     path = tmp_path / "topics.txt"

@@ -177,10 +177,13 @@ def normalize_rows(vectors):
 
 
 def check_svd_options(dim=100, window=2, weighting="linear", sample=1e-5, cds=0.75, neg=1,
-                      eig=0.5, solver="randomized", power_iterations=4, oversample=10):
+                      eig=0.5, solver="randomized", power_iterations=4, oversample=10,
+                      fit_words=None):
     """Raise OptionError for a value that makes no sense, before any work is done."""
     if dim < 1:
         raise OptionError(f"--dim must be at least 1, got {dim}")
+    if fit_words is not None and fit_words <= dim:
+        raise OptionError(f"--fit-words must exceed --dim ({dim}), got {fit_words}")
     if window < 1:
         raise OptionError(f"--window must be at least 1, got {window}")
     if weighting not in WEIGHTINGS:
@@ -207,16 +210,18 @@ def check_svd_options(dim=100, window=2, weighting="linear", sample=1e-5, cds=0.
 
 def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", sample=1e-5,
               seed=1, cds=0.75, neg=1, eig=0.5, add_context=False, normalize=False,
-              solver="randomized", power_iterations=4, oversample=10, threads=None,
-              progress=False):
+              solver="randomized", power_iterations=4, oversample=10, fit_words=None,
+              threads=None, progress=False):
     """PPMI-SVD word vectors from a `Corpus`, or from a co-occurrence matrix and its vocabulary.
 
     `source` is a Corpus (counted here with `window` and `weighting`, after subsampling
     with `sample` if positive), or a words x words count matrix with `vocab` (a Vocab or a
-    list of words) giving its rows. Logs each stage with its time.
+    list of words) giving its rows. With `fit_words` N, the SVD is fitted to the PPMI rows
+    of the N most frequent words only and the other words are folded in (`fold_in`).
+    Logs each stage with its time.
     """
     check_svd_options(dim, window, weighting, sample, cds, neg, eig, solver, power_iterations,
-                      oversample)
+                      oversample, fit_words)
     from .threads import configure_threads
 
     threads = configure_threads(threads)
@@ -247,21 +252,53 @@ def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", samp
                              "(try a larger --window or a smaller --neg)")
 
         started = time.perf_counter()
-        operator = SparseOperator(ppmi)
-        del ppmi
+        fitted = None
+        if fit_words is not None and fit_words < len(words):
+            fitted = _most_frequent(counts, len(words), fit_words)
+        operator = SparseOperator(ppmi if fitted is None else ppmi[fitted])
+        if fitted is None:
+            del ppmi
         if solver == "arpack":
             u, s, vt = arpack_svd(operator, dim, seed=seed)
         else:
             u, s, vt = randomized_svd(operator, dim, oversample=oversample,
                                       power_iterations=power_iterations, seed=seed)
         del operator
-        log.info("SVD: %s, rank %d, singular values %.4g..%.4g, %.1fs", solver, dim, s[0],
-                 s[-1], time.perf_counter() - started)
+        if fitted is not None:
+            u = fold_in(ppmi, fitted, u, s, vt)
+            del ppmi
+        log.info("SVD: %s, rank %d, singular values %.4g..%.4g, %s%.1fs", solver, dim, s[0],
+                 s[-1], "" if fitted is None else
+                 f"fitted to {len(fitted)} words, {len(u) - len(fitted)} folded in, ",
+                 time.perf_counter() - started)
 
     vectors = svd_embeddings(u, s, vt, eig=eig, add_context=add_context)
     if normalize:
         vectors = normalize_rows(vectors)
     return WordVectors(words, vectors, counts)
+
+
+def _most_frequent(counts, n_words, n):
+    """Row indices of the n most frequent words (the first n rows if counts are unknown)."""
+    if counts is None:
+        return np.arange(n)
+    return np.sort(np.argsort(-np.asarray(counts), kind="stable")[:n])
+
+
+def fold_in(matrix, fitted, u, s, vt):
+    """U for every row of `matrix`, from an SVD U S Vt of its rows `fitted` alone.
+
+    A row x outside the fit gets x V S^-1, its coordinates in the fitted subspace (as
+    latent semantic indexing folds in new documents). Rows of rare words are noisy; fitted
+    on the frequent words only, the subspace is cleaner and the rare words still get vectors.
+    """
+    full = np.empty((matrix.shape[0], u.shape[1]), dtype=u.dtype)
+    rest = np.setdiff1d(np.arange(matrix.shape[0]), fitted)
+    full[fitted] = u
+    if len(rest):
+        inverse = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0).astype(u.dtype)
+        full[rest] = SparseOperator(matrix[rest]).dot(np.ascontiguousarray(vt.T)) * inverse
+    return full
 
 
 def _check_dim(dim, n_words):
