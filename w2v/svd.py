@@ -254,7 +254,7 @@ def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", samp
         started = time.perf_counter()
         fitted = None
         if fit_words is not None and fit_words < len(words):
-            fitted = _most_frequent(counts, len(words), fit_words)
+            fitted = _most_frequent(counts, fit_words)
         operator = SparseOperator(ppmi if fitted is None else ppmi[fitted])
         if fitted is None:
             del ppmi
@@ -278,7 +278,7 @@ def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", samp
     return WordVectors(words, vectors, counts)
 
 
-def _most_frequent(counts, n_words, n):
+def _most_frequent(counts, n):
     """Row indices of the n most frequent words (the first n rows if counts are unknown)."""
     if counts is None:
         return np.arange(n)
@@ -296,7 +296,7 @@ def fold_in(matrix, fitted, u, s, vt):
     rest = np.setdiff1d(np.arange(matrix.shape[0]), fitted)
     full[fitted] = u
     if len(rest):
-        inverse = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0).astype(u.dtype)
+        inverse = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0).astype(u.dtype)
         full[rest] = SparseOperator(matrix[rest]).dot(np.ascontiguousarray(vt.T)) * inverse
     return full
 
