@@ -7,10 +7,12 @@ body, so `similar`, `analogy` and `evaluate` never import numba.
 import functools
 import logging
 import os
+import signal
 import sys
 
 import click
 
+from . import signals
 from .atomic import check_writable
 from .errors import OptionError, W2VError
 
@@ -774,9 +776,17 @@ def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_len
 
 
 def main(argv=None):
-    """Run the CLI; every failure becomes one line on stderr and a meaningful exit code."""
+    """Run the CLI; every failure becomes one line on stderr and a meaningful exit code.
+
+    SIGINT and SIGTERM stop the run with 'interrupted' or 'terminated' and exit 130 or 143
+    (see `signals`); a reader that closes stdout early (`| head`) ends the run quietly with 0.
+    """
+    signals.install()
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        cli.main(args=argv, prog_name="w2v", standalone_mode=False)
+        # Not cli.main(): it writes a blank line on Ctrl-C and exits 1 on EPIPE by itself.
+        with cli.make_context("w2v", args) as ctx:
+            cli.invoke(ctx)
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:
@@ -785,22 +795,56 @@ def main(argv=None):
     except W2VError as e:
         _error(str(e))
         return e.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        _error("interrupted")
-        return 130
+    except (KeyboardInterrupt, click.exceptions.Abort) as e:
+        return _interrupted(e)
     except BrokenPipeError:
-        # The reader went away (`w2v similar ... | head`): not an error. Point stdout at
-        # devnull so the interpreter's final flush does not complain.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        return _reader_went_away()
     except MemoryError:
         _error("out of memory")
         return 1
+    except SystemError as e:
+        interrupt = _interrupt_cause(e)
+        if interrupt is None:
+            raise
+        return _interrupted(interrupt)
     except OSError as e:
         where = f": {e.filename}" if e.filename else ""
         _error(f"{e.strerror or e}{where}")
         return 1
+    return 0
+
+
+def _interrupted(e):
+    if isinstance(e, signals.Interrupted) and e.signum != signal.SIGINT:
+        _error("terminated")
+        return e.exit_code
+    _error("interrupted")
+    return 128 + signal.SIGINT
+
+
+def _interrupt_cause(e):
+    """The KeyboardInterrupt behind a SystemError that numba raised while boxing, if any.
+
+    Kernels run outside `signals.deferred()` (corpus, counting) can still be hit this way.
+    """
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _reader_went_away():
+    """Exit 0: EPIPE reaching main comes from stdout, whose reader closed it early (`| head`).
+
+    Not an error, as for `yes | head`. Other outputs report EPIPE as OutputError. Stdout is
+    pointed at devnull so that the interpreter's final flush does not complain.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     return 0
 
 

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from . import signals
 from .errors import OptionError, W2VError
 from .glove_kernels import scatter_into_blocks, train_blocks
 from .sampling import chunk_seeds, initial_vectors, seed_for
@@ -113,7 +114,7 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
         quiet_logs = logging_redirect_tqdm(loggers=[log])  # epoch lines above the bar
     history = []
     try:
-        with quiet_logs:
+        with quiet_logs, signals.deferred():  # kernels return before a signal acts
             for epoch in range(epochs):
                 started = time.perf_counter()
                 epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
@@ -132,6 +133,7 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
                     if bar is not None:
                         bar.update(int(block_sizes[block_order[first:last]].sum()))
                         bar.set_postfix(epoch=epoch + 1, cost=f"{cost / max(updates, 1):.4f}")
+                    signals.check()
                 seconds = time.perf_counter() - started
                 mean_cost = cost / max(updates, 1)
                 history.append({"epoch": epoch + 1, "cost": mean_cost, "seconds": seconds,

@@ -6,6 +6,7 @@ of `threads` equal chunks, drive the learning-rate schedule and the progress bar
 launches, and sum the per-chunk losses. The arithmetic lives in `sgns.py`.
 """
 
+import contextlib
 import glob
 import logging
 import os
@@ -14,7 +15,7 @@ import time
 
 import numpy as np
 
-from . import sgns
+from . import sgns, signals
 from .corpus import Corpus, load_corpus
 from .errors import OptionError
 from .huffman import huffman_tree
@@ -230,7 +231,7 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
     epoch_losses = []
     bar = _Progress(progress, total_words, epochs)
     started = time.perf_counter()
-    try:
+    with contextlib.closing(bar), signals.deferred():  # kernels return before a signal acts
         for epoch in range(epochs):
             seeds = chunk_seeds(seed, epoch, len(plans) * threads)
             epoch_loss, epoch_examples = 0.0, 0
@@ -247,13 +248,12 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
                 epoch_examples += int(examples.sum())
                 words_done += words
                 bar.update(epoch, words, alpha_to)
+                signals.check()
             mean_loss = epoch_loss / max(epoch_examples, 1)
             epoch_losses.append(mean_loss)
             log.info("epoch %d/%d: loss %.4f per example (%d examples), alpha now %.3g",
                      epoch + 1, epochs, mean_loss, epoch_examples,
                      alpha - (alpha - min_alpha) * (words_done / total_words))
-    finally:
-        bar.close()
     seconds = time.perf_counter() - started
     log.info("trained %d tokens x %d epochs in %.1f s: %.0f words/s, %d threads, "
              "numba threading layer %s", n_tokens, epochs, seconds,
