@@ -179,6 +179,33 @@ def test_binary_header_promising_more_than_the_file_holds(tmp_path):
     assert "truncated" in error_of(path)
 
 
+@pytest.mark.parametrize("data, expected", [
+    (b"3 5\n", "byte offset 4: the file ends after the header, which announces 3 vectors"),
+    (b"3 5\n\n\n", "byte offset 4: the file ends after the header"),
+    (b"13665 1000000000000\nthe " + b"\x00\x01\xff" * 20,
+     "byte offset 20: the header announces vectors of dimension 1000000000000 "
+     "(4000000000000 bytes each), but only 64 bytes follow it"),
+])
+def test_binary_too_short_for_one_record(tmp_path, data, expected):
+    path = write(tmp_path / "h.txt", data)
+    message = error_of(path)
+    assert message.startswith(f"{path}: ") and expected in message
+    assert expected in error_of(path, format="binary")
+
+
+def test_binary_too_short_for_one_record_in_every_reading_command(tmp_path):
+    import subprocess
+
+    path = write(tmp_path / "h.bin", b"3 5\n")
+    for args in (["similar", "the", "-v", path], ["analogy", "a", "b", "c", "-v", path],
+                 ["evaluate", path], ["convert", path, "-o", str(tmp_path / "out.txt")]):
+        result = subprocess.run([sys.executable, "-m", "w2v.cli", *args], capture_output=True,
+                                text=True)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr == f"w2v: error: {path}: byte offset 4: the file ends after the " \
+                                f"header, which announces 3 vectors of dimension 5\n"
+
+
 def test_data_after_the_announced_vectors(tmp_path, wv):
     save_vectors(wv, tmp_path / "v.bin")
     path = write(tmp_path / "more.bin", (tmp_path / "v.bin").read_bytes() + b"extra 1 2")

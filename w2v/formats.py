@@ -247,6 +247,13 @@ def _parse_binary(buf, name, pos, count, dim, limit):
     # Each record takes at least a 1-byte word, a space and the floats, so this many rows
     # fit; a header promising more is met by the truncation error below, not a huge alloc.
     capacity = min(wanted, max(0, size - pos) // (row_bytes + 2))
+    if capacity == 0:  # not one record fits (and numpy cannot view a 0-row matrix as bytes)
+        if not buf[pos:pos + 1024].strip():
+            raise InputError(f"{name}: byte offset {pos}: the file ends after the header, "
+                             f"which announces {count} vectors of dimension {dim}")
+        raise InputError(f"{name}: byte offset {pos}: the header announces vectors of "
+                         f"dimension {dim} ({row_bytes} bytes each), but only {size - pos} "
+                         f"bytes follow it")
     vectors = np.empty((capacity, dim), dtype="<f4")
     vector_bytes = memoryview(vectors).cast("B")
     raw_words = []
