@@ -127,3 +127,65 @@ def test_unwritable_side_outputs_are_refused_too(corpus, tmp_path, capsys):
     code = main(["glove", corpus, "--min-count", "1", "-o", out, "--save-cooccur",
                  str(tmp_path / "nope" / "c.npz")])
     assert code == 1 and "no directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("line, message", [
+    ("window = [1, 2]", "window = [1, 2]: expected an integer"),
+    ("dim = true", "dim = true: expected an integer"),
+    ("epochs = 1.7", "epochs = 1.7: expected an integer"),
+    ("alpha = \"fast\"", "alpha = \"fast\": expected a number"),
+    ("hs = 1", "hs = 1: expected true or false"),
+    ("model = 3", "model = 3: expected a string"),
+    ("min-count = 0", "min-count = 0: 0 is not in the range x>=1"),
+    ("corpus = \"a.txt\"", "corpus = \"a.txt\": expected a list of strings"),
+])
+def test_config_values_of_the_wrong_type(line, message, corpus, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(line + "\n")
+    result = run(["train", corpus, "--config", str(config), "-o", str(tmp_path / "v.bin")])
+    assert_one_line_error(result, 2, f"{config}: {message}")
+    assert not (tmp_path / "v.bin").exists()
+
+
+def test_config_values_of_the_right_type(corpus, tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text("min-count = 1\nsample = 0\nalpha = 1\nhs = true\nnegative = 0\n"
+                      "model = \"cbow\"\nepochs = 1\ndim = 4\nthreads = 1\n")
+    out = tmp_path / "v.txt"
+    assert main(["train", corpus, "--config", str(config), "-o", str(out), "-q"]) == 0
+    assert out.read_text().startswith("3 4\n")
+
+
+PRESET_COMMANDS = {"sgns": "train", "cbow": "train", "glove": "glove", "svd": "svd",
+                   "svd-levy": "svd"}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_COMMANDS))
+def test_presets_load_by_name_from_any_directory(preset, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([PRESET_COMMANDS[preset], "--config", preset, "--help"]) == 0
+    assert main([PRESET_COMMANDS[preset], "--config", f"{preset}.toml", "--help"]) == 0
+
+
+def test_unknown_preset_lists_the_presets(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(run(["vocab", corpus, "--config", "sgn"]), 2,
+                          "no file sgn, and no preset of that name (presets: sgns, cbow, glove, "
+                          "svd, svd-levy)")
+
+
+def test_packaged_presets_match_the_repository_copies():
+    import pathlib
+
+    import w2v
+
+    repo = pathlib.Path(__file__).resolve().parent.parent / "configs"
+    packaged = pathlib.Path(w2v.__file__).parent / "configs"
+    if not repo.is_dir():
+        pytest.skip("not run from a checkout")
+    names = sorted(p.name for p in repo.glob("*.toml"))
+    assert names == sorted(p.name for p in packaged.glob("*.toml"))
+    assert names == sorted(f"{name}.toml" for name in PRESET_COMMANDS)
+    for name in names:
+        assert (repo / name).read_bytes() == (packaged / name).read_bytes(), \
+            f"configs/{name} and w2v/configs/{name} differ: copy one over the other"
