@@ -1,5 +1,6 @@
 """CLI plumbing: exit codes, one-line errors, --config, stdout for data only."""
 
+import os
 import subprocess
 import sys
 
@@ -189,3 +190,17 @@ def test_packaged_presets_match_the_repository_copies():
     for name in names:
         assert (repo / name).read_bytes() == (packaged / name).read_bytes(), \
             f"configs/{name} and w2v/configs/{name} differ: copy one over the other"
+
+
+@pytest.mark.parametrize("args", [["similar"], ["analogy"], ["train", "-", "--min-count", "1"],
+                                  ["vocab", "-"], ["convert", "-", "-o", "-"]])
+def test_closed_stdin(args, tmp_path):
+    """`w2v similar <&-`: Python sets sys.stdin to None when file descriptor 0 is closed."""
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("2 2\na 1 0\nb 0 1\n")
+    extra = ["-v", str(vectors)] if args[0] in ("similar", "analogy") else []
+    extra += ["-o", str(tmp_path / "out.bin")] if args[0] == "train" else []
+    result = subprocess.run([sys.executable, "-m", "w2v.cli", *args, *extra],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            preexec_fn=lambda: os.close(0))
+    assert_one_line_error(result, 1, "stdin is closed")

@@ -15,6 +15,7 @@ import click
 from . import signals
 from .atomic import check_writable
 from .errors import OptionError, W2VError
+from .stdio import stdin_buffer
 
 log = logging.getLogger("w2v")
 
@@ -394,7 +395,7 @@ def _answer_stdin(answer, n_words, as_json):
     import json
 
     failed = answered = 0
-    for line_no, raw in enumerate(sys.stdin.buffer, 1):
+    for line_no, raw in enumerate(stdin_buffer(), 1):
         query = raw.decode("utf-8", "replace").split()
         if not query:
             continue

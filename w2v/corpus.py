@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, VocabularyError
+from .stdio import stdin_buffer
 from .tokenize import WordStore
 from .vocab import Vocab, vocab_order
 
@@ -98,7 +99,7 @@ class _Source:
         self.path = path
         self.name = "<stdin>" if path == "-" else path
         try:
-            raw = sys.stdin.buffer if path == "-" else open(path, "rb")
+            raw = stdin_buffer() if path == "-" else open(path, "rb")
         except OSError as e:
             raise InputError(f"cannot read {path}: {e.strerror}") from None
         self.raw = raw

@@ -17,12 +17,12 @@ import logging
 import mmap
 import os
 import re
-import sys
 
 import numpy as np
 
 from .atomic import atomic_write
 from .errors import InputError, OptionError, W2VError
+from .stdio import stdin_buffer
 from .vectors import WordVectors
 
 log = logging.getLogger("w2v")
@@ -85,7 +85,7 @@ def load_vectors(path, format="auto", limit=None):
 def _open_input(path, name):
     """A seekable binary stream over the file, or over all of stdin."""
     if path == "-":
-        return io.BytesIO(sys.stdin.buffer.read())
+        return io.BytesIO(stdin_buffer().read())
     try:
         stream = open(path, "rb")
         if not stream.seekable():  # a pipe given by name, e.g. <(zcat vectors.txt.gz)
