@@ -139,11 +139,12 @@ def _in_place(path, mode, kwargs):
         stream = open(path, mode, **kwargs)
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    is_stdout = _is_stdout(stream)
     try:
         with stream:
             yield stream
     except OSError as e:
-        if isinstance(e, BrokenPipeError) and _is_stdout(stream):
+        if isinstance(e, BrokenPipeError) and is_stdout:
             raise
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
 
