@@ -204,3 +204,19 @@ def test_closed_stdin(args, tmp_path):
                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             preexec_fn=lambda: os.close(0))
     assert_one_line_error(result, 1, "stdin is closed")
+
+
+def test_stdin_answers_stay_aligned_with_blank_lines(tmp_path):
+    import json
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("3 2\na 1 0\nb 0 1\nc 1 1\n")
+    queries = "a\n\n   \nb\n"
+    text = run(["similar", "-n", "1", "-v", str(vectors)], stdin=queries)
+    assert text.returncode == 0 and text.stderr == ""
+    assert text.stdout.split("\n") == ["c\t0.7071", "", "", "c\t0.7071", ""]
+    as_json = run(["similar", "-n", "1", "-v", str(vectors), "--json"], stdin=queries)
+    answers = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert as_json.returncode == 0 and len(answers) == 4
+    assert answers[1] == answers[2] == {"query": [], "results": []}
+    assert answers[3]["query"] == ["b"]

@@ -390,14 +390,18 @@ def _answer_stdin(answer, n_words, as_json):
 
     A query that fails (unknown word, wrong number of words) is answered with an empty line
     (with --json, {"query": [...], "error": "..."}) and a message on stderr, and the stream
-    goes on; at the end, any failure makes the exit status 1. Blank lines are skipped.
+    goes on; at the end, any failure makes the exit status 1. A blank line is answered with
+    an empty line ({"query": [], "results": []}) and is not a failure, so the answers stay
+    aligned with the input lines.
     """
     import json
 
     failed = answered = 0
     for line_no, raw in enumerate(stdin_buffer(), 1):
         query = raw.decode("utf-8", "replace").split()
-        if not query:
+        if not query:  # answered too, so that output line N answers input line N
+            click.echo(json.dumps({"query": [], "results": []}) if as_json else "")
+            sys.stdout.flush()
             continue
         answered += 1
         try:
