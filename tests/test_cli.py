@@ -220,3 +220,17 @@ def test_stdin_answers_stay_aligned_with_blank_lines(tmp_path):
     assert as_json.returncode == 0 and len(answers) == 4
     assert answers[1] == answers[2] == {"query": [], "results": []}
     assert answers[3]["query"] == ["b"]
+
+
+def test_top_level_help_lists_every_command_with_a_whole_summary(capsys):
+    from w2v.cli import cli
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    commands = out.split("Commands:\n", 1)[1].splitlines()
+    assert len(commands) == len(cli.commands)
+    for line in commands:
+        name, summary = line.split(None, 1)
+        assert summary.endswith(".") and not summary.endswith("..."), line
+        assert summary == cli.commands[name].short_help
+    assert "Train GloVe vectors (Pennington et al. 2014)." in out
