@@ -182,6 +182,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 
 
 @cli.command()
+@_corpus_optional
 @corpus_options
 @vector_output_options
 @click.option("--model", default="sg", show_default=True, metavar="sg|cbow",
@@ -217,43 +218,118 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
               help="Use this vocabulary ('word count' lines) instead of counting the corpus.")
 @click.option("--save-context", default=None, metavar="PATH",
               help="Also write the output-side (context) vectors, e.g. to use W+C.")
+@click.option("--save-model", default=None, metavar="PATH",
+              help="Keep the whole model in one file (options, vocabulary, all weights, "
+                   "position), rewritten at every epoch end and every --checkpoint-every "
+                   "seconds, and on Ctrl-C/SIGTERM.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=600.0,
+              show_default=True, metavar="SECONDS",
+              help="With --save-model (or --resume): seconds between checkpoints.")
+@click.option("--resume", default=None, metavar="MODEL",
+              help="Continue an interrupted run from its model file, to the same bits as an "
+                   "unbroken run (threads 1); CORPUS defaults to the recorded inputs.")
+@click.option("--init-model", default=None, metavar="MODEL",
+              help="Start from this model's weights on a new CORPUS, with a fresh "
+                   "learning-rate schedule from --alpha.")
+@click.option("--update-vocab", is_flag=True,
+              help="With --init-model: add the new corpus's words that reach --min-count.")
+@click.option("--loss-log", default=None, metavar="PATH",
+              help="Write one TSV line per launch (epoch, launch, words, alpha, loss, seconds).")
 @progress_option
 @common_options
-def train(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, binary, model,
-          dim, window, negative, hs, ns_exponent, sample, epochs, alpha, min_alpha, threads,
-          seed, cbow_mean, kernel, save_vocab, read_vocab, save_context, progress):
+@click.pass_context
+def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, save_model,
+          checkpoint_every, resume, init_model, update_vocab, loss_log, threads, progress,
+          **options):
     """Train Skip-gram or CBOW vectors (negative sampling and/or hierarchical softmax).
 
     CORPUS: text files (gz/bz2/xz too), globs, or '-' for stdin; one sentence per line.
 
     \b
     Example:  w2v train data/enwiki-1m.txt.xz -o vectors.bin --model sg --epochs 5
+              w2v train corpus.txt -o v.bin --save-model run.w2v      # interruptible
+              w2v train --resume run.w2v -o v.bin                      # after Ctrl-C
+              w2v train new.txt --init-model run.w2v --update-vocab -o v2.bin
     """
+    from . import signals
+    from .config import Word2VecConfig
     from .corpus import load_corpus
     from .formats import save_vectors
-    from .train import check_options, train_word2vec
+    from .train import continue_model, init_model as new_model, load_model, train as train_model
     from .vocab import read_vocab as read_vocab_file, save_vocab as write_vocab
 
-    options = dict(model=model, dim=dim, window=window, negative=negative, hs=hs,
-                   ns_exponent=ns_exponent, sample=sample, epochs=epochs, alpha=alpha,
-                   min_alpha=min_alpha, threads=threads, seed=seed, cbow_mean=cbow_mean,
-                   kernel=kernel)
-    check_options(**options, save_context=save_context is not None)
+    given = {name for name in options if ctx.get_parameter_source(name) in
+             (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.DEFAULT_MAP)}
+    if resume and init_model:
+        raise click.UsageError("--resume continues a run; --init-model starts a new one: "
+                               "give one of them")
+    if update_vocab and not init_model:
+        raise click.UsageError("--update-vocab needs --init-model MODEL")
+    if not corpus and not resume:
+        raise click.UsageError("missing CORPUS (files, globs or '-' for stdin)")
+    if resume and read_vocab:
+        raise click.UsageError("--read-vocab cannot change a resumed model's vocabulary")
+    save_to = save_model or resume
     output = output or _default_vectors_path()
-    check_writable(output, save_vocab, save_context)
+    check_writable(output, save_vocab, save_context, save_to, loss_log)
     show = show_progress(progress)
-    vocab = None
-    if read_vocab:
-        vocab = read_vocab_file(read_vocab, min_count=min_count, max_vocab=max_vocab)
-    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, vocab=vocab,
-                         lowercase=lowercase, max_sentence_length=max_sentence_length,
-                         progress=show)
+
+    if resume:
+        model = load_model(resume)
+        config = model.config
+        changed = [name for name in sorted(given) if options[name] != getattr(config, name)]
+        if changed:
+            name = changed[0]
+            raise OptionError(
+                f"--{name.replace('_', '-')} {options[name]} differs from the resumed model's "
+                f"{getattr(config, name)}: a resumed run keeps its options (only --threads, "
+                f"--progress and outputs may change); use --init-model to train anew")
+        if not corpus:
+            corpus = tuple((model.corpus or {}).get("inputs") or ())
+            if not corpus or "-" in corpus:
+                raise click.UsageError("the model's corpus came from stdin: give CORPUS again")
+    elif init_model:
+        base = load_model(init_model)
+        config = base.config.replace(**{name: options[name] for name in given})
+    else:
+        config = Word2VecConfig.from_dict(options)
+    if save_context and config.negative == 0:
+        raise OptionError("--save-context needs negative sampling (--negative >= 1): "
+                          "hierarchical softmax has no per-word output vectors")
+
+    reading = dict(config.corpus_options(), progress=show)
+    if resume:
+        loaded = load_corpus(corpus, **{**reading, "vocab": model.vocab})
+    elif init_model and update_vocab:
+        from .corpus import restrict_corpus
+
+        loaded = load_corpus(corpus, **{**reading, "min_count": 1, "max_vocab": None})
+        model = continue_model(base, config, new_vocab=loaded.vocab)
+        loaded = restrict_corpus(loaded, model.vocab)
+    elif init_model:
+        loaded = load_corpus(corpus, **{**reading, "vocab": base.vocab})
+        model = continue_model(base, config)
+    else:
+        vocab = None
+        if read_vocab:
+            vocab = read_vocab_file(read_vocab, min_count=config.min_count,
+                                    max_vocab=config.max_vocab)
+        loaded = load_corpus(corpus, **{**reading, "vocab": vocab})
+        model = new_model(config, loaded.vocab)
     if save_vocab:
-        write_vocab(loaded.vocab, save_vocab)
-    wv = train_word2vec(loaded, **options, progress=show)
+        write_vocab(model.vocab, save_vocab)
+    try:
+        train_model(model, loaded, threads=threads, progress=show, save_to=save_to,
+                    checkpoint_every=checkpoint_every, loss_log=loss_log, inputs=corpus)
+    except signals.Interrupted:
+        if save_to is not None:
+            log.warning("the model is saved in %s; resume with: w2v train --resume %s%s",
+                        save_to, save_to, "" if output == "vectors.bin" else f" -o {output}")
+        raise
+    wv = model.vectors()
     save_vectors(wv, output, binary=binary)
     if save_context:
-        save_vectors(wv.context, save_context, binary=binary)
+        save_vectors(model.context_vectors(), save_context, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
 

@@ -376,6 +376,22 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
                   invalid_bytes=invalid)
 
 
+def restrict_corpus(corpus, vocab):
+    """`corpus` over another vocabulary: ids mapped by word, other words dropped.
+
+    Consumes `corpus` (its ids are remapped in place). Sentences left empty are dropped.
+    """
+    remap = np.array([vocab.index.get(word, -1) for word in corpus.vocab.words],
+                     dtype=np.int64)
+    ids, lengths = _remap_in_place(corpus.ids, np.diff(corpus.offsets), remap)
+    if len(ids) == 0:
+        raise VocabularyError("no token of the corpus is in the vocabulary")
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=corpus.n_raw_tokens,
+                  invalid_bytes=corpus.invalid_bytes)
+
+
 def _count(ids, n_words):
     counts = np.zeros(n_words, dtype=np.int64)
     for start in range(0, len(ids), REMAP_TOKENS):
