@@ -558,6 +558,54 @@ def _analogy_table(result):
     return "\n".join(rows)
 
 
+@cli.command("info")
+@click.argument("path", metavar="FILE")
+@_json_option
+@common_options
+def info_command(path, as_json):
+    """Say what FILE holds: a model (options, progress, loss per epoch) or a vector file.
+
+    \b
+    Example:  w2v info run.w2v
+    """
+    import json
+
+    from .modelfile import describe, is_model_file
+
+    if not is_model_file(path):
+        from .formats import load_vectors
+
+        wv = load_vectors(path)
+        facts = {"path": path, "format": "vectors", "words": len(wv), "dim": wv.dim}
+        click.echo(json.dumps(facts) if as_json else
+                   f"{path}: vector file, {len(wv)} words, dim {wv.dim}")
+        return
+    facts = describe(path)
+    if as_json:
+        click.echo(json.dumps(facts, ensure_ascii=False))
+        return
+    config, position = facts["config"], facts["position"] or {}
+    epochs = config.get("epochs")
+    lines = [f"{path}: w2v model ({facts['format']}, written by w2v {facts['w2v_version']})",
+             f"family: {facts['family']}", f"words: {facts['words']}", f"dim: {facts['dim']}",
+             f"epochs: {position.get('epoch', 0)} of {epochs} done"
+             + (f", {position['launch']} of {position.get('launches_per_epoch')} launches "
+                f"into epoch {position['epoch'] + 1}" if position.get("launch") else "")]
+    corpus = facts.get("corpus")
+    if corpus:
+        lines.append(f"corpus: {corpus['tokens']} tokens in {corpus['sentences']} sentences"
+                     + (f" from {' '.join(corpus['inputs'])}" if corpus.get("inputs") else ""))
+    if facts.get("train_seconds") is not None:
+        lines.append(f"training time: {facts['train_seconds']:.1f} s")
+    lines.append("options:")
+    lines += [f"  {name.replace('_', '-')} = {json.dumps(value)}" for name, value in config.items()]
+    if facts["losses"]:
+        lines.append("loss per epoch:")
+        lines += [f"  {entry['epoch']:>4}  {entry.get('loss', entry.get('cost')):.6f}"
+                  for entry in facts["losses"]]
+    click.echo("\n".join(lines))
+
+
 @cli.command("convert")
 @click.argument("input_path", metavar="INPUT")
 @click.option("-o", "--output", required=True, metavar="PATH",

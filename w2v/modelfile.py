@@ -173,3 +173,18 @@ def load_model_vectors(path):
     """WordVectors of a model file (numpy only: the reading commands use this)."""
     with ModelFile(path) as model:
         return model.word_vectors()
+
+
+def describe(path):
+    """What a model file holds, as a JSON-able dict (header only: no matrix is read)."""
+    with ModelFile(path) as model:
+        header = model.header
+        shapes = header.get("arrays", {})
+        config = header.get("config", {})
+        n_words = len(model.words())
+    return {"path": path, "format": f"{FORMAT} {header['format_version']}",
+            "w2v_version": header.get("w2v_version"), "family": header.get("family"),
+            "words": n_words, "dim": config.get("dim"), "config": config,
+            "position": header.get("position"), "losses": header.get("losses", []),
+            "corpus": header.get("corpus"), "train_seconds": header.get("train_seconds"),
+            "arrays": shapes}
