@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, VocabularyError
+from .progress import Bar
 from .tokenize import WordStore
 from .vocab import Vocab, vocab_order
 
@@ -275,12 +276,9 @@ def _scan(inputs, lowercase, progress, spill_bytes):
 
     bar = None
     if progress:
-        from tqdm import tqdm
-
         sizes = [None if p == "-" else os.path.getsize(p) for p in paths]
         total = None if None in sizes else sum(sizes)
-        bar = tqdm(total=total, unit="B", unit_scale=True, desc="reading", file=sys.stderr,
-                   dynamic_ncols=True, leave=False)
+        bar = Bar(True, total, unit="B", desc="reading")
     try:
         for path in paths:
             source = _Source(path)

@@ -9,7 +9,6 @@ launches, and sum the per-chunk losses. The arithmetic lives in `sgns.py`.
 import glob
 import logging
 import os
-import sys
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ from . import sgns
 from .corpus import Corpus, load_corpus
 from .errors import OptionError
 from .huffman import huffman_tree
+from .progress import Bar
 from .sampling import chunk_seeds, initial_vectors, keep_probabilities
 from .threads import configure_threads, threading_layer
 from .vectors import WordVectors
@@ -136,36 +136,6 @@ def _kernels_compiled(launch):
     return True
 
 
-class _Progress:
-    """tqdm bar over words (all epochs), with epoch and alpha; a no-op when off."""
-
-    def __init__(self, enabled, total, epochs):
-        self.bar = None
-        self.epochs = epochs
-        self.redirect = None
-        if enabled:
-            from tqdm import tqdm
-            from tqdm.contrib.logging import logging_redirect_tqdm
-
-            self.redirect = logging_redirect_tqdm(loggers=[log])  # epoch lines above the bar
-            self.redirect.__enter__()
-            self.bar = tqdm(total=total, unit="w", unit_scale=True, file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.1, leave=False,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                       "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
-
-    def update(self, epoch, words, alpha):
-        if self.bar is not None:
-            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
-            self.bar.set_postfix_str(f"alpha {alpha:.3g}", refresh=False)
-            self.bar.update(words)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.redirect.__exit__(None, None, None)
-
-
 def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=False,
                    ns_exponent=0.75, sample=1e-3, epochs=5, alpha=None, min_alpha=None,
                    threads=None, seed=1, cbow_mean=True, kernel="classic", min_count=5,
@@ -228,7 +198,9 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
     total_words = epochs * n_tokens
     words_done = 0
     epoch_losses = []
-    bar = _Progress(progress, total_words, epochs)
+    bar = Bar(progress, total_words, unit="w", desc=f"epoch 1/{epochs}", smoothing=0.1,
+              bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                         "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
     started = time.perf_counter()
     try:
         for epoch in range(epochs):
@@ -246,7 +218,8 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
                 epoch_loss += float(losses.sum())
                 epoch_examples += int(examples.sum())
                 words_done += words
-                bar.update(epoch, words, alpha_to)
+                bar.update(words, desc=f"epoch {epoch + 1}/{epochs}",
+                           postfix=f"alpha {alpha_to:.3g}")
             mean_loss = epoch_loss / max(epoch_examples, 1)
             epoch_losses.append(mean_loss)
             log.info("epoch %d/%d: loss %.4f per example (%d examples), alpha now %.3g",
