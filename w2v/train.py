@@ -6,9 +6,7 @@ of `threads` equal chunks, drive the learning-rate schedule and the progress bar
 launches, and sum the per-chunk losses. The arithmetic lives in `sgns.py`.
 """
 
-import glob
 import logging
-import os
 import time
 
 import numpy as np
@@ -17,6 +15,7 @@ from . import sgns
 from .corpus import Corpus, load_corpus
 from .errors import OptionError
 from .huffman import huffman_tree
+from .kernel_cache import kernels_cached
 from .progress import Bar
 from .sampling import chunk_seeds, initial_vectors, keep_probabilities
 from .threads import configure_threads, threading_layer
@@ -120,22 +119,6 @@ def plan_chunks(offsets, n_launches, n_chunks):
     return plans
 
 
-def _kernels_compiled(launch):
-    """Whether numba's cache probably holds the kernels already (else say compiling is slow).
-
-    Cache index files are named after the function and its first line; numba itself
-    checks the source's content when it loads them.
-    """
-    cache = os.path.join(os.path.dirname(os.path.abspath(sgns.__file__)), "__pycache__")
-    for kernel in (launch, sgns.train_chunk):
-        code = getattr(getattr(kernel, "py_func", kernel), "__code__", None)
-        if code is None:
-            continue
-        if not glob.glob(os.path.join(cache, f"sgns.{code.co_name}-{code.co_firstlineno}.*nbi")):
-            return False
-    return True
-
-
 def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=False,
                    ns_exponent=0.75, sample=1e-3, epochs=5, alpha=None, min_alpha=None,
                    threads=None, seed=1, cbow_mean=True, kernel="classic", min_count=5,
@@ -192,7 +175,7 @@ def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=Fals
              "%d epochs, alpha %g -> %g, %d threads", model, kernel,
              f", negative {negative}" if negative else "", ", hs" if hs else "",
              n_tokens, n_words, dim, window, epochs, alpha, min_alpha, threads)
-    if not _kernels_compiled(launch):
+    if not kernels_cached(launch, sgns.train_chunk):
         log.info("compiling kernels (first run only)...")
 
     total_words = epochs * n_tokens
