@@ -1,4 +1,4 @@
-"""numba's cache lives outside the package, so uninstalling w2v strands nothing that breaks imports."""
+"""numba's cache lives outside the package: an uninstall strands nothing that breaks imports."""
 
 import os
 import shutil
@@ -67,7 +67,7 @@ def test_reinstalling_editable_after_a_run_still_imports(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    inner = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    inner = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                            capture_output=True, text=True, check=True).stdout.strip()
     # numpy, numba, pip... from this interpreter's environment (its .pth files are not run)
     with open(os.path.join(inner, "outer.pth"), "w") as f:
