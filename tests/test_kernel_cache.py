@@ -1,5 +1,6 @@
 """numba's cache lives outside the package: an uninstall strands nothing that breaks imports."""
 
+import logging
 import os
 import shutil
 import site
@@ -92,3 +93,26 @@ def test_reinstalling_editable_after_a_run_still_imports(tmp_path):
     assert check.stdout.strip() == str(source / "w2v" / "__init__.py")
     assert any(name.endswith(".nbi") for _, _, names in os.walk(tmp_path / "cache")
                for name in names)
+
+
+def test_training_says_compiling_only_while_the_kernels_are_not_cached(tmp_path):
+    from w2v.train import train_word2vec
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c a b a\nc a b\n" * 50)
+    train_word2vec([str(corpus)], min_count=1, dim=4, epochs=1, threads=1)  # now cached
+    log = logging.getLogger("w2v")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    log.addHandler(handler)
+    old_level = log.level
+    log.setLevel(logging.INFO)
+    try:
+        train_word2vec([str(corpus)], min_count=1, dim=4, epochs=1, threads=1)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    messages = [record.getMessage() for record in records]
+    assert any(m.startswith("training sg") for m in messages), messages
+    assert not any("compiling" in m for m in messages), messages

@@ -73,7 +73,8 @@ def test_log_lines_go_above_the_bar(monkeypatch):
     log = logging.getLogger("w2v")
     handler = logging.StreamHandler(stream)
     log.addHandler(handler)
-    old_level, log.level = log.level, logging.INFO
+    old_level = log.level
+    log.setLevel(logging.INFO)
     try:
         with Bar(True, 10, unit="w", desc="epoch 1/2") as bar:
             log.info("epoch 1/2: loss 1.0")
