@@ -52,9 +52,11 @@ def use_user_cache():
     """
     path = os.environ.get(ENV)
     if not path:
-        path = next((p for p in (user_cache_dir(), _temporary_cache_dir()) if _writable_dir(p)),
-                    None)
-        if path is None:
+        for candidate in (user_cache_dir, _temporary_cache_dir):  # the second only if needed
+            path = candidate()
+            if _writable_dir(path):
+                break
+        else:
             return None
         os.environ[ENV] = path
     numba = sys.modules.get("numba")
