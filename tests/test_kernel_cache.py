@@ -116,3 +116,13 @@ def test_training_says_compiling_only_while_the_kernels_are_not_cached(tmp_path)
     messages = [record.getMessage() for record in records]
     assert any(m.startswith("training sg") for m in messages), messages
     assert not any("compiling" in m for m in messages), messages
+
+
+def test_numba_imported_before_w2v_is_pointed_at_the_cache_too(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    code = "import numba, w2v; print(numba.config.CACHE_DIR)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "w2v" / "numba")

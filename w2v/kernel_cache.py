@@ -66,11 +66,6 @@ def use_user_cache():
     return path
 
 
-def cache_dir():
-    """The directory numba caches kernels in (NUMBA_CACHE_DIR), or None for numba's default."""
-    return os.environ.get(ENV) or None
-
-
 def kernels_cached(*kernels):
     """Whether numba's cache holds an index for every one of these `@njit(cache=True)` kernels.
 
