@@ -92,6 +92,28 @@ def show_progress(progress):
     return sys.stderr.isatty()
 
 
+class ThreadCount(click.ParamType):
+    """The type of every command's --threads: a whole number >= 1, by the library's own rule."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        from .threads import check_threads  # numba-free; raises the library's OptionError
+
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                pass  # check_threads names it
+        return check_threads(value)
+
+
+def threads_option(what):
+    """--threads N of every command; `what` says what the threads do."""
+    return click.option("--threads", type=ThreadCount(), default=None, metavar="N",
+                        help=f"{what}  [default: one per physical core]")
+
+
 def corpus_options(func):
     """Options of the one corpus pass, shared by every command that reads a corpus."""
     options = [
@@ -204,8 +226,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
               help="Starting learning rate.  [default: 0.025 for sg, 0.05 for cbow]")
 @click.option("--min-alpha", type=float, default=None,
               help="Final learning rate (linear decay).  [default: alpha x 1e-4]")
-@click.option("--threads", type=int, default=None,
-              help="Training threads.  [default: one per physical core]")
+@threads_option("Training threads.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
@@ -676,8 +697,7 @@ def convert_command(input_path, output, binary, no_header, limit, normalize):
 @click.option("--fit-words", type=int, default=None, metavar="N",
               help="Fit the SVD to the N most frequent words only and fold the rest in "
                    "(about 15000 helped every benchmark set but one on 10M-50M tokens).")
-@click.option("--threads", type=int, default=None,
-              help="Threads for counting, products and BLAS.  [default: one per physical core]")
+@threads_option("Threads for counting, products and BLAS.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seeds subsampling and the solver's starting vectors.")
 @progress_option
@@ -702,8 +722,6 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
                    eig=eig, solver=solver, power_iterations=power_iterations,
                    fit_words=fit_words)
     check_svd_options(**options)
-    if threads is not None and threads < 1:
-        raise OptionError(f"--threads must be at least 1, got {threads}")
     output = output or _default_vectors_path()
     check_writable(output)
     show = show_progress(progress)
@@ -781,8 +799,7 @@ def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, 
 @click.option("--symmetric/--left-only", default=True, show_default=True,
               help="Count pairs in both directions, or only the words left of each word "
                    "(GloVe C's -symmetric 0).")
-@click.option("--threads", type=int, default=None,
-              help="Counting threads.  [default: one per physical core]")
+@threads_option("Counting threads.")
 @progress_option
 @common_options
 def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, window,
@@ -829,8 +846,7 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
               help="Also save the counts, to train again with --read-cooccur.")
 @click.option("--read-cooccur", default=None, metavar="PATH",
               help="Train on counts saved by 'w2v cooccur' or --save-cooccur, not a CORPUS.")
-@click.option("--threads", type=int, default=None,
-              help="Counting and training threads.  [default: one per physical core]")
+@threads_option("Counting and training threads.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @progress_option

@@ -10,11 +10,9 @@ learning-rate schedule, progress and loss. The arithmetic lives in `sgns.py`.
 """
 
 import dataclasses
-import glob
 import hashlib
 import logging
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -25,7 +23,9 @@ from .config import Word2VecConfig
 from .corpus import Corpus, load_corpus
 from .errors import InputError, OptionError
 from .huffman import huffman_tree
+from .kernel_cache import kernels_cached
 from .modelfile import ModelFile, write_model
+from .progress import Bar
 from .sampling import initial_vectors, keep_probabilities, seed_for
 from .threads import configure_threads, threading_layer
 from .vectors import WordVectors
@@ -97,52 +97,6 @@ def plan_chunks(offsets, n_launches, n_chunks):
         cuts[0], cuts[-1] = first, last
         plans.append(np.maximum.accumulate(cuts).astype(np.int64))
     return plans
-
-
-def _kernels_compiled(launch):
-    """Whether numba's cache probably holds the kernels already (else say compiling is slow).
-
-    Cache index files are named after the function and its first line; numba itself
-    checks the source's content when it loads them.
-    """
-    cache = os.path.join(os.path.dirname(os.path.abspath(sgns.__file__)), "__pycache__")
-    for kernel in (launch, sgns.train_chunk):
-        code = getattr(getattr(kernel, "py_func", kernel), "__code__", None)
-        if code is None:
-            continue
-        if not glob.glob(os.path.join(cache, f"sgns.{code.co_name}-{code.co_firstlineno}.*nbi")):
-            return False
-    return True
-
-
-class _Progress:
-    """tqdm bar over words (all epochs), with epoch and alpha; a no-op when off."""
-
-    def __init__(self, enabled, total, epochs, done=0):
-        self.bar = None
-        self.epochs = epochs
-        self.redirect = None
-        if enabled:
-            from tqdm import tqdm
-            from tqdm.contrib.logging import logging_redirect_tqdm
-
-            self.redirect = logging_redirect_tqdm(loggers=[log])  # epoch lines above the bar
-            self.redirect.__enter__()
-            self.bar = tqdm(total=total, initial=done, unit="w", unit_scale=True, file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.1, leave=False,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                       "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
-
-    def update(self, epoch, words, alpha):
-        if self.bar is not None:
-            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
-            self.bar.set_postfix_str(f"alpha {alpha:.3g}", refresh=False)
-            self.bar.update(words)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.redirect.__exit__(None, None, None)
 
 
 # --------------------------------------------------------------------------- the model
@@ -375,13 +329,16 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
              config.window, config.epochs, alpha, min_alpha, threads,
              f"; resuming at epoch {pos.epoch + 1}, {pos.words_done / max(total_words, 1):.1%} "
              f"done" if pos.words_done else "")
-    if not _kernels_compiled(launch):
+    if not kernels_cached(launch, sgns.train_chunk):
         log.info("compiling kernels (first run only)...")
 
     def rate(words):
         return alpha - (alpha - min_alpha) * (words / total_words)
 
-    bar = _Progress(progress, total_words, config.epochs, done=pos.words_done)
+    bar = Bar(progress, total_words, unit="w", desc=f"epoch {pos.epoch + 1}/{config.epochs}",
+              initial=pos.words_done, smoothing=0.1,
+              bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                         "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
     losses_out = _LossLog(loss_log, append=pos.words_done > 0)
     started = run_started = time.perf_counter()
     run_words = 0
@@ -405,7 +362,8 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                 pos.launch += 1
                 run_words += words
                 now = time.perf_counter()
-                bar.update(pos.epoch, words, alpha_to)
+                bar.update(words, desc=f"epoch {pos.epoch + 1}/{config.epochs}",
+                           postfix=f"alpha {alpha_to:.3g}")
                 losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, alpha_to,
                                  float(losses.sum()) / max(int(examples.sum()), 1),
                                  model.train_seconds + now - started)
