@@ -95,6 +95,7 @@ class CorpusConfig(_Config):
 MODELS = ("sg", "cbow")
 KERNELS = ("classic", "batched")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+WEIGHTINGS = ("harmonic", "uniform", "linear")
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,55 @@ class GloveConfig(CorpusConfig):
         _check_int("window", self.window, 1)
         _check_int("epochs", self.epochs, 1)
         _check_seed(self.seed)
-        _check_choice("weighting", self.weighting, ("harmonic", "uniform", "linear"))
+        _check_choice("weighting", self.weighting, WEIGHTINGS)
         _check_choice("output_vectors", self.output_vectors, GLOVE_OUTPUTS)
         _check_float("eta", self.eta, lambda x: x > 0, "positive")
         _check_float("x_max", self.x_max, lambda x: x > 0, "positive")
         _check_float("alpha", self.alpha, lambda x: x >= 0, "at least 0")
         _check_float("grad_clip", self.grad_clip, lambda x: x > 0, "positive")
         for name in ("eta", "x_max", "alpha", "grad_clip"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+
+SVD_SOLVERS = ("randomized", "arpack")
+
+
+@dataclass(frozen=True)
+class SvdConfig(CorpusConfig):
+    """PPMI + truncated SVD options (Levy, Goldberg and Dagan 2015's hyperparameters)."""
+
+    dim: int = 100
+    window: int = 2
+    weighting: str = "linear"
+    sample: float = 1e-5
+    cds: float = 0.75
+    neg: float = 1.0
+    eig: float = 0.5
+    add_context: bool = False
+    normalize: bool = False
+    solver: str = "randomized"
+    power_iterations: int = 4
+    oversample: int = 10
+    fit_words: int | None = None
+    seed: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_int("dim", self.dim, 1)
+        _check_int("window", self.window, 1)
+        _check_int("power_iterations", self.power_iterations, 0)
+        _check_int("oversample", self.oversample, 0)
+        _check_int("fit_words", self.fit_words, 1, allow_none=True)
+        _check_seed(self.seed)
+        _check_bool("add_context", self.add_context)
+        _check_bool("normalize", self.normalize)
+        _check_choice("weighting", self.weighting, WEIGHTINGS)
+        _check_choice("solver", self.solver, SVD_SOLVERS)
+        _check_float("sample", self.sample, lambda x: x >= 0, "0 (off) or positive")
+        _check_float("cds", self.cds, lambda x: x > 0, "positive")
+        _check_float("neg", self.neg, lambda x: x >= 1, "at least 1")
+        _check_float("eig", self.eig, lambda x: x >= 0, "0 or more")
+        if self.fit_words is not None and self.fit_words <= self.dim:
+            raise OptionError(f"--fit-words must exceed --dim ({self.dim}), got {self.fit_words}")
+        for name in ("sample", "cds", "neg", "eig"):
             object.__setattr__(self, name, float(getattr(self, name)))
