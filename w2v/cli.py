@@ -276,7 +276,8 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     from .config import Word2VecConfig
     from .corpus import load_corpus
     from .formats import save_vectors
-    from .train import continue_model, init_model as new_model, load_model, train as train_model
+    from .train import (check_continuable, continue_model, init_model as new_model, load_model,
+                        train as train_model)
     from .vocab import read_vocab as read_vocab_file, save_vocab as write_vocab
 
     given = {name for name in options if ctx.get_parameter_source(name) in
@@ -288,8 +289,9 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         raise click.UsageError("--update-vocab needs --init-model MODEL")
     if not corpus and not resume:
         raise click.UsageError("missing CORPUS (files, globs or '-' for stdin)")
-    if resume and read_vocab:
-        raise click.UsageError("--read-vocab cannot change a resumed model's vocabulary")
+    if read_vocab and (resume or init_model):
+        raise click.UsageError("--read-vocab cannot change a saved model's vocabulary "
+                               "(--update-vocab adds the new corpus's words)")
     save_to = save_model or resume
     output = output or _default_vectors_path()
     check_writable(output, save_vocab, save_context, save_to, loss_log)
@@ -312,6 +314,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     elif init_model:
         base = load_model(init_model)
         config = base.config.replace(**{name: options[name] for name in given})
+        check_continuable(base, config, update_vocab)
     else:
         config = Word2VecConfig.from_dict(options)
     if save_context and config.negative == 0:

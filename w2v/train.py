@@ -160,13 +160,33 @@ def init_model(config, vocab):
     itself (`initial_vectors`), so a word starts at the same point whatever the corpus.
     """
     n_words, dim = len(vocab), config.dim
-    w_in = initial_vectors(vocab.words, dim, config.seed, -0.5 / dim, 0.5 / dim)
+    w_in = _initial_input(vocab.words, config)
     w_out = np.zeros((n_words if config.negative else 1, dim), dtype=np.float32)
     w_hs = np.zeros((max(n_words - 1, 1) if config.hs else 1, dim), dtype=np.float32)
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
+def _initial_input(words, config):
+    return initial_vectors(words, config.dim, config.seed, -0.5 / config.dim,
+                           0.5 / config.dim)
+
+
 FIXED_ON_CONTINUE = ("dim", "hs", "lowercase")
+
+
+def check_continuable(base, config, update_vocab=False):
+    """Raise OptionError if `base` cannot be trained on under `config` (before any reading)."""
+    for name in FIXED_ON_CONTINUE:
+        if getattr(config, name) != getattr(base.config, name):
+            raise OptionError(f"--{name.replace('_', '-')} must stay {getattr(base.config, name)}"
+                              f" when training on from a model (got {getattr(config, name)})")
+    if config.negative and not base.config.negative:
+        raise OptionError("the model was trained without negative sampling (--negative 0): "
+                          "it has no output vectors to train on from")
+    if update_vocab and config.hs:
+        raise OptionError("--update-vocab cannot be used with hierarchical softmax (--hs): "
+                          "the Huffman tree would change under the trained inner nodes; "
+                          "train on without --update-vocab, or train a new model")
 
 
 def continue_model(base, config, new_vocab=None):
@@ -178,20 +198,10 @@ def continue_model(base, config, new_vocab=None):
     the new counts are added with their per-word initial vectors, and the vocabulary is
     re-sorted by count. Refused with HS, whose tree would change under its trained nodes.
     """
-    for name in FIXED_ON_CONTINUE:
-        if getattr(config, name) != getattr(base.config, name):
-            raise OptionError(f"--{name.replace('_', '-')} must stay {getattr(base.config, name)}"
-                              f" when training on from a model (got {getattr(config, name)})")
-    if config.negative and not base.config.negative:
-        raise OptionError("the model was trained without negative sampling (--negative 0): "
-                          "it has no output vectors to train on from")
+    check_continuable(base, config, update_vocab=new_vocab is not None)
     w_in, w_out, w_hs = base.w_in.copy(), base.w_out.copy(), base.w_hs.copy()
     vocab = base.vocab
     if new_vocab is not None:
-        if config.hs:
-            raise OptionError("--update-vocab cannot be used with hierarchical softmax (--hs): "
-                              "the Huffman tree would change under the trained inner nodes; "
-                              "train on without --update-vocab, or train a new model")
         counts = base.vocab.counts.copy()
         added, added_counts = [], []
         for word, count in zip(new_vocab.words, new_vocab.counts.tolist()):
@@ -205,11 +215,10 @@ def continue_model(base, config, new_vocab=None):
         order = np.argsort(-all_counts, kind="stable")
         words = base.vocab.words + added
         vocab = Vocab([words[i] for i in order], all_counts[order])
-        dim = config.dim
-        w_in = np.concatenate([w_in, initial_vectors(added, dim, config.seed, -0.5 / dim,
-                                                     0.5 / dim)])[order]
+        w_in = np.concatenate([w_in, _initial_input(added, config)])[order]
         if config.negative:
-            w_out = np.concatenate([w_out, np.zeros((len(added), dim), np.float32)])[order]
+            w_out = np.concatenate([w_out, np.zeros((len(added), config.dim),
+                                                    np.float32)])[order]
         log.info("vocabulary: %d words added to the model's %d (min-count %d on the new "
                  "corpus)", len(added), len(base.vocab), config.min_count)
     if config.negative and w_out.shape[0] != len(vocab):
