@@ -234,3 +234,10 @@ def test_top_level_help_lists_every_command_with_a_whole_summary(capsys):
         assert summary.endswith(".") and not summary.endswith("..."), line
         assert summary == cli.commands[name].short_help
     assert "Train GloVe vectors (Pennington et al. 2014)." in out
+
+
+def test_config_checks_custom_option_types_by_their_name(corpus, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("threads = 1.5\n")  # --threads has its own click type, named "integer"
+    assert_one_line_error(run(["train", corpus, "--config", str(config)]), 2,
+                          "threads = 1.5: expected an integer")

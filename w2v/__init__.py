@@ -5,7 +5,12 @@ Names that need numba are imported on first use, so `import w2v` and the reading
 """
 
 from .errors import InputError, OptionError, VocabularyError, W2VError
+from .kernel_cache import use_user_cache
 from .vectors import WordVectors
+
+# Before any module of the package imports numba: kernels are cached outside the package,
+# where an uninstall cannot strand them (see kernel_cache).
+use_user_cache()
 
 __version__ = "0.1.0"
 
@@ -24,6 +29,9 @@ _LAZY = {
     "evaluate_analogies": "evaluate",
     "evaluate_similarity": "evaluate",
     "train_word2vec": "train",
+    "Word2VecConfig": "config",
+    "GloveConfig": "config",
+    "Word2VecModel": "train",
     "train_svd": "svd",
     "ppmi_matrix": "ppmi",
     "cooccurrence_matrix": "cooccur",

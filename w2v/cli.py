@@ -80,11 +80,12 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-# click type -> (what a TOML value must be, its name, the plural for lists)
+# click type, or a custom type's name -> (what a TOML value must be, its name, the plural)
 _CONFIG_TYPES = [
-    (click.types.BoolParamType, lambda v: isinstance(v, bool), "true or false", "booleans"),
-    (click.types.IntParamType, _is_int, "an integer", "integers"),
-    (click.types.FloatParamType, _is_number, "a number", "numbers"),
+    (click.types.BoolParamType, "boolean", lambda v: isinstance(v, bool), "true or false",
+     "booleans"),
+    (click.types.IntParamType, "integer", _is_int, "an integer", "integers"),
+    (click.types.FloatParamType, "float", _is_number, "a number", "numbers"),
 ]
 
 
@@ -94,8 +95,8 @@ def _check_config_value(ctx, param, path, key, value):
     Then the type's own check runs too (ranges, choices), so the message names the file.
     """
     fits, expected, plural = next(
-        ((fits, one, many) for kind, fits, one, many in _CONFIG_TYPES
-         if isinstance(param.type, kind)),
+        ((fits, one, many) for kind, name, fits, one, many in _CONFIG_TYPES
+         if isinstance(param.type, kind) or param.type.name == name),
         (lambda v: isinstance(v, str), "a string", "strings"))
     if param.multiple or param.nargs != 1:
         items = value if isinstance(value, list) else None
@@ -175,6 +176,28 @@ def show_progress(progress):
     if log.level > logging.INFO:
         return False
     return sys.stderr.isatty()
+
+
+class ThreadCount(click.ParamType):
+    """The type of every command's --threads: a whole number >= 1, by the library's own rule."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        from .threads import check_threads  # numba-free; raises the library's OptionError
+
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                pass  # check_threads names it
+        return check_threads(value)
+
+
+def threads_option(what):
+    """--threads N of every command; `what` says what the threads do."""
+    return click.option("--threads", type=ThreadCount(), default=None, metavar="N",
+                        help=f"{what}  [default: one per physical core]")
 
 
 def corpus_options(func):
@@ -267,6 +290,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 
 
 @cli.command(short_help="Train Skip-gram or CBOW vectors (word2vec).")
+@_corpus_optional
 @corpus_options
 @vector_output_options
 @click.option("--model", default="sg", show_default=True, metavar="sg|cbow",
@@ -288,8 +312,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
               help="Starting learning rate.  [default: 0.025 for sg, 0.05 for cbow]")
 @click.option("--min-alpha", type=float, default=None,
               help="Final learning rate (linear decay).  [default: alpha x 1e-4]")
-@click.option("--threads", type=int, default=None,
-              help="Training threads.  [default: one per physical core]")
+@threads_option("Training threads.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
@@ -302,43 +325,121 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
               help="Use this vocabulary ('word count' lines) instead of counting the corpus.")
 @click.option("--save-context", default=None, metavar="PATH",
               help="Also write the output-side (context) vectors, e.g. to use W+C.")
+@click.option("--save-model", default=None, metavar="PATH",
+              help="Keep the whole model in one file (options, vocabulary, all weights, "
+                   "position), rewritten at every epoch end and every --checkpoint-every "
+                   "seconds, and on Ctrl-C/SIGTERM.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=600.0,
+              show_default=True, metavar="SECONDS",
+              help="With --save-model (or --resume): seconds between checkpoints.")
+@click.option("--resume", default=None, metavar="MODEL",
+              help="Continue an interrupted run from its model file, to the same bits as an "
+                   "unbroken run (threads 1); CORPUS defaults to the recorded inputs.")
+@click.option("--init-model", default=None, metavar="MODEL",
+              help="Start from this model's weights on a new CORPUS, with a fresh "
+                   "learning-rate schedule from --alpha.")
+@click.option("--update-vocab", is_flag=True,
+              help="With --init-model: add the new corpus's words that reach --min-count.")
+@click.option("--loss-log", default=None, metavar="PATH",
+              help="Write one TSV line per launch (epoch, launch, words, alpha, loss, seconds).")
 @progress_option
 @common_options
-def train(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, binary, model,
-          dim, window, negative, hs, ns_exponent, sample, epochs, alpha, min_alpha, threads,
-          seed, cbow_mean, kernel, save_vocab, read_vocab, save_context, progress):
+@click.pass_context
+def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, save_model,
+          checkpoint_every, resume, init_model, update_vocab, loss_log, threads, progress,
+          **options):
     """Train Skip-gram or CBOW vectors (negative sampling and/or hierarchical softmax).
 
     CORPUS: text files (gz/bz2/xz too), globs, or '-' for stdin; one sentence per line.
 
     \b
     Example:  w2v train data/enwiki-1m.txt.xz -o vectors.bin --model sg --epochs 5
+              w2v train corpus.txt -o v.bin --save-model run.w2v      # interruptible
+              w2v train --resume run.w2v -o v.bin                      # after Ctrl-C
+              w2v train new.txt --init-model run.w2v --update-vocab -o v2.bin
     """
+    from . import signals
+    from .config import Word2VecConfig
     from .corpus import load_corpus
     from .formats import save_vectors
-    from .train import check_options, train_word2vec
+    from .train import (check_continuable, continue_model, init_model as new_model, load_model,
+                        train as train_model)
     from .vocab import read_vocab as read_vocab_file, save_vocab as write_vocab
 
-    options = dict(model=model, dim=dim, window=window, negative=negative, hs=hs,
-                   ns_exponent=ns_exponent, sample=sample, epochs=epochs, alpha=alpha,
-                   min_alpha=min_alpha, threads=threads, seed=seed, cbow_mean=cbow_mean,
-                   kernel=kernel)
-    check_options(**options, save_context=save_context is not None)
+    given = {name for name in options if ctx.get_parameter_source(name) in
+             (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.DEFAULT_MAP)}
+    if resume and init_model:
+        raise click.UsageError("--resume continues a run; --init-model starts a new one: "
+                               "give one of them")
+    if update_vocab and not init_model:
+        raise click.UsageError("--update-vocab needs --init-model MODEL")
+    if not corpus and not resume:
+        raise click.UsageError("missing CORPUS (files, globs or '-' for stdin)")
+    if read_vocab and (resume or init_model):
+        raise click.UsageError("--read-vocab cannot change a saved model's vocabulary "
+                               "(--update-vocab adds the new corpus's words)")
+    save_to = save_model or resume
     output = output or _default_vectors_path()
-    check_writable(output, save_vocab, save_context)
+    check_writable(output, save_vocab, save_context, save_to, loss_log)
     show = show_progress(progress)
-    vocab = None
-    if read_vocab:
-        vocab = read_vocab_file(read_vocab, min_count=min_count, max_vocab=max_vocab)
-    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, vocab=vocab,
-                         lowercase=lowercase, max_sentence_length=max_sentence_length,
-                         progress=show)
+
+    if resume:
+        model = load_model(resume)
+        config = model.config
+        changed = [name for name in sorted(given) if options[name] != getattr(config, name)]
+        if changed:
+            name = changed[0]
+            raise OptionError(
+                f"--{name.replace('_', '-')} {options[name]} differs from the resumed model's "
+                f"{getattr(config, name)}: a resumed run keeps its options (only --threads, "
+                f"--progress and outputs may change); use --init-model to train anew")
+        if not corpus:
+            corpus = tuple((model.corpus or {}).get("inputs") or ())
+            if not corpus or "-" in corpus:
+                raise click.UsageError("the model's corpus came from stdin: give CORPUS again")
+    elif init_model:
+        base = load_model(init_model)
+        config = base.config.replace(**{name: options[name] for name in given})
+        check_continuable(base, config, update_vocab)
+    else:
+        config = Word2VecConfig.from_dict(options)
+    if save_context and config.negative == 0:
+        raise OptionError("--save-context needs negative sampling (--negative >= 1): "
+                          "hierarchical softmax has no per-word output vectors")
+
+    reading = dict(config.corpus_options(), progress=show)
+    if resume:
+        loaded = load_corpus(corpus, **{**reading, "vocab": model.vocab})
+    elif init_model and update_vocab:
+        from .corpus import restrict_corpus
+
+        loaded = load_corpus(corpus, **{**reading, "min_count": 1, "max_vocab": None})
+        model = continue_model(base, config, new_vocab=loaded.vocab)
+        loaded = restrict_corpus(loaded, model.vocab)
+    elif init_model:
+        loaded = load_corpus(corpus, **{**reading, "vocab": base.vocab})
+        model = continue_model(base, config)
+    else:
+        vocab = None
+        if read_vocab:
+            vocab = read_vocab_file(read_vocab, min_count=config.min_count,
+                                    max_vocab=config.max_vocab)
+        loaded = load_corpus(corpus, **{**reading, "vocab": vocab})
+        model = new_model(config, loaded.vocab)
     if save_vocab:
-        write_vocab(loaded.vocab, save_vocab)
-    wv = train_word2vec(loaded, **options, progress=show)
+        write_vocab(model.vocab, save_vocab)
+    try:
+        train_model(model, loaded, threads=threads, progress=show, save_to=save_to,
+                    checkpoint_every=checkpoint_every, loss_log=loss_log, inputs=corpus)
+    except signals.Interrupted:
+        if save_to is not None:
+            log.warning("the model is saved in %s; resume with: w2v train --resume %s%s",
+                        save_to, save_to, "" if output == "vectors.bin" else f" -o {output}")
+        raise
+    wv = model.vectors()
     save_vectors(wv, output, binary=binary)
     if save_context:
-        save_vectors(wv.context, save_context, binary=binary)
+        save_vectors(model.context_vectors(), save_context, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
 
@@ -573,6 +674,54 @@ def _analogy_table(result):
     return "\n".join(rows)
 
 
+@cli.command("info", short_help="Say what a model or vector file holds.")
+@click.argument("path", metavar="FILE")
+@_json_option
+@common_options
+def info_command(path, as_json):
+    """Say what FILE holds: a model (options, progress, loss per epoch) or a vector file.
+
+    \b
+    Example:  w2v info run.w2v
+    """
+    import json
+
+    from .modelfile import describe, is_model_file
+
+    if not is_model_file(path):
+        from .formats import load_vectors
+
+        wv = load_vectors(path)
+        facts = {"path": path, "format": "vectors", "words": len(wv), "dim": wv.dim}
+        click.echo(json.dumps(facts) if as_json else
+                   f"{path}: vector file, {len(wv)} words, dim {wv.dim}")
+        return
+    facts = describe(path)
+    if as_json:
+        click.echo(json.dumps(facts, ensure_ascii=False))
+        return
+    config, position = facts["config"], facts["position"] or {}
+    epochs = config.get("epochs")
+    lines = [f"{path}: w2v model ({facts['format']}, written by w2v {facts['w2v_version']})",
+             f"family: {facts['family']}", f"words: {facts['words']}", f"dim: {facts['dim']}",
+             f"epochs: {position.get('epoch', 0)} of {epochs} done"
+             + (f", {position['launch']} of {position.get('launches_per_epoch')} launches "
+                f"into epoch {position['epoch'] + 1}" if position.get("launch") else "")]
+    corpus = facts.get("corpus")
+    if corpus:
+        lines.append(f"corpus: {corpus['tokens']} tokens in {corpus['sentences']} sentences"
+                     + (f" from {' '.join(corpus['inputs'])}" if corpus.get("inputs") else ""))
+    if facts.get("train_seconds") is not None:
+        lines.append(f"training time: {facts['train_seconds']:.1f} s")
+    lines.append("options:")
+    lines += [f"  {name.replace('_', '-')} = {json.dumps(value)}" for name, value in config.items()]
+    if facts["losses"]:
+        lines.append("loss per epoch:")
+        lines += [f"  {entry['epoch']:>4}  {entry.get('loss', entry.get('cost')):.6f}"
+                  for entry in facts["losses"]]
+    click.echo("\n".join(lines))
+
+
 @cli.command("convert", short_help="Rewrite a vector file in another format.")
 @click.argument("input_path", metavar="INPUT")
 @click.option("-o", "--output", required=True, metavar="PATH",
@@ -643,8 +792,7 @@ def convert_command(input_path, output, binary, no_header, limit, normalize):
 @click.option("--fit-words", type=int, default=None, metavar="N",
               help="Fit the SVD to the N most frequent words only and fold the rest in "
                    "(about 15000 helped every benchmark set but one on 10M-50M tokens).")
-@click.option("--threads", type=int, default=None,
-              help="Threads for counting, products and BLAS.  [default: one per physical core]")
+@threads_option("Threads for counting, products and BLAS.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seeds subsampling and the solver's starting vectors.")
 @progress_option
@@ -669,8 +817,6 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
                    eig=eig, solver=solver, power_iterations=power_iterations,
                    fit_words=fit_words)
     check_svd_options(**options)
-    if threads is not None and threads < 1:
-        raise OptionError(f"--threads must be at least 1, got {threads}")
     output = output or _default_vectors_path()
     check_writable(output)
     show = show_progress(progress)
@@ -748,8 +894,7 @@ def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, 
 @click.option("--symmetric/--left-only", default=True, show_default=True,
               help="Count pairs in both directions, or only the words left of each word "
                    "(GloVe C's -symmetric 0).")
-@click.option("--threads", type=int, default=None,
-              help="Counting threads.  [default: one per physical core]")
+@threads_option("Counting threads.")
 @progress_option
 @common_options
 def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, window,
@@ -796,8 +941,7 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
               help="Also save the counts, to train again with --read-cooccur.")
 @click.option("--read-cooccur", default=None, metavar="PATH",
               help="Train on counts saved by 'w2v cooccur' or --save-cooccur, not a CORPUS.")
-@click.option("--threads", type=int, default=None,
-              help="Counting and training threads.  [default: one per physical core]")
+@threads_option("Counting and training threads.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @progress_option

@@ -25,7 +25,6 @@ import json
 import logging
 import math
 import os
-import sys
 import tempfile
 import time
 
@@ -35,6 +34,7 @@ from numba import njit, prange
 
 from .atomic import atomic_write
 from .errors import InputError, OptionError
+from .progress import Bar
 from .threads import configure_threads
 from .vocab import Vocab
 
@@ -469,12 +469,7 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
     in_scratch = np.zeros(n_threads, dtype=np.bool_)
     store = _RunStore(budget_entries, tmp_dir)
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_tokens, unit="tok", unit_scale=True, desc="counting", file=sys.stderr,
-                   dynamic_ncols=True, leave=False)
+    bar = Bar(True, n_tokens, unit="tok", desc="counting") if progress else None
     started = time.perf_counter()
     try:
         n_chunks = len(bounds) - 1

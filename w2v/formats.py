@@ -22,6 +22,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import InputError, OptionError, W2VError
+from .modelfile import is_model_file, load_model_vectors
 from .stdio import stdin_buffer
 from .vectors import WordVectors
 
@@ -43,7 +44,7 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 def load_vectors(path, format="auto", limit=None):
     """Read a vector file into `WordVectors`; `path` "-" reads stdin.
 
-    `format` "auto" tells binary from text by the bytes after the header, and GloVe from
+    A w2v model file (`--save-model`) gives its vectors. `format` "auto" tells binary from text by the bytes after the header, and GloVe from
     word2vec text by whether the first line is two integers. `limit` keeps only the first
     rows (files are usually sorted by frequency). A word seen twice keeps its first vector,
     with a warning, as GoogleNews-style files decoded with replacement characters can
@@ -54,6 +55,10 @@ def load_vectors(path, format="auto", limit=None):
     if limit is not None and limit < 1:
         raise OptionError(f"limit must be at least 1, got {limit}")
     name = "<stdin>" if path == "-" else os.fspath(path)
+    if format == "auto" and is_model_file(name):
+        wv = load_model_vectors(name)
+        return wv if limit is None else WordVectors(wv.words[:limit], wv.vectors[:limit],
+                                                    counts=wv.counts[:limit])
     stream = _open_input(path, name)
     with stream:
         first_line = stream.readline()

@@ -7,9 +7,7 @@ visits the blocks in a fresh random order and each block in a fresh random order
 sharing the parameters without locks (Hogwild). The kernels are in `glove_kernels`.
 """
 
-import contextlib
 import logging
-import sys
 import time
 
 import numpy as np
@@ -17,6 +15,7 @@ import numpy as np
 from . import signals
 from .errors import OptionError, W2VError
 from .glove_kernels import scatter_into_blocks, train_blocks
+from .progress import Bar
 from .sampling import chunk_seeds, initial_vectors, seed_for
 from .threads import configure_threads
 from .vectors import WordVectors
@@ -103,51 +102,39 @@ def train_glove(cooc, vocab, dim=100, epochs=25, eta=0.05, x_max=100.0, alpha=0.
     launches = max(1, min(LAUNCHES_PER_EPOCH, n_blocks // n_threads))
     cuts = np.linspace(0, n_blocks, launches + 1).astype(np.int64)
 
-    bar = None
-    quiet_logs = contextlib.nullcontext()
-    if progress:
-        from tqdm import tqdm
-        from tqdm.contrib.logging import logging_redirect_tqdm
-
-        bar = tqdm(total=epochs * nnz, unit="nz", unit_scale=True, desc="glove",
-                   file=sys.stderr, dynamic_ncols=True, leave=False)
-        quiet_logs = logging_redirect_tqdm(loggers=[log])  # epoch lines above the bar
     history = []
-    try:
-        with quiet_logs, signals.deferred():  # kernels return before a signal acts
-            for epoch in range(epochs):
-                started = time.perf_counter()
-                epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
-                block_order = epoch_rng.permutation(n_blocks).astype(np.int64)
-                seeds = chunk_seeds(seed, epoch + 1, n_blocks)
-                cost = 0.0
-                updates = skipped = 0
-                for first, last in zip(cuts[:-1], cuts[1:]):
-                    part_cost, part_updates, part_skipped = train_blocks(
-                        rows, cols, values, block_starts, block_order[first:last],
-                        seeds[first:last], word, context, float(x_max), float(alpha), float(eta),
-                        float(grad_clip), order_scratch)
-                    cost += part_cost
-                    updates += part_updates
-                    skipped += part_skipped
-                    if bar is not None:
-                        bar.update(int(block_sizes[block_order[first:last]].sum()))
-                        bar.set_postfix(epoch=epoch + 1, cost=f"{cost / max(updates, 1):.4f}")
-                    signals.check()
-                seconds = time.perf_counter() - started
-                mean_cost = cost / max(updates, 1)
-                history.append({"epoch": epoch + 1, "cost": mean_cost, "seconds": seconds,
-                                "skipped": skipped})
-                log.info("epoch %d/%d: cost %.6f, %d non-zeros in %.1f s (%.2fM/s)%s",
-                         epoch + 1, epochs, mean_cost, nnz, seconds,
-                         nnz / max(seconds, 1e-9) / 1e6,
-                         f", {skipped} non-finite updates skipped" if skipped else "")
-                if not np.isfinite(mean_cost) or updates == 0:
-                    raise W2VError(f"training diverged in epoch {epoch + 1} (cost {mean_cost}); "
-                                   f"lower --eta or --grad-clip")
-    finally:
-        if bar is not None:
-            bar.close()
+    with Bar(progress, epochs * nnz, unit="nz", desc=f"epoch 1/{epochs}") as bar, \
+            signals.deferred():  # kernels return before a signal acts
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
+            block_order = epoch_rng.permutation(n_blocks).astype(np.int64)
+            seeds = chunk_seeds(seed, epoch + 1, n_blocks)
+            cost = 0.0
+            updates = skipped = 0
+            for first, last in zip(cuts[:-1], cuts[1:]):
+                part_cost, part_updates, part_skipped = train_blocks(
+                    rows, cols, values, block_starts, block_order[first:last],
+                    seeds[first:last], word, context, float(x_max), float(alpha), float(eta),
+                    float(grad_clip), order_scratch)
+                cost += part_cost
+                updates += part_updates
+                skipped += part_skipped
+                bar.update(int(block_sizes[block_order[first:last]].sum()),
+                           desc=f"epoch {epoch + 1}/{epochs}",
+                           postfix=f"cost {cost / max(updates, 1):.4f}")
+                signals.check()
+            seconds = time.perf_counter() - started
+            mean_cost = cost / max(updates, 1)
+            history.append({"epoch": epoch + 1, "cost": mean_cost, "seconds": seconds,
+                            "skipped": skipped})
+            log.info("epoch %d/%d: cost %.6f, %d non-zeros in %.1f s (%.2fM/s)%s",
+                     epoch + 1, epochs, mean_cost, nnz, seconds,
+                     nnz / max(seconds, 1e-9) / 1e6,
+                     f", {skipped} non-finite updates skipped" if skipped else "")
+            if not np.isfinite(mean_cost) or updates == 0:
+                raise W2VError(f"training diverged in epoch {epoch + 1} (cost {mean_cost}); "
+                               f"lower --eta or --grad-clip")
     if stats is not None:
         stats.update(epochs=history, nnz=nnz, threads=n_threads)
 

@@ -13,6 +13,9 @@ sends the whole gradient to every context word, and the sigmoid comes from a 100
 table over [-6, 6] (NS clamps outside it, HS skips the node).
 """
 
+import types
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -26,6 +29,19 @@ CBOW = 1
 SKIPGRAM_BATCHED = 2
 
 _U32 = np.uint64(32)
+
+# The kernels' arguments, in a few named groups (numba passes namedtuples of arrays).
+Tokens = namedtuple("Tokens", ["ids", "offsets"])
+"""Sentence i is ids[offsets[i]:offsets[i + 1]]."""
+Weights = namedtuple("Weights", ["w_in", "w_out", "w_hs"])
+"""Input vectors, negative-sampling output vectors, HS inner-node vectors (updated in place)."""
+Tables = namedtuple("Tables", ["keep_threshold", "neg_threshold", "neg_alias", "codes",
+                               "points", "code_lens", "sigmoid", "log_sigmoid"])
+"""Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid."""
+Settings = namedtuple("Settings", ["model", "window", "negative", "use_hs", "cbow_mean",
+                                   "max_len"])
+"""Scalars: model id (SKIPGRAM, CBOW, SKIPGRAM_BATCHED), window, negatives, HS on, CBOW mean,
+longest sentence (scratch size)."""
 
 
 def sigmoid_tables():
@@ -114,23 +130,24 @@ def _logistic_step(hidden, row, label, alpha, grad_hidden, sigmoid, log_sigmoid,
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_lens,
-                  neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state):
+def _output_layer(hidden, target, grad_hidden, weights, tables, settings, alpha, state):
     """HS along target's Huffman path, then NS: target plus `negative` noise words.
 
     Returns (loss, new state); grad_hidden receives the gradient for `hidden`.
     """
     loss = 0.0
-    if use_hs:
-        for d in range(code_lens[target]):
-            label = 1.0 - codes[target, d]
-            loss += _logistic_step(hidden, w_hs[points[target, d]], label, alpha, grad_hidden,
-                                   sigmoid, log_sigmoid, True)
-    if negative > 0:
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
+    if settings.use_hs:
+        for d in range(tables.code_lens[target]):
+            label = 1.0 - tables.codes[target, d]
+            loss += _logistic_step(hidden, weights.w_hs[tables.points[target, d]], label, alpha,
+                                   grad_hidden, sigmoid, log_sigmoid, True)
+    if settings.negative > 0:
+        w_out = weights.w_out
         loss += _logistic_step(hidden, w_out[target], 1.0, alpha, grad_hidden,
                                sigmoid, log_sigmoid, False)
-        for _ in range(negative):
-            noise, state = draw_negative(state, neg_threshold, neg_alias)
+        for _ in range(settings.negative):
+            noise, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
             if noise == target:
                 continue
             loss += _logistic_step(hidden, w_out[noise], 0.0, alpha, grad_hidden,
@@ -142,14 +159,15 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_
 
 
 @njit(cache=True, fastmath=True)
-def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep_threshold,
-                neg_threshold, neg_alias, codes, points, code_lens, window, negative, use_hs,
-                cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len):
+def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_from, alpha_to):
     """Train on sentences first..last-1; alpha goes linearly from alpha_from to alpha_to
     over the chunk's tokens. Returns (summed loss, examples trained).
     """
+    ids, offsets = tokens.ids, tokens.offsets
+    w_in = weights.w_in
+    model, window = settings.model, settings.window
     dim = w_in.shape[1]
-    sentence = np.empty(max_len, dtype=np.int64)
+    sentence = np.empty(settings.max_len, dtype=np.int64)
     hidden = np.empty(dim, dtype=np.float32)
     grad_hidden = np.empty(dim, dtype=np.float32)
     batch_grads = np.empty((2 * window, dim), dtype=np.float32)
@@ -162,7 +180,7 @@ def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep
         end = offsets[s + 1]
         alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
         done += end - start
-        n, state = subsample_sentence(ids, start, end, keep_threshold, state, sentence)
+        n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
         for pos in range(n):
             word = sentence[pos]
             width, state = draw_window(state, window)
@@ -175,9 +193,7 @@ def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep
                     context_row = w_in[sentence[c]]
                     grad_hidden[:] = 0.0
                     step_loss, state = _output_layer(
-                        context_row, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
-                        neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid,
-                        state)
+                        context_row, word, grad_hidden, weights, tables, settings, alpha, state)
                     loss += step_loss
                     examples += 1
                     for k in range(dim):
@@ -185,8 +201,8 @@ def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep
             elif model == SKIPGRAM_BATCHED:
                 if hi - lo > 1:
                     step_loss, state = _sg_batched_step(
-                        sentence, pos, lo, hi, w_in, w_out, neg_threshold, neg_alias, negative,
-                        alpha, sigmoid, log_sigmoid, batch_grads, hidden, state)
+                        sentence, pos, lo, hi, weights, tables, settings.negative, alpha,
+                        batch_grads, hidden, state)
                     loss += step_loss
                     examples += hi - lo - 1
             else:
@@ -200,14 +216,13 @@ def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep
                 count = hi - lo - 1
                 if count == 0:
                     continue
-                if cbow_mean:
+                if settings.cbow_mean:
                     scale = np.float32(1.0 / count)
                     for k in range(dim):
                         hidden[k] *= scale
                 grad_hidden[:] = 0.0
                 step_loss, state = _output_layer(
-                    hidden, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
-                    neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state)
+                    hidden, word, grad_hidden, weights, tables, settings, alpha, state)
                 loss += step_loss
                 examples += 1
                 for c in range(lo, hi):
@@ -220,12 +235,14 @@ def train_chunk(model, ids, offsets, first, last, state, w_in, w_out, w_hs, keep
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _sg_batched_step(sentence, pos, lo, hi, w_in, w_out, neg_threshold, neg_alias, negative,
-                     alpha, sigmoid, log_sigmoid, grads, out_grad, state):
+def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, grads, out_grad,
+                     state):
     """Skip-gram NS for one centre word with every context word sharing one set of negatives
     (pWord2Vec's HogBatch): the centre's and each negative's output row is read once and
     updated once for the whole window, instead of once per context word.
     """
+    w_in, w_out = weights.w_in, weights.w_out
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
     dim = w_in.shape[1]
     word = sentence[pos]
     m = 0
@@ -239,7 +256,7 @@ def _sg_batched_step(sentence, pos, lo, hi, w_in, w_out, neg_threshold, neg_alia
             target = word
             label = np.float32(1.0)
         else:
-            target, state = draw_negative(state, neg_threshold, neg_alias)
+            target, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
             if target == word:
                 continue
             label = np.float32(0.0)
@@ -283,12 +300,11 @@ def _sg_batched_step(sentence, pos, lo, hi, w_in, w_out, neg_threshold, neg_alia
 # --------------------------------------------------------------------------- launches
 
 
-@njit(cache=True, parallel=True)
-def train_launch(model, ids, offsets, chunk_bounds, seeds, w_in, w_out, w_hs, keep_threshold,
-                 neg_threshold, neg_alias, codes, points, code_lens, window, negative, use_hs,
-                 cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len):
-    """Chunk c = sentences chunk_bounds[c]..chunk_bounds[c+1]-1, in parallel (Hogwild).
+def _launch(tokens, weights, tables, settings, chunk_bounds, seeds, alpha_from, alpha_to):
+    """Chunk c = sentences chunk_bounds[c]..chunk_bounds[c+1]-1, each from its own seed.
 
+    Compiled twice (below): in parallel (Hogwild over the chunks) and serially, for
+    `--threads 1`, where the same chunks run in order and results repeat bit for bit.
     Returns per-chunk (loss, examples), so the totals are race-free and summed in order.
     """
     n_chunks = chunk_bounds.shape[0] - 1
@@ -296,24 +312,20 @@ def train_launch(model, ids, offsets, chunk_bounds, seeds, w_in, w_out, w_hs, ke
     examples = np.zeros(n_chunks, dtype=np.int64)
     for c in prange(n_chunks):
         losses[c], examples[c] = train_chunk(
-            model, ids, offsets, chunk_bounds[c], chunk_bounds[c + 1], seeds[c], w_in, w_out,
-            w_hs, keep_threshold, neg_threshold, neg_alias, codes, points, code_lens, window,
-            negative, use_hs, cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len)
+            tokens, weights, tables, settings, chunk_bounds[c], chunk_bounds[c + 1], seeds[c],
+            alpha_from, alpha_to)
     return losses, examples
 
 
-@njit(cache=True)
-def train_launch_serial(model, ids, offsets, chunk_bounds, seeds, w_in, w_out, w_hs,
-                        keep_threshold, neg_threshold, neg_alias, codes, points, code_lens, window,
-                        negative, use_hs, cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid,
-                        max_len):
-    """`train_launch` without the thread pool: same chunks, same streams, in order."""
-    n_chunks = chunk_bounds.shape[0] - 1
-    losses = np.zeros(n_chunks, dtype=np.float64)
-    examples = np.zeros(n_chunks, dtype=np.int64)
-    for c in range(n_chunks):
-        losses[c], examples[c] = train_chunk(
-            model, ids, offsets, chunk_bounds[c], chunk_bounds[c + 1], seeds[c], w_in, w_out,
-            w_hs, keep_threshold, neg_threshold, neg_alias, codes, points, code_lens, window,
-            negative, use_hs, cbow_mean, alpha_from, alpha_to, sigmoid, log_sigmoid, max_len)
-    return losses, examples
+def _compile(func, name, **options):
+    """njit a copy of `func` under its own name: numba's cache is keyed by the function's
+    name, so the parallel and serial builds of one body must not share a name."""
+    copy = types.FunctionType(func.__code__.replace(co_name=name), func.__globals__, name,
+                              func.__defaults__, func.__closure__)
+    copy.__qualname__ = name
+    copy.__doc__ = func.__doc__
+    return njit(cache=True, **options)(copy)
+
+
+train_launch = _compile(_launch, "train_launch", parallel=True)
+train_launch_serial = _compile(_launch, "train_launch_serial")

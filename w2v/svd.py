@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 from numba import njit, prange
 
+from .config import SvdConfig
 from .errors import InputError, OptionError
 from .ppmi import balanced_row_blocks, ppmi_matrix, subsample_corpus
 from .vectors import WordVectors
@@ -179,30 +180,11 @@ def normalize_rows(vectors):
 def check_svd_options(dim=100, window=2, weighting="linear", sample=1e-5, cds=0.75, neg=1,
                       eig=0.5, solver="randomized", power_iterations=4, oversample=10,
                       fit_words=None):
-    """Raise OptionError for a value that makes no sense, before any work is done."""
-    if dim < 1:
-        raise OptionError(f"--dim must be at least 1, got {dim}")
-    if fit_words is not None and fit_words <= dim:
-        raise OptionError(f"--fit-words must exceed --dim ({dim}), got {fit_words}")
-    if window < 1:
-        raise OptionError(f"--window must be at least 1, got {window}")
-    if weighting not in WEIGHTINGS:
-        raise OptionError(f"unknown --weighting {weighting!r}; expected one of "
-                          f"{', '.join(WEIGHTINGS)}")
-    if not sample >= 0:
-        raise OptionError(f"--sample must be 0 (off) or positive, got {sample}")
-    if not cds > 0:
-        raise OptionError(f"--cds must be positive, got {cds}")
-    if not neg >= 1:
-        raise OptionError(f"--neg must be at least 1, got {neg}")
-    if not eig >= 0:
-        raise OptionError(f"--eig must be 0 or more, got {eig}")
-    if solver not in SOLVERS:
-        raise OptionError(f"unknown --solver {solver!r}; expected one of {', '.join(SOLVERS)}")
-    if power_iterations < 0:
-        raise OptionError(f"--power-iterations must be 0 or more, got {power_iterations}")
-    if oversample < 0:
-        raise OptionError(f"oversample must be 0 or more, got {oversample}")
+    """Raise OptionError for a value that makes no sense, before any work is done
+    (the rules are `SvdConfig`'s)."""
+    SvdConfig(dim=dim, window=window, weighting=weighting, sample=sample, cds=cds, neg=neg,
+              eig=eig, solver=solver, power_iterations=power_iterations,
+              oversample=oversample, fit_words=fit_words)
 
 
 # --------------------------------------------------------------------------- orchestration

@@ -1,70 +1,48 @@
 """Training word2vec (Skip-gram / CBOW, negative sampling and/or hierarchical softmax).
 
-Orchestration only: check options, build the tables the kernels read (subsampling
-thresholds, noise distribution, Huffman tree), split each epoch into a few large launches
-of `threads` equal chunks, drive the learning-rate schedule and the progress bar between
-launches, and sum the per-chunk losses. The arithmetic lives in `sgns.py`.
+A model is a value, `Word2VecModel`: its options (`Word2VecConfig`), vocabulary with
+counts, the input, output and HS matrices, and how far training got (`Position`).
+`init_model` makes one, `train` advances it launch by launch (and can stop at any launch
+boundary, checkpoint, and be resumed to the same bits), `save_model`/`load_model` keep it
+in one file (`modelfile`). Orchestration only: the tables the kernels read (subsampling
+thresholds, noise distribution, Huffman tree), launches of `threads` chunks, the
+learning-rate schedule, progress and loss. The arithmetic lives in `sgns.py`.
 """
 
-import contextlib
-import glob
+import dataclasses
+import hashlib
 import logging
 import os
-import sys
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import sgns, signals
+from .config import Word2VecConfig
 from .corpus import Corpus, load_corpus
-from .errors import OptionError
+from .errors import InputError, OptionError
 from .huffman import huffman_tree
-from .sampling import chunk_seeds, initial_vectors, keep_probabilities
+from .kernel_cache import kernels_cached
+from .modelfile import ModelFile, write_model
+from .progress import Bar
+from .sampling import initial_vectors, keep_probabilities, seed_for
 from .threads import configure_threads, threading_layer
 from .vectors import WordVectors
+from .vocab import Vocab
 
 log = logging.getLogger("w2v")
 
+FAMILY = "word2vec"
 MODELS = {"sg": sgns.SKIPGRAM, "cbow": sgns.CBOW}
-KERNELS = ("classic", "batched")
-DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 MAX_LAUNCHES = 32  # per epoch: enough for a smooth bar and schedule, few enough to be cheap
 MIN_LAUNCH_TOKENS = 100_000
 
 
-def check_options(*, model="sg", dim=100, window=5, negative=5, hs=False, ns_exponent=0.75,
-                  sample=1e-3, epochs=5, alpha=None, min_alpha=None, threads=None,
-                  kernel="classic", save_context=False, **_):
-    """Raise OptionError, naming the option, for any value training cannot use."""
-    if model not in MODELS:
-        raise OptionError(f"--model must be 'sg' or 'cbow', got {model!r}")
-    if kernel not in KERNELS:
-        raise OptionError(f"--kernel must be 'classic' or 'batched', got {kernel!r}")
-    for name, value, least in (("--dim", dim, 1), ("--window", window, 1),
-                               ("--negative", negative, 0), ("--epochs", epochs, 1)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-            raise OptionError(f"{name} must be an integer >= {least}, got {value}")
-    if negative == 0 and not hs:
-        raise OptionError("--negative 0 without --hs trains nothing; "
-                          "use --negative N (N >= 1), --hs, or both")
-    if kernel == "batched" and (model != "sg" or hs or negative == 0):
-        raise OptionError("--kernel batched is for skip-gram with negative sampling only "
-                          "(--model sg, --negative >= 1, no --hs)")
-    if save_context and negative == 0:
-        raise OptionError("--save-context needs negative sampling (--negative >= 1): "
-                          "hierarchical softmax has no per-word output vectors")
-    if not np.isfinite(ns_exponent):
-        raise OptionError(f"--ns-exponent must be a finite number, got {ns_exponent}")
-    if not (sample >= 0 and np.isfinite(sample)):
-        raise OptionError(f"--sample must be >= 0 (0 turns subsampling off), got {sample}")
-    if alpha is not None and not (alpha > 0 and np.isfinite(alpha)):
-        raise OptionError(f"--alpha must be > 0, got {alpha}")
-    if min_alpha is not None and not (min_alpha >= 0 and np.isfinite(min_alpha)):
-        raise OptionError(f"--min-alpha must be >= 0, got {min_alpha}")
-    if alpha is not None and min_alpha is not None and min_alpha > alpha:
-        raise OptionError(f"--min-alpha ({min_alpha}) must not exceed --alpha ({alpha})")
-    if threads is not None and threads < 0:
-        raise OptionError(f"--threads must be at least 1, got {threads}")
+def check_options(**options):
+    """Raise OptionError, naming the option, for any value training cannot use
+    (the rules are `Word2VecConfig`'s)."""
+    Word2VecConfig.from_dict(options)
 
 
 def noise_distribution(counts, exponent=0.75):
@@ -121,149 +99,384 @@ def plan_chunks(offsets, n_launches, n_chunks):
     return plans
 
 
-def _kernels_compiled(launch):
-    """Whether numba's cache probably holds the kernels already (else say compiling is slow).
+# --------------------------------------------------------------------------- the model
 
-    Cache index files are named after the function and its first line; numba itself
-    checks the source's content when it loads them.
+
+@dataclass
+class Position:
+    """How far training got: everything the schedule and the random streams derive from.
+
+    The learning rate at any point is alpha -> min_alpha linear in words_done, and the
+    random stream of chunk c of launch l in epoch e is seeded from (seed, e, l, c), so a
+    model saved at a launch boundary and trained on continues exactly as an unbroken run.
     """
-    cache = os.path.join(os.path.dirname(os.path.abspath(sgns.__file__)), "__pycache__")
-    for kernel in (launch, sgns.train_chunk):
-        code = getattr(getattr(kernel, "py_func", kernel), "__code__", None)
-        if code is None:
-            continue
-        if not glob.glob(os.path.join(cache, f"sgns.{code.co_name}-{code.co_firstlineno}.*nbi")):
-            return False
-    return True
+
+    epoch: int = 0  # epochs finished
+    launch: int = 0  # launches finished in the current epoch
+    words_done: int = 0  # tokens trained, all epochs
+    epoch_loss: float = 0.0  # loss summed over the current epoch's finished launches
+    epoch_examples: int = 0
+    launches_per_epoch: int = 0  # fixed by the first training call (0: not yet)
 
 
-class _Progress:
-    """tqdm bar over words (all epochs), with epoch and alpha; a no-op when off."""
+@dataclass
+class Word2VecModel:
+    """Options, vocabulary, matrices and training position of a Skip-gram / CBOW model.
 
-    def __init__(self, enabled, total, epochs):
-        self.bar = None
-        self.epochs = epochs
-        self.redirect = None
-        if enabled:
-            from tqdm import tqdm
-            from tqdm.contrib.logging import logging_redirect_tqdm
-
-            self.redirect = logging_redirect_tqdm(loggers=[log])  # epoch lines above the bar
-            self.redirect.__enter__()
-            self.bar = tqdm(total=total, unit="w", unit_scale=True, file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.1, leave=False,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                       "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
-
-    def update(self, epoch, words, alpha):
-        if self.bar is not None:
-            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
-            self.bar.set_postfix_str(f"alpha {alpha:.3g}", refresh=False)
-            self.bar.update(words)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.redirect.__exit__(None, None, None)
-
-
-def train_word2vec(corpus, *, model="sg", dim=100, window=5, negative=5, hs=False,
-                   ns_exponent=0.75, sample=1e-3, epochs=5, alpha=None, min_alpha=None,
-                   threads=None, seed=1, cbow_mean=True, kernel="classic", min_count=5,
-                   max_vocab=None, progress=False, launches_per_epoch=None):
-    """Train word vectors on `corpus` (a `Corpus`, or paths/globs/'-' to read one).
-
-    Defaults follow word2vec C, except Skip-gram is the default model. Returns
-    `WordVectors` (input vectors, vocabulary order) with two extra attributes:
-    `context`, the output-side (negative-sampling) vectors as `WordVectors` or None
-    under HS alone, and `epoch_losses`, the mean loss per example of each epoch.
-    With threads=1 the result is the same, bit for bit, for the same seed.
+    `w_out` has one row when negative sampling is off, `w_hs` one row when HS is off.
+    `losses` has one dict per finished epoch (epoch, loss per example, examples, seconds);
+    `corpus` records what it is trained on (tokens, sentences, fingerprint, inputs).
     """
-    check_options(model=model, dim=dim, window=window, negative=negative, hs=hs,
-                  ns_exponent=ns_exponent, sample=sample, epochs=epochs, alpha=alpha,
-                  min_alpha=min_alpha, threads=threads, kernel=kernel)
-    if alpha is None:
-        alpha = DEFAULT_ALPHA[model]
-    if min_alpha is None:
-        min_alpha = alpha * 1e-4
-    if min_alpha > alpha:
-        raise OptionError(f"--min-alpha ({min_alpha}) must not exceed --alpha ({alpha})")
-    if not isinstance(corpus, Corpus):
-        corpus = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, progress=progress)
-    threads = configure_threads(threads)
 
-    vocab = corpus.vocab
-    n_words, n_tokens = len(vocab), corpus.n_tokens
-    ids = np.ascontiguousarray(corpus.ids)
-    offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
-    max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
+    config: Word2VecConfig
+    vocab: Vocab
+    w_in: np.ndarray
+    w_out: np.ndarray
+    w_hs: np.ndarray
+    position: Position = field(default_factory=Position)
+    losses: list = field(default_factory=list)
+    corpus: dict | None = None
+    train_seconds: float = 0.0
 
-    # word2vec C's init, uniform in +-0.5/dim, but drawn per word: a word starts from the
-    # same vector whatever the corpus (see `initial_vectors`)
-    w_in = initial_vectors(vocab.words, dim, seed, -0.5 / dim, 0.5 / dim)
-    w_out = np.zeros((n_words if negative else 1, dim), dtype=np.float32)
-    if hs:
-        codes, points, code_lens = huffman_tree(vocab.counts)
-        w_hs = np.zeros((max(n_words - 1, 1), dim), dtype=np.float32)
+    @property
+    def finished(self):
+        return self.position.epoch >= self.config.epochs
+
+    def vectors(self):
+        """The input vectors, as WordVectors in vocabulary order."""
+        return WordVectors(self.vocab.words, self.w_in, self.vocab.counts)
+
+    def context_vectors(self):
+        """The negative-sampling output vectors, or None under HS alone."""
+        if self.config.negative == 0:
+            return None
+        return WordVectors(self.vocab.words, self.w_out, self.vocab.counts)
+
+
+def init_model(config, vocab):
+    """A fresh model: input vectors uniform in +-0.5/dim, output matrices at zero.
+
+    word2vec C's init, but each word's vector is drawn from a stream seeded by the word
+    itself (`initial_vectors`), so a word starts at the same point whatever the corpus.
+    """
+    n_words, dim = len(vocab), config.dim
+    w_in = _initial_input(vocab.words, config)
+    w_out = np.zeros((n_words if config.negative else 1, dim), dtype=np.float32)
+    w_hs = np.zeros((max(n_words - 1, 1) if config.hs else 1, dim), dtype=np.float32)
+    return Word2VecModel(config, vocab, w_in, w_out, w_hs)
+
+
+def _initial_input(words, config):
+    return initial_vectors(words, config.dim, config.seed, -0.5 / config.dim,
+                           0.5 / config.dim)
+
+
+FIXED_ON_CONTINUE = ("dim", "hs", "lowercase")
+
+
+def check_continuable(base, config, update_vocab=False):
+    """Raise OptionError if `base` cannot be trained on under `config` (before any reading)."""
+    for name in FIXED_ON_CONTINUE:
+        if getattr(config, name) != getattr(base.config, name):
+            raise OptionError(f"--{name.replace('_', '-')} must stay {getattr(base.config, name)}"
+                              f" when training on from a model (got {getattr(config, name)})")
+    if config.negative and not base.config.negative:
+        raise OptionError("the model was trained without negative sampling (--negative 0): "
+                          "it has no output vectors to train on from")
+    if update_vocab and config.hs:
+        raise OptionError("--update-vocab cannot be used with hierarchical softmax (--hs): "
+                          "the Huffman tree would change under the trained inner nodes; "
+                          "train on without --update-vocab, or train a new model")
+
+
+def continue_model(base, config, new_vocab=None):
+    """A model that starts from `base`'s weights under `config`, with a fresh schedule.
+
+    The vocabulary and counts stay `base`'s (so do the noise table, subsampling and the
+    Huffman tree), unless `new_vocab` (every word of the new corpus with its count) is
+    given: then counts of known words are summed, new words reaching `config.min_count` on
+    the new counts are added with their per-word initial vectors, and the vocabulary is
+    re-sorted by count. Refused with HS, whose tree would change under its trained nodes.
+    """
+    check_continuable(base, config, update_vocab=new_vocab is not None)
+    w_in, w_out, w_hs = base.w_in.copy(), base.w_out.copy(), base.w_hs.copy()
+    vocab = base.vocab
+    if new_vocab is not None:
+        counts = base.vocab.counts.copy()
+        added, added_counts = [], []
+        for word, count in zip(new_vocab.words, new_vocab.counts.tolist()):
+            row = base.vocab.index.get(word)
+            if row is not None:
+                counts[row] += count
+            elif count >= config.min_count:
+                added.append(word)
+                added_counts.append(count)
+        all_counts = np.concatenate([counts, np.asarray(added_counts, dtype=np.int64)])
+        order = np.argsort(-all_counts, kind="stable")
+        words = base.vocab.words + added
+        vocab = Vocab([words[i] for i in order], all_counts[order])
+        w_in = np.concatenate([w_in, _initial_input(added, config)])[order]
+        if config.negative:
+            w_out = np.concatenate([w_out, np.zeros((len(added), config.dim),
+                                                    np.float32)])[order]
+        log.info("vocabulary: %d words added to the model's %d (min-count %d on the new "
+                 "corpus)", len(added), len(base.vocab), config.min_count)
+    if config.negative and w_out.shape[0] != len(vocab):
+        w_out = np.zeros((len(vocab), config.dim), dtype=np.float32)
+    return Word2VecModel(config, vocab, w_in, w_out, w_hs)
+
+
+def corpus_record(corpus, inputs=None):
+    """Token and sentence counts and a fingerprint of the ids, to recognise the corpus again."""
+    digest = hashlib.blake2b(digest_size=16)
+    step = 1 << 24
+    for start in range(0, len(corpus.ids), step):
+        digest.update(np.ascontiguousarray(corpus.ids[start:start + step]).tobytes())
+    digest.update(np.ascontiguousarray(corpus.offsets, dtype=np.int64).tobytes())
+    record = {"tokens": int(corpus.n_tokens), "sentences": int(corpus.n_sentences),
+              "fingerprint": digest.hexdigest()}
+    if inputs is not None:
+        record["inputs"] = [p if p == "-" else os.path.abspath(p) for p in inputs]
+    return record
+
+
+def _check_same_corpus(model, record):
+    saved = model.corpus
+    if saved["tokens"] != record["tokens"] or saved["fingerprint"] != record["fingerprint"]:
+        raise InputError(
+            f"this corpus is not the one the model was trained on ({record['tokens']} tokens "
+            f"in {record['sentences']} sentences, the model's had {saved['tokens']} in "
+            f"{saved['sentences']}, or the same counts with other text); resume needs the "
+            f"same corpus; use --init-model to train on new text")
+
+
+def _tables(model):
+    """The read-only lookups of the kernels, derived from the vocabulary and options."""
+    config, counts = model.config, model.vocab.counts
+    if config.hs:
+        codes, points, code_lens = huffman_tree(counts)
     else:
         codes, points = np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.int32)
         code_lens = np.zeros(1, np.int32)
-        w_hs = np.zeros((1, dim), dtype=np.float32)
-    neg_threshold, neg_alias = noise_distribution(vocab.counts, ns_exponent)
-    keep_threshold = keep_thresholds(vocab.counts, sample)
+    neg_threshold, neg_alias = noise_distribution(counts, config.ns_exponent)
     sigmoid, log_sigmoid = sgns.sigmoid_tables()
+    return sgns.Tables(keep_thresholds(counts, config.sample), neg_threshold, neg_alias,
+                       codes, points, code_lens, sigmoid, log_sigmoid)
 
-    if launches_per_epoch is None:
-        launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
-    plans = plan_chunks(offsets, launches_per_epoch, threads)
+
+def launch_seeds(seed, epoch, launch, n_chunks):
+    """One random state per chunk of a launch, from (seed, epoch, launch, chunk)."""
+    return np.array([seed_for(seed, epoch, launch, c) for c in range(n_chunks)],
+                    dtype=np.uint64)
+
+
+class _LossLog:
+    """--loss-log: one TSV line per launch, flushed, for plotting and `tail -f`."""
+
+    COLUMNS = "epoch\tlaunch\twords\talpha\tloss\tseconds\n"
+
+    def __init__(self, path, append):
+        self.file = None
+        if path is not None:
+            fresh = not append or not os.path.exists(path) or os.path.getsize(path) == 0
+            self.file = open(path, "a" if append else "w", encoding="utf-8")
+            if fresh:
+                self.file.write(self.COLUMNS)
+                self.file.flush()
+
+    def write(self, epoch, launch, words, alpha, loss, seconds):
+        if self.file is not None:
+            self.file.write(f"{epoch}\t{launch}\t{words}\t{alpha:.6g}\t{loss:.6f}\t"
+                            f"{seconds:.2f}\n")
+            self.file.flush()
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+
+
+def train(model, corpus, *, threads=None, progress=False, until=None, save_to=None,
+          checkpoint_every=600.0, loss_log=None, inputs=None):
+    """Train `model` on `corpus` from its position to its planned epochs, in place.
+
+    `until=(epoch, launch)` stops at that launch boundary instead (for tests and tools).
+    With `save_to`, the model file is rewritten atomically at the end of every epoch,
+    every `checkpoint_every` seconds (at a launch boundary), and when SIGINT or SIGTERM
+    arrives, after which `signals.Interrupted` is raised. A model that has trained
+    refuses a different corpus (token count and fingerprint). Returns the model.
+    """
+    config, pos = model.config, model.position
+    record = corpus_record(corpus, inputs)
+    if model.corpus is None:
+        model.corpus = record
+    else:
+        _check_same_corpus(model, record)
+    if model.finished:
+        log.info("the model has finished its %d epochs; nothing to train", config.epochs)
+        return model
+    threads = configure_threads(threads)
+    n_tokens = corpus.n_tokens
+    offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
+    tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
+    weights = sgns.Weights(model.w_in, model.w_out, model.w_hs)
+    tables = _tables(model)
+    max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
+    kernel_id = sgns.SKIPGRAM_BATCHED if config.kernel == "batched" else MODELS[config.model]
+    settings = sgns.Settings(kernel_id, config.window, config.negative, config.hs,
+                             config.cbow_mean, max_len)
+    if pos.launches_per_epoch == 0:
+        pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
+    plans = plan_chunks(offsets, pos.launches_per_epoch, threads)
     launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
-    kernel_id = sgns.SKIPGRAM_BATCHED if kernel == "batched" else MODELS[model]
+    alpha, min_alpha = config.alpha, config.min_alpha
+    total_words = config.epochs * n_tokens
 
     log.info("training %s (%s%s%s) on %d tokens, vocabulary %d, dim %d, window %d, "
-             "%d epochs, alpha %g -> %g, %d threads", model, kernel,
-             f", negative {negative}" if negative else "", ", hs" if hs else "",
-             n_tokens, n_words, dim, window, epochs, alpha, min_alpha, threads)
-    if not _kernels_compiled(launch):
+             "%d epochs, alpha %g -> %g, %d threads%s", config.model, config.kernel,
+             f", negative {config.negative}" if config.negative else "",
+             ", hs" if config.hs else "", n_tokens, len(model.vocab), config.dim,
+             config.window, config.epochs, alpha, min_alpha, threads,
+             f"; resuming at epoch {pos.epoch + 1}, {pos.words_done / max(total_words, 1):.1%} "
+             f"done" if pos.words_done else "")
+    if not kernels_cached(launch, sgns.train_chunk):
         log.info("compiling kernels (first run only)...")
 
-    total_words = epochs * n_tokens
-    words_done = 0
-    epoch_losses = []
-    bar = _Progress(progress, total_words, epochs)
-    started = time.perf_counter()
-    with contextlib.closing(bar), signals.deferred():  # kernels return before a signal acts
-        for epoch in range(epochs):
-            seeds = chunk_seeds(seed, epoch, len(plans) * threads)
-            epoch_loss, epoch_examples = 0.0, 0
-            for i, bounds in enumerate(plans):
-                words = int(offsets[bounds[-1]] - offsets[bounds[0]])
-                alpha_from = alpha - (alpha - min_alpha) * (words_done / total_words)
-                alpha_to = alpha - (alpha - min_alpha) * ((words_done + words) / total_words)
-                losses, examples = launch(
-                    kernel_id, ids, offsets, bounds, seeds[i * threads:(i + 1) * threads],
-                    w_in, w_out, w_hs, keep_threshold, neg_threshold, neg_alias, codes, points,
-                    code_lens, window, negative, bool(hs), bool(cbow_mean), alpha_from,
-                    alpha_to, sigmoid, log_sigmoid, max_len)
-                epoch_loss += float(losses.sum())
-                epoch_examples += int(examples.sum())
-                words_done += words
-                bar.update(epoch, words, alpha_to)
-                signals.check()
-            mean_loss = epoch_loss / max(epoch_examples, 1)
-            epoch_losses.append(mean_loss)
-            log.info("epoch %d/%d: loss %.4f per example (%d examples), alpha now %.3g",
-                     epoch + 1, epochs, mean_loss, epoch_examples,
-                     alpha - (alpha - min_alpha) * (words_done / total_words))
-    seconds = time.perf_counter() - started
-    log.info("trained %d tokens x %d epochs in %.1f s: %.0f words/s, %d threads, "
-             "numba threading layer %s", n_tokens, epochs, seconds,
-             total_words / max(seconds, 1e-9), threads,
-             threading_layer() if threads > 1 else "none (serial)")
+    def rate(words):
+        return alpha - (alpha - min_alpha) * (words / total_words)
 
-    if not np.isfinite(w_in).all():
+    bar = Bar(progress, total_words, unit="w", desc=f"epoch {pos.epoch + 1}/{config.epochs}",
+              initial=pos.words_done, smoothing=0.1,
+              bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                         "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
+    losses_out = _LossLog(loss_log, append=pos.words_done > 0)
+    started = run_started = time.perf_counter()
+    run_words = 0
+    last_save = started
+    epoch_started = started
+    try:
+        with signals.deferred():
+            while not model.finished:
+                if until is not None and (pos.epoch, pos.launch) >= tuple(until):
+                    return model
+                bounds = plans[pos.launch]
+                words = int(offsets[bounds[-1]] - offsets[bounds[0]])
+                alpha_to = rate(pos.words_done + words)
+                losses, examples = launch(
+                    tokens, weights, tables, settings, bounds,
+                    launch_seeds(config.seed, pos.epoch, pos.launch, threads),
+                    rate(pos.words_done), alpha_to)
+                pos.epoch_loss += float(losses.sum())
+                pos.epoch_examples += int(examples.sum())
+                pos.words_done += words
+                pos.launch += 1
+                run_words += words
+                now = time.perf_counter()
+                bar.update(words, desc=f"epoch {pos.epoch + 1}/{config.epochs}",
+                           postfix=f"alpha {alpha_to:.3g}")
+                losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, alpha_to,
+                                 float(losses.sum()) / max(int(examples.sum()), 1),
+                                 model.train_seconds + now - started)
+                if pos.launch == len(plans):
+                    _finish_epoch(model, now - epoch_started, rate(pos.words_done))
+                    epoch_started = now
+                if save_to is not None and (
+                        signals.pending() is not None or pos.launch == 0
+                        or now - last_save >= checkpoint_every):
+                    model.train_seconds += now - started
+                    started = now
+                    save_model(model, save_to)
+                    last_save = time.perf_counter()
+                    log.debug("checkpoint: %s", save_to)
+                signals.check()
+    finally:
+        bar.close()
+        losses_out.close()
+        model.train_seconds += time.perf_counter() - started
+    seconds = time.perf_counter() - run_started
+    log.info("trained %d words in %.1f s: %.0f words/s, %d threads, numba threading layer %s",
+             run_words, seconds, run_words / max(seconds, 1e-9), threads,
+             threading_layer() if threads > 1 else "none (serial)")
+    if not np.isfinite(model.w_in).all():
         log.warning("training diverged: some vectors are not finite (try a lower --alpha)")
-    result = WordVectors(vocab.words, w_in, vocab.counts)
-    result.context = WordVectors(vocab.words, w_out, vocab.counts) if negative else None
-    result.epoch_losses = epoch_losses
-    result.train_seconds = seconds
+    return model
+
+
+def _finish_epoch(model, seconds, alpha_now):
+    """Close the current epoch: record and log its loss, move the position on."""
+    pos = model.position
+    mean_loss = pos.epoch_loss / max(pos.epoch_examples, 1)
+    model.losses.append({"epoch": pos.epoch + 1, "loss": mean_loss,
+                         "examples": pos.epoch_examples, "seconds": round(seconds, 3)})
+    log.info("epoch %d/%d: loss %.4f per example (%d examples), alpha now %.3g",
+             pos.epoch + 1, model.config.epochs, mean_loss, pos.epoch_examples, alpha_now)
+    pos.epoch += 1
+    pos.launch = 0
+    pos.epoch_loss = 0.0
+    pos.epoch_examples = 0
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def save_model(model, path):
+    """Write the whole model (options, vocabulary, matrices, position) to one file."""
+    header = {"config": model.config.to_dict(), "position": dataclasses.asdict(model.position),
+              "losses": model.losses, "corpus": model.corpus,
+              "train_seconds": round(model.train_seconds, 3)}
+    write_model(path, FAMILY, header, model.vocab.words, model.vocab.counts,
+                {"w_in": model.w_in, "w_out": model.w_out, "w_hs": model.w_hs})
+
+
+def load_model(path):
+    """Read a model written by `save_model`; one-line InputError for anything else."""
+    with ModelFile(path) as file:
+        if file.family != FAMILY:
+            raise InputError(f"{path} is a {file.family} model, not a word2vec "
+                             f"(skip-gram/CBOW) model")
+        header = file.header
+        try:
+            config = Word2VecConfig.from_dict(header["config"])
+            position = Position(**header["position"])
+        except (OptionError, KeyError, TypeError) as e:
+            raise InputError(f"cannot load {path}: its options are not valid ({e})") from None
+        vocab = Vocab(file.words(), file.array("counts"))
+        arrays = [file.array(name) for name in ("w_in", "w_out", "w_hs")]
+    dim, n_words = config.dim, len(vocab)
+    shapes = [(n_words, dim), (n_words if config.negative else 1, dim),
+              (max(n_words - 1, 1) if config.hs else 1, dim)]
+    for name, array, shape in zip(("w_in", "w_out", "w_hs"), arrays, shapes):
+        if array.shape != shape or array.dtype != np.float32:
+            raise InputError(f"cannot load {path}: {name} is {array.dtype} {array.shape}, "
+                             f"expected float32 {shape}")
+    return Word2VecModel(config, vocab, *(np.ascontiguousarray(a) for a in arrays),
+                         position=position, losses=list(header.get("losses", [])),
+                         corpus=header.get("corpus"),
+                         train_seconds=float(header.get("train_seconds", 0.0)))
+
+
+# --------------------------------------------------------------------------- one call
+
+
+def train_word2vec(corpus, *, threads=None, progress=False, launches_per_epoch=None,
+                   **options):
+    """Train word vectors on `corpus` (a `Corpus`, or paths/globs/'-' to read one).
+
+    `options` are `Word2VecConfig`'s (model, dim, window, ..., min_count for reading).
+    Returns `WordVectors` (input vectors, vocabulary order) with extra attributes:
+    `context` (output-side vectors, None under HS alone), `epoch_losses` (mean loss per
+    example of each epoch), `train_seconds` and `model` (the `Word2VecModel`).
+    With threads=1 the result is the same, bit for bit, for the same seed.
+    """
+    config = Word2VecConfig.from_dict(options)
+    if not isinstance(corpus, Corpus):
+        corpus = load_corpus(corpus, **config.corpus_options(), progress=progress)
+    model = init_model(config, corpus.vocab)
+    if launches_per_epoch is not None:
+        model.position.launches_per_epoch = launches_per_epoch
+    train(model, corpus, threads=threads, progress=progress)
+    result = model.vectors()
+    result.context = model.context_vectors()
+    result.epoch_losses = [entry["loss"] for entry in model.losses]
+    result.train_seconds = model.train_seconds
+    result.model = model
     return result

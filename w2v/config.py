@@ -1,0 +1,232 @@
+"""Options as one frozen record per model family, validated once, saved inside the model.
+
+The CLI, TOML presets and Python callers all build the same record
+(`Word2VecConfig(dim=300)`, `Word2VecConfig.from_dict(saved)`), so every rule and every
+message lives here: a misspelt keyword is an error, a value of the wrong type is an
+error, and a saved model carries exactly the options it was trained with.
+
+Pure Python: loading a model file to read its options never imports numba.
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+
+from .errors import OptionError
+
+
+def _option(name):
+    return "--" + name.replace("_", "-")
+
+
+def _check_int(name, value, least, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise OptionError(f"{_option(name)} must be an integer >= {least}, got {value!r}")
+
+
+def _check_seed(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OptionError(f"--seed must be an integer, got {value!r}")
+
+
+def _check_float(name, value, test, wants):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or not test(value):
+        raise OptionError(f"{_option(name)} must be {wants}, got {value!r}")
+
+
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise OptionError(f"{_option(name)} must be true or false, got {value!r}")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise OptionError(f"{_option(name)} must be one of {', '.join(choices)}, got {value!r}")
+
+
+class _Config:
+    """What every family's record shares: dict round trip, unknown keys refused."""
+
+    @classmethod
+    def from_dict(cls, values):
+        """Build from a dict (a saved model, TOML): unknown keys are an OptionError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise OptionError(f"unknown option{'s' if len(unknown) > 1 else ''} for "
+                              f"{cls.__name__}: {', '.join(unknown)}")
+        return cls(**values)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes):
+        """A copy with `changes`, validated like a new record."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+    def differences(self, other):
+        """Names of the options whose values differ between two records of one family."""
+        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+
+@dataclass(frozen=True)
+class CorpusConfig(_Config):
+    """How the corpus becomes token ids: the options of the one corpus pass."""
+
+    min_count: int = 5
+    max_vocab: int | None = None
+    lowercase: bool = False
+    max_sentence_length: int = 10000
+
+    def __post_init__(self):
+        _check_int("min_count", self.min_count, 1)
+        _check_int("max_vocab", self.max_vocab, 1, allow_none=True)
+        _check_bool("lowercase", self.lowercase)
+        _check_int("max_sentence_length", self.max_sentence_length, 1)
+
+    def corpus_options(self):
+        """Keyword arguments of `load_corpus`."""
+        return {f.name: getattr(self, f.name) for f in fields(CorpusConfig)}
+
+
+MODELS = ("sg", "cbow")
+KERNELS = ("classic", "batched")
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+WEIGHTINGS = ("harmonic", "uniform", "linear")
+
+
+@dataclass(frozen=True)
+class Word2VecConfig(CorpusConfig):
+    """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model).
+
+    `alpha` None means 0.025 for sg and 0.05 for cbow, `min_alpha` None means alpha x 1e-4;
+    both are resolved when the record is made, so a saved model records the values used.
+    """
+
+    model: str = "sg"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    hs: bool = False
+    ns_exponent: float = 0.75
+    sample: float = 1e-3
+    epochs: int = 5
+    alpha: float | None = None
+    min_alpha: float | None = None
+    seed: int = 1
+    cbow_mean: bool = True
+    kernel: str = "classic"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_choice("model", self.model, MODELS)
+        _check_choice("kernel", self.kernel, KERNELS)
+        _check_int("dim", self.dim, 1)
+        _check_int("window", self.window, 1)
+        _check_int("negative", self.negative, 0)
+        _check_int("epochs", self.epochs, 1)
+        _check_seed(self.seed)
+        _check_bool("hs", self.hs)
+        _check_bool("cbow_mean", self.cbow_mean)
+        _check_float("ns_exponent", self.ns_exponent, lambda x: True, "a finite number")
+        _check_float("sample", self.sample, lambda x: x >= 0, ">= 0 (0 turns subsampling off)")
+        if self.negative == 0 and not self.hs:
+            raise OptionError("--negative 0 without --hs trains nothing; "
+                              "use --negative N (N >= 1), --hs, or both")
+        if self.kernel == "batched" and (self.model != "sg" or self.hs or self.negative == 0):
+            raise OptionError("--kernel batched is for skip-gram with negative sampling only "
+                              "(--model sg, --negative >= 1, no --hs)")
+        if self.alpha is None:
+            object.__setattr__(self, "alpha", DEFAULT_ALPHA[self.model])
+        _check_float("alpha", self.alpha, lambda x: x > 0, "> 0")
+        if self.min_alpha is None:
+            object.__setattr__(self, "min_alpha", self.alpha * 1e-4)
+        _check_float("min_alpha", self.min_alpha, lambda x: x >= 0, ">= 0")
+        if self.min_alpha > self.alpha:
+            raise OptionError(f"--min-alpha ({self.min_alpha}) must not exceed "
+                              f"--alpha ({self.alpha})")
+        # ints given as floats by TOML or JSON (1.0) are refused above; floats given as
+        # ints (alpha = 1) are kept as floats so saved records compare equal
+        for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+
+GLOVE_OUTPUTS = ("sum", "word", "context")
+
+
+@dataclass(frozen=True)
+class GloveConfig(CorpusConfig):
+    """GloVe options: counting (window, weighting) and AdaGrad weighted least squares."""
+
+    dim: int = 100
+    window: int = 10
+    weighting: str = "harmonic"
+    epochs: int = 25
+    eta: float = 0.05
+    x_max: float = 100.0
+    alpha: float = 0.75
+    grad_clip: float = 100.0
+    output_vectors: str = "sum"
+    seed: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_int("dim", self.dim, 1)
+        _check_int("window", self.window, 1)
+        _check_int("epochs", self.epochs, 1)
+        _check_seed(self.seed)
+        _check_choice("weighting", self.weighting, WEIGHTINGS)
+        _check_choice("output_vectors", self.output_vectors, GLOVE_OUTPUTS)
+        _check_float("eta", self.eta, lambda x: x > 0, "positive")
+        _check_float("x_max", self.x_max, lambda x: x > 0, "positive")
+        _check_float("alpha", self.alpha, lambda x: x >= 0, "at least 0")
+        _check_float("grad_clip", self.grad_clip, lambda x: x > 0, "positive")
+        for name in ("eta", "x_max", "alpha", "grad_clip"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+
+SVD_SOLVERS = ("randomized", "arpack")
+
+
+@dataclass(frozen=True)
+class SvdConfig(CorpusConfig):
+    """PPMI + truncated SVD options (Levy, Goldberg and Dagan 2015's hyperparameters)."""
+
+    dim: int = 100
+    window: int = 2
+    weighting: str = "linear"
+    sample: float = 1e-5
+    cds: float = 0.75
+    neg: float = 1.0
+    eig: float = 0.5
+    add_context: bool = False
+    normalize: bool = False
+    solver: str = "randomized"
+    power_iterations: int = 4
+    oversample: int = 10
+    fit_words: int | None = None
+    seed: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_int("dim", self.dim, 1)
+        _check_int("window", self.window, 1)
+        _check_int("power_iterations", self.power_iterations, 0)
+        _check_int("oversample", self.oversample, 0)
+        _check_int("fit_words", self.fit_words, 1, allow_none=True)
+        _check_seed(self.seed)
+        _check_bool("add_context", self.add_context)
+        _check_bool("normalize", self.normalize)
+        _check_choice("weighting", self.weighting, WEIGHTINGS)
+        _check_choice("solver", self.solver, SVD_SOLVERS)
+        _check_float("sample", self.sample, lambda x: x >= 0, "0 (off) or positive")
+        _check_float("cds", self.cds, lambda x: x > 0, "positive")
+        _check_float("neg", self.neg, lambda x: x >= 1, "at least 1")
+        _check_float("eig", self.eig, lambda x: x >= 0, "0 or more")
+        if self.fit_words is not None and self.fit_words <= self.dim:
+            raise OptionError(f"--fit-words must exceed --dim ({self.dim}), got {self.fit_words}")
+        for name in ("sample", "cds", "neg", "eig"):
+            object.__setattr__(self, name, float(getattr(self, name)))
