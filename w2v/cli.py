@@ -941,16 +941,27 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
               help="Also save the counts, to train again with --read-cooccur.")
 @click.option("--read-cooccur", default=None, metavar="PATH",
               help="Train on counts saved by 'w2v cooccur' or --save-cooccur, not a CORPUS.")
+@click.option("--save-model", default=None, metavar="PATH",
+              help="Keep the whole model in one file (options, vocabulary, vectors, biases, "
+                   "AdaGrad sums, position), rewritten at every epoch end, every "
+                   "--checkpoint-every seconds, and on Ctrl-C/SIGTERM.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=600.0,
+              show_default=True, metavar="SECONDS",
+              help="With --save-model (or --resume): seconds between checkpoints.")
+@click.option("--resume", default=None, metavar="MODEL",
+              help="Continue an interrupted run from its model file, to the same bits as an "
+                   "unbroken run (threads 1); the counts default to the recorded CORPUS or "
+                   "--read-cooccur file, and must be the same.")
+@click.option("--loss-log", default=None, metavar="PATH",
+              help="Write one TSV line per launch (epoch, launch, non-zeros, cost, seconds).")
 @threads_option("Counting and training threads.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @progress_option
 @common_options
 @click.pass_context
-def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_length, output,
-                  binary, dim, window, weighting, memory, tmp_dir, epochs, eta, x_max, alpha,
-                  grad_clip, output_vectors, save_cooccur, read_cooccur, threads, seed,
-                  progress):
+def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, read_cooccur,
+                  save_model, checkpoint_every, resume, loss_log, threads, progress, **options):
     """Train GloVe vectors (Pennington et al. 2014) on CORPUS or on saved counts.
 
     Fits w_i . c_j + b_i + b_j to log X_ij by weighted least squares with AdaGrad, over
@@ -961,45 +972,100 @@ def glove_command(ctx, corpus, min_count, max_vocab, lowercase, max_sentence_len
     Example:  w2v glove data/enwiki-1m.txt.xz -o glove.bin --epochs 15
               w2v glove corpus.txt --save-cooccur counts.npz -o glove.bin
               w2v glove --read-cooccur counts.npz --dim 300 -o glove300.bin
+              w2v glove corpus.txt -o glove.bin --save-model run.w2v   # interruptible
+              w2v glove --resume run.w2v -o glove.bin                  # after Ctrl-C
     """
+    from click.core import ParameterSource
+
+    from . import signals
+    from .config import GloveConfig
     from .cooccur import check_options as check_counting
     from .formats import save_vectors
-    from .glove import check_options, train_glove
+    from .glove import init_model, load_model, train as train_model
 
-    _one_input(corpus, read_cooccur)
-    options = dict(dim=dim, epochs=epochs, eta=eta, x_max=x_max, alpha=alpha,
-                   grad_clip=grad_clip, output_vectors=output_vectors)
-    check_options(**options, threads=threads)
-    check_counting(window, weighting, memory, threads)
+    given = {name for name in options if ctx.get_parameter_source(name) in
+             (ParameterSource.COMMANDLINE, ParameterSource.DEFAULT_MAP)}
+    if resume:
+        if corpus and read_cooccur:
+            raise click.UsageError("give a CORPUS or --read-cooccur PATH, not both")
+    else:
+        _one_input(corpus, read_cooccur)
     if read_cooccur and save_cooccur:
         raise click.UsageError("--save-cooccur needs a CORPUS to count")
+    config = GloveConfig.from_dict(options)  # every value checked, resumed or not
+    check_counting(config.window, config.weighting, memory, threads)
+    save_to = save_model or resume
     output = output or _default_vectors_path()
-    check_writable(output, save_cooccur)
+    check_writable(output, save_cooccur, save_to, loss_log)
     show = show_progress(progress)
-    if read_cooccur:
-        from click.core import ParameterSource
 
+    model = None
+    if resume:
+        model = load_model(resume)
+        config = model.config
+        changed = [name for name in sorted(given)
+                   if name != "output_vectors" and options[name] != getattr(config, name)]
+        if changed:
+            name = changed[0]
+            raise OptionError(
+                f"--{name.replace('_', '-')} {options[name]} differs from the resumed model's "
+                f"{getattr(config, name)}: a resumed run keeps its options (only --threads, "
+                f"--progress and outputs may change)")
+        if "output_vectors" in given:  # an output: which vectors to write
+            model.config = config = config.replace(output_vectors=options["output_vectors"])
+        if not corpus and not read_cooccur:
+            read_cooccur = (model.counts or {}).get("cooccur")
+            corpus = () if read_cooccur else tuple((model.corpus or {}).get("inputs") or ())
+            if not read_cooccur and (not corpus or "-" in corpus):
+                raise click.UsageError("the model's corpus came from stdin: give CORPUS again")
+
+    if read_cooccur:
         from .cooccur import load_cooccur
 
-        # Settings given on the command line must match the file; defaults yield to it.
-        given = {name: value for name, value in (("window", window), ("weighting", weighting))
-                 if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
-        matrix, vocab, meta = load_cooccur(read_cooccur, **given)
+        if model is not None:
+            check = dict(vocab=model.vocab, window=config.window, weighting=config.weighting)
+        else:  # settings given on the command line must match the file; defaults yield to it
+            check = {name: options[name] for name in ("window", "weighting")
+                     if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+        matrix, vocab, meta = load_cooccur(read_cooccur, **check)
         log.info("read %d x %d counts, %d non-zeros (window %s, %s weighting) from %s",
                  *matrix.shape, matrix.nnz, meta.get("window"), meta.get("weighting"),
                  read_cooccur)
+        if model is None:
+            config = config.replace(window=meta.get("window", config.window),
+                                    weighting=meta.get("weighting", config.weighting))
+            model = init_model(config, vocab)
+        source = {"cooccur": os.path.abspath(read_cooccur)}
     else:
-        from .cooccur import save_cooccur as write_counts
+        from .cooccur import cooccurrence_matrix, save_cooccur as write_counts
+        from .corpus import load_corpus
+        from .train import corpus_record
 
-        matrix, vocab = _count_corpus(corpus, min_count, max_vocab, lowercase,
-                                      max_sentence_length, window, weighting, True, memory,
-                                      tmp_dir, threads, show)
+        loaded = load_corpus(corpus, **config.corpus_options(), progress=show,
+                             vocab=None if model is None else model.vocab)
+        log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
+        matrix = cooccurrence_matrix(loaded, window=config.window, weighting=config.weighting,
+                                     symmetric=True, memory_gb=memory, threads=threads,
+                                     progress=show, tmp_dir=tmp_dir)
+        if model is None:
+            model = init_model(config, loaded.vocab)
+            model.corpus = corpus_record(loaded, corpus)
+        del loaded
         if save_cooccur:
-            write_counts(save_cooccur, matrix, vocab, window, weighting)
+            write_counts(save_cooccur, matrix, model.vocab, config.window, config.weighting)
             log.info("wrote the counts to %s", save_cooccur)
+        source = None
     counts = [matrix]
-    del matrix  # train_glove gets the only reference, and frees the counts once dealt
-    wv = train_glove(counts.pop(), vocab, **options, threads=threads, seed=seed, progress=show)
+    del matrix  # train gets the only reference, and frees the counts once dealt
+    try:
+        train_model(model, counts.pop(), threads=threads, progress=show, save_to=save_to,
+                    checkpoint_every=checkpoint_every, loss_log=loss_log, source=source)
+    except signals.Interrupted:
+        if save_to is not None:
+            log.warning("the model is saved in %s; resume with: w2v glove --resume %s%s",
+                        save_to, save_to, "" if output == "vectors.bin" else f" -o {output}")
+        raise
+    wv = model.vectors()
     save_vectors(wv, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
