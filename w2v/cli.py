@@ -980,6 +980,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     from . import signals
     from .config import GloveConfig
     from .cooccur import check_options as check_counting
+    from .errors import InputError
     from .formats import save_vectors
     from .glove import init_model, load_model, train as train_model
 
@@ -1047,9 +1048,16 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
         matrix = cooccurrence_matrix(loaded, window=config.window, weighting=config.weighting,
                                      symmetric=True, memory_gb=memory, threads=threads,
                                      progress=show, tmp_dir=tmp_dir)
+        record = corpus_record(loaded, corpus)
         if model is None:
             model = init_model(config, loaded.vocab)
-            model.corpus = corpus_record(loaded, corpus)
+            model.corpus = record
+        elif (model.corpus or {}).get("fingerprint") not in (None, record["fingerprint"]):
+            raise InputError(
+                f"this corpus is not the one the model was trained on ({record['tokens']} "
+                f"tokens in {record['sentences']} sentences, the model's had "
+                f"{model.corpus['tokens']} in {model.corpus['sentences']}, or the same counts "
+                f"with other text); resume needs the same corpus")
         del loaded
         if save_cooccur:
             write_counts(save_cooccur, matrix, model.vocab, config.window, config.weighting)
