@@ -17,7 +17,6 @@ import logging
 import lzma
 import os
 import queue
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass

@@ -17,7 +17,6 @@ restarts AdaGrad when it starts from saved vectors (GloVe #170), the AdaGrad sum
 import dataclasses
 import hashlib
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -28,7 +27,7 @@ from .config import GloveConfig
 from .errors import InputError, OptionError, W2VError
 from .glove_kernels import scatter_into_blocks, train_blocks
 from .modelfile import ModelFile, write_model
-from .progress import Bar
+from .progress import Bar, LossLog
 from .sampling import chunk_seeds, initial_vectors, seed_for
 from .threads import check_threads, configure_threads
 from .vectors import WordVectors
@@ -174,31 +173,6 @@ def _check_same_counts(model, record):
             f"--read-cooccur file")
 
 
-class _LossLog:
-    """--loss-log: one TSV line per launch (non-zeros trained so far, all epochs; the
-    launch's mean cost), flushed, for plotting and `tail -f`."""
-
-    COLUMNS = "epoch\tlaunch\tnonzeros\tcost\tseconds\n"
-
-    def __init__(self, path, append):
-        self.file = None
-        if path is not None:
-            fresh = not append or not os.path.exists(path) or os.path.getsize(path) == 0
-            self.file = open(path, "a" if append else "w", encoding="utf-8")
-            if fresh:
-                self.file.write(self.COLUMNS)
-                self.file.flush()
-
-    def write(self, epoch, launch, nonzeros, cost, seconds):
-        if self.file is not None:
-            self.file.write(f"{epoch}\t{launch}\t{nonzeros}\t{cost:.6f}\t{seconds:.2f}\n")
-            self.file.flush()
-
-    def close(self):
-        if self.file is not None:
-            self.file.close()
-
-
 def _epoch_plan(seed, epoch, n_blocks):
     """The block order of an epoch and one random state per place in it."""
     epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
@@ -255,7 +229,8 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
              f"{pos.launches_per_epoch}" if pos.epoch or pos.launch else "")
     bar = Bar(progress, config.epochs * nnz, unit="nz", initial=done,
               desc=f"epoch {pos.epoch + 1}/{config.epochs}")
-    losses_out = _LossLog(loss_log, append=pos.epoch > 0 or pos.launch > 0)
+    losses_out = LossLog(loss_log, ("epoch", "launch", "nonzeros", "cost", "seconds"),
+                         append=pos.epoch > 0 or pos.launch > 0)
     started = launch_started = time.perf_counter()
     last_save = started
     try:
@@ -282,8 +257,8 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
                 done += nonzeros
                 bar.update(nonzeros, desc=f"epoch {pos.epoch + 1}/{config.epochs}",
                            postfix=f"cost {pos.epoch_cost / max(pos.epoch_updates, 1):.4f}")
-                losses_out.write(pos.epoch + 1, pos.launch, done,
-                                 cost / max(updates, 1), model.train_seconds + now - started)
+                losses_out.write(pos.epoch + 1, pos.launch, done, f"{cost / max(updates, 1):.6f}",
+                                 f"{model.train_seconds + now - started:.2f}")
                 if pos.launch == pos.launches_per_epoch:
                     _finish_epoch(model, nnz)
                 if save_to is not None and (

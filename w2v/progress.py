@@ -80,3 +80,27 @@ class Bar:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class LossLog:
+    """--loss-log: one tab-separated line per launch under a header line, flushed as
+    training goes, for plotting and `tail -f`; a resumed run appends to it."""
+
+    def __init__(self, path, columns, append=False):
+        self.file = None
+        if path is not None:
+            fresh = not append or not os.path.exists(path) or os.path.getsize(path) == 0
+            self.file = open(path, "a" if append else "w", encoding="utf-8")
+            if fresh:
+                self.write(*columns)
+
+    def write(self, *values):
+        """One line of `values` (format floats before passing them)."""
+        if self.file is not None:
+            self.file.write("\t".join(map(str, values)) + "\n")
+            self.file.flush()
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+

@@ -25,7 +25,7 @@ from .errors import InputError, OptionError
 from .huffman import huffman_tree
 from .kernel_cache import kernels_cached
 from .modelfile import ModelFile, write_model
-from .progress import Bar
+from .progress import Bar, LossLog
 from .sampling import initial_vectors, keep_probabilities, seed_for
 from .threads import configure_threads, threading_layer
 from .vectors import WordVectors
@@ -270,31 +270,6 @@ def launch_seeds(seed, epoch, launch, n_chunks):
                     dtype=np.uint64)
 
 
-class _LossLog:
-    """--loss-log: one TSV line per launch, flushed, for plotting and `tail -f`."""
-
-    COLUMNS = "epoch\tlaunch\twords\talpha\tloss\tseconds\n"
-
-    def __init__(self, path, append):
-        self.file = None
-        if path is not None:
-            fresh = not append or not os.path.exists(path) or os.path.getsize(path) == 0
-            self.file = open(path, "a" if append else "w", encoding="utf-8")
-            if fresh:
-                self.file.write(self.COLUMNS)
-                self.file.flush()
-
-    def write(self, epoch, launch, words, alpha, loss, seconds):
-        if self.file is not None:
-            self.file.write(f"{epoch}\t{launch}\t{words}\t{alpha:.6g}\t{loss:.6f}\t"
-                            f"{seconds:.2f}\n")
-            self.file.flush()
-
-    def close(self):
-        if self.file is not None:
-            self.file.close()
-
-
 def train(model, corpus, *, threads=None, progress=False, until=None, save_to=None,
           checkpoint_every=600.0, loss_log=None, inputs=None):
     """Train `model` on `corpus` from its position to its planned epochs, in place.
@@ -348,7 +323,8 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
               initial=pos.words_done, smoothing=0.1,
               bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                          "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
-    losses_out = _LossLog(loss_log, append=pos.words_done > 0)
+    losses_out = LossLog(loss_log, ("epoch", "launch", "words", "alpha", "loss", "seconds"),
+                         append=pos.words_done > 0)
     started = run_started = time.perf_counter()
     run_words = 0
     last_save = started
@@ -373,9 +349,10 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                 now = time.perf_counter()
                 bar.update(words, desc=f"epoch {pos.epoch + 1}/{config.epochs}",
                            postfix=f"alpha {alpha_to:.3g}")
-                losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, alpha_to,
-                                 float(losses.sum()) / max(int(examples.sum()), 1),
-                                 model.train_seconds + now - started)
+                launch_loss = float(losses.sum()) / max(int(examples.sum()), 1)
+                losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, f"{alpha_to:.6g}",
+                                 f"{launch_loss:.6f}",
+                                 f"{model.train_seconds + now - started:.2f}")
                 if pos.launch == len(plans):
                     _finish_epoch(model, now - epoch_started, rate(pos.words_done))
                     epoch_started = now
