@@ -358,35 +358,37 @@ class _Pooler:
         return np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
 
 
-def _finish(pooler, pooling, fit):
+def _finish(pooler, pooling, label="documents"):
     raw = pooler.result()
-    if fit and not pooling.fitted:
+    if not pooling.fitted:
         pooling.fit(raw)
     pooling.apply(raw)
     if pooler.empty:
-        log.warning("%d of %d documents have no known word: zero vectors", pooler.empty, len(raw))
+        log.warning("%d of %d %s have no known word: zero vectors", pooler.empty, len(raw), label)
     return Embedding(raw, pooling, pooler.tokens, pooler.unknown, pooler.empty)
 
 
 def _pooling_for(wv, pooling, options):
+    """A Pooling given is checked against the vectors; a name makes a new one."""
     if isinstance(pooling, Pooling):
         if options.get("remove_pc") is not None or options.get("a") is not None:
             raise OptionError("a saved pooling carries its own a and components")
         pooling.check(wv)
-        return pooling, False
-    return make_pooling(wv, pooling, **options), True
+        return pooling
+    return make_pooling(wv, pooling, **options)
 
 
 def embed(wv, texts, pooling="auto", *, counts=None, a=None, remove_pc=None, normalize=False,
-          lowercase=False, preprocess="none"):
+          lowercase=False, preprocess="none", label="documents"):
     """Pool the word vectors of each text (one document each) into an `Embedding`.
 
     `pooling` is "mean", "sif", "usif", "auto" (uSIF when counts are known) or a fitted
     `Pooling` (then the texts are embedded exactly as the documents it was fitted on, e.g.
-    queries). A fresh pooling removes components found on these texts themselves. A text
-    holding newlines is still one document.
+    queries). A pooling not yet fitted removes components found on these texts themselves.
+    A text holding newlines is still one document. `label` names the texts in the warning
+    about texts with no known word.
     """
-    pooling, fresh = _pooling_for(wv, pooling, dict(
+    pooling = _pooling_for(wv, pooling, dict(
         counts=counts, a=a, remove_pc=remove_pc, normalize=normalize, lowercase=lowercase,
         preprocess=preprocess))
     if isinstance(texts, str):
@@ -399,7 +401,7 @@ def embed(wv, texts, pooling="auto", *, counts=None, a=None, remove_pc=None, nor
             pooler.add(batch)
             batch = []
     pooler.add(batch)
-    return _finish(pooler, pooling, fresh)
+    return _finish(pooler, pooling, label)
 
 
 def embed_files(wv, paths, pooling="auto", *, keep_text=False, id_column=False, **options):
@@ -412,7 +414,7 @@ def embed_files(wv, paths, pooling="auto", *, keep_text=False, id_column=False, 
     """
     from .lines import InvalidBytes, read_blocks
 
-    pooling, fresh = _pooling_for(wv, pooling, options)
+    pooling = _pooling_for(wv, pooling, options)
     pooler = _Pooler(wv, pooling)
     invalid = InvalidBytes()
     store = LineStore() if keep_text else None
@@ -430,7 +432,7 @@ def embed_files(wv, paths, pooling="auto", *, keep_text=False, id_column=False, 
         pooler.add(lines)
     if invalid.count:
         log.warning("%d invalid UTF-8 bytes replaced with U+FFFD", invalid.count)
-    return _finish(pooler, pooling, fresh), store, ids
+    return _finish(pooler, pooling), store, ids
 
 
 class LineStore:
@@ -475,11 +477,12 @@ def unit_rows(matrix):
 
 
 def top_documents(documents, queries, n=10, metric="cosine"):
-    """(rows, scores): the n best documents of each query, best first, ties to the lower row.
+    """(rows, scores): the n best documents of each query, best first.
 
     `documents` (N x dim) and `queries` (Q x dim) are pooled vectors; "cosine" scales both to
     unit length first (zero vectors score 0), "dot" uses them as they are. Queries go in
-    batches, each one matrix product and one argpartition.
+    batches, each one matrix product and one argpartition; among the n kept, equal scores
+    go to the lower row. A zero query (no known word) matches nothing: `hits` leaves it out.
     """
     metric = check_metric(metric)
     documents = np.asarray(documents, dtype=np.float32)
@@ -517,6 +520,12 @@ def search(wv, documents, queries, n=10, metric="cosine", **options):
         documents = embed(wv, documents, **options)
     if isinstance(queries, str):
         queries = [queries]
-    pooled = embed(wv, queries, documents.pooling)
+    pooled = embed(wv, queries, documents.pooling, label="queries")
     rows, scores = top_documents(documents.vectors, pooled.vectors, n, metric)
-    return [list(zip(r.tolist(), s.tolist())) for r, s in zip(rows, scores)]
+    return hits(pooled.vectors, rows, scores)
+
+
+def hits(queries, rows, scores):
+    """Per query a list of (row, score); empty for a query with no known word."""
+    empty = ~np.any(queries != 0, axis=1)
+    return [[] if e else list(zip(r.tolist(), s.tolist())) for e, r, s in zip(empty, rows, scores)]
