@@ -598,7 +598,7 @@ def analogy_command(words, n, method, vectors_path, as_json):
         _answer_stdin(lambda query: analogy(wv, *query, n=n, method=method), 3, as_json)
 
 
-@cli.command("evaluate", short_help="Score vectors on analogies and word similarity.")
+@cli.command("evaluate", short_help="Score vectors on analogies, word and sentence similarity.")
 @click.argument("vectors_path", required=False, metavar="[VECTORS]")
 @click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
               help="Analogy questions (': section' lines, then 'a b c d'); repeatable.")
@@ -881,9 +881,11 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
 
     if vectors_path == "-" and "-" in text:
         raise click.UsageError("vectors and text cannot both come from stdin")
-    if read_pooling and (pooling or vocab_path or sif_a or remove_pc is not None):
-        raise click.UsageError("--read-pooling carries its own pooling; drop --pooling, "
-                               "--vocab, --sif-a and --remove-pc")
+    if read_pooling and (pooling or vocab_path or sif_a or remove_pc is not None or normalize
+                         or lowercase or preprocess.lower() != "none"):
+        raise click.UsageError("--read-pooling carries its own pooling and tokenisation; drop "
+                               "--pooling, --vocab, --sif-a, --remove-pc, --normalize, "
+                               "--lowercase and --preprocess")
     check_inputs(text)
     check_writable(output)
     if save_pooling:
