@@ -350,3 +350,14 @@ def test_document_commands_do_not_import_numba(twenty, tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_read_pooling_refuses_options_it_would_ignore(toy, tmp_path, capsys, monkeypatch):
+    vectors = str(tmp_path / "toy.bin")
+    save_vectors(toy, vectors)
+    pool = tmp_path / "pool.npz"
+    make_pooling(toy, "mean").save(pool)
+    code, _, err = run_main(["embed", "-v", vectors, "-", "--read-pooling", str(pool),
+                             "--lowercase", "-o", "-"], capsys, monkeypatch, stdin="the\n")
+    assert code == 2
+    assert_one_line_error(err, "--read-pooling carries its own pooling")
