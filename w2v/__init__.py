@@ -36,6 +36,15 @@ _LAZY = {
     "ppmi_matrix": "ppmi",
     "cooccurrence_matrix": "cooccur",
     "train_glove": "glove",
+    "embed": "docs",
+    "embed_files": "docs",
+    "search": "docs",
+    "top_documents": "docs",
+    "make_pooling": "docs",
+    "load_pooling": "docs",
+    "Pooling": "docs",
+    "Embedding": "docs",
+    "evaluate_sts": "evaluate",
 }
 
 

@@ -598,7 +598,7 @@ def analogy_command(words, n, method, vectors_path, as_json):
         _answer_stdin(lambda query: analogy(wv, *query, n=n, method=method), 3, as_json)
 
 
-@cli.command("evaluate", short_help="Score vectors on analogies and word similarity.")
+@cli.command("evaluate", short_help="Score vectors on analogies, word and sentence similarity.")
 @click.argument("vectors_path", required=False, metavar="[VECTORS]")
 @click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
               help="Analogy questions (': section' lines, then 'a b c d'); repeatable.")
@@ -611,24 +611,39 @@ def analogy_command(words, n, method, vectors_path, as_json):
 @click.option("--case-sensitive", is_flag=True,
               help="Match words as they are (default: uppercase both sides, like word2vec C "
                    "and gensim).")
+@click.option("--sts", "sts_files", multiple=True, metavar="FILE",
+              help="Sentence pairs with gold scores ('score<TAB>sentence1<TAB>sentence2'); "
+                   "repeatable. Scored for each --pooling.")
+@click.option("--pooling", "poolings", multiple=True,
+              type=click.Choice(["mean", "sif", "usif"], case_sensitive=False),
+              help="Poolings for --sts; repeatable.  [default: all three with word counts, "
+                   "else mean]")
+@click.option("--vocab", "vocab_path", default=None, metavar="FILE",
+              help="Word counts ('word count' lines) for SIF and uSIF when VECTORS has none.")
+@click.option("--preprocess", type=click.Choice(["none", "lower", "letters"],
+                                                case_sensitive=False),
+              default="letters", show_default=True,
+              help="--sts: normalise the sentences first (letters suits the shared corpus).")
 @_json_option
 @common_options
 def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_vocab, method,
-                     case_sensitive, as_json):
-    """Score VECTORS on word analogies (accuracy) and word similarity (Spearman rho).
+                     case_sensitive, sts_files, poolings, vocab_path, preprocess, as_json):
+    """Score VECTORS on word analogies (accuracy), word similarity (Spearman rho) and
+    sentence similarity (--sts: Spearman and Pearson of pooled-sentence cosines).
 
-    VECTORS defaults to $W2V_VECTORS, else ./vectors.bin. Without --analogies or
-    --similarity, uses the bundled questions-words.txt and wordsim353.txt. Questions and
-    pairs with unknown words are skipped and reported as coverage.
+    VECTORS defaults to $W2V_VECTORS, else ./vectors.bin. Without --analogies,
+    --similarity or --sts, uses the bundled questions-words.txt and wordsim353.txt.
+    Questions and pairs with unknown words are skipped and reported as coverage.
 
     \b
     Example:  w2v evaluate vectors.bin --method both
+              w2v evaluate run.w2v --sts stsb-dev.txt --sts sick-trial.txt
     """
     import json
 
-    from .evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
+    from .evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity, evaluate_sts
 
-    if not analogy_files and not similarity_files:
+    if not analogy_files and not similarity_files and not sts_files:
         analogy_files = [bundled_dataset("questions-words.txt")]
         similarity_files = [bundled_dataset("wordsim353.txt")]
     path, wv = _load_query_vectors(vectors_path)
@@ -636,11 +651,22 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     analogies = [evaluate_analogies(wv, f, restrict_vocab, m, not case_sensitive)
                  for f in analogy_files for m in methods]
     similarities = [evaluate_similarity(wv, f, None, not case_sensitive) for f in similarity_files]
+    sts = []
+    if sts_files:
+        counts = _word_counts(wv, vocab_path)
+        if not poolings:
+            poolings = ("mean", "sif", "usif") if counts is not None else ("mean",)
+            if counts is None:
+                log.info("--sts: mean pooling only (no word counts: give a model file or "
+                         "--vocab FILE for sif and usif)")
+        sts = [r for f in sts_files for r in evaluate_sts(
+            wv, f, [p.lower() for p in poolings], counts=counts, preprocess=preprocess)]
     if as_json:
         click.echo(json.dumps({
             "vectors": path, "words": len(wv), "dim": wv.dim,
             "analogies": [r.to_dict() for r in analogies],
             "similarity": [r.to_dict() for r in similarities],
+            "sts": [r.to_dict() for r in sts],
         }, ensure_ascii=False))
         return
     click.echo(f"vectors: {path} ({len(wv)} words, dim {wv.dim})")
@@ -650,6 +676,14 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
         click.echo(f"\nsimilarity: {result.path}\n"
                    f"  spearman {_number(result.spearman)}   pearson {_number(result.pearson)}"
                    f"   pairs {result.pairs_used} of {result.pairs_total}"
+                   f" ({_percent(result.coverage)})")
+    for i, result in enumerate(sts):
+        if i == 0 or result.path != sts[i - 1].path:
+            click.echo(f"\nsts: {result.path} (preprocess {preprocess})\n"
+                       f"  {'pooling':<10}{'spearman':>10}{'pearson':>10}{'pairs':>16}")
+        click.echo(f"  {result.pooling:<10}{_number(result.spearman):>10}"
+                   f"{_number(result.pearson):>10}"
+                   f"{f'{result.pairs_used} of {result.pairs_total}':>16}"
                    f" ({_percent(result.coverage)})")
 
 
@@ -757,6 +791,209 @@ def convert_command(input_path, output, binary, no_header, limit, normalize):
                  format="glove" if no_header else None)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
+
+
+# ........................................................ documents: embed, search
+# numpy only, like the reading side: see tests/test_docs.py.
+
+
+def _pooling_options(func):
+    """Options that choose and tune the pooling of word vectors into document vectors."""
+    options = [
+        click.option("--pooling", type=click.Choice(["mean", "sif", "usif"],
+                                                    case_sensitive=False), default=None,
+                     help="mean, SIF (Arora et al. 2017) or uSIF (Ethayarajh 2018).  "
+                          "[default: usif with word counts (a model file or --vocab), else mean]"),
+        click.option("--vocab", "vocab_path", default=None, metavar="FILE",
+                     help="Word counts ('word count' lines, as 'w2v vocab' writes) for SIF and "
+                          "uSIF when the vectors file has none."),
+        click.option("--sif-a", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="a in a/(a + p(w)).  [default: 1e-3 for sif; derived from the "
+                          "vocabulary for usif]"),
+        click.option("--remove-pc", type=click.IntRange(min=0), default=None,
+                     help="Principal components removed.  [default: sif 1, usif 5, mean 0]"),
+        click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting."),
+        click.option("--preprocess", type=click.Choice(["none", "lower", "letters"],
+                                                       case_sensitive=False), default="none",
+                     show_default=True,
+                     help="Normalise the text first; letters: lowercase a-z, accents folded, "
+                          "digits spelled out, the rest spaces (the shared corpus's preparation)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _word_counts(wv, vocab_path):
+    """Counts for SIF/uSIF: from --vocab, else from a model file, else None."""
+    if vocab_path is None:
+        return wv.counts
+    from .docs import counts_from_vocab
+
+    return counts_from_vocab(wv, vocab_path)
+
+
+def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess):
+    """The pooling the options ask for; says on stderr which one 'auto' chose."""
+    from .docs import make_pooling
+
+    counts = _word_counts(wv, vocab_path)
+    if pooling is None and counts is not None:
+        log.info("pooling: usif (word counts from %s)", "--vocab" if vocab_path else "the model")
+    elif pooling is None:
+        log.info("pooling: mean (no word counts: give a model file or --vocab FILE for usif)")
+    return make_pooling(wv, pooling or "auto", counts=counts, a=sif_a, remove_pc=remove_pc,
+                        normalize=normalize, lowercase=lowercase, preprocess=preprocess)
+
+
+@cli.command("embed", short_help="Document vectors: one per line of text (mean, SIF, uSIF).")
+@click.argument("text", nargs=-1, required=True)
+@_vectors_option
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Document vectors: .npy (float32 rows), else word2vec binary (.bin or "
+                   "--binary) or text keyed by line number; '-' writes text to stdout.")
+@click.option("--binary/--text", default=None, help="Force the word2vec output format.")
+@_pooling_options
+@click.option("--normalize", is_flag=True, help="Scale every document vector to unit length.")
+@click.option("--id-column", is_flag=True,
+              help="The first tab-separated field of each line is its key, not text.")
+@click.option("--save-pooling", default=None, metavar="FILE",
+              help="Also save the pooling (weights, removed components) as .npz, so that "
+                   "later text is embedded exactly as this was.")
+@click.option("--read-pooling", default=None, metavar="FILE",
+              help="Embed with a saved pooling instead of fitting one to this text.")
+@common_options
+def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a, remove_pc,
+                  lowercase, preprocess, normalize, id_column, save_pooling, read_pooling):
+    """One vector per line of TEXT (files, .gz/.bz2/.xz, '-' for stdin): row i is line i.
+
+    Words are split as the corpus reader splits them (whitespace, --lowercase); words
+    outside the vocabulary are skipped, and a line with no known word gets a zero vector
+    (counted in one warning). SIF and uSIF need word counts: a model file (--save-model)
+    has them, or give --vocab. Keys of word2vec output are line numbers from 1.
+
+    \b
+    Example:  w2v embed -v run.w2v reviews.txt -o reviews.npy --save-pooling reviews.pool.npz
+              w2v embed -v run.w2v reviews.txt -o reviews.bin && w2v similar -v reviews.bin 12
+    """
+    from .docs import embed_files, load_pooling
+    from .lines import check_inputs
+
+    if vectors_path == "-" and "-" in text:
+        raise click.UsageError("vectors and text cannot both come from stdin")
+    if read_pooling and (pooling or vocab_path or sif_a or remove_pc is not None or normalize
+                         or lowercase or preprocess.lower() != "none"):
+        raise click.UsageError("--read-pooling carries its own pooling and tokenisation; drop "
+                               "--pooling, --vocab, --sif-a, --remove-pc, --normalize, "
+                               "--lowercase and --preprocess")
+    check_inputs(text)
+    check_writable(output)
+    if save_pooling:
+        check_writable(save_pooling)
+    _, wv = _load_query_vectors(vectors_path)
+    if read_pooling:
+        chosen = load_pooling(read_pooling)
+        chosen.check(wv)
+    else:
+        chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase,
+                               preprocess)
+    result, _, ids = embed_files(wv, text, chosen, id_column=id_column)
+    _write_documents(result.vectors, output, binary, ids)
+    if save_pooling:
+        result.pooling.save(save_pooling)
+    log.info("wrote %d document vectors of dim %d (%s pooling; %d of %d tokens unknown) to %s",
+             len(result), wv.dim, result.pooling.kind, result.unknown, result.tokens,
+             "<stdout>" if output == "-" else output)
+
+
+def _write_documents(vectors, output, binary, ids):
+    """.npy by extension, else word2vec vectors keyed by ids (or line numbers from 1)."""
+    import numpy as np
+
+    from .atomic import atomic_write
+
+    if output != "-" and output.endswith(".npy"):
+        with atomic_write(output, "wb") as out:
+            np.save(out, vectors.astype(np.float32, copy=False))
+        return
+    from .errors import InputError
+    from .formats import save_vectors
+    from .vectors import WordVectors
+
+    keys = [str(i) for i in range(1, len(vectors) + 1)] if ids is None else ids
+    if len(vectors) == 0:
+        raise InputError("no documents: the text is empty")
+    try:
+        documents = WordVectors(keys, vectors)
+    except ValueError:
+        seen = set()
+        first = next(k for k in keys if k in seen or seen.add(k))
+        raise InputError(f"--id-column: the id {first!r} is used twice") from None
+    save_vectors(documents, output, binary=binary)
+
+
+@cli.command("search", short_help="Rank the lines of a file against queries.")
+@click.argument("queries", nargs=-1, metavar="[QUERY]...")
+@_vectors_option
+@click.option("--docs", "docs_paths", multiple=True, required=True, metavar="FILE",
+              help="Documents, one per line (files, .gz/.bz2/.xz, '-' for stdin); repeatable.")
+@click.option("-n", "--top", "n", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many documents per query.")
+@click.option("--metric", type=click.Choice(["cosine", "dot"], case_sensitive=False),
+              default="cosine", show_default=True, help="How documents are scored.")
+@_pooling_options
+@_json_option
+@common_options
+def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_path, sif_a,
+                   remove_pc, lowercase, preprocess, as_json):
+    """The best lines of --docs for each QUERY (each argument is one query; without any,
+    one query per line of stdin).
+
+    Documents and queries are pooled the same way (the documents fix the pooling's removed
+    components). Prints 'rank<TAB>score<TAB>line<TAB>text' lines (line numbers from 1), a
+    blank line between queries; --json prints one {"query", "results"} object per query.
+
+    \b
+    Example:  w2v search -v run.w2v --docs faq.txt "how do i reset my password"
+              cat questions.txt | w2v search -v run.w2v --docs faq.txt -n 3 --json
+    """
+    from .docs import embed, embed_files, hits, top_documents
+    from .lines import check_inputs
+
+    if not queries and "-" in docs_paths:
+        raise click.UsageError("documents and queries cannot both come from stdin; give "
+                               "queries as arguments")
+    if vectors_path == "-":
+        raise click.UsageError("search reads vectors from a file, not stdin")
+    check_inputs(docs_paths)
+    _, wv = _load_query_vectors(vectors_path)
+    chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
+                           preprocess)
+    documents, lines, _ = embed_files(wv, docs_paths, chosen, keep_text=True)
+    if len(documents) == 0:
+        from .errors import InputError
+
+        raise InputError("no documents: the --docs text is empty")
+    if not queries:
+        queries = [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in stdin_buffer()]
+    pooled = embed(wv, queries, documents.pooling, label="queries").vectors
+    rows, scores = top_documents(documents.vectors, pooled, n, metric)
+    _echo_hits(queries, hits(pooled, rows, scores), lines, as_json)
+
+
+def _echo_hits(queries, answers, lines, as_json):
+    import json
+
+    for q, (query, found) in enumerate(zip(queries, answers)):
+        if as_json:
+            click.echo(json.dumps({"query": query, "results": [
+                {"rank": rank, "score": score, "line": row + 1, "text": lines[row]}
+                for rank, (row, score) in enumerate(found, 1)]}, ensure_ascii=False))
+            continue
+        if q:
+            click.echo("")
+        for rank, (row, score) in enumerate(found, 1):
+            click.echo(f"{rank}\t{score:.4f}\t{row + 1}\t{lines[row]}")
 
 
 # ........................................................ svd (PPMI + truncated SVD)
