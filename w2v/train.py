@@ -212,8 +212,9 @@ def continue_model(base, config, new_vocab=None):
             w_out = np.concatenate([w_out, np.zeros((len(added), dim), np.float32)])[order]
         log.info("vocabulary: %d words added to the model's %d (min-count %d on the new "
                  "corpus)", len(added), len(base.vocab), config.min_count)
-    if config.negative and w_out.shape[0] != len(vocab):
-        w_out = np.zeros((len(vocab), config.dim), dtype=np.float32)
+    if not config.negative:
+        # no negative sampling from here on: one placeholder row, the shape load_model expects
+        w_out = np.zeros((1, config.dim), dtype=np.float32)
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
