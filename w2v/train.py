@@ -431,7 +431,10 @@ def load_model(path):
             position = Position(**header["position"])
         except (OptionError, KeyError, TypeError) as e:
             raise InputError(f"cannot load {path}: its options are not valid ({e})") from None
-        vocab = Vocab(file.words(), file.array("counts"))
+        try:
+            vocab = Vocab(file.words(), file.array("counts"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot load {path}: its vocabulary is damaged ({e})") from None
         arrays = [file.array(name) for name in ("w_in", "w_out", "w_hs")]
     dim, n_words = config.dim, len(vocab)
     shapes = [(n_words, dim), (n_words if config.negative else 1, dim),
