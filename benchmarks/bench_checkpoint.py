@@ -15,7 +15,9 @@ the cache. The issue's target: loading 1M x 300 in under 3 s.
 Training: the first --lines lines of --corpus (173,206 lines: the 10M-token slice) go to a
 temporary file; `w2v train` runs on it alternately without and with `--save-model PATH
 --checkpoint-every S`, same settings, --pairs times each, and reports the words/s w2v logs
-(training loop alone, corpus pass excluded) and the checkpoints written. With --save-model
+(training loop alone, corpus pass excluded), the checkpoints written and the seconds spent
+writing them (as logged by --verbose): on a shared machine the words/s of two runs can differ
+by more than the checkpoints cost, and that share does not. With --save-model
 the model is also saved at every epoch end. The target: under 2% slower.
 """
 
@@ -108,6 +110,7 @@ def write_slice(corpus, lines, path):
 
 
 TRAINED = re.compile(r"trained (\d+) words in ([\d.]+) s: (\d+) words/s")
+SAVED = re.compile(r"w2v: checkpoint: .* \(([\d.]+) s\)")
 
 
 def train_run(corpus, args, workdir, checkpoints):
@@ -125,8 +128,8 @@ def train_run(corpus, args, workdir, checkpoints):
     if result.returncode != 0:
         sys.exit(f"w2v train failed:\n{result.stderr}")
     match = TRAINED.search(result.stderr)
-    saves = result.stderr.count("w2v: checkpoint:")
-    return int(match.group(3)), saves, wall
+    saving = [float(s) for s in SAVED.findall(result.stderr)]
+    return int(match.group(3)), float(match.group(2)), saving, wall
 
 
 def bench_training(args, workdir):
@@ -139,11 +142,12 @@ def bench_training(args, workdir):
     for pair in range(args.pairs):
         # alternate the order, so a drift in machine load hits both sides alike
         for checkpoints in ((False, True) if pair % 2 == 0 else (True, False)):
-            speed, saves, wall = train_run(corpus, args, workdir, checkpoints)
+            speed, seconds, saving, wall = train_run(corpus, args, workdir, checkpoints)
             results[checkpoints].append(speed)
             label = "with checkpoints" if checkpoints else "without"
-            print(f"  {label:<17} {speed:>10,} words/s  {saves:>3} checkpoints  "
-                  f"{wall:6.1f} s wall", flush=True)
+            print(f"  {label:<17} {speed:>10,} words/s  {len(saving):>3} checkpoints taking "
+                  f"{sum(saving):5.2f} s of {seconds:6.1f} s training "
+                  f"({100 * sum(saving) / seconds:.2f}%)  {wall:6.1f} s wall", flush=True)
     without, with_ = (float(np.mean(results[c])) for c in (False, True))
     print(f"  mean: without {without:,.0f} words/s, with {with_:,.0f} words/s: "
           f"ratio {with_ / without:.3f}, slowdown {100 * (1 - with_ / without):+.1f}%")

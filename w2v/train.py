@@ -378,7 +378,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                     started = now
                     save_model(model, save_to)
                     last_save = time.perf_counter()
-                    log.debug("checkpoint: %s", save_to)
+                    log.debug("checkpoint: %s (%.3f s)", save_to, last_save - now)
                 signals.check()
     finally:
         bar.close()
