@@ -413,9 +413,11 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     elif init_model and update_vocab:
         from .corpus import restrict_corpus
 
-        loaded = load_corpus(corpus, **{**reading, "min_count": 1, "max_vocab": None})
+        # cut long sentences after dropping words, as load_corpus (and so --resume) does
+        loaded = load_corpus(corpus, **{**reading, "min_count": 1, "max_vocab": None,
+                                        "max_sentence_length": None})
         model = continue_model(base, config, new_vocab=loaded.vocab)
-        loaded = restrict_corpus(loaded, model.vocab)
+        loaded = restrict_corpus(loaded, model.vocab, config.max_sentence_length)
     elif init_model:
         loaded = load_corpus(corpus, **{**reading, "vocab": base.vocab})
         model = continue_model(base, config)

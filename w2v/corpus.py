@@ -388,16 +388,20 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
                   invalid_bytes=invalid)
 
 
-def restrict_corpus(corpus, vocab):
+def restrict_corpus(corpus, vocab, max_sentence_length=None):
     """`corpus` over another vocabulary: ids mapped by word, other words dropped.
 
-    Consumes `corpus` (its ids are remapped in place). Sentences left empty are dropped.
+    Consumes `corpus` (its ids are remapped in place). Sentences left empty are dropped,
+    then those longer than `max_sentence_length` are cut, as `load_corpus` does: read
+    `corpus` uncut (max_sentence_length=None) to get the sentences `load_corpus(...,
+    vocab=vocab)` gives, which is how a resumed run reads the text again.
     """
     remap = np.array([vocab.index.get(word, -1) for word in corpus.vocab.words],
                      dtype=np.int64)
     ids, lengths = _remap_in_place(corpus.ids, np.diff(corpus.offsets), remap)
     if len(ids) == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")
+    lengths = _cut_long(lengths, max_sentence_length)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=corpus.n_raw_tokens,

@@ -221,8 +221,9 @@ def continue_model(base, config, new_vocab=None):
                                                     np.float32)])[order]
         log.info("vocabulary: %d words added to the model's %d (min-count %d on the new "
                  "corpus)", len(added), len(base.vocab), config.min_count)
-    if config.negative and w_out.shape[0] != len(vocab):
-        w_out = np.zeros((len(vocab), config.dim), dtype=np.float32)
+    if not config.negative:
+        # no negative sampling from here on: one placeholder row, the shape load_model expects
+        w_out = np.zeros((1, config.dim), dtype=np.float32)
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
@@ -363,7 +364,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                     started = now
                     save_model(model, save_to)
                     last_save = time.perf_counter()
-                    log.debug("checkpoint: %s", save_to)
+                    log.debug("checkpoint: %s (%.3f s)", save_to, last_save - now)
                 signals.check()
     finally:
         bar.close()
@@ -416,7 +417,10 @@ def load_model(path):
             position = Position(**header["position"])
         except (OptionError, KeyError, TypeError) as e:
             raise InputError(f"cannot load {path}: its options are not valid ({e})") from None
-        vocab = Vocab(file.words(), file.array("counts"))
+        try:
+            vocab = Vocab(file.words(), file.array("counts"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot load {path}: its vocabulary is damaged ({e})") from None
         arrays = [file.array(name) for name in ("w_in", "w_out", "w_hs")]
     dim, n_words = config.dim, len(vocab)
     shapes = [(n_words, dim), (n_words if config.negative else 1, dim),
