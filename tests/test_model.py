@@ -648,7 +648,6 @@ def test_a_signalled_run_resumes_to_the_same_bytes(long_corpus, long_unbroken, t
     assert len((tmp_path / "loss.tsv").read_text().splitlines()) == 1 + 20
 
 
-@pytest.mark.xfail(strict=False, reason="needs the hardening branch")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signalled_run_exits_with_one_line(long_corpus, tmp_path, signum):
     code, err = interrupt_training(long_corpus, tmp_path, signum)
