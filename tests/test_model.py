@@ -240,6 +240,30 @@ def test_a_newer_format_version_is_refused(partial, tmp_path, capsys):
     one_line_error(err, "upgrade w2v")
 
 
+def test_a_header_without_a_format_version_is_refused(partial, tmp_path, capsys):
+    broken = tmp_path / "broken.w2v"
+    rewrite_header(partial, broken, format_version=None)
+    code, err = refused(["info", str(broken)], broken, tmp_path, capsys)
+    assert code == 1
+    one_line_error(err, "no valid format version")
+
+
+def test_resume_of_an_untrained_model_asks_for_the_corpus(corpus, tmp_path, capsys):
+    path = tmp_path / "untrained.w2v"
+    save_model(fresh_model(corpus), path)
+    code, err = refused(["train", "--resume", str(path), "-o", str(tmp_path / "v.bin")],
+                        path, tmp_path, capsys)
+    assert code == 2
+    one_line_error(err, "give CORPUS")
+
+
+def test_checkpoint_every_without_a_model_file_is_said(corpus_path, tmp_path, capsys):
+    out = tmp_path / "v.bin"
+    assert main(["train", corpus_path, "--dim", "4", "--epochs", "1", "--threads", "1",
+                 "--min-count", "1", "--checkpoint-every", "5", "-o", str(out)]) == 0
+    assert "--checkpoint-every does nothing without --save-model" in capsys.readouterr().err
+
+
 def test_a_truncated_model_file_is_refused(partial, tmp_path, capsys):
     data = partial.read_bytes()
     for keep in (len(data) // 2, len(data) - 10, 30):
@@ -656,6 +680,8 @@ def test_a_signalled_run_exits_with_one_line(long_corpus, tmp_path, signum):
     errors = [line for line in err.splitlines() if line.startswith("w2v: error:")]
     assert len(errors) == 1 and err.strip().splitlines()[-1] == errors[0], err
     assert f"w2v train --resume {tmp_path / 'm.w2v'}" in err
+    # the hint names the outputs to write again
+    assert f"-o {tmp_path / 'v.bin'}" in err and f"--loss-log {tmp_path / 'loss.tsv'}" in err
 
 
 # --------------------------------------------------------------------------- reading commands

@@ -286,6 +286,56 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
 # --- commands ---
 
 
+# ........................................................ model files (train, glove)
+
+
+def _given_options(ctx, options):
+    """Names of the options set on the command line or by --config (not left to default)."""
+    from click.core import ParameterSource
+
+    return {name for name in options if ctx.get_parameter_source(name) in
+            (ParameterSource.COMMANDLINE, ParameterSource.DEFAULT_MAP)}
+
+
+def _model_output(ctx, save_model, resume):
+    """Where checkpoints go: --save-model, else the resumed file; warns if there is none."""
+    save_to = save_model or resume
+    if save_to is None and "checkpoint_every" in _given_options(ctx, ["checkpoint_every"]):
+        log.warning("--checkpoint-every does nothing without --save-model")
+    return save_to
+
+
+def _refuse_changed_options(given, options, config, free=()):
+    """A resumed run keeps its model's options: refuse one given with another value."""
+    for name in sorted(given):
+        if name not in free and options[name] != getattr(config, name):
+            raise OptionError(
+                f"--{name.replace('_', '-')} {options[name]} differs from the resumed model's "
+                f"{getattr(config, name)}: a resumed run keeps its options (only --threads, "
+                f"--progress and outputs may change); use --init-model to train anew")
+
+
+def _recorded_inputs(record):
+    """The corpus files a model recorded, for a --resume given no CORPUS."""
+    inputs = tuple((record or {}).get("inputs") or ())
+    if not inputs:
+        raise click.UsageError("the model records no corpus files (it has not trained yet): "
+                               "give CORPUS")
+    if "-" in inputs:
+        raise click.UsageError("the model's corpus came from stdin: give CORPUS again")
+    return inputs
+
+
+def _warn_resume_command(command, save_to, outputs):
+    """After Ctrl-C/SIGTERM with a checkpoint: the command that carries on, outputs included."""
+    if save_to is None:
+        return
+    flags = "".join(f" {flag} {path}" for flag, path in outputs
+                    if path is not None and not (flag == "-o" and path == "vectors.bin"))
+    log.warning("the model is saved in %s; resume with: w2v %s --resume %s%s",
+                save_to, command, save_to, flags)
+
+
 # ........................................................ train (Skip-gram / CBOW)
 
 
@@ -366,8 +416,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
                         train as train_model)
     from .vocab import read_vocab as read_vocab_file, save_vocab as write_vocab
 
-    given = {name for name in options if ctx.get_parameter_source(name) in
-             (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.DEFAULT_MAP)}
+    given = _given_options(ctx, options)
     if resume and init_model:
         raise click.UsageError("--resume continues a run; --init-model starts a new one: "
                                "give one of them")
@@ -378,7 +427,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     if read_vocab and (resume or init_model):
         raise click.UsageError("--read-vocab cannot change a saved model's vocabulary "
                                "(--update-vocab adds the new corpus's words)")
-    save_to = save_model or resume
+    save_to = _model_output(ctx, save_model, resume)
     output = output or _default_vectors_path()
     check_writable(output, save_vocab, save_context, save_to, loss_log)
     show = show_progress(progress)
@@ -386,17 +435,9 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     if resume:
         model = load_model(resume)
         config = model.config
-        changed = [name for name in sorted(given) if options[name] != getattr(config, name)]
-        if changed:
-            name = changed[0]
-            raise OptionError(
-                f"--{name.replace('_', '-')} {options[name]} differs from the resumed model's "
-                f"{getattr(config, name)}: a resumed run keeps its options (only --threads, "
-                f"--progress and outputs may change); use --init-model to train anew")
+        _refuse_changed_options(given, options, config)
         if not corpus:
-            corpus = tuple((model.corpus or {}).get("inputs") or ())
-            if not corpus or "-" in corpus:
-                raise click.UsageError("the model's corpus came from stdin: give CORPUS again")
+            corpus = _recorded_inputs(model.corpus)
     elif init_model:
         base = load_model(init_model)
         config = base.config.replace(**{name: options[name] for name in given})
@@ -434,9 +475,8 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         train_model(model, loaded, threads=threads, progress=show, save_to=save_to,
                     checkpoint_every=checkpoint_every, loss_log=loss_log, inputs=corpus)
     except signals.Interrupted:
-        if save_to is not None:
-            log.warning("the model is saved in %s; resume with: w2v train --resume %s%s",
-                        save_to, save_to, "" if output == "vectors.bin" else f" -o {output}")
+        _warn_resume_command("train", save_to, [("-o", output), ("--save-context", save_context),
+                                                ("--loss-log", loss_log)])
         raise
     wv = model.vectors()
     save_vectors(wv, output, binary=binary)
@@ -1223,8 +1263,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     from .formats import save_vectors
     from .glove import init_model, load_model, train as train_model
 
-    given = {name for name in options if ctx.get_parameter_source(name) in
-             (ParameterSource.COMMANDLINE, ParameterSource.DEFAULT_MAP)}
+    given = _given_options(ctx, options)
     if resume:
         if corpus and read_cooccur:
             raise click.UsageError("give a CORPUS or --read-cooccur PATH, not both")
@@ -1234,7 +1273,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
         raise click.UsageError("--save-cooccur needs a CORPUS to count")
     config = GloveConfig.from_dict(options)  # every value checked, resumed or not
     check_counting(config.window, config.weighting, memory, threads)
-    save_to = save_model or resume
+    save_to = _model_output(ctx, save_model, resume)
     output = output or _default_vectors_path()
     check_writable(output, save_cooccur, save_to, loss_log)
     show = show_progress(progress)
@@ -1243,21 +1282,12 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     if resume:
         model = load_model(resume)
         config = model.config
-        changed = [name for name in sorted(given)
-                   if name != "output_vectors" and options[name] != getattr(config, name)]
-        if changed:
-            name = changed[0]
-            raise OptionError(
-                f"--{name.replace('_', '-')} {options[name]} differs from the resumed model's "
-                f"{getattr(config, name)}: a resumed run keeps its options (only --threads, "
-                f"--progress and outputs may change)")
+        _refuse_changed_options(given, options, config, free=("output_vectors",))
         if "output_vectors" in given:  # an output: which vectors to write
             model.config = config = config.replace(output_vectors=options["output_vectors"])
         if not corpus and not read_cooccur:
             read_cooccur = (model.counts or {}).get("cooccur")
-            corpus = () if read_cooccur else tuple((model.corpus or {}).get("inputs") or ())
-            if not read_cooccur and (not corpus or "-" in corpus):
-                raise click.UsageError("the model's corpus came from stdin: give CORPUS again")
+            corpus = () if read_cooccur else _recorded_inputs(model.corpus)
 
     if read_cooccur:
         from .cooccur import load_cooccur
@@ -1308,9 +1338,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
         train_model(model, counts.pop(), threads=threads, progress=show, save_to=save_to,
                     checkpoint_every=checkpoint_every, loss_log=loss_log, source=source)
     except signals.Interrupted:
-        if save_to is not None:
-            log.warning("the model is saved in %s; resume with: w2v glove --resume %s%s",
-                        save_to, save_to, "" if output == "vectors.bin" else f" -o {output}")
+        _warn_resume_command("glove", save_to, [("-o", output), ("--loss-log", loss_log)])
         raise
     wv = model.vectors()
     save_vectors(wv, output, binary=binary)

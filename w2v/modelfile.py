@@ -89,7 +89,9 @@ class ModelFile:
         if self.header.get("format") != FORMAT:
             raise InputError(self._broken("it is not a w2v model file"))
         version = self.header.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise InputError(self._broken(f"its header has no valid format version ({version!r})"))
+        if version > FORMAT_VERSION:
             raise InputError(f"{path} was written by a newer w2v (model format {version}, "
                              f"written by w2v {self.header.get('w2v_version')}); this w2v reads "
                              f"format {FORMAT_VERSION}: upgrade w2v")
