@@ -97,7 +97,7 @@ def without_seconds(losses):
 
 
 MODES = {
-    "sg": {},
+    "sg": dict(kernel="classic"),
     "cbow": dict(model="cbow"),
     "hs": dict(hs=True, negative=0),
     "sg+hs": dict(hs=True, negative=3),

@@ -6,6 +6,7 @@ import pytest
 
 from w2v import sgns
 from w2v.cli import main
+from w2v.config import Word2VecConfig
 from w2v.corpus import load_corpus
 from w2v.errors import OptionError
 from w2v.huffman import huffman_tree
@@ -57,7 +58,8 @@ def neighbour_purity(wv, k=3):
 def test_every_mode_learns_planted_topics(planted_corpus, model, loss):
     negative = 0 if loss == "hs" else 5
     wv = train_word2vec(planted_corpus, model=model, dim=16, window=3, negative=negative,
-                        hs="hs" in loss, sample=0, epochs=5, threads=1, seed=3)
+                        hs="hs" in loss, sample=0, epochs=5, threads=1, seed=3,
+                        kernel="classic")
     assert neighbour_purity(wv) == 1.0
     assert wv.epoch_losses[-1] < wv.epoch_losses[0]
     assert (wv.context is None) == (negative == 0)
@@ -69,10 +71,33 @@ def test_batched_kernel_learns_planted_topics(planted_corpus):
     assert neighbour_purity(wv) == 1.0
 
 
-def test_parallel_launch_learns_too(planted_corpus):
+@pytest.mark.parametrize("kernel", ["classic", "batched"])
+def test_parallel_launch_learns_too(planted_corpus, kernel):
     wv = train_word2vec(planted_corpus, dim=16, window=3, sample=0, epochs=5, threads=2,
-                        launches_per_epoch=3)
+                        launches_per_epoch=3, kernel=kernel)
     assert neighbour_purity(wv) == 1.0
+
+
+@pytest.mark.parametrize("options, kernel", [
+    (dict(), "batched"),
+    (dict(negative=3), "batched"),
+    (dict(model="cbow"), "classic"),
+    (dict(hs=True, negative=0), "classic"),
+    (dict(hs=True), "classic"),
+])
+def test_kernel_auto_is_batched_for_skipgram_with_negative_sampling_alone(options, kernel):
+    assert Word2VecConfig(**options).kernel == kernel
+    assert Word2VecConfig(**options, kernel="auto").kernel == kernel
+    assert Word2VecConfig(**options, kernel="classic").kernel == "classic"
+
+
+def test_a_model_records_the_kernel_it_used_and_init_model_chooses_again():
+    config = Word2VecConfig()
+    assert config.to_dict()["kernel"] == "batched"
+    assert Word2VecConfig.from_dict(config.to_dict()) == config
+    assert config.replace(model="cbow").kernel == "classic"
+    assert config.replace(model="cbow").replace(model="sg").kernel == "batched"
+    assert config.replace(kernel="classic").replace(epochs=2).kernel == "classic"
 
 
 def test_untrained_vectors_are_not_planted(planted_corpus):
@@ -100,13 +125,15 @@ def test_a_word_starts_from_the_same_vector_in_any_corpus(tmp_path):
     assert not np.allclose(reseeded["apple"], runs[0]["apple"])
 
 
-def test_threads_1_repeats_bit_for_bit(planted_corpus):
+@pytest.mark.parametrize("options", [dict(kernel="classic"), dict(kernel="batched"),
+                                     dict(model="cbow")], ids=["sg", "sg-batched", "cbow"])
+def test_threads_1_repeats_bit_for_bit(planted_corpus, options):
     runs = [train_word2vec(planted_corpus, dim=8, epochs=2, threads=1, seed=5,
-                           launches_per_epoch=4) for _ in range(2)]
+                           launches_per_epoch=4, **options) for _ in range(2)]
     assert runs[0].vectors.tobytes() == runs[1].vectors.tobytes()
     assert runs[0].context.vectors.tobytes() == runs[1].context.vectors.tobytes()
     other = train_word2vec(planted_corpus, dim=8, epochs=2, threads=1, seed=6,
-                           launches_per_epoch=4)
+                           launches_per_epoch=4, **options)
     assert other.vectors.tobytes() != runs[0].vectors.tobytes()
 
 
@@ -205,6 +232,8 @@ def test_huffman_of_one_word():
     (dict(alpha=0.01, min_alpha=0.1), "--min-alpha"),
     (dict(kernel="fast"), "--kernel"),
     (dict(kernel="batched", model="cbow"), "--kernel batched"),
+    (dict(kernel="batched", hs=True), "--kernel batched"),
+    (dict(kernel="batched", hs=True, negative=0), "--kernel batched"),
 ])
 def test_bad_options_are_refused(options, fragment):
     with pytest.raises(OptionError, match=fragment.replace("-", r"\-")):

@@ -93,7 +93,7 @@ class CorpusConfig(_Config):
 
 
 MODELS = ("sg", "cbow")
-KERNELS = ("classic", "batched")
+KERNELS = ("auto", "classic", "batched")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 WEIGHTINGS = ("harmonic", "uniform", "linear")
 
@@ -102,8 +102,9 @@ WEIGHTINGS = ("harmonic", "uniform", "linear")
 class Word2VecConfig(CorpusConfig):
     """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model).
 
-    `alpha` None means 0.025 for sg and 0.05 for cbow, `min_alpha` None means alpha x 1e-4;
-    both are resolved when the record is made, so a saved model records the values used.
+    `alpha` None means 0.025 for sg and 0.05 for cbow, `min_alpha` None means alpha x 1e-4,
+    `kernel` "auto" means the fastest kernel for the model and loss (`auto_kernel`); all are
+    resolved when the record is made, so a saved model records the values used.
     """
 
     model: str = "sg"
@@ -118,7 +119,7 @@ class Word2VecConfig(CorpusConfig):
     min_alpha: float | None = None
     seed: int = 1
     cbow_mean: bool = True
-    kernel: str = "classic"
+    kernel: str = "auto"
 
     def __post_init__(self):
         super().__post_init__()
@@ -136,6 +137,8 @@ class Word2VecConfig(CorpusConfig):
         if self.negative == 0 and not self.hs:
             raise OptionError("--negative 0 without --hs trains nothing; "
                               "use --negative N (N >= 1), --hs, or both")
+        if self.kernel == "auto":
+            object.__setattr__(self, "kernel", auto_kernel(self.model, self.negative, self.hs))
         if self.kernel == "batched" and (self.model != "sg" or self.hs or self.negative == 0):
             raise OptionError("--kernel batched is for skip-gram with negative sampling only "
                               "(--model sg, --negative >= 1, no --hs)")
@@ -152,6 +155,20 @@ class Word2VecConfig(CorpusConfig):
         # ints (alpha = 1) are kept as floats so saved records compare equal
         for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
             object.__setattr__(self, name, float(getattr(self, name)))
+
+    def replace(self, **changes):
+        """A copy with `changes`; a kernel that was the automatic choice is chosen again
+        when the model or loss changes (sg -> cbow must not keep sg's batched kernel)."""
+        if "kernel" not in changes and \
+                self.kernel == auto_kernel(self.model, self.negative, self.hs):
+            changes["kernel"] = "auto"
+        return super().replace(**changes)
+
+
+def auto_kernel(model, negative, hs):
+    """The default kernel: batched (shared negatives, faster and as good) for skip-gram
+    with negative sampling alone, else classic (word2vec C's per-pair updates)."""
+    return "batched" if model == "sg" and negative > 0 and not hs else "classic"
 
 
 GLOVE_OUTPUTS = ("sum", "word", "context")
