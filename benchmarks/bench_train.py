@@ -1,7 +1,7 @@
 """Benchmark `w2v train` against gensim's Word2Vec(corpus_file=...) with identical settings.
 
     flock /tmp/w2v-bench.lock python benchmarks/bench_train.py /tmp/enwiki-10m.txt \
-        --threads 2 --models sg,cbow --kernels classic,batched
+        --threads 2 --models sg,cbow --kernels auto,classic,batched --seeds 1,2,3
 
 Each run is a subprocess (so its peak RSS is its own, read with os.wait4). Reported:
   train s    wall seconds of the training loop alone (gensim: Word2Vec.train; w2v:
@@ -12,6 +12,13 @@ Each run is a subprocess (so its peak RSS is its own, read with os.wait4). Repor
   analogy    questions-words.txt, 3CosAdd, gensim's evaluate_word_analogies with
              restrict_vocab=30000, on both tools' saved vectors (identical evaluation).
   ws353      Spearman rho on wordsim353.txt (gensim's evaluate_word_pairs).
+  rw         Spearman rho on rw.txt (Rare Words), the same way.
+  load       the 1-minute load average when the run ended (the machine may be shared).
+
+Runs are interleaved (each seed runs every w2v kernel and gensim in turn), so a change in
+the machine's load hits both tools alike. With several seeds, a summary gives each run's
+mean and spread (sample standard deviation) and w2v's speed as a ratio to gensim's, taken
+seed by seed. A w2v kernel that is not valid for a model (batched with cbow) is skipped.
 """
 
 import argparse
@@ -62,7 +69,8 @@ def work_w2v(args):
     corpus = load_corpus([args.corpus], min_count=args.min_count)
     wv = train_word2vec(corpus, model=args.model, dim=args.dim, window=args.window,
                         negative=args.negative, hs=args.hs, sample=args.sample,
-                        epochs=args.epochs, threads=args.threads, seed=1, kernel=args.kernel)
+                        epochs=args.epochs, threads=args.threads, seed=args.seed,
+                        kernel=args.kernel)
     save_vectors(wv, args.output)
     return {"train_s": wv.train_seconds, "total_s": time.perf_counter() - started}
 
@@ -73,7 +81,7 @@ def work_gensim(args):
     started = time.perf_counter()
     model = Word2Vec(vector_size=args.dim, window=args.window, min_count=args.min_count,
                      sg=int(args.model == "sg"), hs=int(args.hs), negative=args.negative,
-                     sample=args.sample, workers=args.threads, epochs=args.epochs, seed=1,
+                     sample=args.sample, workers=args.threads, epochs=args.epochs, seed=args.seed,
                      alpha=0.025 if args.model == "sg" else 0.05)
     model.build_vocab(corpus_file=args.corpus)
     t0 = time.perf_counter()
@@ -87,9 +95,9 @@ def work_gensim(args):
 # --------------------------------------------------------------------------- parent
 
 
-def run_worker(tool, model, kernel, options, corpus, output):
+def run_worker(tool, model, kernel, seed, options, corpus, output):
     command = [sys.executable, __file__, "--worker", tool, "--model", model, "--kernel", kernel,
-               "--output", output, corpus, *options]
+               "--seed", str(seed), "--output", output, corpus, *options]
     command, peak_kb = child_peak_kb(command)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
@@ -107,8 +115,52 @@ def evaluate(path):
 
     kv = KeyedVectors.load_word2vec_format(path, binary=True)
     analogy, _ = kv.evaluate_word_analogies(f"{EVAL}/questions-words.txt", restrict_vocab=30000)
-    pairs = kv.evaluate_word_pairs(f"{EVAL}/wordsim353.txt")
-    return analogy, pairs[1][0]
+    ws353 = kv.evaluate_word_pairs(f"{EVAL}/wordsim353.txt")[1][0]
+    rw = kv.evaluate_word_pairs(f"{EVAL}/rw.txt")[1][0]
+    return {"analogy": 100 * analogy, "ws353": ws353, "rw": rw}
+
+
+def valid_kernel(model, kernel, args):
+    """Whether w2v accepts this kernel for this model and loss (batched CBOW may not exist)."""
+    from w2v.config import Word2VecConfig
+    from w2v.errors import OptionError
+
+    try:
+        Word2VecConfig(model=model, kernel=kernel, hs=args.hs, negative=args.negative)
+    except OptionError:
+        return False
+    return True
+
+
+def mean_sd(values):
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+FIGURES = (("words_s", "words/s", "{:,.0f}"), ("analogy", "analogy %", "{:.2f}"),
+           ("ws353", "ws353", "{:.3f}"), ("rw", "rw", "{:.3f}"))
+
+
+def summary(model, results, seeds):
+    """Mean +- sd of each figure over the seeds, and w2v/gensim speed ratios seed by seed."""
+    lines = []
+    for name, runs in results.items():
+        cells = []
+        for key, label, form in FIGURES:
+            mean, sd = mean_sd([r[key] for r in runs])
+            cells.append(f"{label} {form.format(mean)} +- {form.format(sd)}")
+        lines.append(f"{model:6} {name:14} " + "  ".join(cells))
+    if "gensim" in results and len(results["gensim"]) == len(seeds):
+        for name, runs in results.items():
+            if name == "gensim":
+                continue
+            ratios = [r["words_s"] / g["words_s"] for r, g in zip(runs, results["gensim"])]
+            mean, sd = mean_sd(ratios)
+            lines.append(f"{model:6} {name:14} speed / gensim x{mean:.2f} +- {sd:.2f} "
+                         f"(per seed: {', '.join(f'{x:.2f}' for x in ratios)})")
+    return lines
 
 
 def main():
@@ -117,7 +169,8 @@ def main():
     parser.add_argument("--lines", type=int, default=None, help="Use only the first N lines.")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", default="sg,cbow")
-    parser.add_argument("--kernels", default="classic", help="w2v kernels: classic,batched")
+    parser.add_argument("--kernels", default="auto", help="w2v kernels: auto,classic,batched")
+    parser.add_argument("--seeds", default="1", help="Seeds, e.g. 1,2,3: every run per seed.")
     parser.add_argument("--no-gensim", action="store_true")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--dim", type=int, default=100)
@@ -128,7 +181,8 @@ def main():
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--worker", choices=["w2v", "gensim"], help=argparse.SUPPRESS)
     parser.add_argument("--model", default="sg", help=argparse.SUPPRESS)
-    parser.add_argument("--kernel", default="classic", help=argparse.SUPPRESS)
+    parser.add_argument("--kernel", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -137,6 +191,7 @@ def main():
         print(json.dumps(work(args)))
         return
 
+    seeds = [int(x) for x in args.seeds.split(",")]
     options = ["--threads", str(args.threads), "--epochs", str(args.epochs), "--dim",
                str(args.dim), "--window", str(args.window), "--negative", str(args.negative),
                "--sample", str(args.sample), "--min-count", str(args.min_count)]
@@ -147,38 +202,33 @@ def main():
         tokens = count_tokens(corpus)
         print(f"corpus {corpus}: {tokens:,} tokens; threads {args.threads}, epochs {args.epochs}, "
               f"dim {args.dim}, window {args.window}, negative {args.negative}, hs {args.hs}, "
-              f"sample {args.sample}, min-count {args.min_count}", flush=True)
-        header = (f"{'model':6} {'tool':14} {'train s':>8} {'total s':>8} {'words/s':>10} "
-                  f"{'RSS MB':>7} {'analogy':>8} {'ws353':>6}")
+              f"sample {args.sample}, min-count {args.min_count}, seeds {args.seeds}", flush=True)
+        header = (f"{'model':6} {'tool':14} {'seed':>4} {'train s':>8} {'total s':>8} "
+                  f"{'words/s':>10} {'RSS MB':>7} {'analogy':>8} {'ws353':>6} {'rw':>6} "
+                  f"{'load':>5}")
         print(header)
-        rows = []
+        summaries = []
         for model in args.models.split(","):
-            runs = [("w2v", k) for k in args.kernels.split(",")
-                    if not (k == "batched" and model != "sg")]
+            runs = [("w2v", k) for k in args.kernels.split(",") if valid_kernel(model, k, args)]
             if not args.no_gensim:
                 runs.append(("gensim", "-"))
             results = {}
-            for tool, kernel in runs:
-                output = os.path.join(workdir, f"{tool}-{model}-{kernel}.bin")
-                r = run_worker(tool, model, kernel, options, corpus, output)
-                r["analogy"], r["ws353"] = evaluate(output)
-                r["words_s"] = tokens * args.epochs / r["train_s"]
-                name = tool if tool == "gensim" else f"w2v {kernel}"
-                results[name] = r
-                print(f"{model:6} {name:14} {r['train_s']:8.1f} {r['total_s']:8.1f} "
-                      f"{r['words_s']:10,.0f} {r['rss_mb']:7.0f} {100 * r['analogy']:7.2f}% "
-                      f"{r['ws353']:6.3f}", flush=True)
-            if "gensim" in results:
-                g = results["gensim"]
-                for name, r in results.items():
-                    if name != "gensim":
-                        rows.append(f"{model:6} {name:14} speed x{r['words_s'] / g['words_s']:.2f}"
-                                    f"  RSS x{r['rss_mb'] / g['rss_mb']:.2f}"
-                                    f"  analogy {100 * (r['analogy'] - g['analogy']):+.2f} pt"
-                                    f"  ws353 {r['ws353'] - g['ws353']:+.3f}")
-        if rows:
-            print("\nw2v / gensim:")
-            print("\n".join(rows))
+            for seed in seeds:
+                for tool, kernel in runs:
+                    output = os.path.join(workdir, f"{tool}-{model}-{kernel}-{seed}.bin")
+                    r = run_worker(tool, model, kernel, seed, options, corpus, output)
+                    load = os.getloadavg()[0]
+                    r.update(evaluate(output))
+                    os.remove(output)
+                    r["words_s"] = tokens * args.epochs / r["train_s"]
+                    name = tool if tool == "gensim" else f"w2v {kernel}"
+                    results.setdefault(name, []).append(r)
+                    print(f"{model:6} {name:14} {seed:4} {r['train_s']:8.1f} {r['total_s']:8.1f} "
+                          f"{r['words_s']:10,.0f} {r['rss_mb']:7.0f} {r['analogy']:7.2f}% "
+                          f"{r['ws353']:6.3f} {r['rw']:6.3f} {load:5.2f}", flush=True)
+            summaries += summary(model, results, seeds)
+        print(f"\nover seeds {args.seeds} (mean +- sd):")
+        print("\n".join(summaries))
 
 
 if __name__ == "__main__":
