@@ -102,6 +102,7 @@ MODES = {
     "hs": dict(hs=True, negative=0),
     "sg+hs": dict(hs=True, negative=3),
     "batched": dict(kernel="batched"),
+    "cbow-batched": dict(model="cbow", kernel="batched"),
 }
 
 

@@ -368,10 +368,11 @@ def _warn_resume_command(command, save_to, outputs):
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW: average or sum the context vectors.")
 @click.option("--kernel", default="auto", show_default=True, metavar="auto|classic|batched",
-              help="batched: skip-gram NS with one set of negatives shared by a window "
-                   "(pWord2Vec; 1.7x the classic kernel's speed on 10M tokens, as good or "
-                   "better on every evaluation set); classic: word2vec C's per-pair updates. "
-                   "auto: batched for skip-gram with negative sampling alone, else classic.")
+              help="batched: negative sampling with one set of negatives shared by a "
+                   "skip-gram window (pWord2Vec; 1.7x the classic kernel's speed on 10M "
+                   "tokens, as good or better on every evaluation set) or by 8 consecutive "
+                   "CBOW windows; classic: word2vec C's per-pair updates. auto: batched for "
+                   "skip-gram with negative sampling alone, else classic.")
 @click.option("--save-vocab", default=None, metavar="PATH", help="Also write the vocabulary.")
 @click.option("--read-vocab", default=None, metavar="PATH",
               help="Use this vocabulary ('word count' lines) instead of counting the corpus.")

@@ -139,9 +139,9 @@ class Word2VecConfig(CorpusConfig):
                               "use --negative N (N >= 1), --hs, or both")
         if self.kernel == "auto":
             object.__setattr__(self, "kernel", auto_kernel(self.model, self.negative, self.hs))
-        if self.kernel == "batched" and (self.model != "sg" or self.hs or self.negative == 0):
-            raise OptionError("--kernel batched is for skip-gram with negative sampling only "
-                              "(--model sg, --negative >= 1, no --hs)")
+        if self.kernel == "batched" and (self.hs or self.negative == 0):
+            raise OptionError("--kernel batched is for negative sampling only "
+                              "(--negative >= 1, no --hs)")
         if self.alpha is None:
             object.__setattr__(self, "alpha", DEFAULT_ALPHA[self.model])
         _check_float("alpha", self.alpha, lambda x: x > 0, "> 0")

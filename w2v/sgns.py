@@ -27,6 +27,10 @@ TABLE_SIZE = 1000
 SKIPGRAM = 0
 CBOW = 1
 SKIPGRAM_BATCHED = 2
+CBOW_BATCHED = 3
+
+CBOW_BATCH = 8
+"""Consecutive CBOW windows (centre words of one sentence) that share one set of negatives."""
 
 _U32 = np.uint64(32)
 
@@ -40,8 +44,8 @@ Tables = namedtuple("Tables", ["keep_threshold", "neg_threshold", "neg_alias", "
 """Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid."""
 Settings = namedtuple("Settings", ["model", "window", "negative", "use_hs", "cbow_mean",
                                    "max_len"])
-"""Scalars: model id (SKIPGRAM, CBOW, SKIPGRAM_BATCHED), window, negatives, HS on, CBOW mean,
-longest sentence (scratch size)."""
+"""Scalars: model id (SKIPGRAM, CBOW, SKIPGRAM_BATCHED, CBOW_BATCHED), window, negatives, HS
+on, CBOW mean, longest sentence (scratch size)."""
 
 
 def sigmoid_tables():
@@ -170,7 +174,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
     sentence = np.empty(settings.max_len, dtype=np.int64)
     hidden = np.empty(dim, dtype=np.float32)
     grad_hidden = np.empty(dim, dtype=np.float32)
-    batch_grads = np.empty((2 * window, dim), dtype=np.float32)
+    batch_grads = np.empty((max(2 * window, CBOW_BATCH), dim), dtype=np.float32)
+    batch_hidden = np.empty((CBOW_BATCH, dim), dtype=np.float32)
+    batch_bounds = np.empty((CBOW_BATCH, 3), dtype=np.int64)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
     loss = 0.0
@@ -181,6 +187,27 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
         alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
         done += end - start
         n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
+        if model == CBOW_BATCHED:
+            pos = 0
+            while pos < n:
+                m = 0
+                while m < CBOW_BATCH and pos < n:
+                    width, state = draw_window(state, window)
+                    lo = max(0, pos - width)
+                    hi = min(n, pos + width + 1)
+                    if hi - lo > 1:
+                        batch_bounds[m, 0] = pos
+                        batch_bounds[m, 1] = lo
+                        batch_bounds[m, 2] = hi
+                        m += 1
+                    pos += 1
+                if m > 0:
+                    step_loss, state = _cbow_batched_step(
+                        sentence, batch_bounds, m, weights, tables, settings, alpha,
+                        batch_hidden, batch_grads, hidden, state)
+                    loss += step_loss
+                    examples += m
+            continue
         for pos in range(n):
             word = sentence[pos]
             width, state = draw_window(state, window)
@@ -294,6 +321,69 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, gr
         for k in range(dim):
             context_row[k] += grads[j, k]
         j += 1
+    return loss, state
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, hiddens, grads,
+                       out_grad, state):
+    """CBOW NS for m consecutive windows (bounds[b] = centre, lo, hi) sharing one set of
+    negatives (BlazingText's batch idea applied to CBOW): each negative's output row is read
+    and updated once for the batch instead of once per window. Each window keeps its own
+    positive (its centre word); a negative equal to a window's centre is skipped for that
+    window only. The m hidden vectors are formed before any input row of the batch moves.
+    """
+    w_in, w_out = weights.w_in, weights.w_out
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
+    dim = w_in.shape[1]
+    for b in range(m):
+        pos, lo, hi = bounds[b, 0], bounds[b, 1], bounds[b, 2]
+        hiddens[b, :] = 0.0
+        grads[b, :] = 0.0
+        for c in range(lo, hi):
+            if c != pos:
+                context_row = w_in[sentence[c]]
+                for k in range(dim):
+                    hiddens[b, k] += context_row[k]
+        if settings.cbow_mean:
+            scale = np.float32(1.0 / (hi - lo - 1))
+            for k in range(dim):
+                hiddens[b, k] *= scale
+    loss = 0.0
+    for b in range(m):
+        loss += _logistic_step(hiddens[b], w_out[sentence[bounds[b, 0]]], 1.0, alpha, grads[b],
+                               sigmoid, log_sigmoid, False)
+    for _ in range(settings.negative):
+        noise, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+        row = w_out[noise]
+        out_grad[:] = 0.0
+        for b in range(m):
+            if sentence[bounds[b, 0]] == noise:
+                continue
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += hiddens[b, k] * row[k]
+            if f >= MAX_EXP:
+                g = np.float32(-alpha)
+                loss += np.float64(f)
+            elif f <= -MAX_EXP:
+                continue
+            else:
+                i = np.int64((f + MAX_EXP) * (TABLE_SIZE / MAX_EXP / 2.0))
+                g = np.float32(-sigmoid[i] * alpha)
+                loss -= np.float64(log_sigmoid[TABLE_SIZE - i])
+            for k in range(dim):
+                grads[b, k] += g * row[k]
+                out_grad[k] += g * hiddens[b, k]
+        for k in range(dim):
+            row[k] += out_grad[k]
+    for b in range(m):
+        pos, lo, hi = bounds[b, 0], bounds[b, 1], bounds[b, 2]
+        for c in range(lo, hi):
+            if c != pos:
+                context_row = w_in[sentence[c]]
+                for k in range(dim):
+                    context_row[k] += grads[b, k]
     return loss, state
 
 

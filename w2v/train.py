@@ -34,7 +34,8 @@ from .vocab import Vocab
 log = logging.getLogger("w2v")
 
 FAMILY = "word2vec"
-MODELS = {"sg": sgns.SKIPGRAM, "cbow": sgns.CBOW}
+KERNELS = {("sg", "classic"): sgns.SKIPGRAM, ("cbow", "classic"): sgns.CBOW,
+           ("sg", "batched"): sgns.SKIPGRAM_BATCHED, ("cbow", "batched"): sgns.CBOW_BATCHED}
 MAX_LAUNCHES = 32  # per epoch: enough for a smooth bar and schedule, few enough to be cheap
 MIN_LAUNCH_TOKENS = 100_000
 
@@ -297,9 +298,8 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     weights = sgns.Weights(model.w_in, model.w_out, model.w_hs)
     tables = _tables(model)
     max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
-    kernel_id = sgns.SKIPGRAM_BATCHED if config.kernel == "batched" else MODELS[config.model]
-    settings = sgns.Settings(kernel_id, config.window, config.negative, config.hs,
-                             config.cbow_mean, max_len)
+    settings = sgns.Settings(KERNELS[config.model, config.kernel], config.window,
+                             config.negative, config.hs, config.cbow_mean, max_len)
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
     plans = plan_chunks(offsets, pos.launches_per_epoch, threads)
