@@ -14,6 +14,7 @@ Each run is a subprocess (so its peak RSS is its own, read with os.wait4). Repor
   ws353      Spearman rho on wordsim353.txt (gensim's evaluate_word_pairs).
   rw         Spearman rho on rw.txt (Rare Words), the same way.
   load       the 1-minute load average when the run ended (the machine may be shared).
+The evaluation sets are read from ../shared/data/eval, or from $W2V_EVAL.
 
 Runs are interleaved (each seed runs every w2v kernel and gensim in turn), so a change in
 the machine's load hits both tools alike. With several seeds, a summary gives each run's
@@ -32,7 +33,8 @@ import time
 
 from measure import child_peak_kb
 
-EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
+EVAL = os.environ.get("W2V_EVAL") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 
 
 def plain_text(path, lines, workdir):
