@@ -174,9 +174,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
     sentence = np.empty(settings.max_len, dtype=np.int64)
     hidden = np.empty(dim, dtype=np.float32)
     grad_hidden = np.empty(dim, dtype=np.float32)
-    batch_grads = np.empty((max(2 * window, CBOW_BATCH), dim), dtype=np.float32)
-    batch_hidden = np.empty((CBOW_BATCH, dim), dtype=np.float32)
+    batch_grads = np.empty((max(2 * window, settings.negative), dim), dtype=np.float32)
     batch_bounds = np.empty((CBOW_BATCH, 3), dtype=np.int64)
+    batch_noise = np.empty(max(settings.negative, 1), dtype=np.int64)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
     loss = 0.0
@@ -204,7 +204,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                 if m > 0:
                     step_loss, state = _cbow_batched_step(
                         sentence, batch_bounds, m, weights, tables, settings, alpha,
-                        batch_hidden, batch_grads, hidden, state)
+                        batch_noise, batch_grads, hidden, grad_hidden, state)
                     loss += step_loss
                     examples += m
             continue
@@ -325,44 +325,47 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, gr
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, hiddens, grads,
-                       out_grad, state):
+def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, noise, out_grads,
+                       hidden, grad_hidden, state):
     """CBOW NS for m consecutive windows (bounds[b] = centre, lo, hi) sharing one set of
-    negatives (BlazingText's batch idea applied to CBOW): each negative's output row is read
-    and updated once for the batch instead of once per window. Each window keeps its own
-    positive (its centre word); a negative equal to a window's centre is skipped for that
-    window only. The m hidden vectors are formed before any input row of the batch moves.
+    negatives (BlazingText's batch idea applied to CBOW): the negatives' output rows stay in
+    cache for the batch and are written once, at its end, with the summed updates. Each
+    window is otherwise trained in turn as in the classic kernel: its hidden vector from the
+    current input rows, its own positive (its centre word) updated at once, its input rows
+    updated before the next window; a negative equal to a window's centre is skipped for
+    that window only.
     """
     w_in, w_out = weights.w_in, weights.w_out
     sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
     dim = w_in.shape[1]
+    negative = settings.negative
+    for s in range(negative):
+        noise[s], state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+        out_grads[s, :] = 0.0
+    loss = 0.0
     for b in range(m):
         pos, lo, hi = bounds[b, 0], bounds[b, 1], bounds[b, 2]
-        hiddens[b, :] = 0.0
-        grads[b, :] = 0.0
+        word = sentence[pos]
+        hidden[:] = 0.0
         for c in range(lo, hi):
             if c != pos:
                 context_row = w_in[sentence[c]]
                 for k in range(dim):
-                    hiddens[b, k] += context_row[k]
+                    hidden[k] += context_row[k]
         if settings.cbow_mean:
             scale = np.float32(1.0 / (hi - lo - 1))
             for k in range(dim):
-                hiddens[b, k] *= scale
-    loss = 0.0
-    for b in range(m):
-        loss += _logistic_step(hiddens[b], w_out[sentence[bounds[b, 0]]], 1.0, alpha, grads[b],
-                               sigmoid, log_sigmoid, False)
-    for _ in range(settings.negative):
-        noise, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
-        row = w_out[noise]
-        out_grad[:] = 0.0
-        for b in range(m):
-            if sentence[bounds[b, 0]] == noise:
+                hidden[k] *= scale
+        grad_hidden[:] = 0.0
+        loss += _logistic_step(hidden, w_out[word], 1.0, alpha, grad_hidden, sigmoid,
+                               log_sigmoid, False)
+        for s in range(negative):
+            if noise[s] == word:
                 continue
+            row = w_out[noise[s]]
             f = np.float32(0.0)
             for k in range(dim):
-                f += hiddens[b, k] * row[k]
+                f += hidden[k] * row[k]
             if f >= MAX_EXP:
                 g = np.float32(-alpha)
                 loss += np.float64(f)
@@ -373,17 +376,17 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, hi
                 g = np.float32(-sigmoid[i] * alpha)
                 loss -= np.float64(log_sigmoid[TABLE_SIZE - i])
             for k in range(dim):
-                grads[b, k] += g * row[k]
-                out_grad[k] += g * hiddens[b, k]
-        for k in range(dim):
-            row[k] += out_grad[k]
-    for b in range(m):
-        pos, lo, hi = bounds[b, 0], bounds[b, 1], bounds[b, 2]
+                grad_hidden[k] += g * row[k]
+                out_grads[s, k] += g * hidden[k]
         for c in range(lo, hi):
             if c != pos:
                 context_row = w_in[sentence[c]]
                 for k in range(dim):
-                    context_row[k] += grads[b, k]
+                    context_row[k] += grad_hidden[k]
+    for s in range(negative):
+        row = w_out[noise[s]]
+        for k in range(dim):
+            row[k] += out_grads[s, k]
     return loss, state
 
 
