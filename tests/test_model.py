@@ -331,6 +331,7 @@ def test_resume_refuses_another_corpus(partial, corpus_path, tmp_path, capsys):
     (["--dim", "50"], "--dim 50 differs"),
     (["--epochs", "3"], "--epochs 3 differs"),
     (["--model", "cbow"], "--model cbow differs"),
+    (["--kernel", "classic"], "--kernel classic differs"),
     (["--init-model", "{model}"], "--init-model"),
     (["--read-vocab", "{model}"], "--read-vocab"),
 ])
@@ -343,10 +344,11 @@ def test_resume_refuses_other_options(partial, tmp_path, capsys, args, fragment)
 
 
 def test_resume_accepts_the_options_it_already_has(partial, tmp_path, capsys):
-    """Options given with the model's own values are not a conflict."""
+    """Options given with the model's own values are not a conflict (--kernel auto is the
+    kernel the model chose automatically)."""
     out = tmp_path / "v.bin"
     assert main(["train", "--resume", str(partial), "--dim", "8", "--min-count", "1",
-                 "--threads", "1", "-o", str(out), "-q"]) == 0
+                 "--kernel", "auto", "--threads", "1", "-o", str(out), "-q"]) == 0
     assert load_model(partial).finished and out.exists()
 
 

@@ -412,7 +412,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
               w2v train new.txt --init-model run.w2v --update-vocab -o v2.bin
     """
     from . import signals
-    from .config import Word2VecConfig
+    from .config import Word2VecConfig, auto_kernel
     from .corpus import load_corpus
     from .formats import save_vectors
     from .train import (check_continuable, continue_model, init_model as new_model, load_model,
@@ -438,6 +438,9 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     if resume:
         model = load_model(resume)
         config = model.config
+        if options["kernel"] == "auto":  # what the model would choose, as it did when made
+            options = {**options, "kernel": auto_kernel(config.model, config.negative,
+                                                        config.hs)}
         _refuse_changed_options(given, options, config)
         if not corpus:
             corpus = _recorded_inputs(model.corpus)
