@@ -130,24 +130,23 @@ def _logistic_step(hidden, row, label, alpha, grad_hidden, sigmoid, log_sigmoid,
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _output_layer(hidden, target, grad_hidden, weights, tables, settings, alpha, state):
+def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                  neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state):
     """HS along target's Huffman path, then NS: target plus `negative` noise words.
 
     Returns (loss, new state); grad_hidden receives the gradient for `hidden`.
     """
     loss = 0.0
-    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
-    if settings.use_hs:
-        for d in range(tables.code_lens[target]):
-            label = 1.0 - tables.codes[target, d]
-            loss += _logistic_step(hidden, weights.w_hs[tables.points[target, d]], label, alpha,
-                                   grad_hidden, sigmoid, log_sigmoid, True)
-    if settings.negative > 0:
-        w_out = weights.w_out
+    if use_hs:
+        for d in range(code_lens[target]):
+            label = 1.0 - codes[target, d]
+            loss += _logistic_step(hidden, w_hs[points[target, d]], label, alpha, grad_hidden,
+                                   sigmoid, log_sigmoid, True)
+    if negative > 0:
         loss += _logistic_step(hidden, w_out[target], 1.0, alpha, grad_hidden,
                                sigmoid, log_sigmoid, False)
-        for _ in range(settings.negative):
-            noise, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+        for _ in range(negative):
+            noise, state = draw_negative(state, neg_threshold, neg_alias)
             if noise == target:
                 continue
             loss += _logistic_step(hidden, w_out[noise], 0.0, alpha, grad_hidden,
@@ -164,8 +163,13 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
     over the chunk's tokens. Returns (summed loss, examples trained).
     """
     ids, offsets = tokens.ids, tokens.offsets
-    w_in = weights.w_in
-    model, window = settings.model, settings.window
+    w_in, w_out, w_hs = weights.w_in, weights.w_out, weights.w_hs
+    keep_threshold, neg_threshold, neg_alias = (tables.keep_threshold, tables.neg_threshold,
+                                                tables.neg_alias)
+    codes, points, code_lens = tables.codes, tables.points, tables.code_lens
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
+    model, window, negative, use_hs = (settings.model, settings.window, settings.negative,
+                                       settings.use_hs)
     dim = w_in.shape[1]
     sentence = np.empty(settings.max_len, dtype=np.int64)
     hidden = np.empty(dim, dtype=np.float32)
@@ -180,7 +184,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
         end = offsets[s + 1]
         alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
         done += end - start
-        n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
+        n, state = subsample_sentence(ids, start, end, keep_threshold, state, sentence)
         for pos in range(n):
             word = sentence[pos]
             width, state = draw_window(state, window)
@@ -193,7 +197,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     context_row = w_in[sentence[c]]
                     grad_hidden[:] = 0.0
                     step_loss, state = _output_layer(
-                        context_row, word, grad_hidden, weights, tables, settings, alpha, state)
+                        context_row, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                        neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid,
+                        state)
                     loss += step_loss
                     examples += 1
                     for k in range(dim):
@@ -222,7 +228,8 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                         hidden[k] *= scale
                 grad_hidden[:] = 0.0
                 step_loss, state = _output_layer(
-                    hidden, word, grad_hidden, weights, tables, settings, alpha, state)
+                    hidden, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                    neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state)
                 loss += step_loss
                 examples += 1
                 for c in range(lo, hi):
