@@ -14,33 +14,33 @@ from numba import njit
 from .tokenize import _space_width
 
 
-@njit(cache=True, nogil=True)
 def nonblank_lines(buf):
     """For each line of a block (ended by b"\\n", or by the block's end), whether it has a token.
 
     The tokenizer reports only lines with tokens; this says where the blank ones were.
+    Newlines are found by numpy; the kernel then reads only each line's leading whitespace.
     """
+    ends = np.flatnonzero(buf == 10)
+    if len(buf) and buf[-1] != 10:
+        ends = np.append(ends, len(buf))
+    return _nonblank(buf, ends)
+
+
+@njit(cache=True, nogil=True)
+def _nonblank(buf, ends):
     n = len(buf)
-    n_lines = 0
-    for i in range(n):
-        if buf[i] == 10:
-            n_lines += 1
-    if n > 0 and buf[n - 1] != 10:
-        n_lines += 1
-    out = np.zeros(n_lines, dtype=np.bool_)
-    line = 0
-    i = 0
-    while i < n:
-        if buf[i] == 10:
-            line += 1
-            i += 1
-            continue
-        width = _space_width(buf, i, n)
-        if width:
+    out = np.zeros(len(ends), dtype=np.bool_)
+    start = 0
+    for line in range(len(ends)):
+        end = ends[line]
+        i = start
+        while i < end:
+            width = _space_width(buf, i, n)
+            if width == 0:
+                out[line] = True
+                break
             i += width
-        else:
-            out[line] = True
-            i += 1
+        start = end + 1
     return out
 
 
