@@ -1346,6 +1346,72 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
              "<stdout>" if output == "-" else output)
 
 
+# ........................................................ phrases (word2phrase)
+
+
+def _thresholds(ctx, param, value):
+    """--threshold: one number, or a comma-separated list of one per pass."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [float(value)]
+    try:
+        return [float(v) for v in str(value).split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number or a list of numbers "
+                                 "such as 200,100") from None
+
+
+@cli.command("phrases", short_help="Join frequent word pairs into phrases (word2phrase).")
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("-o", "--output", default="-", show_default=True,
+              help="Write the text with its phrases joined here; '-' is stdout.")
+@click.option("--scorer", type=click.Choice(["word2phrase", "npmi"]), default="word2phrase",
+              show_default=True, help="word2phrase's score, or normalised PMI in [-1, 1].")
+@click.option("--threshold", default=None, callback=_thresholds, metavar="T[,T...]",
+              help="Join pairs scoring above T; one per pass, e.g. 200,100.  "
+                   "[default: 100 for word2phrase, 0.5 for npmi]")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Pairs seen fewer times never join (and word2phrase's delta).")
+@click.option("--passes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run again on the output, to build longer phrases.")
+@click.option("--connector-words", default=None, metavar="FILE|english",
+              help="Words that may sit inside a phrase but never start or end one "
+                   "(bank_of_america); 'english' is gensim's list.")
+@click.option("--delimiter", default="_", show_default=True, help="Joins the words of a phrase.")
+@click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting.")
+@click.option("--save-phrases", default=None, metavar="FILE",
+              help="Write the phrases found (phrase<TAB>count<TAB>score, by score).")
+@click.option("--apply", "apply_path", default=None, metavar="FILE",
+              help="Join the phrases of a --save-phrases file instead of counting.")
+@common_options
+def phrases_command(corpus, output, scorer, threshold, min_count, passes, connector_words,
+                    delimiter, lowercase, save_phrases, apply_path):
+    """Write CORPUS (files, globs, '-' for stdin) back with its phrases joined: new_york.
+
+    Pairs of adjacent words on a line are counted exactly and scored; those above the
+    threshold are joined greedily from the left, never overlapping, never across lines.
+
+    \b
+    Example:  xzcat corpus.xz | w2v phrases - --passes 2 | w2v train - -o vectors.bin
+              w2v phrases train.txt --save-phrases phrases.tsv -o train.phr.txt
+              w2v phrases --apply phrases.tsv test.txt -o test.phr.txt
+    """
+    from .phrases import read_connectors, run_phrases
+
+    if apply_path is not None:
+        ctx = click.get_current_context()
+        counting = [name for name in ("scorer", "threshold", "min_count", "passes")
+                    if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if counting:
+            raise click.UsageError("--apply joins the phrases of a file without counting; "
+                                   f"--{counting[0].replace('_', '-')} does not apply")
+    check_writable(output, save_phrases)
+    run_phrases(corpus, output, scorer=scorer, thresholds=threshold, min_count=min_count,
+                passes=passes, connectors=read_connectors(connector_words), delimiter=delimiter,
+                lowercase=lowercase, save_phrases=save_phrases, apply=apply_path)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
