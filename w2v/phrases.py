@@ -31,7 +31,7 @@ import os
 import numpy as np
 
 from .atomic import atomic_write
-from .corpus import (BLOCK_BYTES, _check_text, _invalid_counter, _read_ahead, _read_blocks,
+from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
                      _refuse_nul, _Source, expand_inputs)
 from .errors import InputError, OptionError
 from .tokenize import WordStore
