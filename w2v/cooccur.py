@@ -5,10 +5,14 @@ launch handles one chunk per thread. For each pair of tokens at distance d <= wi
 sentence, a chunk emits one int64 key ((row * V + col) << dbits | d - 1) into its own
 buffer, radix-sorts the buffer and reduces equal pairs to one (pair, count) entry, a sorted
 run. Runs are merged in memory like a binary counter (runs of similar size merge), so
-memory holds O(log) runs; when they pass the memory bound they are merged into one run and
-appended to a single temporary spill file. When that file holds more than MAX_SPILL_RUNS
+memory holds O(log) runs; when they would pass the memory bound they are merged into one run
+and appended to a single temporary spill file. When that file holds more than MAX_SPILL_RUNS
 runs they are merged into one, so the number of runs (and of files: one) stays bounded,
-unlike GloVe C's one file per overflow.
+unlike GloVe C's one file per overflow. Spilled runs are merged by streaming: each run is
+read through a small window with plain reads (never memory-mapped, so the spill's pages do
+not count against the process), and the CSR result is filled in two passes over the merged
+stream (row lengths, then entries). `--memory` thus bounds the sort buffers, the runs in
+memory and the merge windows; the token ids and the result matrix come on top.
 
 Counts are kept as integers in units of 1/scale, where every distance weight is an exact
 multiple (harmonic: lcm(1..window); linear: window; uniform: 1). Integer sums do not depend
@@ -45,7 +49,8 @@ FORMAT_VERSION = 1
 MAX_SPILL_RUNS = 16  # sorted runs the spill file may hold before they are merged into one
 MAX_CHUNK_TOKENS = 1 << 19  # tokens per chunk and launch slot; bounds the sort buffers
 BYTES_PER_ENTRY = 16  # an entry of a run: int64 pair key + int64 count
-MIN_WINDOW_ENTRIES = 64  # entries of each run a merge reads at a time, at the least
+MIN_WINDOW_ENTRIES = 64  # entries of each run a merge reads at a time: at least,
+MAX_WINDOW_ENTRIES = 1 << 19  # and at most (8 MB a run; larger reads gain nothing)
 _EXACT_SCALE_LIMIT = 1 << 31
 
 
@@ -379,7 +384,8 @@ class _RunStore:
         """
         runs = np.array(self.spill_runs, dtype=np.int64).reshape(-1, 3)
         k = len(runs)
-        width = max(MIN_WINDOW_ENTRIES, self.merge_bytes // (BYTES_PER_ENTRY * (k + 1)))
+        width = self.merge_bytes // (BYTES_PER_ENTRY * (k + 1))
+        width = max(MIN_WINDOW_ENTRIES, min(MAX_WINDOW_ENTRIES, width))
         win_pairs = np.empty((k, width), dtype=np.int64)
         win_counts = np.empty((k, width), dtype=np.int64)
         pos = np.zeros(k, dtype=np.int64)
@@ -499,8 +505,10 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
 
     weighting: "harmonic" (1/d, GloVe's), "uniform" (1), or "linear" ((w - d + 1)/w,
     word2vec's expected weight under a dynamic window). Pairs never cross a sentence.
-    memory_gb bounds the counting (buffers and partial runs); past it, sorted runs spill
-    to one temporary file in tmp_dir. `stats`, if a dict, receives figures of the run.
+    memory_gb bounds the counting (sort buffers, partial runs, merge windows); past it,
+    sorted runs spill to one temporary file in tmp_dir. The corpus and the returned matrix
+    (8 bytes a non-zero) are not part of the bound. `stats`, if a dict, receives figures
+    of the run.
     """
     check_options(window, weighting, memory_gb)
     weights, scale = distance_weights(window, weighting)

@@ -365,20 +365,29 @@ def _cut_long(lengths, max_len):
 # --------------------------------------------------------------------------- the pass
 
 
-@dataclass
 class WordCounts:
-    """What a counts-only pass gives: the words in first-occurrence order and their counts."""
+    """What a counts-only pass gives: every word seen, in first-occurrence order, counted.
 
-    words: list
-    counts: np.ndarray  # int64, by word
-    n_raw_tokens: int
-    invalid_bytes: int = 0
-    inputs: tuple = ()  # the paths read, for messages
+    The words stay bytes in the pass's word table until asked for, so building a
+    vocabulary makes strings of the kept words only.
+    """
+
+    def __init__(self, store, counts, n_raw_tokens, invalid_bytes=0, inputs=()):
+        self._store = store
+        self.counts = counts  # int64, by word
+        self.n_raw_tokens = n_raw_tokens
+        self.invalid_bytes = invalid_bytes
+        self.inputs = tuple(inputs)  # the paths read, for messages
+
+    @property
+    def words(self):
+        """All the words as strings, in first-occurrence order (the order of `counts`)."""
+        return self._store.words()
 
     def vocab(self, min_count=5, max_vocab=None):
         """The `Vocab` of these counts (min_count, max_vocab as in `load_corpus`, same errors)."""
         kept = _kept_words(self.counts, self.n_raw_tokens, min_count, max_vocab, self.inputs)
-        return Vocab([self.words[i] for i in kept.tolist()], self.counts[kept])
+        return Vocab(self._store.words(kept), self.counts[kept])
 
 
 def _kept_words(counts, n_raw, min_count, max_vocab, inputs):
@@ -412,8 +421,7 @@ def count_corpus(inputs, lowercase=False, progress=False):
     store, tokens, _, invalid = _scan(inputs, lowercase, progress, False, SPILL_BYTES)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)
-    return WordCounts(store.words(), tokens.counts, tokens.size, invalid,
-                      tuple(expand_inputs(inputs)))
+    return WordCounts(store, tokens.counts, tokens.size, invalid, expand_inputs(inputs))
 
 
 def _scan(inputs, lowercase, progress, keep_ids, spill_bytes):
