@@ -233,6 +233,19 @@ def _remap_ids(src, remap, out, write, read, ends, kept_ends, first):
     return write, first
 
 
+@njit(cache=True)
+def _drop_repeats(ends):
+    """Compact non-decreasing ends in place to their distinct non-zero values; returns how many."""
+    n = 0
+    last = 0
+    for v in ends:
+        if v != last:
+            ends[n] = v
+            n += 1
+            last = v
+    return n
+
+
 # --------------------------------------------------------------------------- token ids
 
 
@@ -310,11 +323,12 @@ class _TokenIds:
         return np.concatenate(self.pieces) if self.pieces else np.zeros(0, dtype=np.uint32)
 
     def remap(self, remap, lengths, n_kept):
-        """(ids, lengths) with provisional ids mapped through `remap` (-1: dropped).
+        """(ids, sentence offsets) with provisional ids mapped through `remap` (-1: dropped).
 
         Kept ids go to one array of exactly n_kept (a memory map of the spill file when
         the ids were spilled, compacted in place); each piece is freed once it is mapped,
-        so ids are never held twice. Sentences left empty are dropped.
+        so ids are never held twice. Sentences left empty are dropped; `lengths` (the
+        line lengths) is overwritten.
         """
         if self.file is None:
             out = np.empty(n_kept, dtype=np.uint32)
@@ -325,8 +339,8 @@ class _TokenIds:
             out = np.memmap(self.file, dtype=np.uint32, mode="r+", shape=(self.size,))
             # written behind where it is read: each step is read before its kept ids go out
             pieces = (out[a : a + PIECE_TOKENS] for a in range(0, self.size, PIECE_TOKENS))
-        written, lengths = _remap_pieces(pieces, lengths, remap, out)
-        return out[:written], lengths
+        written, offsets = _remap_pieces(pieces, lengths, remap, out)
+        return out[:written], offsets
 
     def _pop_pieces(self):
         self.pieces.reverse()
@@ -337,29 +351,35 @@ class _TokenIds:
 def _remap_pieces(pieces, lengths, remap, out):
     """Map the ids of `pieces` (in order) through `remap` into `out`, dropping -1s.
 
-    Returns (ids written, new lengths): a sentence's new length follows from how many ids
-    were kept before its end, so a piece is mapped without any other piece.
+    Returns (ids written, offsets of the sentences left non-empty). A sentence's new end
+    is the number of ids kept before its old end, so a piece is mapped without any other
+    piece; the ends are computed in `lengths` itself, which is overwritten.
     """
-    ends = np.cumsum(lengths)
-    kept_ends = np.empty_like(ends)
+    ends = np.cumsum(lengths, out=lengths)
     read = write = first = 0
     for piece in pieces:
-        write, first = _remap_ids(piece, remap, out, write, read, ends, kept_ends, first)
+        # the kept ends overwrite the ends, each once it has been passed
+        write, first = _remap_ids(piece, remap, out, write, read, ends, ends, first)
         read += len(piece)
-    del ends
-    new_lengths = np.diff(kept_ends, prepend=0)
-    return write, new_lengths[new_lengths > 0]
+    n_sentences = _drop_repeats(ends)
+    offsets = np.empty(n_sentences + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends[:n_sentences]
+    return write, offsets
 
 
-def _cut_long(lengths, max_len):
-    """Split sentence lengths above max_len into pieces of max_len and a remainder."""
-    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
-        return lengths
+def _cut_long(offsets, max_len):
+    """Offsets with sentences longer than max_len cut into pieces of max_len and a remainder."""
+    if max_len is None or len(offsets) < 2 or np.diff(offsets).max() <= max_len:
+        return offsets
+    lengths = np.diff(offsets)
     pieces = -(-lengths // max_len)
     out = np.full(int(pieces.sum()), max_len, dtype=np.int64)
     last = np.cumsum(pieces) - 1
     out[last] = lengths - (pieces - 1) * max_len
-    return out
+    offsets = np.zeros(len(out) + 1, dtype=np.int64)
+    np.cumsum(out, out=offsets[1:])
+    return offsets
 
 
 # --------------------------------------------------------------------------- the pass
@@ -521,14 +541,12 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
                 remap[provisional] = final
     del store
     n_kept = int(counts[remap >= 0].sum())
-    ids, lengths = tokens.remap(remap, lengths, n_kept)
-    del tokens
+    ids, offsets = tokens.remap(remap, lengths, n_kept)
+    del tokens, lengths
     if len(ids) == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")
-    lengths = _cut_long(lengths, max_sentence_length)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    offsets = _cut_long(offsets, max_sentence_length)
     log.debug("corpus: %d tokens read, %d kept in %d sentences, vocabulary %d",
-              n_raw, len(ids), len(lengths), len(vocab))
+              n_raw, len(ids), len(offsets) - 1, len(vocab))
     return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=n_raw,
                   invalid_bytes=invalid)
