@@ -51,7 +51,11 @@ def build_corpus(source, copies, tokens, path):
             with open(path, "rb") as first:
                 for _ in range(copies - 1):
                     first.seek(0)
-                    shutil.copyfileobj(first, out, 1 << 24)
+                    left = size  # exactly one copy: the file grows as it is read
+                    while left:
+                        chunk = first.read(min(left, 1 << 24))
+                        out.write(chunk)
+                        left -= len(chunk)
             return size * copies
         written = 0
         while written < tokens:
