@@ -270,15 +270,15 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
     \b
     Example:  w2v vocab data/enwiki-1m.txt.xz --top 20
     """
-    from .corpus import load_corpus
+    from .corpus import count_corpus
     from .vocab import save_vocab
 
     check_writable(output)
-    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
-                         max_sentence_length=max_sentence_length, progress=show_progress(progress))
-    save_vocab(loaded.vocab, output, top=top)
+    counted = count_corpus(corpus, lowercase=lowercase, progress=show_progress(progress))
+    vocabulary = counted.vocab(min_count, max_vocab)
+    save_vocab(vocabulary, output, top=top)
     log.info("%d words in the vocabulary (min-count %d), %d tokens kept of %d",
-             len(loaded.vocab), min_count, len(loaded.ids), loaded.n_raw_tokens)
+             len(vocabulary), min_count, vocabulary.total, counted.n_raw_tokens)
 
 
 # Commands of the reading side (similar, analogy, evaluate) and of the models (train,
