@@ -209,6 +209,11 @@ def corpus_options(func):
         click.option("--max-vocab", type=click.IntRange(min=1), default=None,
                      help="Keep only the most frequent words."),
         click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting."),
+        click.option("--preprocess", type=click.Choice(["none", "lower", "letters"]),
+                     default="none", show_default=True,
+                     help="Normalise the text first; letters: lowercase a-z, accents folded, "
+                          "digits spelled out, anything else a space (how the shared corpus "
+                          "was prepared)."),
         click.option("--max-sentence-length", type=click.IntRange(min=1), default=10000,
                      show_default=True, help="Cut longer lines into pieces of this many tokens."),
     ]
@@ -264,7 +269,8 @@ def cli():
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the N most frequent words.")
 @progress_option
 @common_options
-def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, top, progress):
+def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output, top,
+          progress):
     """Count the words of CORPUS (files, globs, '-' for stdin) and print the vocabulary.
 
     \b
@@ -274,7 +280,8 @@ def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, 
     from .vocab import save_vocab
 
     check_writable(output)
-    counted = count_corpus(corpus, lowercase=lowercase, progress=show_progress(progress))
+    counted = count_corpus(corpus, lowercase=lowercase, preprocess=preprocess,
+                           progress=show_progress(progress))
     vocabulary = counted.vocab(min_count, max_vocab)
     save_vocab(vocabulary, output, top=top)
     log.info("%d words in the vocabulary (min-count %d), %d tokens kept of %d",
@@ -856,10 +863,10 @@ def _pooling_options(func):
                      help="Principal components removed.  [default: sif 1, usif 5, mean 0]"),
         click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting."),
         click.option("--preprocess", type=click.Choice(["none", "lower", "letters"],
-                                                       case_sensitive=False), default="none",
-                     show_default=True,
+                                                       case_sensitive=False), default=None,
                      help="Normalise the text first; letters: lowercase a-z, accents folded, "
-                          "digits spelled out, the rest spaces (the shared corpus's preparation)."),
+                          "digits spelled out, the rest spaces (the shared corpus's preparation)."
+                          "  [default: what a model file's training applied, else none]"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -875,10 +882,30 @@ def _word_counts(wv, vocab_path):
     return counts_from_vocab(wv, vocab_path)
 
 
-def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess):
-    """The pooling the options ask for; says on stderr which one 'auto' chose."""
+def _trained_text_options(path):
+    """(lowercase, preprocess) that a model file's training applied; None for vector files."""
+    from .modelfile import ModelFile, is_model_file
+
+    if path is None or not is_model_file(path):
+        return None
+    with ModelFile(path) as model:
+        config = model.header.get("config", {})
+    return bool(config.get("lowercase", False)), config.get("preprocess", "none")
+
+
+def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess,
+                  path=None):
+    """The pooling the options ask for; says on stderr which one 'auto' chose. Text is
+    normalised as the model at `path` was trained, unless --lowercase/--preprocess say."""
     from .docs import make_pooling
 
+    trained = _trained_text_options(path)
+    if trained is not None:
+        lowercase = lowercase or trained[0]
+        if preprocess is None and trained[1] != "none":
+            preprocess = trained[1]
+            log.info("preprocess: %s (as the model's training text)", preprocess)
+    preprocess = preprocess or "none"
     counts = _word_counts(wv, vocab_path)
     if pooling is None and counts is not None:
         log.info("pooling: usif (word counts from %s)", "--vocab" if vocab_path else "the model")
@@ -924,7 +951,7 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     if vectors_path == "-" and "-" in text:
         raise click.UsageError("vectors and text cannot both come from stdin")
     if read_pooling and (pooling or vocab_path or sif_a or remove_pc is not None or normalize
-                         or lowercase or preprocess.lower() != "none"):
+                         or lowercase or preprocess is not None):
         raise click.UsageError("--read-pooling carries its own pooling and tokenisation; drop "
                                "--pooling, --vocab, --sif-a, --remove-pc, --normalize, "
                                "--lowercase and --preprocess")
@@ -932,13 +959,13 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     check_writable(output)
     if save_pooling:
         check_writable(save_pooling)
-    _, wv = _load_query_vectors(vectors_path)
+    path, wv = _load_query_vectors(vectors_path)
     if read_pooling:
         chosen = load_pooling(read_pooling)
         chosen.check(wv)
     else:
         chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase,
-                               preprocess)
+                               preprocess, path)
     result, _, ids = embed_files(wv, text, chosen, id_column=id_column)
     _write_documents(result.vectors, output, binary, ids)
     if save_pooling:
@@ -1008,9 +1035,9 @@ def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_
     if vectors_path == "-":
         raise click.UsageError("search reads vectors from a file, not stdin")
     check_inputs(docs_paths)
-    _, wv = _load_query_vectors(vectors_path)
+    path, wv = _load_query_vectors(vectors_path)
     chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
-                           preprocess)
+                           preprocess, path)
     documents, lines, _ = embed_files(wv, docs_paths, chosen, keep_text=True)
     if len(documents) == 0:
         from .errors import InputError
@@ -1076,7 +1103,8 @@ def _echo_hits(queries, answers, lines, as_json):
               help="Seeds subsampling and the solver's starting vectors.")
 @progress_option
 @common_options
-def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, binary,
+def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output,
+                binary,
                 read_cooccur, dim, window, weighting, sample, cds, neg, eig, add_context,
                 normalize, solver, power_iterations, fit_words, threads, seed, progress):
     """PPMI + truncated SVD vectors (Levy, Goldberg & Dagan 2015) from CORPUS or counts.
@@ -1118,8 +1146,8 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
 
         started = time.perf_counter()
         loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab,
-                             lowercase=lowercase, max_sentence_length=max_sentence_length,
-                             progress=show)
+                             lowercase=lowercase, preprocess=preprocess,
+                             max_sentence_length=max_sentence_length, progress=show)
         log.info("corpus: %d tokens, %d words, %.1fs", loaded.n_tokens, len(loaded.vocab),
                  time.perf_counter() - started)
         wv = train_svd(loaded, **options, add_context=add_context, normalize=normalize,
@@ -1151,13 +1179,12 @@ def _counting_options(func):
     return func
 
 
-def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, window,
-                  weighting, symmetric, memory, tmp_dir, threads, show):
+def _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir, threads, show):
+    """Read CORPUS with the corpus options `reading` and count its co-occurrences."""
     from .cooccur import cooccurrence_matrix
     from .corpus import load_corpus
 
-    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
-                         max_sentence_length=max_sentence_length, progress=show)
+    loaded = load_corpus(corpus, **reading, progress=show)
     log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
     matrix = cooccurrence_matrix(loaded, window=window, weighting=weighting, symmetric=symmetric,
                                  memory_gb=memory, threads=threads, progress=show,
@@ -1176,8 +1203,8 @@ def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, 
 @threads_option("Counting threads.")
 @progress_option
 @common_options
-def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, window,
-                    weighting, memory, tmp_dir, symmetric, threads, progress):
+def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length,
+                    output, window, weighting, memory, tmp_dir, symmetric, threads, progress):
     """Count word co-occurrences in CORPUS within a window; save them for glove or svd.
 
     Counting runs in bounded memory (--memory): a corpus whose counts do not fit still
@@ -1191,9 +1218,10 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
 
     check_options(window, weighting, memory, threads)
     check_writable(output)
-    matrix, vocab = _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length,
-                                  window, weighting, symmetric, memory, tmp_dir, threads,
-                                  show_progress(progress))
+    reading = dict(min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
+                   preprocess=preprocess, max_sentence_length=max_sentence_length)
+    matrix, vocab = _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir,
+                                  threads, show_progress(progress))
     save_cooccur(output, matrix, vocab, window, weighting, symmetric=symmetric)
     log.info("wrote %d non-zeros over %d words to %s", matrix.nnz, len(vocab), output)
 

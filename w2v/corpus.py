@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from .errors import InputError, VocabularyError
+from .preprocess import text_normaliser
 from .progress import Bar
 from .stdio import stdin_buffer
 from .tokenize import WordStore
@@ -423,29 +424,32 @@ def _kept_words(counts, n_raw, min_count, max_vocab, inputs):
     return kept
 
 
-def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES):
+def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES,
+                preprocess="none"):
     """Read every input once. Returns (words, ids, lengths, invalid_bytes).
 
     `words` are in first-occurrence order, `ids` index them, `lengths` are the token
     counts of the non-empty lines in order.
     """
-    store, tokens, lengths, invalid = _scan(inputs, lowercase, progress, True, spill_bytes)
+    store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess),
+                                            progress, True, spill_bytes)
     return store.words(), tokens.all_ids(), lengths, invalid
 
 
-def count_corpus(inputs, lowercase=False, progress=False):
+def count_corpus(inputs, lowercase=False, progress=False, preprocess="none"):
     """Count the words of the inputs in one pass, keeping no token ids (`WordCounts`).
 
     Memory is the vocabulary (every distinct word, with its count) plus a constant, not 4
     bytes a token: each block's ids are counted and dropped.
     """
-    store, tokens, _, invalid = _scan(inputs, lowercase, progress, False, SPILL_BYTES)
+    store, tokens, _, invalid = _scan(inputs, text_normaliser(lowercase, preprocess), progress,
+                                      False, SPILL_BYTES)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)
     return WordCounts(store, tokens.counts, tokens.size, invalid, expand_inputs(inputs))
 
 
-def _scan(inputs, lowercase, progress, keep_ids, spill_bytes):
+def _scan(inputs, normalise, progress, keep_ids, spill_bytes):
     """The pass: (WordStore, finished _TokenIds, line lengths, invalid bytes)."""
     paths = expand_inputs(inputs)
     store = WordStore()
@@ -462,7 +466,7 @@ def _scan(inputs, lowercase, progress, keep_ids, spill_bytes):
         for path in paths:
             source = _Source(path)
             try:
-                done = _scan_source(source, errors, lowercase, store, tokens,
+                done = _scan_source(source, errors, normalise, store, tokens,
                                     lengths if keep_ids else None, bar)
                 if bar is not None:
                     bar.update(max(0, (source.size or 0) - done))
@@ -476,7 +480,7 @@ def _scan(inputs, lowercase, progress, keep_ids, spill_bytes):
     return store, tokens, lengths, invalid["count"]
 
 
-def _scan_source(source, errors, lowercase, store, tokens, lengths, bar):
+def _scan_source(source, errors, normalise, store, tokens, lengths, bar):
     """Tokenize one input into the shared buffers; returns the raw bytes consumed."""
     checked = False
     done = 0
@@ -486,8 +490,8 @@ def _scan_source(source, errors, lowercase, store, tokens, lengths, bar):
         for block in blocks:
             _refuse_nul(source, block, offset)
             offset += len(block)
-            if lowercase:
-                block = block.decode("utf-8", errors).lower().encode("utf-8")
+            if normalise is not None:  # --lowercase, --preprocess
+                block = normalise(block.decode("utf-8", errors)).encode("utf-8")
             else:
                 try:
                     block.decode("utf-8")
@@ -529,14 +533,18 @@ def _check_text(name, block):
 
 
 def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=False,
-                max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES):
+                max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES,
+                preprocess="none"):
     """Read the corpus once and return it as a `Corpus` over its vocabulary.
 
     The vocabulary is built from the counts (min_count, max_vocab) unless `vocab` is given
-    (e.g. from `read_vocab`), in which case words outside it are dropped. Memory: 4 bytes
-    a token read, plus the vocabulary, the sentence offsets and a constant (see README).
+    (e.g. from `read_vocab`), in which case words outside it are dropped. The text is
+    lowercased (`lowercase`) and normalised (`preprocess`: none, lower, letters) first.
+    Memory: 4 bytes a token read, plus the vocabulary, the sentence offsets and a constant
+    (see README).
     """
-    store, tokens, lengths, invalid = _scan(inputs, lowercase, progress, True, spill_bytes)
+    store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess),
+                                            progress, True, spill_bytes)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)
     n_raw = tokens.size

@@ -171,7 +171,7 @@ def _initial_input(words, config):
                            0.5 / config.dim)
 
 
-FIXED_ON_CONTINUE = ("dim", "hs", "lowercase")
+FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess")
 
 
 def check_continuable(base, config, update_vocab=False):
