@@ -1004,8 +1004,11 @@ def _write_documents(vectors, output, binary, ids):
 @cli.command("search", short_help="Rank the lines of a file against queries.")
 @click.argument("queries", nargs=-1, metavar="[QUERY]...")
 @_vectors_option
-@click.option("--docs", "docs_paths", multiple=True, required=True, metavar="FILE",
+@click.option("--docs", "docs_paths", multiple=True, metavar="FILE",
               help="Documents, one per line (files, .gz/.bz2/.xz, '-' for stdin); repeatable.")
+@click.option("--index", "index_path", default=None, metavar="PATH",
+              help="Search an index made by 'w2v index' instead of embedding --docs "
+                   "(-v defaults to the vectors it was made with).")
 @click.option("-n", "--top", "n", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many documents per query.")
 @click.option("--metric", type=click.Choice(["cosine", "dot"], case_sensitive=False),
@@ -1013,8 +1016,8 @@ def _write_documents(vectors, output, binary, ids):
 @_pooling_options
 @_json_option
 @common_options
-def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_path, sif_a,
-                   remove_pc, lowercase, preprocess, as_json):
+def search_command(queries, vectors_path, docs_paths, index_path, n, metric, pooling, vocab_path,
+                   sif_a, remove_pc, lowercase, preprocess, as_json):
     """The best lines of --docs for each QUERY (each argument is one query; without any,
     one query per line of stdin).
 
@@ -1029,11 +1032,21 @@ def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_
     from .docs import embed, embed_files, hits, top_documents
     from .lines import check_inputs
 
+    if vectors_path == "-":
+        raise click.UsageError("search reads vectors from a file, not stdin")
+    if bool(docs_paths) == bool(index_path):
+        raise click.UsageError("give either --docs FILE or --index PATH")
+    if index_path:
+        if pooling or vocab_path or sif_a or remove_pc is not None or lowercase \
+                or preprocess is not None:
+            raise click.UsageError("--index carries its own pooling and tokenisation; drop "
+                                   "--pooling, --vocab, --sif-a, --remove-pc, --lowercase and "
+                                   "--preprocess")
+        _search_index(queries, vectors_path, index_path, n, metric, as_json)
+        return
     if not queries and "-" in docs_paths:
         raise click.UsageError("documents and queries cannot both come from stdin; give "
                                "queries as arguments")
-    if vectors_path == "-":
-        raise click.UsageError("search reads vectors from a file, not stdin")
     check_inputs(docs_paths)
     path, wv = _load_query_vectors(vectors_path)
     chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
@@ -1048,6 +1061,57 @@ def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_
     pooled = embed(wv, queries, documents.pooling, label="queries").vectors
     rows, scores = top_documents(documents.vectors, pooled, n, metric)
     _echo_hits(queries, hits(pooled, rows, scores), lines, as_json)
+
+
+def _search_index(queries, vectors_path, index_path, n, metric, as_json):
+    """search --index: the matrix memory-mapped, hits' text read by offset."""
+    from .docindex import open_index, search_index
+    from .docs import hits
+
+    with open_index(index_path) as index:
+        recorded = index.header["vectors"]["path"]
+        if vectors_path is None and recorded and os.path.exists(recorded):
+            vectors_path = recorded
+        _, wv = _load_query_vectors(vectors_path)
+        index.check(wv)
+        index.check_text()
+        if not queries:
+            queries = [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in stdin_buffer()]
+        pooled, rows, scores = search_index(index, wv, queries, n, metric)
+        _echo_hits(queries, hits(pooled, rows, scores), index, as_json)
+
+
+@cli.command("index", short_help="Embed documents once, for fast 'w2v search --index'.")
+@click.argument("docs", nargs=-1, required=True, metavar="DOCS...")
+@_vectors_option
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="The index file (an uncompressed .npz).")
+@_pooling_options
+@common_options
+def index_command(docs, vectors_path, output, pooling, vocab_path, sif_a, remove_pc, lowercase,
+                  preprocess):
+    """Embed the lines of DOCS (plain text files) once and write an index that
+    'w2v search --index' memory-maps: the document vectors, the pooling, the byte offset of
+    each line (hits are read from DOCS, which must stay where they are, unchanged), and a
+    fingerprint of the vectors (an index refuses other vectors).
+
+    \b
+    Example:  w2v index -v run.w2v faq.txt -o faq.idx
+              w2v search --index faq.idx "how do i reset my password"
+    """
+    from .docindex import write_index
+    from .lines import check_inputs
+
+    if vectors_path == "-":
+        raise click.UsageError("index reads vectors from a file, not stdin")
+    check_inputs(docs)
+    check_writable(output)
+    path, wv = _load_query_vectors(vectors_path)
+    chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
+                           preprocess, path)
+    result = write_index(output, wv, docs, chosen, vectors_path=path)
+    log.info("indexed %d documents of dim %d (%s pooling; %d of %d tokens unknown) in %s",
+             len(result), wv.dim, result.pooling.kind, result.unknown, result.tokens, output)
 
 
 def _echo_hits(queries, answers, lines, as_json):
