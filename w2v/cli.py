@@ -1099,12 +1099,11 @@ def index_command(docs, vectors_path, output, pooling, vocab_path, sif_a, remove
     Example:  w2v index -v run.w2v faq.txt -o faq.idx
               w2v search --index faq.idx "how do i reset my password"
     """
-    from .docindex import write_index
-    from .lines import check_inputs
+    from .docindex import check_documents, write_index
 
     if vectors_path == "-":
         raise click.UsageError("index reads vectors from a file, not stdin")
-    check_inputs(docs)
+    check_documents(docs)
     check_writable(output)
     path, wv = _load_query_vectors(vectors_path)
     chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,

@@ -57,6 +57,14 @@ def _check_plain(path):
                          f"decompress it first")
 
 
+def check_documents(docs):
+    """Refuse, before any work, text an index cannot point into: missing, stdin, compressed."""
+    docs = check_inputs(docs)
+    for doc in docs:
+        _check_plain(doc)
+    return docs
+
+
 def line_offsets(path):
     """Byte offset of every line's start (a last line without newline counts, as the
     readers count it)."""
@@ -77,9 +85,7 @@ def line_offsets(path):
 def write_index(path, wv, docs, pooling, vectors_path=None):
     """Embed the lines of the text files `docs` with `pooling` (a name or a `Pooling`) and
     write the index at `path`. Returns the `Embedding`."""
-    docs = check_inputs(docs)
-    for doc in docs:
-        _check_plain(doc)
+    docs = check_documents(docs)
     offsets = [line_offsets(doc) for doc in docs]
     embedding, _, _ = embed_files(wv, docs, pooling)
     total = sum(len(o) for o in offsets)
@@ -251,5 +257,5 @@ def open_index(path):
     return DocumentIndex(path)
 
 
-__all__ = ["write_index", "open_index", "search_index", "DocumentIndex", "line_offsets",
+__all__ = ["check_documents", "write_index", "open_index", "search_index", "DocumentIndex", "line_offsets",
            "vectors_fingerprint"]
