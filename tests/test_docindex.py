@@ -73,6 +73,8 @@ def test_search_index_answers_as_search_docs(setup, capsys, monkeypatch, extra):
                               capsys, monkeypatch)
     assert code == 0, err
     assert out == expected and "w1 w2 w3" in out
+    with open_index(index) as opened:  # memory-mapped, and aligned (else numpy skips BLAS)
+        assert isinstance(opened.unit, np.memmap) and opened.unit.offset % 64 == 0
     code, out, _ = run_main(["search", "--index", index, "-n", "5", *query], capsys,
                             monkeypatch, stdin="\n".join(queries) + "\n")
     assert code == 0 and out == expected

@@ -4,7 +4,7 @@ The index is one uncompressed `.npz` (a zip of `.npy` members; numpy alone reads
 pickle), written atomically:
 - `header`: UTF-8 JSON: format, the text files (absolute paths, sizes, lines each), the
   vectors it was made with (path, fingerprint), the document count and dimension.
-- `unit`: float32 document vectors scaled to unit length (zero rows stay zero), read by
+- `unit_rows_`: float32 document vectors scaled to unit length (zero rows stay zero), read by
   memory-mapping the member at its offset in the file, so opening costs nothing;
   `norms`: their lengths (the `dot` metric multiplies them back).
 - `offsets`: int64 byte offset of each document's line in its text file: a hit's text is
@@ -33,6 +33,7 @@ FORMAT_VERSION = 1
 ZIP_MAGIC = b"PK\x03\x04"
 FINGERPRINT_ROWS = 4096  # rows of the vectors hashed (evenly spaced) besides the vocabulary
 SCAN_BYTES = 1 << 22
+UNIT = "unit_rows_"  # + ".npy": 14 bytes, see write_index
 
 
 def vectors_fingerprint(wv):
@@ -104,9 +105,12 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
         "vectors": {"path": None if vectors_path is None else os.path.abspath(vectors_path),
                     "fingerprint": vectors_fingerprint(wv)},
     }
-    members = {"header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"),
+    # The matrix goes first, under a name of 14 bytes: its local header (30 bytes, the name,
+    # a 20-byte zip64 extra) then ends at byte 64, and a .npy header is a multiple of 64, so
+    # the rows start 64-aligned; a misaligned memory map would make numpy skip BLAS (40x).
+    members = {UNIT: unit_rows(vectors), "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"),
                                        dtype=np.uint8),
-               "unit": unit_rows(vectors), "norms": norms,
+               "norms": norms,
                "offsets": np.concatenate(offsets),
                **{f"pooling.{k}": np.asarray(v) for k, v in embedding.pooling.arrays().items()}}
     with atomic_write(path, "wb") as out:
@@ -144,7 +148,7 @@ class DocumentIndex:
         if self.header.get("format_version") != FORMAT_VERSION:
             raise InputError(self._broken(f"index format {self.header.get('format_version')!r}"
                                           f" (this w2v reads {FORMAT_VERSION}): index again"))
-        self.unit = self._array("unit", mmap=True)
+        self.unit = self._array(UNIT, mmap=True)
         self.norms = self._array("norms")
         self.offsets = self._array("offsets")
         prefix = "pooling."
@@ -189,7 +193,7 @@ class DocumentIndex:
                 start = f.tell()
                 if start + count * dtype.itemsize > os.fstat(f.fileno()).st_size:
                     raise ValueError("truncated")
-                if mmap and count:
+                if mmap and count and start % dtype.alignment == 0:
                     return np.memmap(self.path, dtype=dtype, mode="r", offset=start,
                                      shape=shape)
                 data = np.fromfile(f, dtype=dtype, count=count)
