@@ -42,6 +42,23 @@ def test_vocab_top_and_output_file(corpus, tmp_path):
     assert out.read_text() == "a 4\n"
 
 
+def test_vocab_keeps_no_token_ids(corpus, tmp_path, monkeypatch):
+    """`w2v vocab` only prints counts: its pass must not hold 4 bytes a token."""
+    import w2v.corpus
+
+    modes = []
+    original = w2v.corpus._TokenIds.__init__
+
+    def spy(self, keep=True, *args, **kwargs):
+        modes.append(keep)
+        original(self, keep, *args, **kwargs)
+
+    monkeypatch.setattr(w2v.corpus._TokenIds, "__init__", spy)
+    out = tmp_path / "v.txt"
+    assert main(["vocab", corpus, "--min-count", "1", "-o", str(out), "-q"]) == 0
+    assert out.read_text() == "a 4\nb 2\nc 2\n" and modes == [False]
+
+
 def test_logs_go_to_stderr(corpus):
     result = run(["vocab", corpus, "--min-count", "1"])
     assert result.stdout.startswith("a 4") and "words in the vocabulary" in result.stderr

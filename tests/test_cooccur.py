@@ -105,6 +105,30 @@ def test_tiny_memory_spills_and_equals_in_memory_exactly(zipf_corpus, weighting,
     assert np.array_equal(a.data, c.data)
 
 
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_spilled_runs_merge_through_small_windows_without_memory_maps(zipf_corpus, symmetric,
+                                                                      monkeypatch):
+    """The merges read each spilled run in windows of a few entries with plain reads; the
+    counts stay bit for bit those counted in memory."""
+    expected = cooccurrence_matrix(zipf_corpus, window=6, symmetric=symmetric, threads=2,
+                                   memory_gb=10)
+
+    def no_memmap(*args, **kwargs):
+        raise AssertionError("the spill file was memory-mapped")
+
+    monkeypatch.setattr(cooccur_module.np, "memmap", no_memmap)
+    monkeypatch.setattr(cooccur_module, "MAX_SPILL_RUNS", 3)
+    monkeypatch.setattr(cooccur_module, "MIN_WINDOW_ENTRIES", 3)
+    stats = {}
+    got = cooccurrence_matrix(zipf_corpus, window=6, symmetric=symmetric, threads=2,
+                              memory_gb=1e-6, stats=stats)
+    assert stats["spills"] >= 5 and stats["compactions"] >= 1
+    assert stats["window_reads"] > 10 * stats["spills"]  # many windows per run
+    assert np.array_equal(got.indptr, expected.indptr)
+    assert np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data)
+
+
 def test_bad_options(zipf_corpus):
     with pytest.raises(OptionError, match="weighting"):
         cooccurrence_matrix(zipf_corpus, weighting="gaussian")

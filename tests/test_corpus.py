@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from w2v.corpus import load_corpus, scan_corpus
+import w2v.corpus as corpus_module
+from w2v.corpus import count_corpus, load_corpus, scan_corpus
 from w2v.errors import InputError, VocabularyError
 from w2v.tokenize import WordStore
 
@@ -110,6 +111,44 @@ def test_spilled_ids_equal_in_memory(tmp_path):
     spilled = load_corpus(path, min_count=2, spill_bytes=1024)
     assert isinstance(spilled.ids.base, np.memmap) or isinstance(spilled.ids, np.memmap)
     assert as_tuple(spilled) == as_tuple(in_memory)
+
+
+@pytest.mark.parametrize("spill_bytes", [1 << 30, 200])
+def test_small_pieces_equal_one_piece(tmp_path, monkeypatch, spill_bytes):
+    """Ids kept in many pieces (sentences across piece and step boundaries, pruned words,
+    spilling midway) give the same corpus as one piece."""
+    rng = np.random.default_rng(3)
+    lines = [" ".join(f"w{min(int(rng.zipf(1.5)), 60)}" for _ in range(int(rng.integers(1, 30))))
+             for _ in range(300)]
+    path = write(tmp_path / "c.txt", "\n".join(lines) + "\n")
+    whole = load_corpus(path, min_count=3)
+    monkeypatch.setattr(corpus_module, "PIECE_TOKENS", 37)
+    pieces = load_corpus(path, min_count=3, spill_bytes=spill_bytes)
+    assert as_tuple(pieces) == as_tuple(whole)
+    assert pieces.n_raw_tokens == whole.n_raw_tokens == sum(len(line.split()) for line in lines)
+
+
+def test_count_corpus_keeps_no_ids_and_counts_like_load_corpus(tmp_path, monkeypatch):
+    path = write(tmp_path / "c.txt", TEXT * 40)
+    loaded = load_corpus(path, min_count=2, max_vocab=6)
+    monkeypatch.setattr(corpus_module, "PIECE_TOKENS", 7)  # would fill many pieces
+    passes = []
+    original = corpus_module._TokenIds.finish
+
+    def spy(self, n_words):
+        passes.append(self)
+        return original(self, n_words)
+
+    monkeypatch.setattr(corpus_module._TokenIds, "finish", spy)
+    counts = count_corpus(path)
+    assert len(passes) == 1 and passes[0].pieces == [] and passes[0].file is None
+    assert counts.n_raw_tokens == loaded.n_raw_tokens
+    assert counts.words[:3] == ["the", "cat", "sat"]  # first-occurrence order
+    vocab = counts.vocab(min_count=2, max_vocab=6)
+    assert vocab.words == loaded.vocab.words
+    assert vocab.counts.tolist() == loaded.vocab.counts.tolist()
+    with pytest.raises(VocabularyError, match="min-count"):
+        counts.vocab(min_count=1000)
 
 
 def test_invalid_utf8_is_replaced_and_counted(tmp_path):

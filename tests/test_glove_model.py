@@ -1,7 +1,6 @@
 """GloVe models you can keep: the model as a value, one model file, checkpoints, exact resume."""
 
 import dataclasses
-import logging
 import os
 import signal
 import subprocess
@@ -20,18 +19,6 @@ from w2v.errors import InputError
 from w2v.glove import init_model, load_model, save_model, train, train_glove
 
 SMALL = dict(dim=8, epochs=3, seed=4)
-
-
-@pytest.fixture(autouse=True)
-def restore_logger():
-    """main() points the w2v logger at this test's stderr, which capsys closes afterwards;
-    put the handlers back so later tests do not log into a closed stream."""
-    log = logging.getLogger("w2v")
-    handlers, level, propagate = log.handlers[:], log.level, log.propagate
-    yield
-    log.handlers[:] = handlers
-    log.setLevel(level)  # not a bare .level, which keeps logging's cached decision
-    log.propagate = propagate
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ was; continued training must keep what the new text does not touch.
 
 import errno
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -57,16 +56,6 @@ def nearest(wv, word, among):
     candidates = [w for w in among if w != word]
     sims = [float(unit[wv.words.index(word)] @ unit[wv.words.index(w)]) for w in candidates]
     return candidates[int(np.argmax(sims))]
-
-
-@pytest.fixture(autouse=True)
-def restore_logger():
-    """main() points the w2v logger at the sys.stderr of its call, which capsys closes
-    after the test; put the logger back so later tests do not log to a closed stream."""
-    log = logging.getLogger("w2v")
-    saved = log.handlers[:], log.level, log.propagate
-    yield
-    log.handlers[:], log.level, log.propagate = saved[0], saved[1], saved[2]
 
 
 @pytest.fixture(scope="module")

@@ -83,7 +83,7 @@ def test_interrupt_inside_a_numba_result_is_reported_as_such(tmp_path, capsys, m
             raise SystemError("CPUDispatcher(...) returned a result with an exception set") \
                 from e
 
-    monkeypatch.setattr(w2v.corpus, "load_corpus", boxing_hit)
+    monkeypatch.setattr(w2v.corpus, "count_corpus", boxing_hit)
     (tmp_path / "c.txt").write_text("a b\n")
     assert main(["vocab", str(tmp_path / "c.txt")]) == 143
     assert capsys.readouterr().err == "w2v: error: terminated\n"

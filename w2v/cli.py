@@ -209,6 +209,11 @@ def corpus_options(func):
         click.option("--max-vocab", type=click.IntRange(min=1), default=None,
                      help="Keep only the most frequent words."),
         click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting."),
+        click.option("--preprocess", type=click.Choice(["none", "lower", "letters"]),
+                     default="none", show_default=True,
+                     help="Normalise the text first; letters: lowercase a-z, accents folded, "
+                          "digits spelled out, anything else a space (how the shared corpus "
+                          "was prepared)."),
         click.option("--max-sentence-length", type=click.IntRange(min=1), default=10000,
                      show_default=True, help="Cut longer lines into pieces of this many tokens."),
     ]
@@ -264,21 +269,23 @@ def cli():
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the N most frequent words.")
 @progress_option
 @common_options
-def vocab(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, top, progress):
+def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output, top,
+          progress):
     """Count the words of CORPUS (files, globs, '-' for stdin) and print the vocabulary.
 
     \b
     Example:  w2v vocab data/enwiki-1m.txt.xz --top 20
     """
-    from .corpus import load_corpus
+    from .corpus import count_corpus
     from .vocab import save_vocab
 
     check_writable(output)
-    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
-                         max_sentence_length=max_sentence_length, progress=show_progress(progress))
-    save_vocab(loaded.vocab, output, top=top)
+    counted = count_corpus(corpus, lowercase=lowercase, preprocess=preprocess,
+                           progress=show_progress(progress))
+    vocabulary = counted.vocab(min_count, max_vocab)
+    save_vocab(vocabulary, output, top=top)
     log.info("%d words in the vocabulary (min-count %d), %d tokens kept of %d",
-             len(loaded.vocab), min_count, len(loaded.ids), loaded.n_raw_tokens)
+             len(vocabulary), min_count, vocabulary.total, counted.n_raw_tokens)
 
 
 # Commands of the reading side (similar, analogy, evaluate) and of the models (train,
@@ -862,10 +869,10 @@ def _pooling_options(func):
                      help="Principal components removed.  [default: sif 1, usif 5, mean 0]"),
         click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting."),
         click.option("--preprocess", type=click.Choice(["none", "lower", "letters"],
-                                                       case_sensitive=False), default="none",
-                     show_default=True,
+                                                       case_sensitive=False), default=None,
                      help="Normalise the text first; letters: lowercase a-z, accents folded, "
-                          "digits spelled out, the rest spaces (the shared corpus's preparation)."),
+                          "digits spelled out, the rest spaces (the shared corpus's preparation)."
+                          "  [default: what a model file's training applied, else none]"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -881,10 +888,30 @@ def _word_counts(wv, vocab_path):
     return counts_from_vocab(wv, vocab_path)
 
 
-def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess):
-    """The pooling the options ask for; says on stderr which one 'auto' chose."""
+def _trained_text_options(path):
+    """(lowercase, preprocess) that a model file's training applied; None for vector files."""
+    from .modelfile import ModelFile, is_model_file
+
+    if path is None or not is_model_file(path):
+        return None
+    with ModelFile(path) as model:
+        config = model.header.get("config", {})
+    return bool(config.get("lowercase", False)), config.get("preprocess", "none")
+
+
+def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess,
+                  path=None):
+    """The pooling the options ask for; says on stderr which one 'auto' chose. Text is
+    normalised as the model at `path` was trained, unless --lowercase/--preprocess say."""
     from .docs import make_pooling
 
+    trained = _trained_text_options(path)
+    if trained is not None:
+        lowercase = lowercase or trained[0]
+        if preprocess is None and trained[1] != "none":
+            preprocess = trained[1]
+            log.info("preprocess: %s (as the model's training text)", preprocess)
+    preprocess = preprocess or "none"
     counts = _word_counts(wv, vocab_path)
     if pooling is None and counts is not None:
         log.info("pooling: usif (word counts from %s)", "--vocab" if vocab_path else "the model")
@@ -930,7 +957,7 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     if vectors_path == "-" and "-" in text:
         raise click.UsageError("vectors and text cannot both come from stdin")
     if read_pooling and (pooling or vocab_path or sif_a or remove_pc is not None or normalize
-                         or lowercase or preprocess.lower() != "none"):
+                         or lowercase or preprocess is not None):
         raise click.UsageError("--read-pooling carries its own pooling and tokenisation; drop "
                                "--pooling, --vocab, --sif-a, --remove-pc, --normalize, "
                                "--lowercase and --preprocess")
@@ -938,13 +965,13 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     check_writable(output)
     if save_pooling:
         check_writable(save_pooling)
-    _, wv = _load_query_vectors(vectors_path)
+    path, wv = _load_query_vectors(vectors_path)
     if read_pooling:
         chosen = load_pooling(read_pooling)
         chosen.check(wv)
     else:
         chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase,
-                               preprocess)
+                               preprocess, path)
     result, _, ids = embed_files(wv, text, chosen, id_column=id_column)
     _write_documents(result.vectors, output, binary, ids)
     if save_pooling:
@@ -983,8 +1010,11 @@ def _write_documents(vectors, output, binary, ids):
 @cli.command("search", short_help="Rank the lines of a file against queries.")
 @click.argument("queries", nargs=-1, metavar="[QUERY]...")
 @_vectors_option
-@click.option("--docs", "docs_paths", multiple=True, required=True, metavar="FILE",
+@click.option("--docs", "docs_paths", multiple=True, metavar="FILE",
               help="Documents, one per line (files, .gz/.bz2/.xz, '-' for stdin); repeatable.")
+@click.option("--index", "index_path", default=None, metavar="PATH",
+              help="Search an index made by 'w2v index' instead of embedding --docs "
+                   "(-v defaults to the vectors it was made with).")
 @click.option("-n", "--top", "n", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many documents per query.")
 @click.option("--metric", type=click.Choice(["cosine", "dot"], case_sensitive=False),
@@ -992,8 +1022,8 @@ def _write_documents(vectors, output, binary, ids):
 @_pooling_options
 @_json_option
 @common_options
-def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_path, sif_a,
-                   remove_pc, lowercase, preprocess, as_json):
+def search_command(queries, vectors_path, docs_paths, index_path, n, metric, pooling, vocab_path,
+                   sif_a, remove_pc, lowercase, preprocess, as_json):
     """The best lines of --docs for each QUERY (each argument is one query; without any,
     one query per line of stdin).
 
@@ -1008,15 +1038,25 @@ def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_
     from .docs import embed, embed_files, hits, top_documents
     from .lines import check_inputs
 
+    if vectors_path == "-":
+        raise click.UsageError("search reads vectors from a file, not stdin")
+    if bool(docs_paths) == bool(index_path):
+        raise click.UsageError("give either --docs FILE or --index PATH")
+    if index_path:
+        if pooling or vocab_path or sif_a or remove_pc is not None or lowercase \
+                or preprocess is not None:
+            raise click.UsageError("--index carries its own pooling and tokenisation; drop "
+                                   "--pooling, --vocab, --sif-a, --remove-pc, --lowercase and "
+                                   "--preprocess")
+        _search_index(queries, vectors_path, index_path, n, metric, as_json)
+        return
     if not queries and "-" in docs_paths:
         raise click.UsageError("documents and queries cannot both come from stdin; give "
                                "queries as arguments")
-    if vectors_path == "-":
-        raise click.UsageError("search reads vectors from a file, not stdin")
     check_inputs(docs_paths)
-    _, wv = _load_query_vectors(vectors_path)
+    path, wv = _load_query_vectors(vectors_path)
     chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
-                           preprocess)
+                           preprocess, path)
     documents, lines, _ = embed_files(wv, docs_paths, chosen, keep_text=True)
     if len(documents) == 0:
         from .errors import InputError
@@ -1027,6 +1067,56 @@ def search_command(queries, vectors_path, docs_paths, n, metric, pooling, vocab_
     pooled = embed(wv, queries, documents.pooling, label="queries").vectors
     rows, scores = top_documents(documents.vectors, pooled, n, metric)
     _echo_hits(queries, hits(pooled, rows, scores), lines, as_json)
+
+
+def _search_index(queries, vectors_path, index_path, n, metric, as_json):
+    """search --index: the matrix memory-mapped, hits' text read by offset."""
+    from .docindex import open_index, search_index
+    from .docs import hits
+
+    with open_index(index_path) as index:
+        recorded = index.header["vectors"]["path"]
+        if vectors_path is None and recorded and os.path.exists(recorded):
+            vectors_path = recorded
+        _, wv = _load_query_vectors(vectors_path)
+        index.check(wv)
+        index.check_text()
+        if not queries:
+            queries = [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in stdin_buffer()]
+        pooled, rows, scores = search_index(index, wv, queries, n, metric)
+        _echo_hits(queries, hits(pooled, rows, scores), index, as_json)
+
+
+@cli.command("index", short_help="Embed documents once, for fast 'w2v search --index'.")
+@click.argument("docs", nargs=-1, required=True, metavar="DOCS...")
+@_vectors_option
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="The index file (an uncompressed .npz).")
+@_pooling_options
+@common_options
+def index_command(docs, vectors_path, output, pooling, vocab_path, sif_a, remove_pc, lowercase,
+                  preprocess):
+    """Embed the lines of DOCS (plain text files) once and write an index that
+    'w2v search --index' memory-maps: the document vectors, the pooling, the byte offset of
+    each line (hits are read from DOCS, which must stay where they are, unchanged), and a
+    fingerprint of the vectors (an index refuses other vectors).
+
+    \b
+    Example:  w2v index -v run.w2v faq.txt -o faq.idx
+              w2v search --index faq.idx "how do i reset my password"
+    """
+    from .docindex import check_documents, write_index
+
+    if vectors_path == "-":
+        raise click.UsageError("index reads vectors from a file, not stdin")
+    check_documents(docs)
+    check_writable(output)
+    path, wv = _load_query_vectors(vectors_path)
+    chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
+                           preprocess, path)
+    result = write_index(output, wv, docs, chosen, vectors_path=path)
+    log.info("indexed %d documents of dim %d (%s pooling; %d of %d tokens unknown) in %s",
+             len(result), wv.dim, result.pooling.kind, result.unknown, result.tokens, output)
 
 
 def _echo_hits(queries, answers, lines, as_json):
@@ -1082,7 +1172,8 @@ def _echo_hits(queries, answers, lines, as_json):
               help="Seeds subsampling and the solver's starting vectors.")
 @progress_option
 @common_options
-def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, binary,
+def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output,
+                binary,
                 read_cooccur, dim, window, weighting, sample, cds, neg, eig, add_context,
                 normalize, solver, power_iterations, fit_words, threads, seed, progress):
     """PPMI + truncated SVD vectors (Levy, Goldberg & Dagan 2015) from CORPUS or counts.
@@ -1124,8 +1215,8 @@ def svd_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, ou
 
         started = time.perf_counter()
         loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab,
-                             lowercase=lowercase, max_sentence_length=max_sentence_length,
-                             progress=show)
+                             lowercase=lowercase, preprocess=preprocess,
+                             max_sentence_length=max_sentence_length, progress=show)
         log.info("corpus: %d tokens, %d words, %.1fs", loaded.n_tokens, len(loaded.vocab),
                  time.perf_counter() - started)
         wv = train_svd(loaded, **options, add_context=add_context, normalize=normalize,
@@ -1157,13 +1248,12 @@ def _counting_options(func):
     return func
 
 
-def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, window,
-                  weighting, symmetric, memory, tmp_dir, threads, show):
+def _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir, threads, show):
+    """Read CORPUS with the corpus options `reading` and count its co-occurrences."""
     from .cooccur import cooccurrence_matrix
     from .corpus import load_corpus
 
-    loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
-                         max_sentence_length=max_sentence_length, progress=show)
+    loaded = load_corpus(corpus, **reading, progress=show)
     log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
     matrix = cooccurrence_matrix(loaded, window=window, weighting=weighting, symmetric=symmetric,
                                  memory_gb=memory, threads=threads, progress=show,
@@ -1182,8 +1272,8 @@ def _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length, 
 @threads_option("Counting threads.")
 @progress_option
 @common_options
-def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length, output, window,
-                    weighting, memory, tmp_dir, symmetric, threads, progress):
+def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length,
+                    output, window, weighting, memory, tmp_dir, symmetric, threads, progress):
     """Count word co-occurrences in CORPUS within a window; save them for glove or svd.
 
     Counting runs in bounded memory (--memory): a corpus whose counts do not fit still
@@ -1197,9 +1287,10 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, max_sentence_length
 
     check_options(window, weighting, memory, threads)
     check_writable(output)
-    matrix, vocab = _count_corpus(corpus, min_count, max_vocab, lowercase, max_sentence_length,
-                                  window, weighting, symmetric, memory, tmp_dir, threads,
-                                  show_progress(progress))
+    reading = dict(min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
+                   preprocess=preprocess, max_sentence_length=max_sentence_length)
+    matrix, vocab = _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir,
+                                  threads, show_progress(progress))
     save_cooccur(output, matrix, vocab, window, weighting, symmetric=symmetric)
     log.info("wrote %d non-zeros over %d words to %s", matrix.nnz, len(vocab), output)
 
@@ -1350,6 +1441,72 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     save_vectors(wv, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
+
+
+# ........................................................ phrases (word2phrase)
+
+
+def _thresholds(ctx, param, value):
+    """--threshold: one number, or a comma-separated list of one per pass."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [float(value)]
+    try:
+        return [float(v) for v in str(value).split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number or a list of numbers "
+                                 "such as 200,100") from None
+
+
+@cli.command("phrases", short_help="Join frequent word pairs into phrases (word2phrase).")
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("-o", "--output", default="-", show_default=True,
+              help="Write the text with its phrases joined here; '-' is stdout.")
+@click.option("--scorer", type=click.Choice(["word2phrase", "npmi"]), default="word2phrase",
+              show_default=True, help="word2phrase's score, or normalised PMI in [-1, 1].")
+@click.option("--threshold", default=None, callback=_thresholds, metavar="T[,T...]",
+              help="Join pairs scoring above T; one per pass, e.g. 200,100.  "
+                   "[default: 100 for word2phrase, 0.5 for npmi]")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Pairs seen fewer times never join (and word2phrase's delta).")
+@click.option("--passes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run again on the output, to build longer phrases.")
+@click.option("--connector-words", default=None, metavar="FILE|english",
+              help="Words that may sit inside a phrase but never start or end one "
+                   "(bank_of_america); 'english' is gensim's list.")
+@click.option("--delimiter", default="_", show_default=True, help="Joins the words of a phrase.")
+@click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting.")
+@click.option("--save-phrases", default=None, metavar="FILE",
+              help="Write the phrases found (phrase<TAB>count<TAB>score, by score).")
+@click.option("--apply", "apply_path", default=None, metavar="FILE",
+              help="Join the phrases of a --save-phrases file instead of counting.")
+@common_options
+def phrases_command(corpus, output, scorer, threshold, min_count, passes, connector_words,
+                    delimiter, lowercase, save_phrases, apply_path):
+    """Write CORPUS (files, globs, '-' for stdin) back with its phrases joined: new_york.
+
+    Pairs of adjacent words on a line are counted exactly and scored; those above the
+    threshold are joined greedily from the left, never overlapping, never across lines.
+
+    \b
+    Example:  xzcat corpus.xz | w2v phrases - --passes 2 | w2v train - -o vectors.bin
+              w2v phrases train.txt --save-phrases phrases.tsv -o train.phr.txt
+              w2v phrases --apply phrases.tsv test.txt -o test.phr.txt
+    """
+    from .phrases import read_connectors, run_phrases
+
+    if apply_path is not None:
+        ctx = click.get_current_context()
+        counting = [name for name in ("scorer", "threshold", "min_count", "passes")
+                    if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if counting:
+            raise click.UsageError("--apply joins the phrases of a file without counting; "
+                                   f"--{counting[0].replace('_', '-')} does not apply")
+    check_writable(output, save_phrases)
+    run_phrases(corpus, output, scorer=scorer, thresholds=threshold, min_count=min_count,
+                passes=passes, connectors=read_connectors(connector_words), delimiter=delimiter,
+                lowercase=lowercase, save_phrases=save_phrases, apply=apply_path)
 
 
 # --------------------------------------------------------------------------- entry point

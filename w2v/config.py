@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, fields
 
 from .errors import OptionError
+from .preprocess import PREPROCESSORS
 
 
 def _option(name):
@@ -80,12 +81,14 @@ class CorpusConfig(_Config):
     max_vocab: int | None = None
     lowercase: bool = False
     max_sentence_length: int = 10000
+    preprocess: str = "none"
 
     def __post_init__(self):
         _check_int("min_count", self.min_count, 1)
         _check_int("max_vocab", self.max_vocab, 1, allow_none=True)
         _check_bool("lowercase", self.lowercase)
         _check_int("max_sentence_length", self.max_sentence_length, 1)
+        _check_choice("preprocess", self.preprocess, PREPROCESSORS)
 
     def corpus_options(self):
         """Keyword arguments of `load_corpus`."""

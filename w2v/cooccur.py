@@ -5,10 +5,14 @@ launch handles one chunk per thread. For each pair of tokens at distance d <= wi
 sentence, a chunk emits one int64 key ((row * V + col) << dbits | d - 1) into its own
 buffer, radix-sorts the buffer and reduces equal pairs to one (pair, count) entry, a sorted
 run. Runs are merged in memory like a binary counter (runs of similar size merge), so
-memory holds O(log) runs; when they pass the memory bound they are merged into one run and
-appended to a single temporary spill file. When that file holds more than MAX_SPILL_RUNS
+memory holds O(log) runs; when they would pass the memory bound they are merged into one run
+and appended to a single temporary spill file. When that file holds more than MAX_SPILL_RUNS
 runs they are merged into one, so the number of runs (and of files: one) stays bounded,
-unlike GloVe C's one file per overflow.
+unlike GloVe C's one file per overflow. Spilled runs are merged by streaming: each run is
+read through a small window with plain reads (never memory-mapped, so the spill's pages do
+not count against the process), and the CSR result is filled in two passes over the merged
+stream (row lengths, then entries). `--memory` thus bounds the sort buffers, the runs in
+memory and the merge windows; the token ids and the result matrix come on top.
 
 Counts are kept as integers in units of 1/scale, where every distance weight is an exact
 multiple (harmonic: lcm(1..window); linear: window; uniform: 1). Integer sums do not depend
@@ -45,6 +49,8 @@ FORMAT_VERSION = 1
 MAX_SPILL_RUNS = 16  # sorted runs the spill file may hold before they are merged into one
 MAX_CHUNK_TOKENS = 1 << 19  # tokens per chunk and launch slot; bounds the sort buffers
 BYTES_PER_ENTRY = 16  # an entry of a run: int64 pair key + int64 count
+MIN_WINDOW_ENTRIES = 64  # entries of each run a merge reads at a time: at least,
+MAX_WINDOW_ENTRIES = 1 << 19  # and at most (8 MB a run; larger reads gain nothing)
 _EXACT_SCALE_LIMIT = 1 << 31
 
 
@@ -191,60 +197,59 @@ def _merge_two(a_pairs, a_counts, b_pairs, b_counts, out_pairs, out_counts):
 
 
 @njit(cache=True)
-def _merge_runs(flat, pair_starts, count_starts, lengths, out_pairs, out_counts):
-    """k-way merge of sorted runs stored in one flat int64 array (the spill file).
+def _merge_windows(win_pairs, win_counts, pos, fill, final, out_pairs, out_counts, m):
+    """k-way merge of windows of sorted runs into out[m:], adding the counts of equal pairs.
 
-    Run r has its pairs at flat[pair_starts[r]:+lengths[r]] and its counts at
-    flat[count_starts[r]:+lengths[r]]. k is small (bounded), so the smallest head is
-    found by a linear scan.
+    Row r of win_pairs/win_counts holds entries pos[r]:fill[r] of run r's current window;
+    final[r] says the window reaches the end of the run. k is small (bounded), so the
+    smallest head is found by a linear scan. Returns (m, r): r >= 0 when run r's window is
+    used up before its run ends (refill it and call again), -2 when out is full (the
+    entries in it are complete: the next pair differs from the last), -1 when all is done.
     """
-    k = len(lengths)
-    pos = np.zeros(k, dtype=np.int64)
-    m = 0
-    last = np.int64(-1)
+    k = len(pos)
     while True:
         best = -1
         best_pair = np.int64(0)
         for r in range(k):
-            if pos[r] < lengths[r]:
-                p = flat[pair_starts[r] + pos[r]]
+            if pos[r] < fill[r]:
+                p = win_pairs[r, pos[r]]
                 if best < 0 or p < best_pair:
                     best = r
                     best_pair = p
+            elif not final[r]:
+                return m, r
         if best < 0:
-            break
-        count = flat[count_starts[best] + pos[best]]
-        pos[best] += 1
-        if m > 0 and last == best_pair:
+            return m, -1
+        count = win_counts[best, pos[best]]
+        if m > 0 and out_pairs[m - 1] == best_pair:
             out_counts[m - 1] += count
         else:
+            if m == len(out_pairs):
+                return m, -2
             out_pairs[m] = best_pair
             out_counts[m] = count
-            last = best_pair
             m += 1
-    return m
+        pos[best] += 1
 
 
 @njit(cache=True)
-def _csr_row_lengths(pairs, n_words, symmetric):
-    lengths = np.zeros(n_words, dtype=np.int64)
+def _add_row_lengths(pairs, n_words, symmetric, lengths):
     for p in pairs:
         row = p // n_words
         col = p - row * n_words
         lengths[row] += 1
         if symmetric and row != col:
             lengths[col] += 1
-    return lengths
 
 
 @njit(cache=True)
-def _fill_csr(pairs, counts, n_words, symmetric, scale, indptr, indices, data):
+def _fill_csr(pairs, counts, n_words, symmetric, scale, cursor, indices, data):
     """Scatter sorted (pair, count) entries into CSR arrays, mirroring them when symmetric.
 
-    Walking pairs in order fills every row in increasing column order: the mirrored
-    entries (c, r) of row r come from rows c < r, which precede row r's own entries.
+    cursor[row] is where row's next entry goes; blocks of the sorted entries are filled
+    in order. Walking pairs in order fills every row in increasing column order: the
+    mirrored entries (c, r) of row r come from rows c < r, which precede row r's own entries.
     """
-    cursor = indptr[:-1].copy()
     inv_scale = 1.0 / scale
     for e in range(len(pairs)):
         p = pairs[e]
@@ -311,29 +316,39 @@ def _plan_chunks(offsets, target_tokens):
 
 
 class _RunStore:
-    """Sorted runs: a few in memory (merged like a binary counter), the rest in one spill file."""
+    """Sorted runs: a few in memory (merged like a binary counter), the rest in one spill file.
 
-    def __init__(self, budget_entries, tmp_dir):
-        self.budget_entries = max(1, budget_entries)
+    run_entries bounds the entries the in-memory runs hold (a merge needs up to twice that);
+    merge_bytes bounds the windows through which spilled runs are merged. The spill file
+    is only ever read with plain reads of bounded windows, never memory-mapped, so its
+    pages stay in the page cache and not in this process.
+    """
+
+    def __init__(self, run_entries, merge_bytes, tmp_dir):
+        self.run_entries = max(1, run_entries)
+        self.merge_bytes = merge_bytes
         self.tmp_dir = tmp_dir
         self.stack = []  # (pairs, counts), sizes roughly halving towards the top
+        self.result = None  # the one run, once finished without spilling
         self.spill_file = None
         self.spill_runs = []  # (pair_start, count_start, length) in int64 elements
         self.spill_end = 0
         self.n_spills = 0
         self.n_compactions = 0
+        self.n_window_reads = 0
 
     def in_memory(self):
         return sum(len(p) for p, _ in self.stack)
 
     def push(self, pairs, counts):
-        self.stack.append((pairs, counts))
+        """Store a copy of a sorted run (pairs, counts may be views of reused buffers)."""
+        if self.stack and self.in_memory() + len(pairs) > self.run_entries:
+            self.spill()
+        self.stack.append((pairs.copy(), counts.copy()))
         while len(self.stack) >= 2 and len(self.stack[-2][0]) <= 2 * len(self.stack[-1][0]):
             b = self.stack.pop()
             a = self.stack.pop()
             self.stack.append(_merge_pair(a, b))
-        if self.in_memory() > self.budget_entries:
-            self.spill()
 
     def collapse(self):
         """Merge the in-memory runs into one (smallest first) and return it."""
@@ -351,11 +366,9 @@ class _RunStore:
             return
         if self.spill_file is None:
             self.spill_file = tempfile.TemporaryFile(prefix="w2v-cooccur-", dir=self.tmp_dir)
-        f = self.spill_file
-        f.seek(self.spill_end * 8)
-        f.write(memoryview(np.ascontiguousarray(pairs)))
-        f.write(memoryview(np.ascontiguousarray(counts)))
         n = len(pairs)
+        _write_at(self.spill_file, self.spill_end, pairs)
+        _write_at(self.spill_file, self.spill_end + n, counts)
         self.spill_runs.append((self.spill_end, self.spill_end + n, n))
         self.spill_end += 2 * n
         self.n_spills += 1
@@ -363,24 +376,59 @@ class _RunStore:
         if len(self.spill_runs) > MAX_SPILL_RUNS:
             self._compact()
 
-    def _merge_spilled(self, out_pairs, out_counts):
-        self.spill_file.flush()
-        flat = np.memmap(self.spill_file, dtype=np.int64, mode="r", shape=(self.spill_end,))
+    def _merged_blocks(self):
+        """Blocks (pairs, counts) of all spilled runs merged, in order.
+
+        Each run is read through a window of W entries, refilled with a plain read when
+        used up; the blocks are views of one output buffer, valid until the next block.
+        """
         runs = np.array(self.spill_runs, dtype=np.int64).reshape(-1, 3)
-        m = _merge_runs(flat, runs[:, 0].copy(), runs[:, 1].copy(), runs[:, 2].copy(),
-                        out_pairs, out_counts)
-        del flat
-        return m
+        k = len(runs)
+        width = self.merge_bytes // (BYTES_PER_ENTRY * (k + 1))
+        width = max(MIN_WINDOW_ENTRIES, min(MAX_WINDOW_ENTRIES, width))
+        win_pairs = np.empty((k, width), dtype=np.int64)
+        win_counts = np.empty((k, width), dtype=np.int64)
+        pos = np.zeros(k, dtype=np.int64)
+        fill = np.zeros(k, dtype=np.int64)
+        final = np.zeros(k, dtype=np.bool_)
+        taken = np.zeros(k, dtype=np.int64)  # entries of each run read so far
+        out_pairs = np.empty(width, dtype=np.int64)
+        out_counts = np.empty(width, dtype=np.int64)
+
+        def refill(r):
+            n = int(min(width, runs[r, 2] - taken[r]))
+            _read_at(self.spill_file, runs[r, 0] + taken[r], win_pairs[r, :n])
+            _read_at(self.spill_file, runs[r, 1] + taken[r], win_counts[r, :n])
+            taken[r] += n
+            pos[r] = 0
+            fill[r] = n
+            final[r] = taken[r] == runs[r, 2]
+            self.n_window_reads += 1
+
+        for r in range(k):
+            refill(r)
+        m = 0
+        while True:
+            m, r = _merge_windows(win_pairs, win_counts, pos, fill, final, out_pairs,
+                                  out_counts, m)
+            if r >= 0:
+                refill(r)
+                continue
+            if m:
+                yield out_pairs[:m], out_counts[:m]
+            if r == -1:
+                return
+            m = 0
 
     def _compact(self):
         """Merge every spilled run into one, in a new spill file that replaces the old one."""
         upper = sum(r[2] for r in self.spill_runs)
         new_file = tempfile.TemporaryFile(prefix="w2v-cooccur-", dir=self.tmp_dir)
-        new_file.truncate(2 * upper * 8)
-        out = np.memmap(new_file, dtype=np.int64, mode="r+", shape=(2 * upper,))
-        m = self._merge_spilled(out[:upper], out[upper:])
-        out.flush()
-        del out
+        m = 0
+        for pairs, counts in self._merged_blocks():
+            _write_at(new_file, m, pairs)
+            _write_at(new_file, upper + m, counts)
+            m += len(pairs)
         self.spill_file.close()
         self.spill_file = new_file
         self.spill_runs = [(0, upper, m)]
@@ -388,23 +436,46 @@ class _RunStore:
         self.n_compactions += 1
 
     def finish(self):
-        """All runs merged into one (pairs, counts); spilled data is merged into a memory map."""
+        """End the counting: what is still in memory becomes one run, or is spilled."""
         if self.spill_file is None:
-            return self.collapse()
-        self.spill()
-        upper = sum(r[2] for r in self.spill_runs)
-        out_file = tempfile.TemporaryFile(prefix="w2v-cooccur-", dir=self.tmp_dir)
-        out_file.truncate(max(1, 2 * upper * 8))
-        out = np.memmap(out_file, dtype=np.int64, mode="r+", shape=(max(1, 2 * upper),))
-        m = self._merge_spilled(out[:upper], out[upper : 2 * upper])
-        self.spill_file.close()
-        self.spill_file = out_file  # closed (and so deleted) by close()
-        return out[:m], out[upper : upper + m]
+            self.result = self.collapse()
+        else:
+            self.spill()
+
+    def blocks(self):
+        """The finished counts as sorted blocks (pairs, counts); may be iterated again."""
+        if self.spill_file is not None:
+            yield from self._merged_blocks()
+        elif self.result is not None and len(self.result[0]):
+            yield self.result
 
     def close(self):
+        self.result = None
         if self.spill_file is not None:
             self.spill_file.close()
             self.spill_file = None
+
+
+def _write_at(file, offset, array):
+    """Write an int64 array at element offset `offset` of a file (unbuffered)."""
+    data = memoryview(np.ascontiguousarray(array)).cast("B")
+    at = offset * 8
+    while len(data):
+        n = os.pwrite(file.fileno(), data, at)
+        data = data[n:]
+        at += n
+
+
+def _read_at(file, offset, out):
+    """Fill the int64 array `out` from element offset `offset` of a file (a plain read)."""
+    view = memoryview(out).cast("B")
+    at = offset * 8
+    while len(view):
+        n = os.preadv(file.fileno(), [view], at)
+        if n == 0:
+            raise OSError("the co-occurrence spill file ended early")
+        view = view[n:]
+        at += n
 
 
 def _merge_pair(a, b):
@@ -434,8 +505,10 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
 
     weighting: "harmonic" (1/d, GloVe's), "uniform" (1), or "linear" ((w - d + 1)/w,
     word2vec's expected weight under a dynamic window). Pairs never cross a sentence.
-    memory_gb bounds the counting (buffers and partial runs); past it, sorted runs spill
-    to one temporary file in tmp_dir. `stats`, if a dict, receives figures of the run.
+    memory_gb bounds the counting (sort buffers, partial runs, merge windows); past it,
+    sorted runs spill to one temporary file in tmp_dir. The corpus and the returned matrix
+    (8 bytes a non-zero) are not part of the bound. `stats`, if a dict, receives figures
+    of the run.
     """
     check_options(window, weighting, memory_gb)
     weights, scale = distance_weights(window, weighting)
@@ -455,19 +528,20 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
     n_tokens = int(offsets[-1])
     budget = int(memory_gb * 1e9)
     # A quarter of the bound for the per-thread sort buffers (2 int64 per emitted pair),
-    # the rest for runs, of which a merge needs up to twice what it holds.
+    # the rest for the runs in memory, of which a merge needs up to twice what they hold,
+    # and for the windows of the merges of spilled runs (made when no run is in memory).
     target = budget // 4 // (n_threads * 2 * 8 * window)
     target = int(min(MAX_CHUNK_TOKENS, max(1, target)))
     bounds = _plan_chunks(offsets, target)
     chunk_tokens = offsets[bounds[1:]] - offsets[bounds[:-1]]
     capacity = max(1, int(chunk_tokens.max(initial=0)) * window)
     buffer_bytes = n_threads * 2 * 8 * capacity
-    budget_entries = (budget - buffer_bytes) // 2 // BYTES_PER_ENTRY
+    rest = max(0, budget - buffer_bytes)
     keys_buf = np.empty((n_threads, capacity), dtype=np.int64)
     scratch_buf = np.empty((n_threads, capacity), dtype=np.int64)
     lengths = np.zeros(n_threads, dtype=np.int64)
     in_scratch = np.zeros(n_threads, dtype=np.bool_)
-    store = _RunStore(budget_entries, tmp_dir)
+    store = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
 
     bar = Bar(True, n_tokens, unit="tok", desc="counting") if progress else None
     started = time.perf_counter()
@@ -477,25 +551,17 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
             batch = bounds[first : min(first + n_threads, n_chunks) + 1]
             _count_chunks(ids, offsets, batch, n_words, window, dbits, key_bits, weights,
                           symmetric, keys_buf, scratch_buf, lengths, in_scratch)
-            runs = []
             for t in range(len(batch) - 1):
                 m = lengths[t]
                 pairs_row, counts_row = ((scratch_buf[t], keys_buf[t]) if in_scratch[t]
                                          else (keys_buf[t], scratch_buf[t]))
-                runs.append((pairs_row[:m], counts_row[:m]))
-            while len(runs) > 1:
-                runs = [_merge_pair(runs[i], runs[i + 1]) if i + 1 < len(runs) else runs[i]
-                        for i in range(0, len(runs), 2)]
-            if len(batch) == 2:  # a lone run still points into the buffers
-                runs = [(runs[0][0].copy(), runs[0][1].copy())]
-            store.push(*runs[0])
+                store.push(pairs_row[:m], counts_row[:m])
             if bar is not None:
                 bar.update(int(offsets[batch[-1]] - offsets[batch[0]]))
         del keys_buf, scratch_buf
-        pairs, counts = store.finish()
+        store.finish()
         counted = time.perf_counter() - started
-        matrix = _to_csr(pairs, counts, n_words, symmetric, scale)
-        del pairs, counts
+        matrix = _to_csr(store.blocks, n_words, symmetric, scale)
     finally:
         store.close()
         if bar is not None:
@@ -506,20 +572,31 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
              n_tokens / max(elapsed, 1e-9) / 1e6, store.n_spills)
     if stats is not None:
         stats.update(seconds=elapsed, count_seconds=counted, nnz=matrix.nnz, spills=store.n_spills,
-                     compactions=store.n_compactions, chunks=len(bounds) - 1,
+                     compactions=store.n_compactions, window_reads=store.n_window_reads,
+                     chunks=len(bounds) - 1,
                      chunk_tokens=target, threads=n_threads)
     return matrix
 
 
-def _to_csr(pairs, counts, n_words, symmetric, scale):
-    row_lengths = _csr_row_lengths(pairs, n_words, symmetric)
+def _to_csr(blocks, n_words, symmetric, scale):
+    """The CSR matrix of the sorted entries that `blocks()` yields, in two passes over them.
+
+    The first pass counts each row's entries, the second fills the rows, so the entries
+    never need to be in memory at once (each pass re-merges spilled runs).
+    """
+    row_lengths = np.zeros(n_words, dtype=np.int64)
+    for pairs, _ in blocks():
+        _add_row_lengths(pairs, n_words, symmetric, row_lengths)
     nnz = int(row_lengths.sum())
     index_dtype = np.int32 if nnz < 2**31 else np.int64
     indptr = np.zeros(n_words + 1, dtype=index_dtype)
     np.cumsum(row_lengths, out=indptr[1:])
+    cursor = row_lengths  # reused: where each row's next entry goes
+    cursor[:] = indptr[:-1]
     indices = np.empty(nnz, dtype=index_dtype)
     data = np.empty(nnz, dtype=np.float32)
-    _fill_csr(pairs, counts, n_words, symmetric, float(scale), indptr, indices, data)
+    for pairs, counts in blocks():
+        _fill_csr(pairs, counts, n_words, symmetric, float(scale), cursor, indices, data)
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=(n_words, n_words), copy=False)
 
 

@@ -3,9 +3,11 @@
 Each line is a sentence; tokens are split on whitespace (as str.split()). The pass keeps
 no Python strings of the text beyond one block: a numba kernel (`tokenize`) splits the
 bytes and gives words provisional ids (first-occurrence order) in its own hash table,
-token ids go to a compact uint32 array (spilled to a memory-mapped temporary file past a
-bound), and only then is the vocabulary chosen and the ids remapped in place. So stdin
-works, every file is read once, and memory is 4 bytes a token plus the vocabulary.
+token ids go to fixed-size uint32 pieces (spilled to a temporary file past a bound) and
+are counted as each piece fills, and only then is the vocabulary chosen and the ids mapped
+into one array of the kept tokens, each piece freed as it is mapped. So stdin works, every
+file is read once, and memory is 4 bytes a token plus the vocabulary and a constant.
+`count_corpus` is the same pass keeping no ids (what `w2v vocab` needs).
 """
 
 import bz2
@@ -22,8 +24,10 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .errors import InputError, VocabularyError
+from .preprocess import text_normaliser
 from .progress import Bar
 from .stdio import stdin_buffer
 from .tokenize import WordStore
@@ -33,7 +37,7 @@ log = logging.getLogger("w2v")
 
 BLOCK_BYTES = 1 << 20  # decompressed bytes decoded and split at a time
 SPILL_BYTES = 1 << 30  # token ids beyond this go to a memory-mapped temporary file
-REMAP_TOKENS = 1 << 22  # tokens remapped per step, to bound temporaries
+PIECE_TOKENS = 1 << 24  # ids are kept in pieces of 64 MB (above glibc's largest mmap threshold)
 
 def _gunzip(raw):
     return gzip.GzipFile(fileobj=raw, mode="rb")
@@ -200,77 +204,256 @@ def _read_ahead(blocks, depth=4):
         thread.join()
 
 
+# --------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True, nogil=True)
+def _count_ids(ids, counts):
+    """counts[w] += occurrences of w in ids (no temporaries, unlike np.bincount)."""
+    for w in ids:
+        counts[w] += 1
+
+
+@njit(cache=True, nogil=True)
+def _remap_ids(src, remap, out, write, read, ends, kept_ends, first):
+    """Map src (the ids from global position `read` on) through remap into out[write:].
+
+    Ids mapped to -1 are dropped. kept_ends[s] gets the number of ids kept before the end
+    of sentence s, for the sentences ending within src (from `first` on). out may be the
+    array src is a view of: an id is written only at or behind where it was read.
+    Returns (write, first) for the next call.
+    """
+    n_sentences = len(ends)
+    for i in range(len(src)):
+        mapped = remap[src[i]]
+        if mapped >= 0:
+            out[write] = mapped
+            write += 1
+        while first < n_sentences and ends[first] == read + i + 1:
+            kept_ends[first] = write
+            first += 1
+    return write, first
+
+
+@njit(cache=True)
+def _drop_repeats(ends):
+    """Compact non-decreasing ends in place to their distinct non-zero values; returns how many."""
+    n = 0
+    last = 0
+    for v in ends:
+        if v != last:
+            ends[n] = v
+            n += 1
+            last = v
+    return n
+
+
 # --------------------------------------------------------------------------- token ids
 
 
-class _IdBuffer:
-    """Append-only uint32 storage: one array grown in place, a temporary memory map past a bound.
+class _TokenIds:
+    """Token ids in fixed-size pieces, and the count of every provisional id.
 
-    Growth goes through realloc, which moves large blocks by remapping pages rather than
-    copying them, so the ids never exist twice in memory.
+    No array of ids ever grows or is copied: a piece is `np.empty` (committed page by page
+    as it is written, and large enough to be its own memory map, so freeing it returns it
+    to the system), so the ids cost 4 bytes a token plus at most one unfilled piece. With
+    keep=False (counts only) each block is counted and dropped. Past `spill_bytes`, full
+    pieces go to a temporary file instead.
     """
 
-    def __init__(self, spill_bytes):
-        self.ids = np.empty(1 << 20, dtype=np.uint32)
-        self.size = 0
-        self.spill_tokens = spill_bytes // 4
+    def __init__(self, keep=True, spill_bytes=SPILL_BYTES):
+        self.keep = keep
+        self.pieces = []  # full pieces, in order (in memory until spilled)
+        self.piece = np.empty(PIECE_TOKENS, dtype=np.uint32) if keep else None
+        self.fill = 0
+        self.size = 0  # tokens appended
+        self.closed = 0  # tokens in full (or finished) pieces
+        self.counts = np.zeros(1 << 16, dtype=np.int64)  # by provisional id; grown by doubling
+        self.spill_tokens = max(1, spill_bytes // 4)
         self.file = None
 
-    def append(self, ids):
-        if self.file is None and self.size + len(ids) > self.spill_tokens:
+    def append(self, ids, n_words):
+        """Count ids (provisional ids below n_words) and keep them unless counting only."""
+        if n_words > len(self.counts):
+            grown = np.zeros(max(n_words, 2 * len(self.counts)), dtype=np.int64)
+            grown[: len(self.counts)] = self.counts
+            self.counts = grown
+        _count_ids(ids, self.counts)
+        self.size += len(ids)
+        if not self.keep:
+            return
+        start = 0
+        while start < len(ids):
+            take = min(len(ids) - start, len(self.piece) - self.fill)
+            self.piece[self.fill : self.fill + take] = ids[start : start + take]
+            self.fill += take
+            start += take
+            if self.fill == len(self.piece):
+                self._close_piece()
+
+    def _close_piece(self):
+        piece = self.piece[: self.fill]
+        self.closed += len(piece)
+        if self.file is None and self.closed > self.spill_tokens:
             self.file = tempfile.TemporaryFile(prefix="w2v-ids-")
-            self.file.write(self.ids[: self.size].tobytes())
-            self.ids = None
+            for kept in self.pieces:
+                self.file.write(memoryview(kept))
+            self.pieces = []
             log.debug("token ids spilled to a temporary file past %d tokens", self.spill_tokens)
         if self.file is not None:
-            self.file.write(ids.tobytes())
+            self.file.write(memoryview(piece))
         else:
-            needed = self.size + len(ids)
-            if needed > len(self.ids):
-                self.ids.resize(max(needed, 2 * len(self.ids)), refcheck=False)
-            self.ids[self.size : needed] = ids
-        self.size += len(ids)
+            self.pieces.append(piece)
+        self.piece = np.empty(PIECE_TOKENS, dtype=np.uint32)
+        self.fill = 0
 
-    def finish(self):
-        """All ids as one array (a memory map of the temporary file if they were spilled)."""
+    def finish(self, n_words):
+        """Store the last partial piece; the counts then cover exactly n_words words."""
+        if self.fill:
+            self._close_piece()
+        self.piece = None
+        if self.file is not None:
+            self.file.flush()
+        self.counts = self.counts[:n_words].copy()
+        return self
+
+    def all_ids(self):
+        """Every id as one array (a copy; for small corpora and tests)."""
+        if self.file is not None:
+            return np.memmap(self.file, dtype=np.uint32, mode="r", shape=(self.size,)) \
+                if self.size else np.zeros(0, dtype=np.uint32)
+        return np.concatenate(self.pieces) if self.pieces else np.zeros(0, dtype=np.uint32)
+
+    def remap(self, remap, lengths, n_kept):
+        """(ids, sentence offsets) with provisional ids mapped through `remap` (-1: dropped).
+
+        Kept ids go to one array of exactly n_kept (a memory map of the spill file when
+        the ids were spilled, compacted in place); each piece is freed once it is mapped,
+        so ids are never held twice. Sentences left empty are dropped; `lengths` (the
+        line lengths) is overwritten.
+        """
         if self.file is None:
-            self.ids.resize(self.size, refcheck=False)
-            return self.ids
-        self.file.flush()
-        if self.size == 0:
-            return np.zeros(0, dtype=np.uint32)
-        return np.memmap(self.file, dtype=np.uint32, mode="r+", shape=(self.size,))
+            out = np.empty(n_kept, dtype=np.uint32)
+            pieces = self._pop_pieces()
+        elif self.size == 0:
+            out, pieces = np.zeros(0, dtype=np.uint32), []
+        else:
+            out = np.memmap(self.file, dtype=np.uint32, mode="r+", shape=(self.size,))
+            # written behind where it is read: each step is read before its kept ids go out
+            pieces = (out[a : a + PIECE_TOKENS] for a in range(0, self.size, PIECE_TOKENS))
+        written, offsets = _remap_pieces(pieces, lengths, remap, out)
+        return out[:written], offsets
+
+    def _pop_pieces(self):
+        self.pieces.reverse()
+        while self.pieces:
+            yield self.pieces.pop()
 
 
-def _cut_long(lengths, max_len):
-    """Split sentence lengths above max_len into pieces of max_len and a remainder."""
-    if max_len is None or len(lengths) == 0 or lengths.max() <= max_len:
-        return lengths
+def _remap_pieces(pieces, lengths, remap, out):
+    """Map the ids of `pieces` (in order) through `remap` into `out`, dropping -1s.
+
+    Returns (ids written, offsets of the sentences left non-empty). A sentence's new end
+    is the number of ids kept before its old end, so a piece is mapped without any other
+    piece; the ends are computed in `lengths` itself, which is overwritten.
+    """
+    ends = np.cumsum(lengths, out=lengths)
+    read = write = first = 0
+    for piece in pieces:
+        # the kept ends overwrite the ends, each once it has been passed
+        write, first = _remap_ids(piece, remap, out, write, read, ends, ends, first)
+        read += len(piece)
+    n_sentences = _drop_repeats(ends)
+    offsets = np.empty(n_sentences + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends[:n_sentences]
+    return write, offsets
+
+
+def _cut_long(offsets, max_len):
+    """Offsets with sentences longer than max_len cut into pieces of max_len and a remainder."""
+    if max_len is None or len(offsets) < 2 or np.diff(offsets).max() <= max_len:
+        return offsets
+    lengths = np.diff(offsets)
     pieces = -(-lengths // max_len)
     out = np.full(int(pieces.sum()), max_len, dtype=np.int64)
     last = np.cumsum(pieces) - 1
     out[last] = lengths - (pieces - 1) * max_len
-    return out
+    offsets = np.zeros(len(out) + 1, dtype=np.int64)
+    np.cumsum(out, out=offsets[1:])
+    return offsets
 
 
 # --------------------------------------------------------------------------- the pass
 
 
-def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES):
+class WordCounts:
+    """What a counts-only pass gives: every word seen, in first-occurrence order, counted.
+
+    The words stay bytes in the pass's word table until asked for, so building a
+    vocabulary makes strings of the kept words only.
+    """
+
+    def __init__(self, store, counts, n_raw_tokens, invalid_bytes=0, inputs=()):
+        self._store = store
+        self.counts = counts  # int64, by word
+        self.n_raw_tokens = n_raw_tokens
+        self.invalid_bytes = invalid_bytes
+        self.inputs = tuple(inputs)  # the paths read, for messages
+
+    @property
+    def words(self):
+        """All the words as strings, in first-occurrence order (the order of `counts`)."""
+        return self._store.words()
+
+    def vocab(self, min_count=5, max_vocab=None):
+        """The `Vocab` of these counts (min_count, max_vocab as in `load_corpus`, same errors)."""
+        kept = _kept_words(self.counts, self.n_raw_tokens, min_count, max_vocab, self.inputs)
+        return Vocab(self._store.words(kept), self.counts[kept])
+
+
+def _kept_words(counts, n_raw, min_count, max_vocab, inputs):
+    """`vocab_order`, refusing an empty corpus or an empty vocabulary with a clear error."""
+    if n_raw == 0:
+        raise InputError("the corpus is empty: no tokens in " + ", ".join(inputs))
+    kept = vocab_order(counts, min_count, max_vocab)
+    if len(kept) == 0:
+        raise VocabularyError(
+            f"no word occurs at least {min_count} times (--min-count) in the corpus "
+            f"of {n_raw} tokens; lower --min-count")
+    return kept
+
+
+def scan_corpus(inputs, lowercase=False, progress=False, spill_bytes=SPILL_BYTES,
+                preprocess="none"):
     """Read every input once. Returns (words, ids, lengths, invalid_bytes).
 
     `words` are in first-occurrence order, `ids` index them, `lengths` are the token
     counts of the non-empty lines in order.
     """
-    store, ids, lengths, invalid = _scan(inputs, lowercase, progress, spill_bytes)
-    return store.words(), ids, lengths, invalid
+    store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess),
+                                            progress, True, spill_bytes)
+    return store.words(), tokens.all_ids(), lengths, invalid
 
 
-def _scan(inputs, lowercase, progress, spill_bytes):
-    """`scan_corpus` with the words left in their WordStore (bytes, not yet strings)."""
+def count_corpus(inputs, lowercase=False, progress=False, preprocess="none"):
+    """Count the words of the inputs in one pass, keeping no token ids (`WordCounts`).
+
+    Memory is the vocabulary (every distinct word, with its count) plus a constant, not 4
+    bytes a token: each block's ids are counted and dropped.
+    """
+    store, tokens, _, invalid = _scan(inputs, text_normaliser(lowercase, preprocess), progress,
+                                      False, SPILL_BYTES)
+    if invalid:
+        log.warning("replaced %d bytes that were not valid UTF-8", invalid)
+    return WordCounts(store, tokens.counts, tokens.size, invalid, expand_inputs(inputs))
+
+
+def _scan(inputs, normalise, progress, keep_ids, spill_bytes):
+    """The pass: (WordStore, finished _TokenIds, line lengths, invalid bytes)."""
     paths = expand_inputs(inputs)
     store = WordStore()
-    id_buffer = _IdBuffer(spill_bytes)
+    tokens = _TokenIds(keep_ids, spill_bytes)
     lengths = []
     errors, invalid = _invalid_counter()
 
@@ -283,7 +466,8 @@ def _scan(inputs, lowercase, progress, spill_bytes):
         for path in paths:
             source = _Source(path)
             try:
-                done = _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar)
+                done = _scan_source(source, errors, normalise, store, tokens,
+                                    lengths if keep_ids else None, bar)
                 if bar is not None:
                     bar.update(max(0, (source.size or 0) - done))
             finally:
@@ -291,12 +475,12 @@ def _scan(inputs, lowercase, progress, spill_bytes):
     finally:
         if bar is not None:
             bar.close()
-    ids = id_buffer.finish()
+    tokens.finish(store.n_words)
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    return store, ids, lengths, invalid["count"]
+    return store, tokens, lengths, invalid["count"]
 
 
-def _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar):
+def _scan_source(source, errors, normalise, store, tokens, lengths, bar):
     """Tokenize one input into the shared buffers; returns the raw bytes consumed."""
     checked = False
     done = 0
@@ -306,8 +490,8 @@ def _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar):
         for block in blocks:
             _refuse_nul(source, block, offset)
             offset += len(block)
-            if lowercase:
-                block = block.decode("utf-8", errors).lower().encode("utf-8")
+            if normalise is not None:  # --lowercase, --preprocess
+                block = normalise(block.decode("utf-8", errors)).encode("utf-8")
             else:
                 try:
                     block.decode("utf-8")
@@ -317,8 +501,9 @@ def _scan_source(source, errors, lowercase, store, id_buffer, lengths, bar):
                 _check_text(source.name, block)
                 checked = True
             block_ids, line_lengths = store.tokenize(block)
-            id_buffer.append(block_ids)
-            lengths.append(line_lengths)
+            tokens.append(block_ids, store.n_words)
+            if lengths is not None:
+                lengths.append(line_lengths)
             if bar is not None:
                 position = source.position()
                 bar.update(position - done)
@@ -348,26 +533,25 @@ def _check_text(name, block):
 
 
 def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=False,
-                max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES):
+                max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES,
+                preprocess="none"):
     """Read the corpus once and return it as a `Corpus` over its vocabulary.
 
     The vocabulary is built from the counts (min_count, max_vocab) unless `vocab` is given
-    (e.g. from `read_vocab`), in which case words outside it are dropped.
+    (e.g. from `read_vocab`), in which case words outside it are dropped. The text is
+    lowercased (`lowercase`) and normalised (`preprocess`: none, lower, letters) first.
+    Memory: 4 bytes a token read, plus the vocabulary, the sentence offsets and a constant
+    (see README).
     """
-    store, ids, lengths, invalid = _scan(inputs, lowercase, progress, spill_bytes)
+    store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess),
+                                            progress, True, spill_bytes)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)
-    n_raw = len(ids)
-    if n_raw == 0:
-        raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
-    counts = _count(ids, store.n_words)
-    remap = np.full(store.n_words, -1, dtype=np.int64)
+    n_raw = tokens.size
+    counts = tokens.counts
+    remap = np.full(store.n_words, -1, dtype=np.int32)
     if vocab is None:
-        kept = vocab_order(counts, min_count, max_vocab)
-        if len(kept) == 0:
-            raise VocabularyError(
-                f"no word occurs at least {min_count} times (--min-count) in the corpus "
-                f"of {n_raw} tokens; lower --min-count")
+        kept = _kept_words(counts, n_raw, min_count, max_vocab, expand_inputs(inputs))
         vocab = Vocab(store.words(kept), counts[kept])
         remap[kept] = np.arange(len(kept))
     else:
@@ -376,14 +560,14 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
             if final is not None:
                 remap[provisional] = final
     del store
-    ids, lengths = _remap_in_place(ids, lengths, remap)
+    n_kept = int(counts[remap >= 0].sum())
+    ids, offsets = tokens.remap(remap, lengths, n_kept)
+    del tokens, lengths
     if len(ids) == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")
-    lengths = _cut_long(lengths, max_sentence_length)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    offsets = _cut_long(offsets, max_sentence_length)
     log.debug("corpus: %d tokens read, %d kept in %d sentences, vocabulary %d",
-              n_raw, len(ids), len(lengths), len(vocab))
+              n_raw, len(ids), len(offsets) - 1, len(vocab))
     return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=n_raw,
                   invalid_bytes=invalid)
 
@@ -398,45 +582,9 @@ def restrict_corpus(corpus, vocab, max_sentence_length=None):
     """
     remap = np.array([vocab.index.get(word, -1) for word in corpus.vocab.words],
                      dtype=np.int64)
-    ids, lengths = _remap_in_place(corpus.ids, np.diff(corpus.offsets), remap)
-    if len(ids) == 0:
+    ids = corpus.ids
+    written, offsets = _remap_pieces([ids], np.diff(corpus.offsets), remap, ids)
+    if written == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")
-    lengths = _cut_long(lengths, max_sentence_length)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=corpus.n_raw_tokens,
-                  invalid_bytes=corpus.invalid_bytes)
-
-
-def _count(ids, n_words):
-    counts = np.zeros(n_words, dtype=np.int64)
-    for start in range(0, len(ids), REMAP_TOKENS):
-        counts += np.bincount(ids[start : start + REMAP_TOKENS], minlength=n_words)
-    return counts
-
-
-def _remap_in_place(ids, lengths, remap):
-    """Map provisional ids to vocabulary ids, dropping the rest, compacting `ids` in place.
-
-    Works sentence-aligned in steps of about REMAP_TOKENS, so the kept length of every
-    sentence is known; sentences left empty are dropped.
-    """
-    ends = np.cumsum(lengths)
-    new_lengths = np.empty_like(lengths)
-    read = write = 0
-    first = 0
-    while first < len(lengths):
-        last = int(np.searchsorted(ends, read + REMAP_TOKENS, side="right"))
-        last = max(last, first + 1)
-        stop = int(ends[last - 1])
-        mapped = remap[ids[read:stop]]
-        keep = mapped >= 0
-        kept = mapped[keep]
-        ids[write : write + len(kept)] = kept
-        starts = np.concatenate(([0], ends[first : last - 1] - read))
-        new_lengths[first:last] = np.add.reduceat(keep, starts, dtype=np.int64)
-        write += len(kept)
-        read = stop
-        first = last
-    ids = ids[:write]
-    return ids, new_lengths[new_lengths > 0]
+    return Corpus(vocab=vocab, ids=ids[:written], offsets=_cut_long(offsets, max_sentence_length),
+                  n_raw_tokens=corpus.n_raw_tokens, invalid_bytes=corpus.invalid_bytes)

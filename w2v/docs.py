@@ -169,8 +169,8 @@ class Pooling:
             raw /= norms
         return raw
 
-    def save(self, path):
-        """Write an .npz (numpy only, no pickle), atomically."""
+    def arrays(self):
+        """The pooling as named numpy arrays (no objects): what `save` and an index store."""
         fields = {"format": np.array(POOLING_FORMAT), "kind": np.array(self.kind),
                   "dim": np.int64(self.dim), "n_words": np.int64(self.n_words),
                   "vocabulary": np.array(self.vocabulary), "a": np.float64(self.a),
@@ -181,8 +181,12 @@ class Pooling:
             value = getattr(self, name)
             if value is not None:
                 fields[name] = value
+        return fields
+
+    def save(self, path):
+        """Write an .npz (numpy only, no pickle), atomically."""
         with atomic_write(path, "wb") as out:
-            np.savez(out, **fields)
+            np.savez(out, **self.arrays())
 
 
 def load_pooling(path):
@@ -190,18 +194,26 @@ def load_pooling(path):
     name = os.fspath(path)
     try:
         with np.load(name, allow_pickle=False) as data:
-            if "format" not in data.files or str(data["format"]) != POOLING_FORMAT:
-                raise InputError(f"{name}: not a w2v pooling file")
-            optional = {k: data[k] for k in ("weights", "components", "component_weights")
-                        if k in data.files}
-            return Pooling(kind=str(data["kind"]), dim=int(data["dim"]),
-                           n_words=int(data["n_words"]), vocabulary=str(data["vocabulary"]),
-                           a=float(data["a"]), unit_words=bool(data["unit_words"]),
-                           remove_pc=int(data["remove_pc"]), normalize=bool(data["normalize"]),
-                           lowercase=bool(data["lowercase"]), preprocess=str(data["preprocess"]),
-                           **optional)
+            return pooling_from_arrays(data, name)
     except OSError as e:
         raise InputError(f"cannot read {name}: {e.strerror or e}") from None
+
+
+def pooling_from_arrays(data, name):
+    """A `Pooling` from the arrays of `Pooling.arrays` (a mapping, or an open .npz);
+    InputError naming `name` when they are not one."""
+    try:
+        files = set(data.files if hasattr(data, "files") else data.keys())
+        if "format" not in files or str(data["format"]) != POOLING_FORMAT:
+            raise InputError(f"{name}: not a w2v pooling file")
+        optional = {k: data[k] for k in ("weights", "components", "component_weights")
+                    if k in files}
+        return Pooling(kind=str(data["kind"]), dim=int(data["dim"]),
+                       n_words=int(data["n_words"]), vocabulary=str(data["vocabulary"]),
+                       a=float(data["a"]), unit_words=bool(data["unit_words"]),
+                       remove_pc=int(data["remove_pc"]), normalize=bool(data["normalize"]),
+                       lowercase=bool(data["lowercase"]), preprocess=str(data["preprocess"]),
+                       **optional)
     except (ValueError, KeyError) as e:
         raise InputError(f"{name}: not a w2v pooling file ({e})") from None
 

@@ -44,8 +44,9 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 def load_vectors(path, format="auto", limit=None):
     """Read a vector file into `WordVectors`; `path` "-" reads stdin.
 
-    A w2v model file (`--save-model`) gives its vectors. `format` "auto" tells binary from text by the bytes after the header, and GloVe from
-    word2vec text by whether the first line is two integers. `limit` keeps only the first
+    A w2v model file (`--save-model`) gives its vectors. `format` "auto" tells binary from
+    text by the bytes after the header, and GloVe from word2vec text by whether the first
+    line is two integers. `limit` keeps only the first
     rows (files are usually sorted by frequency). A word seen twice keeps its first vector,
     with a warning, as GoogleNews-style files decoded with replacement characters can
     collide.

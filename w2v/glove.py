@@ -26,7 +26,7 @@ from . import signals
 from .config import GloveConfig
 from .errors import InputError, OptionError, W2VError
 from .glove_kernels import scatter_into_blocks, train_blocks
-from .modelfile import ModelFile, write_model
+from .modelfile import Checkpoints, ModelFile, write_model
 from .progress import Bar, LossLog
 from .sampling import chunk_seeds, initial_vectors, seed_for
 from .threads import check_threads, configure_threads
@@ -231,8 +231,8 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
               desc=f"epoch {pos.epoch + 1}/{config.epochs}")
     losses_out = LossLog(loss_log, ("epoch", "launch", "nonzeros", "cost", "seconds"),
                          append=pos.epoch > 0 or pos.launch > 0)
-    started = launch_started = time.perf_counter()
-    last_save = started
+    checkpoints = Checkpoints(model, save_model, save_to, checkpoint_every)
+    launch_started = time.perf_counter()
     try:
         with signals.deferred():
             while not model.finished:
@@ -258,22 +258,16 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
                 bar.update(nonzeros, desc=f"epoch {pos.epoch + 1}/{config.epochs}",
                            postfix=f"cost {pos.epoch_cost / max(pos.epoch_updates, 1):.4f}")
                 losses_out.write(pos.epoch + 1, pos.launch, done, f"{cost / max(updates, 1):.6f}",
-                                 f"{model.train_seconds + now - started:.2f}")
-                if pos.launch == pos.launches_per_epoch:
+                                 f"{checkpoints.seconds():.2f}")
+                epoch_ended = pos.launch == pos.launches_per_epoch
+                if epoch_ended:
                     _finish_epoch(model, nnz)
-                if save_to is not None and (
-                        signals.pending() is not None or pos.launch == 0
-                        or now - last_save >= checkpoint_every):
-                    model.train_seconds += now - started
-                    started = now
-                    save_model(model, save_to)
-                    last_save = launch_started = time.perf_counter()
-                    log.debug("checkpoint: %s", save_to)
-                signals.check()
+                if checkpoints.after_launch(epoch_ended):
+                    launch_started = time.perf_counter()  # epoch seconds leave saving out
     finally:
         bar.close()
         losses_out.close()
-        model.train_seconds += time.perf_counter() - started
+        checkpoints.close()
     return model
 
 

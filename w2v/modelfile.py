@@ -16,13 +16,18 @@ runs code from the file. Pure numpy, so the reading commands accept models witho
 """
 
 import json
+import logging
 import struct
+import time
 import zipfile
 
 import numpy as np
 
+from . import signals
 from .atomic import atomic_write
 from .errors import InputError
+
+log = logging.getLogger("w2v")
 
 FORMAT = "w2v-model"
 FORMAT_VERSION = 1
@@ -63,6 +68,45 @@ def write_model(path, family, header, words, counts, arrays):
             for name, array in members.items():
                 with archive.open(name + ".npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+class Checkpoints:
+    """When a training loop saves its model: at every epoch end, every `every` seconds,
+    and when SIGINT/SIGTERM is pending (so an interrupted run leaves a last checkpoint);
+    then a pending signal is raised. Also keeps `model.train_seconds` up to date.
+
+    `save(model, path)` writes the model; with `path` None nothing is saved, but signals
+    are still raised at the launch boundary.
+    """
+
+    def __init__(self, model, save, path, every):
+        self.model, self.save, self.path, self.every = model, save, path, every
+        self.started = self.last_save = time.perf_counter()
+
+    def seconds(self):
+        """Training seconds of the model so far, this run included."""
+        return self.model.train_seconds + time.perf_counter() - self.started
+
+    def after_launch(self, epoch_ended):
+        """Call after every launch; returns whether it saved."""
+        saved = False
+        now = time.perf_counter()
+        if self.path is not None and (signals.pending() is not None or epoch_ended
+                                      or now - self.last_save >= self.every):
+            self._count_time(now)
+            self.save(self.model, self.path)
+            self.last_save = time.perf_counter()
+            log.debug("checkpoint: %s (%.3f s)", self.path, self.last_save - now)
+            saved = True
+        signals.check()
+        return saved
+
+    def close(self):
+        self._count_time(time.perf_counter())
+
+    def _count_time(self, now):
+        self.model.train_seconds += now - self.started
+        self.started = now
 
 
 class ModelFile:

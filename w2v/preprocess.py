@@ -57,3 +57,12 @@ def normaliser(name):
     if name == "letters":
         return letters
     return None
+
+
+def text_normaliser(lowercase=False, preprocess="none"):
+    """The str -> str function the corpus reader applies to each block (None: none needed):
+    `--lowercase`, then `--preprocess`."""
+    chosen = normaliser(preprocess)
+    if not lowercase or chosen is not None:  # letters and lower lowercase anyway
+        return chosen
+    return str.lower

@@ -134,24 +134,23 @@ def _logistic_step(hidden, row, label, alpha, grad_hidden, sigmoid, log_sigmoid,
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _output_layer(hidden, target, grad_hidden, weights, tables, settings, alpha, state):
+def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                  neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state):
     """HS along target's Huffman path, then NS: target plus `negative` noise words.
 
     Returns (loss, new state); grad_hidden receives the gradient for `hidden`.
     """
     loss = 0.0
-    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
-    if settings.use_hs:
-        for d in range(tables.code_lens[target]):
-            label = 1.0 - tables.codes[target, d]
-            loss += _logistic_step(hidden, weights.w_hs[tables.points[target, d]], label, alpha,
-                                   grad_hidden, sigmoid, log_sigmoid, True)
-    if settings.negative > 0:
-        w_out = weights.w_out
+    if use_hs:
+        for d in range(code_lens[target]):
+            label = 1.0 - codes[target, d]
+            loss += _logistic_step(hidden, w_hs[points[target, d]], label, alpha, grad_hidden,
+                                   sigmoid, log_sigmoid, True)
+    if negative > 0:
         loss += _logistic_step(hidden, w_out[target], 1.0, alpha, grad_hidden,
                                sigmoid, log_sigmoid, False)
-        for _ in range(settings.negative):
-            noise, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+        for _ in range(negative):
+            noise, state = draw_negative(state, neg_threshold, neg_alias)
             if noise == target:
                 continue
             loss += _logistic_step(hidden, w_out[noise], 0.0, alpha, grad_hidden,
@@ -168,15 +167,20 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
     over the chunk's tokens. Returns (summed loss, examples trained).
     """
     ids, offsets = tokens.ids, tokens.offsets
-    w_in = weights.w_in
-    model, window = settings.model, settings.window
+    w_in, w_out, w_hs = weights.w_in, weights.w_out, weights.w_hs
+    keep_threshold, neg_threshold, neg_alias = (tables.keep_threshold, tables.neg_threshold,
+                                                tables.neg_alias)
+    codes, points, code_lens = tables.codes, tables.points, tables.code_lens
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
+    model, window, negative, use_hs = (settings.model, settings.window, settings.negative,
+                                       settings.use_hs)
     dim = w_in.shape[1]
     sentence = np.empty(settings.max_len, dtype=np.int64)
     hidden = np.empty(dim, dtype=np.float32)
     grad_hidden = np.empty(dim, dtype=np.float32)
-    batch_grads = np.empty((max(2 * window, settings.negative), dim), dtype=np.float32)
+    batch_grads = np.empty((max(2 * window, negative), dim), dtype=np.float32)
     batch_bounds = np.empty((CBOW_BATCH, 3), dtype=np.int64)
-    batch_noise = np.empty(max(settings.negative, 1), dtype=np.int64)
+    batch_noise = np.empty(max(negative, 1), dtype=np.int64)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
     loss = 0.0
@@ -186,7 +190,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
         end = offsets[s + 1]
         alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
         done += end - start
-        n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
+        n, state = subsample_sentence(ids, start, end, keep_threshold, state, sentence)
         if model == CBOW_BATCHED:
             pos = 0
             while pos < n:
@@ -203,8 +207,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     pos += 1
                 if m > 0:
                     step_loss, state = _cbow_batched_step(
-                        sentence, batch_bounds, m, weights, tables, settings, alpha,
-                        batch_noise, batch_grads, hidden, grad_hidden, state)
+                        sentence, batch_bounds, m, w_in, w_out, neg_threshold, neg_alias,
+                        negative, settings.cbow_mean, alpha, sigmoid, log_sigmoid, batch_noise,
+                        batch_grads, hidden, grad_hidden, state)
                     loss += step_loss
                     examples += m
             continue
@@ -220,7 +225,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     context_row = w_in[sentence[c]]
                     grad_hidden[:] = 0.0
                     step_loss, state = _output_layer(
-                        context_row, word, grad_hidden, weights, tables, settings, alpha, state)
+                        context_row, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                        neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid,
+                        state)
                     loss += step_loss
                     examples += 1
                     for k in range(dim):
@@ -249,7 +256,8 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                         hidden[k] *= scale
                 grad_hidden[:] = 0.0
                 step_loss, state = _output_layer(
-                    hidden, word, grad_hidden, weights, tables, settings, alpha, state)
+                    hidden, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
+                    neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state)
                 loss += step_loss
                 examples += 1
                 for c in range(lo, hi):
@@ -325,8 +333,9 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, gr
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, noise, out_grads,
-                       hidden, grad_hidden, state):
+def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alias, negative,
+                       cbow_mean, alpha, sigmoid, log_sigmoid, noise, out_grads, hidden,
+                       grad_hidden, state):
     """CBOW NS for m consecutive windows (bounds[b] = centre, lo, hi) sharing one set of
     negatives (BlazingText's batch idea applied to CBOW): the negatives' output rows stay in
     cache for the batch and are written once, at its end, with the summed updates. Each
@@ -335,12 +344,9 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, no
     updated before the next window; a negative equal to a window's centre is skipped for
     that window only.
     """
-    w_in, w_out = weights.w_in, weights.w_out
-    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
     dim = w_in.shape[1]
-    negative = settings.negative
     for s in range(negative):
-        noise[s], state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+        noise[s], state = draw_negative(state, neg_threshold, neg_alias)
         out_grads[s, :] = 0.0
     loss = 0.0
     for b in range(m):
@@ -352,7 +358,7 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, settings, alpha, no
                 context_row = w_in[sentence[c]]
                 for k in range(dim):
                     hidden[k] += context_row[k]
-        if settings.cbow_mean:
+        if cbow_mean:
             scale = np.float32(1.0 / (hi - lo - 1))
             for k in range(dim):
                 hidden[k] *= scale

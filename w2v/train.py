@@ -24,7 +24,7 @@ from .corpus import Corpus, load_corpus
 from .errors import InputError, OptionError
 from .huffman import huffman_tree
 from .kernel_cache import kernels_cached
-from .modelfile import ModelFile, write_model
+from .modelfile import Checkpoints, ModelFile, write_model
 from .progress import Bar, LossLog
 from .sampling import initial_vectors, keep_probabilities, seed_for
 from .threads import configure_threads, threading_layer
@@ -172,7 +172,7 @@ def _initial_input(words, config):
                            0.5 / config.dim)
 
 
-FIXED_ON_CONTINUE = ("dim", "hs", "lowercase")
+FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess")
 
 
 def check_continuable(base, config, update_vocab=False):
@@ -326,10 +326,9 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                          "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
     losses_out = LossLog(loss_log, ("epoch", "launch", "words", "alpha", "loss", "seconds"),
                          append=pos.words_done > 0)
-    started = run_started = time.perf_counter()
+    checkpoints = Checkpoints(model, save_model, save_to, checkpoint_every)
+    run_started = epoch_started = time.perf_counter()
     run_words = 0
-    last_save = started
-    epoch_started = started
     try:
         with signals.deferred():
             while not model.finished:
@@ -352,24 +351,16 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                            postfix=f"alpha {alpha_to:.3g}")
                 launch_loss = float(losses.sum()) / max(int(examples.sum()), 1)
                 losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, f"{alpha_to:.6g}",
-                                 f"{launch_loss:.6f}",
-                                 f"{model.train_seconds + now - started:.2f}")
-                if pos.launch == len(plans):
+                                 f"{launch_loss:.6f}", f"{checkpoints.seconds():.2f}")
+                epoch_ended = pos.launch == len(plans)
+                if epoch_ended:
                     _finish_epoch(model, now - epoch_started, rate(pos.words_done))
                     epoch_started = now
-                if save_to is not None and (
-                        signals.pending() is not None or pos.launch == 0
-                        or now - last_save >= checkpoint_every):
-                    model.train_seconds += now - started
-                    started = now
-                    save_model(model, save_to)
-                    last_save = time.perf_counter()
-                    log.debug("checkpoint: %s (%.3f s)", save_to, last_save - now)
-                signals.check()
+                checkpoints.after_launch(epoch_ended)
     finally:
         bar.close()
         losses_out.close()
-        model.train_seconds += time.perf_counter() - started
+        checkpoints.close()
     seconds = time.perf_counter() - run_started
     log.info("trained %d words in %.1f s: %.0f words/s, %d threads, numba threading layer %s",
              run_words, seconds, run_words / max(seconds, 1e-9), threads,

@@ -1,0 +1,252 @@
+"""`w2v phrases`: hand-checked toy corpora for both scorers, the CLI, and word2phrase's rule
+checked against a plain-Python implementation on the bundled 1M-token sample."""
+
+import collections
+import lzma
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from w2v.cli import main
+from w2v.phrases import ENGLISH_CONNECTORS, find_phrases, read_text, run_phrases
+
+SAMPLE = os.path.join(os.path.dirname(__file__), "..", "data", "enwiki-1m.txt.xz")
+
+# N = 8 tokens; a, b, c each 2, 2, 4 times; (a, b) twice, (c, c) three times.
+# word2phrase, min-count 1: (a, b) = (2 - 1) / 2 / 2 x 8 = 2.0, (c, c) = (3 - 1) / 4 / 4 x 8 = 1.0
+# npmi: (a, b) = ln(.25 / .0625) / -ln(.25) = 1.0, (c, c) = ln(1.5) / ln(8 / 3) = 0.4134
+TOY = "a b\na b\nc c c c\n"
+
+
+def phrases_of(text, tmp_path, **options):
+    path = tmp_path / "in.txt"
+    path.write_text(text)
+    out = tmp_path / "out.txt"
+    tables = run_phrases([str(path)], str(out), **options)
+    return out.read_text(), tables
+
+
+def run(args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "w2v.cli", *args], input=stdin,
+                          capture_output=True, text=True)
+
+
+def assert_one_line_error(result, code, fragment):
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("w2v: error:"), result.stderr
+    assert fragment in lines[0], lines[0]
+
+
+# --------------------------------------------------------------------------- scorers
+
+
+def test_word2phrase_scores_by_hand(tmp_path):
+    _, (table,) = phrases_of(TOY, tmp_path, min_count=1, thresholds=[0.5])
+    assert [(p.text, p.count, p.score) for p in table] == [("a_b", 2, 2.0), ("c_c", 3, 1.0)]
+
+
+def test_word2phrase_pair_exactly_at_the_threshold_does_not_join(tmp_path):
+    """word2phrase joins when score > threshold, not >=."""
+    out, _ = phrases_of(TOY, tmp_path, min_count=1, thresholds=[2.0])
+    assert out == TOY
+    out, _ = phrases_of(TOY, tmp_path, min_count=1, thresholds=[1.99])
+    assert out == "a_b\na_b\nc c c c\n"
+
+
+def test_word2phrase_pair_below_min_count_never_joins(tmp_path):
+    # min-count 3: (a, b) is seen twice, so it never joins whatever the threshold
+    out, (table,) = phrases_of(TOY, tmp_path, min_count=3, thresholds=[-1e9])
+    assert [p.text for p in table] == ["c_c"]
+    assert out == "a b\na b\nc_c c_c\n"
+
+
+def test_overlapping_candidates_join_greedily_from_the_left(tmp_path):
+    # (a, b) and (b, c) both qualify; on "a b c" only the first joins, "c c c c" gives two
+    out, _ = phrases_of("a b c\na b c\nb c\nc c c c\n", tmp_path, min_count=1, thresholds=[0])
+    assert out == "a_b c\na_b c\nb_c\nc_c c_c\n"
+
+
+def test_npmi_scores_by_hand(tmp_path):
+    out, (table,) = phrases_of(TOY, tmp_path, scorer="npmi", min_count=1, thresholds=[0.5])
+    assert [(p.text, p.count) for p in table] == [("a_b", 2)]
+    assert table[0].score == pytest.approx(1.0)
+    assert out == "a_b\na_b\nc c c c\n"
+    _, (table,) = phrases_of(TOY, tmp_path, scorer="npmi", min_count=1, thresholds=[0.4])
+    assert [p.text for p in table] == ["a_b", "c_c"]
+    assert table[1].score == pytest.approx(math.log(1.5) / math.log(8 / 3))
+
+
+def test_npmi_pair_below_min_count_never_joins(tmp_path):
+    """gensim#2086: its npmi ignored min_count; here a pair seen less never joins."""
+    out, (table,) = phrases_of(TOY, tmp_path, scorer="npmi", min_count=3, thresholds=[-1.0])
+    assert [p.text for p in table] == ["c_c"]
+    assert out == "a b\na b\nc_c c_c\n"
+
+
+def test_npmi_stays_within_one_after_passes(tmp_path):
+    """gensim#1979: chained npmi scores went above 1; counts from one text cannot."""
+    _, tables = phrases_of("a b c\n" * 5, tmp_path, scorer="npmi", min_count=1,
+                           thresholds=[-1.0, -1.0], passes=2)
+    assert all(-1.0 <= p.score <= 1.0 + 1e-12 for table in tables for p in table)
+
+
+# --------------------------------------------------------------------------- text
+
+
+def test_lines_and_blank_lines_keep_their_place(tmp_path):
+    # (a, b) never meet on a line but often across lines: no phrase
+    text = "\nx a\nb y\n\n  \nx a\nb y\n\t\nx a\nb y\n"
+    out, (table,) = phrases_of(text, tmp_path, min_count=1, thresholds=[0])
+    assert [p.text for p in table] == ["b_y", "x_a"]  # equal scores: by text
+    assert out == "\nx_a\nb_y\n\n\nx_a\nb_y\n\nx_a\nb_y\n"
+
+
+def test_last_line_without_newline_and_spaces_normalised(tmp_path):
+    out, _ = phrases_of("a  b\ta b\n\na b", tmp_path, min_count=1, thresholds=[0])
+    assert out == "a_b a_b\n\na_b\n"
+
+
+def test_connector_words_sit_inside_phrases_only(tmp_path):
+    text = "bank of america\nbank of america\nbank of america\nof the of the\nof the\n"
+    out, (table,) = phrases_of(text, tmp_path, min_count=1, thresholds=[0],
+                               connectors=ENGLISH_CONNECTORS)
+    assert [p.text for p in table] == ["bank_of_america"]
+    assert out == "bank_of_america\n" * 3 + "of the of the\nof the\n"
+    # without connector words, 'of the' is a pair like any other
+    out, _ = phrases_of(text, tmp_path, min_count=1, thresholds=[0])
+    assert "of_the" in out
+
+
+def test_two_passes_make_trigrams(tmp_path):
+    text = "new york city\n" * 4 + "in new york\n"
+    out, tables = phrases_of(text, tmp_path, min_count=1, thresholds=[0, 0], passes=2)
+    assert [p.text for p in tables[0]] == ["new_york", "york_city"]  # 2.4, 2.25
+    assert [p.text for p in tables[1]] == ["new_york_city"]
+    assert out == "new_york_city\n" * 4 + "in new_york\n"
+
+
+def test_read_text_counts_every_word(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("a b\n\nc\n")
+    text = read_text(str(path))
+    assert text.store.words() == ["a", "b", "c"]
+    assert text.offsets.tolist() == [0, 2, 2, 3]
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_apply_gives_the_output_of_the_counting_run(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("new york city\n" * 4 + "bank of america\n" * 3 + "in new york\n\na b\n")
+    table = tmp_path / "phrases.tsv"
+    counted, applied = tmp_path / "counted.txt", tmp_path / "applied.txt"
+    options = ["--min-count", "1", "--threshold", "0", "--connector-words", "english", "-q"]
+    assert main(["phrases", str(path), "--passes", "2", *options, "--save-phrases", str(table),
+                 "-o", str(counted)]) == 0
+    assert main(["phrases", str(path), "--apply", str(table), "--connector-words", "english",
+                 "-q", "-o", str(applied)]) == 0
+    assert applied.read_text() == counted.read_text()
+    assert "new_york_city" in counted.read_text()
+    lines = table.read_text().splitlines()
+    assert lines[0] == "# pass 1" and "# pass 2" in lines
+    assert all(len(line.split("\t")) == 3 for line in lines if not line.startswith("# pass"))
+
+
+def test_stdin_to_stdout():
+    result = run(["phrases", "-", "--min-count", "1", "--threshold", "1.99", "-q"], stdin=TOY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a_b\na_b\nc c c c\n" and result.stderr == ""
+
+
+def test_npmi_threshold_out_of_range_is_an_error(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["phrases", str(path), "--scorer", "npmi", "--threshold", "1.5"]),
+                          2, "outside [-1, 1]")
+
+
+def test_unreadable_phrase_file_is_an_error(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["phrases", str(path), "--apply", str(tmp_path / "none.tsv")]),
+                          1, "cannot read")
+    assert_one_line_error(run(["phrases", str(path), "--apply", str(path)]), 1,
+                          "expected phrase<TAB>count<TAB>score")
+
+
+def test_bad_threshold_lists_are_errors(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["phrases", str(path), "--threshold", "200,x"]), 2, "200,x")
+    assert_one_line_error(run(["phrases", str(path), "--threshold", "200,100,50", "--passes",
+                               "2"]), 2, "3 values for 2 passes")
+
+
+def test_output_is_atomic_when_the_run_fails(tmp_path):
+    out = tmp_path / "out.txt"
+    out.write_text("old\n")
+    assert main(["phrases", str(tmp_path / "missing.txt"), "-o", str(out), "-q"]) == 1
+    assert out.read_text() == "old\n"
+
+
+# --------------------------------------------------------------------------- acceptance
+
+
+def word2phrase_in_python(lines, min_count=5, threshold=100.0):
+    """word2phrase's rule, directly: counts within lines, score, greedy joins."""
+    unigrams = collections.Counter()
+    pairs = collections.Counter()
+    for words in lines:
+        unigrams.update(words)
+        pairs.update(zip(words, words[1:]))
+    train_words = sum(unigrams.values())
+
+    def joins(a, b):
+        pa, pb, pab = unigrams[a], unigrams[b], pairs[(a, b)]
+        if pa < min_count or pb < min_count or pab < min_count:
+            return False
+        return (pab - min_count) / pa / pb * train_words > threshold
+
+    table = {f"{a}_{b}" for (a, b) in pairs if joins(a, b)}
+    out = []
+    for words in lines:
+        joined, i = [], 0
+        while i < len(words):
+            if i + 1 < len(words) and joins(words[i], words[i + 1]):
+                joined.append(words[i] + "_" + words[i + 1])
+                i += 2
+            else:
+                joined.append(words[i])
+                i += 1
+        out.append(" ".join(joined))
+    return table, out
+
+
+@pytest.mark.skipif(not os.path.exists(SAMPLE), reason="no bundled sample")
+def test_joined_bigrams_are_word2phrases_on_the_1m_sample(tmp_path):
+    with lzma.open(SAMPLE, "rt", encoding="utf-8") as f:
+        lines = [line.split() for line in f]
+    assert not any("_" in w for words in lines for w in words)  # so joins are unambiguous
+    table, expected = word2phrase_in_python(lines)
+    out = tmp_path / "out.txt"
+    saved = tmp_path / "phrases.tsv"
+    (found,) = run_phrases([SAMPLE], str(out), save_phrases=str(saved))
+    assert {p.text for p in found} == table
+    assert len(table) > 1000
+    text = out.read_text().split("\n")
+    assert text[-1] == "" and text[:-1] == expected
+    applied = tmp_path / "applied.txt"
+    run_phrases([SAMPLE], str(applied), apply=str(saved))
+    assert applied.read_bytes() == out.read_bytes()
+
+
+def test_find_phrases_from_python(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text(TOY)
+    assert [p.text for p in find_phrases(read_text(str(path)), min_count=1, threshold=1.5)] \
+        == ["a_b"]

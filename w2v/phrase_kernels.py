@@ -1,0 +1,232 @@
+"""The hot loops of `w2v phrases`, in numba: find blank lines, count candidate pairs, join.
+
+A candidate is a word `a`, up to `max_conn` connector words, and a word `b`, adjacent on
+one line (without connector words: two adjacent words). It is keyed as one int64,
+`(a * n_words + b) * n_seq + seq`, where `seq` numbers the run of connector words between
+them (0 for none; runs of length l start at seq_start[l], each connector a base-n_conn
+digit). Counting sorts the keys of a chunk and merges the counted runs; joining looks the
+keys up by binary search in the sorted keys of the phrases. `phrases.py` drives both.
+"""
+
+import numpy as np
+from numba import njit
+
+from .tokenize import _space_width
+
+
+def nonblank_lines(buf):
+    """For each line of a block (ended by b"\\n", or by the block's end), whether it has a token.
+
+    The tokenizer reports only lines with tokens; this says where the blank ones were.
+    Newlines are found by numpy; the kernel then reads only each line's leading whitespace.
+    """
+    ends = np.flatnonzero(buf == 10)
+    if len(buf) and buf[-1] != 10:
+        ends = np.append(ends, len(buf))
+    return _nonblank(buf, ends)
+
+
+@njit(cache=True, nogil=True)
+def _nonblank(buf, ends):
+    n = len(buf)
+    out = np.zeros(len(ends), dtype=np.bool_)
+    start = 0
+    for line in range(len(ends)):
+        end = ends[line]
+        i = start
+        while i < end:
+            width = _space_width(buf, i, n)
+            if width == 0:
+                out[line] = True
+                break
+            i += width
+        start = end + 1
+    return out
+
+
+@njit(cache=True, inline="always")
+def _seq_code(seq_len, seq_value, seq_start):
+    return seq_start[seq_len] + seq_value
+
+
+@njit(cache=True, nogil=True)
+def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
+                   out):
+    """Keys of the candidates on lines [line_lo, line_hi) into `out`; returns how many.
+
+    As gensim's Phrases counts: every word that is not a connector ends a candidate with the
+    previous such word on the line (through the connector words between them) and starts
+    the next. A run of more than max_conn connector words breaks the chain.
+    `conn[w]` is w's index among the connector words, -1 for other words.
+    """
+    n_conn = np.int64(0)
+    if max_conn > 0:
+        n_conn = seq_start[2] - seq_start[1]
+    n = 0
+    for line in range(line_lo, line_hi):
+        start = np.int64(-1)
+        seq_len = 0
+        seq_value = np.int64(0)
+        power = np.int64(1)
+        for t in range(offsets[line], offsets[line + 1]):
+            w = np.int64(ids[t])
+            c = conn[w]
+            if c < 0:
+                if start >= 0 and seq_len <= max_conn:
+                    out[n] = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
+                                                                      seq_start)
+                    n += 1
+                start = w
+                seq_len = 0
+                seq_value = 0
+                power = 1
+            elif start >= 0:
+                if seq_len < max_conn:
+                    seq_value += c * power
+                    power *= n_conn
+                seq_len += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def count_runs(sorted_keys):
+    """(keys, counts) of the runs of equal values in a sorted int64 array."""
+    n = len(sorted_keys)
+    keys = np.empty(n, dtype=np.int64)
+    counts = np.empty(n, dtype=np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sorted_keys[j] == sorted_keys[i]:
+            j += 1
+        keys[m] = sorted_keys[i]
+        counts[m] = j - i
+        m += 1
+        i = j
+    return keys[:m].copy(), counts[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def merge_counts(keys_a, counts_a, keys_b, counts_b):
+    """Two sorted (keys, counts) tables as one, counts of equal keys summed."""
+    na = len(keys_a)
+    nb = len(keys_b)
+    keys = np.empty(na + nb, dtype=np.int64)
+    counts = np.empty(na + nb, dtype=np.int64)
+    i = j = m = 0
+    while i < na or j < nb:
+        if j >= nb or (i < na and keys_a[i] < keys_b[j]):
+            keys[m] = keys_a[i]
+            counts[m] = counts_a[i]
+            i += 1
+        elif i >= na or keys_b[j] < keys_a[i]:
+            keys[m] = keys_b[j]
+            counts[m] = counts_b[j]
+            j += 1
+        else:
+            keys[m] = keys_a[i]
+            counts[m] = counts_a[i] + counts_b[j]
+            i += 1
+            j += 1
+        m += 1
+    return keys[:m].copy(), counts[:m].copy()
+
+
+@njit(cache=True, inline="always")
+def _contains(sorted_keys, key):
+    at = np.searchsorted(sorted_keys, key)
+    return at < len(sorted_keys) and sorted_keys[at] == key
+
+
+@njit(cache=True, inline="always")
+def _put_word(out, pos, w, word_bytes, word_ends):
+    for k in range(word_ends[w], word_ends[w + 1]):
+        out[pos] = word_bytes[k]
+        pos += 1
+    return pos
+
+
+@njit(cache=True, inline="always")
+def _put_bytes(out, pos, data):
+    for k in range(len(data)):
+        out[pos] = data[k]
+        pos += 1
+    return pos
+
+
+@njit(cache=True, inline="always")
+def _put_tokens(out, pos, ids, t_from, t_to, first, word_bytes, word_ends):
+    """Tokens ids[t_from:t_to], each on its own, space-separated; returns (pos, first)."""
+    for t in range(t_from, t_to):
+        if not first:
+            out[pos] = 32
+            pos += 1
+        pos = _put_word(out, pos, np.int64(ids[t]), word_bytes, word_ends)
+        first = False
+    return pos, first
+
+
+@njit(cache=True, nogil=True)
+def join_lines(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
+               phrase_keys, word_bytes, word_ends, delimiter, out):
+    """Write lines [line_lo, line_hi) as text into `out`, joining the phrases; returns
+    (bytes written, phrases joined).
+
+    Greedy left to right, as word2phrase and gensim's FrozenPhrases: a candidate whose key is
+    in the sorted `phrase_keys` is written as one token (its words joined by `delimiter`)
+    and neither of its words starts or ends another; otherwise its first word is written
+    alone and its last word starts the next candidate. Tokens are separated by one space,
+    every line ends with b"\\n". `out` must hold every word plus one byte a token more than
+    len(delimiter), plus one byte a line.
+    """
+    n_conn = np.int64(0)
+    if max_conn > 0:
+        n_conn = seq_start[2] - seq_start[1]
+    pos = 0
+    joined = 0
+    for line in range(line_lo, line_hi):
+        first = True
+        start = np.int64(-1)
+        start_t = np.int64(0)
+        seq_len = 0
+        seq_value = np.int64(0)
+        power = np.int64(1)
+        for t in range(offsets[line], offsets[line + 1]):
+            w = np.int64(ids[t])
+            c = conn[w]
+            if c < 0:
+                if start >= 0:
+                    key = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value, seq_start)
+                    if seq_len <= max_conn and _contains(phrase_keys, key):
+                        if not first:
+                            out[pos] = 32
+                            pos += 1
+                        first = False
+                        for u in range(start_t, t + 1):
+                            if u > start_t:
+                                pos = _put_bytes(out, pos, delimiter)
+                            pos = _put_word(out, pos, np.int64(ids[u]), word_bytes, word_ends)
+                        joined += 1
+                        start = -1
+                        continue
+                    pos, first = _put_tokens(out, pos, ids, start_t, t, first, word_bytes,
+                                             word_ends)
+                start = w
+                start_t = t
+                seq_len = 0
+                seq_value = 0
+                power = 1
+            elif start >= 0:
+                if seq_len < max_conn:
+                    seq_value += c * power
+                    power *= n_conn
+                seq_len += 1
+            else:
+                pos, first = _put_tokens(out, pos, ids, t, t + 1, first, word_bytes, word_ends)
+        if start >= 0:
+            pos, first = _put_tokens(out, pos, ids, start_t, offsets[line + 1], first,
+                                     word_bytes, word_ends)
+        out[pos] = 10
+        pos += 1
+    return pos, joined

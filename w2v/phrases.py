@@ -1,0 +1,441 @@
+"""Phrases: join word pairs that occur together more than chance, as word2phrase does.
+
+One pass reads the text (every word counts, as in word2phrase), counts each word and each
+candidate pair of adjacent words on a line exactly, scores the pairs and writes the text
+back with the phrases joined (`new_york`). Scorers:
+
+- `word2phrase`: (count(ab) - min_count) / count(a) / count(b) x train_words, where
+  train_words is the number of tokens in the text; a pair joins when its score is above
+  the threshold (`>`, as word2phrase) and a, b and ab each occur at least min_count times.
+  Scores are float64 in word2phrase's order of operations (word2phrase itself uses float).
+- `npmi`: ln(p(ab) / (p(a) p(b))) / -ln(p(ab)), each p a count over train_words, in [-1, 1];
+  a pair joins when its score is above the threshold and ab occurs at least min_count times.
+
+Joins are greedy left to right and never overlap; they never cross lines, and unlike
+word2phrase (whose counting runs over line ends) pairs are only counted within a line.
+With connector words (gensim's idea), a candidate is two other words with up to
+MAX_CONNECTORS connector words between them (`bank_of_america`); connector words never
+start or end a phrase. A phrase is its joined string: `--apply` and the counting run join
+exactly the candidates whose joined string is in the phrase table.
+
+Lines keep their order, blank lines included; tokens are written back separated by one
+space. Several passes run on the previous pass's output, kept in memory as text.
+"""
+
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+
+import numpy as np
+
+from .atomic import atomic_write
+from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
+                     _refuse_nul, _Source, expand_inputs)
+from .errors import InputError, OptionError
+from .tokenize import WordStore
+
+log = logging.getLogger("w2v")
+
+SCORERS = {"word2phrase": 100.0, "npmi": 0.5}  # scorer -> default threshold
+MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
+CHUNK_TOKENS = 1 << 22  # tokens counted or written per kernel call, to bound temporaries
+
+# gensim's ENGLISH_CONNECTOR_WORDS
+ENGLISH_CONNECTORS = ("a an the for of with without at from to in on by and or").split()
+
+
+@dataclasses.dataclass
+class Text:
+    """Lines of tokens: line i is ids[offsets[i]:offsets[i + 1]] (blank lines are empty)."""
+
+    store: WordStore
+    ids: np.ndarray  # uint32
+    offsets: np.ndarray  # int64, len = lines + 1
+
+    @property
+    def n_tokens(self):
+        return len(self.ids)
+
+
+@dataclasses.dataclass
+class Phrase:
+    text: str
+    count: int
+    score: float
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_text(inputs, lowercase=False):
+    """Read every input once (files, globs, '-', compressed) into a `Text`, blank lines kept."""
+    return _tokenize_blocks(_file_blocks(expand_inputs(inputs), lowercase))
+
+
+def _file_blocks(paths, lowercase):
+    """Byte blocks of whole lines of every input, checked as the corpus pass checks them."""
+    errors, invalid = _invalid_counter()
+    for path in paths:
+        source = _Source(path)
+        try:
+            with contextlib.closing(_read_ahead(_read_blocks(source))) as blocks:
+                yield from _checked(source, blocks, errors, lowercase)
+        finally:
+            source.close()
+    if invalid["count"]:
+        log.warning("replaced %d bytes that were not valid UTF-8", invalid["count"])
+
+
+def _checked(source, blocks, errors, lowercase):
+    """The blocks of one source: no NUL, UTF-8 (bad bytes replaced), ending in a newline."""
+    checked = False
+    offset = 0
+    for block in blocks:
+        _refuse_nul(source, block, offset)
+        offset += len(block)
+        if lowercase:
+            block = block.decode("utf-8", errors).lower().encode("utf-8")
+        else:
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                block = block.decode("utf-8", errors).encode("utf-8")
+        if not checked:
+            _check_text(source.name, block)
+            checked = True
+        if block and block[-1:] != b"\n":  # a last line without its newline
+            block += b"\n"
+        yield block
+
+
+def _tokenize_blocks(blocks):
+    from .phrase_kernels import nonblank_lines
+
+    store = WordStore()
+    ids, lengths = [], []
+    for block in blocks:
+        block_ids, nonblank_lengths = store.tokenize(block)
+        nonblank = nonblank_lines(np.frombuffer(block, dtype=np.uint8))
+        line_lengths = np.zeros(len(nonblank), dtype=np.int64)
+        line_lengths[nonblank] = nonblank_lengths
+        ids.append(block_ids)
+        lengths.append(line_lengths)
+    ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)
+    lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return Text(store, ids, offsets)
+
+
+def _line_chunks(offsets, tokens=CHUNK_TOKENS):
+    """(first line, end line) ranges of about `tokens` tokens each (at least one line)."""
+    n_lines = len(offsets) - 1
+    lo = 0
+    while lo < n_lines:
+        hi = int(np.searchsorted(offsets, offsets[lo] + tokens, side="right")) - 1
+        hi = min(max(hi, lo + 1), n_lines)
+        yield lo, hi
+        lo = hi
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+class _Keys:
+    """How candidates of one Text are keyed: (a * n_words + b) * n_seq + seq."""
+
+    def __init__(self, text, connectors):
+        words = None
+        self.n_words = max(text.store.n_words, 1)
+        self.conn = np.full(self.n_words, -1, dtype=np.int64)
+        self.connectors = sorted(set(connectors))
+        if self.connectors:
+            words = text.store.words()
+            index = {word: i for i, word in enumerate(self.connectors)}
+            for w, word in enumerate(words):
+                c = index.get(word)
+                if c is not None:
+                    self.conn[w] = c
+        n_conn = len(self.connectors)
+        self.max_conn = 0
+        for length in range(MAX_CONNECTORS if n_conn else 0, -1, -1):
+            n_seq = sum(n_conn ** j for j in range(length + 1))
+            if self.n_words * self.n_words * n_seq < 1 << 62:
+                self.max_conn = length
+                break
+        else:
+            raise InputError(f"too many distinct words ({self.n_words}) to count pairs of")
+        self.seq_start = np.array([sum(n_conn ** j for j in range(length))
+                                   for length in range(self.max_conn + 2)], dtype=np.int64)
+        self.n_seq = int(self.seq_start[-1])
+        self._words = words
+
+    def words(self, text):
+        if self._words is None:
+            self._words = text.store.words()
+        return self._words
+
+    def args(self):
+        return self.conn, self.max_conn, self.seq_start, self.n_words, self.n_seq
+
+    def decode(self, keys):
+        """(a, b, seq) arrays of keys."""
+        seq = keys % self.n_seq
+        pair = keys // self.n_seq
+        return pair // self.n_words, pair % self.n_words, seq
+
+    def connector_run(self, seq):
+        """The connector words a seq number stands for."""
+        length = int(np.searchsorted(self.seq_start, seq, side="right")) - 1
+        value = int(seq - self.seq_start[length])
+        run = []
+        for _ in range(length):
+            value, c = divmod(value, len(self.connectors))
+            run.append(self.connectors[c])
+        return run
+
+    def encode(self, a, run_ids, b):
+        value, power = 0, 1
+        for c in run_ids:
+            value += int(self.conn[c]) * power
+            power *= len(self.connectors)
+        return (a * self.n_words + b) * self.n_seq + int(self.seq_start[len(run_ids)]) + value
+
+
+def count_candidates(text, keys):
+    """(word counts, sorted candidate keys, their counts) of a Text, exact int64."""
+    from .phrase_kernels import candidate_keys, count_runs, merge_counts
+
+    word_counts = np.bincount(text.ids, minlength=keys.n_words).astype(np.int64)
+    all_keys = np.zeros(0, dtype=np.int64)
+    all_counts = np.zeros(0, dtype=np.int64)
+    for lo, hi in _line_chunks(text.offsets):
+        out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
+        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), out)
+        out = np.sort(out[:n])
+        chunk_keys, chunk_counts = count_runs(out)
+        del out
+        all_keys, all_counts = merge_counts(all_keys, all_counts, chunk_keys, chunk_counts)
+    return word_counts, all_keys, all_counts
+
+
+def score(scorer, count_a, count_b, count_ab, min_count, train_words):
+    """Scores of candidates (numpy arrays of counts) and whether each may join at all."""
+    count_a = np.asarray(count_a, dtype=np.int64)
+    count_b = np.asarray(count_b, dtype=np.int64)
+    count_ab = np.asarray(count_ab, dtype=np.int64)
+    if scorer == "word2phrase":
+        allowed = (count_ab >= min_count) & (count_a >= min_count) & (count_b >= min_count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = (count_ab - min_count) / count_a.astype(np.float64) / count_b * float(
+                train_words)
+    elif scorer == "npmi":
+        allowed = count_ab >= min_count
+        n = float(train_words)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_ab = count_ab / n
+            scores = np.log(p_ab / ((count_a / n) * (count_b / n))) / -np.log(p_ab)
+    else:
+        raise OptionError(f"unknown scorer {scorer!r} (choose from {', '.join(SCORERS)})")
+    return scores, allowed
+
+
+def check_threshold(scorer, threshold):
+    if scorer not in SCORERS:
+        raise OptionError(f"unknown scorer {scorer!r} (choose from {', '.join(SCORERS)})")
+    if not math.isfinite(threshold):
+        raise OptionError(f"--threshold must be a finite number, not {threshold}")
+    if scorer == "npmi" and not -1.0 <= threshold <= 1.0:
+        raise OptionError(f"--threshold {threshold:g} is outside [-1, 1], the range of npmi")
+
+
+def find_phrases(text, *, scorer="word2phrase", threshold=None, min_count=5, connectors=(),
+                 delimiter="_"):
+    """The phrases of a Text: a list of `Phrase`, highest score first (ties by text)."""
+    threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
+    check_threshold(scorer, threshold)
+    keys = _Keys(text, connectors)
+    word_counts, cand_keys, cand_counts = count_candidates(text, keys)
+    a, b, seq = keys.decode(cand_keys)
+    scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts, min_count,
+                            text.n_tokens)
+    chosen = np.flatnonzero(allowed & (scores > threshold))
+    words = keys.words(text) if len(chosen) else []
+    phrases = []
+    for i in chosen.tolist():
+        parts = [words[a[i]], *keys.connector_run(seq[i]), words[b[i]]]
+        phrases.append(Phrase(delimiter.join(parts), int(cand_counts[i]), float(scores[i])))
+    phrases.sort(key=lambda p: (-p.score, p.text))
+    log.debug("%d candidates, %d phrases above %g (%s)", len(cand_keys), len(phrases),
+              threshold, scorer)
+    return phrases
+
+
+def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
+    """Sorted keys of every candidate of `text` whose joined string is one of `phrases`.
+
+    A phrase string is split at its delimiters every way that gives a word of the text, up
+    to MAX_CONNECTORS connector words, and a word of the text.
+    """
+    keys = keys or _Keys(text, connectors)
+    if not phrases:
+        return np.zeros(0, dtype=np.int64), keys
+    index = {word: w for w, word in enumerate(keys.words(text))}
+    found = set()
+    for phrase in phrases:
+        parts = phrase.split(delimiter) if delimiter else [phrase]
+        for i in range(1, len(parts)):
+            a = index.get(delimiter.join(parts[:i]))
+            if a is None or keys.conn[a] >= 0:
+                continue
+            for j in range(i, min(len(parts), i + keys.max_conn + 1)):
+                run = [index.get(p) for p in parts[i:j]]
+                if any(c is None or keys.conn[c] < 0 for c in run):
+                    break
+                b = index.get(delimiter.join(parts[j:]))
+                if b is not None and keys.conn[b] < 0:
+                    found.add(keys.encode(a, run, b))
+    return np.array(sorted(found), dtype=np.int64), keys
+
+
+def join_phrases(text, sorted_keys, keys, delimiter="_"):
+    """The text as byte chunks of whole lines with the candidates in `sorted_keys` joined.
+
+    Yields (chunk, phrases joined in it).
+    """
+    from .phrase_kernels import join_lines
+
+    store = text.store
+    word_lengths = np.diff(store.word_ends[: store.n_words + 1])
+    delim = np.frombuffer(delimiter.encode("utf-8"), dtype=np.uint8)
+    for lo, hi in _line_chunks(text.offsets):
+        chunk_ids = text.ids[text.offsets[lo]:text.offsets[hi]]
+        size = int(word_lengths[chunk_ids].sum()) + len(chunk_ids) * (len(delim) + 1) + hi - lo
+        out = np.empty(size, dtype=np.uint8)
+        n, joined = join_lines(text.ids, text.offsets, lo, hi, *keys.args(), sorted_keys,
+                               store.word_bytes, store.word_ends, delim, out)
+        yield out[:n].tobytes(), joined
+
+
+# --------------------------------------------------------------------------- passes
+
+
+def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
+                passes=1, connectors=(), delimiter="_", lowercase=False, save_phrases=None,
+                apply=None):
+    """Read `inputs`, join phrases in `passes` passes (or those of the file `apply`), write
+    the text to `output` ('-' for stdout). Returns the phrase table of each pass.
+
+    `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables.
+    """
+    if not delimiter:
+        raise OptionError("--delimiter must not be empty")
+    if apply is not None:
+        tables = read_phrases(apply)
+        passes = len(tables)
+    else:
+        if passes < 1:
+            raise OptionError(f"--passes must be at least 1, not {passes}")
+        thresholds = expand_thresholds(scorer, thresholds, passes)
+        for t in thresholds:
+            check_threshold(scorer, t)
+        tables = []
+    text = read_text(inputs, lowercase=lowercase)
+    if text.n_tokens == 0:
+        raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
+    for p in range(passes):
+        if apply is None:
+            table = find_phrases(text, scorer=scorer, threshold=thresholds[p],
+                                 min_count=min_count, connectors=connectors, delimiter=delimiter)
+            tables.append(table)
+        strings = [phrase.text for phrase in tables[p]]
+        sorted_keys, keys = phrase_keys(text, strings, connectors, delimiter)
+        chunks = join_phrases(text, sorted_keys, keys, delimiter)
+        if p + 1 < passes:
+            joined = []
+            text = _tokenize_blocks(_counting(chunks, joined))
+        else:
+            joined = []
+            with atomic_write(output, "wb") as f:
+                for chunk in _counting(chunks, joined):
+                    f.write(chunk)
+        log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(tables[p]),
+                 sum(joined))
+    if save_phrases is not None and apply is None:
+        write_phrases(tables, save_phrases)
+    return tables
+
+
+def _counting(chunks, joined):
+    for chunk, n in chunks:
+        joined.append(n)
+        yield chunk
+
+
+def expand_thresholds(scorer, thresholds, passes):
+    """One threshold per pass: the scorer's default, one value for all, or one for each."""
+    if thresholds is None or len(thresholds) == 0:
+        return [SCORERS.get(scorer, 0.0)] * passes
+    thresholds = [float(t) for t in thresholds]
+    if len(thresholds) == 1:
+        return thresholds * passes
+    if len(thresholds) != passes:
+        raise OptionError(f"--threshold has {len(thresholds)} values for {passes} passes")
+    return thresholds
+
+
+# --------------------------------------------------------------------------- phrase files
+
+
+def write_phrases(tables, path):
+    """`phrase<TAB>count<TAB>score` lines by score; a `# pass N` line before each pass's
+    table when there are several passes (a phrase line always has tabs, that line none)."""
+    with atomic_write(path, "w") as f:
+        for p, table in enumerate(tables):
+            if len(tables) > 1:
+                f.write(f"# pass {p + 1}\n")
+            for phrase in table:
+                f.write(f"{phrase.text}\t{phrase.count}\t{phrase.score!r}\n")
+
+
+def read_phrases(path):
+    """The tables of a file `write_phrases` wrote, one list of `Phrase` per pass."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a phrase file: not UTF-8 text") from None
+    tables = [[]]
+    for number, line in enumerate(lines, 1):
+        if "\t" not in line and line.startswith("# pass "):
+            if tables[-1] or number > 1:
+                tables.append([])
+            continue
+        fields = line.split("\t")
+        try:
+            if len(fields) != 3 or not fields[0]:
+                raise ValueError
+            tables[-1].append(Phrase(fields[0], int(fields[1]), float(fields[2])))
+        except ValueError:
+            raise InputError(f"{path}, line {number}: expected phrase<TAB>count<TAB>score, "
+                             f"got {line[:60]!r}") from None
+    return tables
+
+
+def read_connectors(name):
+    """Connector words: 'english' (gensim's list) or a file of words (whitespace-separated)."""
+    if name is None:
+        return ()
+    if name == "english" and not os.path.exists(name):
+        return tuple(ENGLISH_CONNECTORS)
+    try:
+        with open(name, encoding="utf-8") as f:
+            return tuple(f.read().split())
+    except OSError as e:
+        raise InputError(f"cannot read {name}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text") from None
