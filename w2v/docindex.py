@@ -17,7 +17,6 @@ numpy only: `search --index` never imports numba.
 import hashlib
 import json
 import os
-import struct
 import zipfile
 
 import numpy as np
@@ -26,11 +25,11 @@ from .atomic import atomic_write
 from .docs import (embed, embed_files, pooling_from_arrays, top_documents, unit_rows,
                    vocabulary_digest)
 from .errors import InputError
+from .modelfile import read_stored_member
 from .lines import _BY_EXTENSION, _MAGIC, check_inputs
 
 FORMAT = "w2v-docindex"
 FORMAT_VERSION = 1
-ZIP_MAGIC = b"PK\x03\x04"
 FINGERPRINT_ROWS = 4096  # rows of the vectors hashed (evenly spaced) besides the vocabulary
 SCAN_BYTES = 1 << 22
 UNIT = "unit_rows_"  # + ".npy": 14 bytes, see write_index
@@ -176,30 +175,10 @@ class DocumentIndex:
         if info.compress_type != zipfile.ZIP_STORED:
             raise InputError(self._broken(f"the array {name!r} is compressed"))
         try:
-            with open(self.path, "rb") as f:
-                f.seek(info.header_offset)
-                local = f.read(30)
-                if len(local) < 30 or local[:4] != ZIP_MAGIC:
-                    raise ValueError("bad local header")
-                name_len, extra_len = struct.unpack("<HH", local[26:30])
-                f.seek(info.header_offset + 30 + name_len + extra_len)
-                version = np.lib.format.read_magic(f)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                shape, fortran, dtype = read_header(f)
-                if dtype.hasobject or fortran:
-                    raise ValueError("object or Fortran-ordered arrays are refused")
-                count = int(np.prod(shape, dtype=np.int64))
-                start = f.tell()
-                if start + count * dtype.itemsize > os.fstat(f.fileno()).st_size:
-                    raise ValueError("truncated")
-                if mmap and count and start % dtype.alignment == 0:
-                    return np.memmap(self.path, dtype=dtype, mode="r", offset=start,
-                                     shape=shape)
-                data = np.fromfile(f, dtype=dtype, count=count)
-                if data.size != count:
-                    raise ValueError("truncated")
-                return data.reshape(shape)
+            array = read_stored_member(self.path, info, mmap=mmap)
+            if np.isfortran(array) and array.ndim > 1:
+                raise ValueError("Fortran-ordered arrays are refused")
+            return array
         except (ValueError, EOFError, OSError) as e:
             raise InputError(self._broken(f"the array {name!r} is damaged ({e})")) from None
 

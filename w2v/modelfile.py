@@ -17,6 +17,7 @@ runs code from the file. Pure numpy, so the reading commands accept models witho
 
 import json
 import logging
+import os
 import struct
 import time
 import zipfile
@@ -68,6 +69,36 @@ def write_model(path, family, header, words, counts, arrays):
             for name, array in members.items():
                 with archive.open(name + ".npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def read_stored_member(path, info, mmap=False):
+    """The `.npy` array of an uncompressed zip member (`info`), read straight from its offset
+    in the file at `path` (memory-mapped with `mmap` when its data is aligned). ValueError
+    for a damaged, truncated or object-dtype member; pickle is never used."""
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+        if len(local) < 30 or local[:4] != ZIP_MAGIC:
+            raise ValueError("bad local header")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        f.seek(info.header_offset + 30 + name_len + extra_len)
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
+        if dtype.hasobject:
+            raise ValueError("object arrays are refused")
+        order = "F" if fortran else "C"
+        count = int(np.prod(shape, dtype=np.int64))
+        start = f.tell()
+        if start + count * dtype.itemsize > os.fstat(f.fileno()).st_size:
+            raise ValueError("truncated")
+        if mmap and count and start % dtype.alignment == 0:
+            return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
+        data = np.fromfile(f, dtype=dtype, count=count)
+        if data.size != count:
+            raise ValueError(f"{data.size} of {count} values present")
+        return data.reshape(shape, order=order)
 
 
 class Checkpoints:
@@ -163,31 +194,11 @@ class ModelFile:
             raise InputError(self._broken(f"the array {name!r} is missing"))
         try:
             if info.compress_type == zipfile.ZIP_STORED:
-                return self._read_stored(info)
+                return read_stored_member(self.path, info)
             with self._zip.open(info) as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except (ValueError, EOFError, OSError, zipfile.BadZipFile) as e:
             raise InputError(self._broken(f"the array {name!r} is damaged ({e})")) from None
-
-    def _read_stored(self, info):
-        with open(self.path, "rb") as f:
-            f.seek(info.header_offset)
-            local = f.read(30)
-            if len(local) < 30 or local[:4] != ZIP_MAGIC:
-                raise ValueError("bad local header")
-            name_len, extra_len = struct.unpack("<HH", local[26:30])
-            f.seek(info.header_offset + 30 + name_len + extra_len)
-            version = np.lib.format.read_magic(f)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
-            shape, fortran, dtype = read_header(f)
-            if dtype.hasobject:
-                raise ValueError("object arrays are refused")
-            count = int(np.prod(shape, dtype=np.int64))
-            data = np.fromfile(f, dtype=dtype, count=count)
-            if data.size != count:
-                raise ValueError(f"{data.size} of {count} values present")
-            return data.reshape(shape, order="F" if fortran else "C")
 
     def words(self):
         blob = bytes(self.array("words"))
