@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 
 from .errors import OptionError
 from .preprocess import PREPROCESSORS
+from .subwords import check_ngram_range
 
 
 def _option(name):
@@ -108,6 +109,8 @@ class Word2VecConfig(CorpusConfig):
     `alpha` None means 0.025 for sg and 0.05 for cbow, `min_alpha` None means alpha x 1e-4,
     `kernel` "auto" means the fastest kernel for the model and loss (`auto_kernel`); all are
     resolved when the record is made, so a saved model records the values used.
+    `subwords` adds fastText's character n-grams (`minn..maxn` code points hashed into
+    `bucket` rows after the word rows of the input matrix; see `w2v.subwords`).
     """
 
     model: str = "sg"
@@ -123,6 +126,10 @@ class Word2VecConfig(CorpusConfig):
     seed: int = 1
     cbow_mean: bool = True
     kernel: str = "auto"
+    subwords: bool = False
+    minn: int = 3
+    maxn: int = 6
+    bucket: int = 2000000
 
     def __post_init__(self):
         super().__post_init__()
@@ -135,6 +142,14 @@ class Word2VecConfig(CorpusConfig):
         _check_seed(self.seed)
         _check_bool("hs", self.hs)
         _check_bool("cbow_mean", self.cbow_mean)
+        _check_bool("subwords", self.subwords)
+        for name in ("minn", "maxn", "bucket"):
+            _check_int(name, getattr(self, name), 0)
+        if self.subwords:
+            try:
+                check_ngram_range(self.minn, self.maxn, self.bucket)
+            except ValueError as error:
+                raise OptionError(str(error)) from None
         _check_float("ns_exponent", self.ns_exponent, lambda x: True, "a finite number")
         _check_float("sample", self.sample, lambda x: x >= 0, ">= 0 (0 turns subsampling off)")
         if self.negative == 0 and not self.hs:
