@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from w2v.subwords import (check_ngram_range, fnv1a, ngram_buckets, oov_rows, subword_rows,
+from w2v.subwords import (check_ngram_range, compose, fnv1a, ngram_buckets, oov_rows, subword_rows,
                           word_ngrams)
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "fasttext_ngrams.json").read_text("utf-8"))
@@ -79,3 +79,14 @@ def test_live_fasttext_agrees_on_random_words():
         if model.get_word_id(word) >= 0:
             ids = ids[1:]
         assert (buckets[offsets[i]:offsets[i + 1]] + n_words).tolist() == ids.tolist()
+
+
+def test_compose_is_the_mean_of_each_words_rows_in_any_chunking():
+    rng = np.random.default_rng(0)
+    words = ["cat", "dogs", "a", "</s>", "東京"]
+    offsets, rows = subword_rows(words, 3, 6, 50)
+    matrix = rng.standard_normal((len(words) + 50, 4)).astype(np.float32)
+    expected = np.stack([matrix[rows[offsets[i]:offsets[i + 1]]].mean(0) for i in range(len(words))])
+    for chunk_rows in (1, 3, 1 << 20):
+        assert np.allclose(compose(matrix, offsets, rows, chunk_rows=chunk_rows), expected, atol=1e-6)
+    assert not compose(matrix, np.array([0, 0, 2]), np.array([1, 2]))[0].any()  # no rows: zero

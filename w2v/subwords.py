@@ -147,3 +147,32 @@ def oov_rows(word, n_words, minn, maxn, bucket):
     """Input rows of a word outside the vocabulary: its n-grams only (may be empty)."""
     offsets, buckets = ngram_buckets([word], minn, maxn, bucket)
     return buckets + n_words
+
+
+def compose(matrix, offsets, rows, chunk_rows=1 << 20):
+    """Mean of each word's rows of `matrix` (float32, one output row per CSR entry).
+
+    A word with no rows gets a zero vector. Done in pieces of about `chunk_rows` gathered
+    rows, so composing a large vocabulary never gathers every n-gram row at once.
+    """
+    n_words = len(offsets) - 1
+    out = np.zeros((n_words, matrix.shape[1]), dtype=np.float32)
+    counts = np.diff(offsets)
+    first = 0
+    while first < n_words:
+        last = int(np.searchsorted(offsets, offsets[first] + chunk_rows, side="right")) - 1
+        last = min(max(last, first + 1), n_words)
+        lo, hi = offsets[first], offsets[last]
+        if hi > lo:
+            gathered = np.asarray(matrix[rows[lo:hi]], dtype=np.float32)
+            owner = np.repeat(np.arange(last - first), counts[first:last])
+            _sum_by_owner(out[first:last], owner, gathered)
+        first = last
+    nonzero = counts > 0
+    out[nonzero] /= counts[nonzero, None].astype(np.float32)
+    return out
+
+
+def _sum_by_owner(out, owner, gathered):
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    out[owner[starts]] = np.add.reduceat(gathered, starts, axis=0)
