@@ -262,3 +262,22 @@ def test_debias_errors(tmp_path):
         debias.read_words(tmp_path / "empty.json", "words")
     with pytest.raises(InputError, match="no definitional pair has both words"):
         debias.hard_debias(gendered(), [("cat", "dog")], [], [])
+
+
+def test_more_components_than_pairs_is_an_error():
+    with pytest.raises(InputError, match="3 bias components asked, but 2 definitional pairs"):
+        debias.hard_debias(gendered(), [("she", "he"), ("her", "his")], [], [], components=3)
+
+
+def test_compare_debiased_from_python():
+    import w2v
+
+    wv = gendered()
+    test = bias.WeatTest("jobs", ("doctor", "engineer"), ("nurse", "homemaker"),
+                         ("he", "man"), ("she", "woman"))
+    comparison = w2v.compare_debiased(wv, w2v.hard_debias(wv).vectors, [test])
+    [before], [after] = comparison.weat_before, comparison.weat_after
+    assert before.test is after.test is test and abs(after.statistic) < abs(before.statistic)
+    assert math.isnan(before.p_value)  # the report skips the permutation test
+    assert comparison.similarity[0].pairs_total == 353  # the bundled WS353
+    assert comparison.analogies[1].overall.total == 19544  # the bundled questions-words

@@ -991,21 +991,15 @@ def debias_command(vectors_path, output, binary, pairs_file, specific_file, equa
 
 def _debias_report(before, after):
     """Lines comparing WEAT effect sizes and the bundled evaluations before and after."""
-    from .bias import run_tests, select_tests
-    from .evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
+    from .debias import compare_debiased
 
-    tests = select_tests()
-    old, _ = run_tests(before, tests, p_value=False)
-    new = {r.test.name: r for r in run_tests(after, tests, p_value=False)[0]}
+    c = compare_debiased(before, after)
     lines = [f"{'WEAT test':<22}{'effect before':>14}{'after':>8}"
              f"{'statistic before':>18}{'after':>8}"]
-    lines += [f"{r.test.name:<22}{_number(r.effect_size):>14}"
-              f"{_number(new[r.test.name].effect_size):>8}{_number(r.statistic):>18}"
-              f"{_number(new[r.test.name].statistic):>8}" for r in old]
-    analogies = bundled_dataset("questions-words.txt")
-    similarity = bundled_dataset("wordsim353.txt")
-    a0, a1 = (evaluate_analogies(v, analogies) for v in (before, after))
-    s0, s1 = (evaluate_similarity(v, similarity) for v in (before, after))
+    lines += [f"{old.test.name:<22}{_number(old.effect_size):>14}{_number(new.effect_size):>8}"
+              f"{_number(old.statistic):>18}{_number(new.statistic):>8}"
+              for old, new in zip(c.weat_before, c.weat_after)]
+    (a0, a1), (s0, s1) = c.analogies, c.similarity
     change = a1.accuracy - a0.accuracy
     lines.append(f"questions-words accuracy {_percent(a0.accuracy)} -> {_percent(a1.accuracy)}"
                  + ("" if change != change else f" ({100 * change:+.2f} points)")

@@ -100,9 +100,10 @@ def bias_subspace(unit, rows_pairs, components=1):
     matrix = np.array(diffs)
     matrix -= matrix.mean(axis=0)  # already zero; kept so this is plain PCA
     _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
-    if components > len(vt):
+    rank = min(len(rows_pairs), len(vt))  # each pair adds one difference, +d and -d
+    if components > rank:
         raise InputError(f"{components} bias components asked, but {len(rows_pairs)} "
-                         f"definitional pairs give at most {len(vt)}")
+                         f"definitional pairs in the vocabulary give at most {rank}")
     variance = singular ** 2
     basis = vt[:components].copy()
     # A principal component's sign is arbitrary; point the first from the second word of
@@ -181,6 +182,33 @@ def _equalize(va, vb, basis):
     u = side / length if length > 1e-6 else basis[0]
     z = np.sqrt(max(0.0, 1.0 - nu @ nu))
     return nu + z * u, nu - z * u
+
+
+@dataclasses.dataclass
+class DebiasComparison:
+    """WEAT results and the bundled evaluations of vectors before and after debiasing."""
+
+    weat_before: list  # WeatResult per standard test that could run (no p-values)
+    weat_after: list
+    analogies: tuple  # (AnalogyResult before, after) on questions-words
+    similarity: tuple  # (SimilarityResult before, after) on WS353
+
+
+def compare_debiased(before, after, tests=None):
+    """Score `before` and `after` on the standard WEAT tests (or `tests`), questions-words
+    and WS353, as `w2v debias` reports them."""
+    from .bias import run_tests, select_tests
+    from .evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
+
+    tests = select_tests() if tests is None else tests
+    old = run_tests(before, tests, p_value=False)[0]
+    new = {r.test.name: r for r in run_tests(after, tests, p_value=False)[0]}
+    old = [r for r in old if r.test.name in new]
+    analogies = bundled_dataset("questions-words.txt")
+    similarity = bundled_dataset("wordsim353.txt")
+    return DebiasComparison(old, [new[r.test.name] for r in old],
+                            tuple(evaluate_analogies(v, analogies) for v in (before, after)),
+                            tuple(evaluate_similarity(v, similarity) for v in (before, after)))
 
 
 def _normalized(m):

@@ -62,9 +62,10 @@ def project_pca(points):
 
 
 def project_tsne(points, seed=1):
-    """t-SNE of `points` (scikit-learn's, cosine metric, PCA start) to n x 2."""
+    """t-SNE of `points` (scikit-learn's, cosine metric, PCA start, one thread) to n x 2."""
     try:
         from sklearn.manifold import TSNE
+        from threadpoolctl import threadpool_limits
     except ImportError:
         raise W2VError(f"--method tsne needs scikit-learn, which is not installed: "
                        f"{EXTRA}") from None
@@ -74,7 +75,10 @@ def project_tsne(points, seed=1):
     perplexity = min(30.0, (n - 1) / 3)
     tsne = TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca",
                 random_state=seed)
-    return tsne.fit_transform(np.asarray(points, dtype=np.float64))
+    # One thread: a plot's few hundred points take well under a second that way, while
+    # OpenMP threads on a busy machine spin (14 points: 8 s instead of 0.1 s at load 8).
+    with threadpool_limits(limits=1):
+        return tsne.fit_transform(np.asarray(points, dtype=np.float64))
 
 
 # --------------------------------------------------------------------------- words
