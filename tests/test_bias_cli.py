@@ -348,3 +348,12 @@ def test_matplotlib_is_imported_only_by_plot(vectors):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_projector_directory_checked_before_loading(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run_main(["convert", str(tmp_path / "missing.bin"), "--projector",
+                             str(blocker / "proj")], capsys)
+    assert code == 1
+    assert_one_line_error(err, "cannot create")  # not "cannot read missing.bin"

@@ -848,6 +848,10 @@ def convert_command(input_path, output, binary, no_header, projector_dir, limit,
         raise click.UsageError("--no-header is for text output; drop --binary")
     if output is not None:
         check_writable(output)
+    if projector_dir is not None:
+        from .projector import projector_paths
+
+        projector_paths(projector_dir)
     wv = load_vectors(input_path, limit=limit)
     if normalize:
         wv = WordVectors(wv.words, wv.unit, counts=wv.counts)
