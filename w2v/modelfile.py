@@ -187,14 +187,15 @@ class ModelFile:
     def __contains__(self, name):
         return name + ".npy" in self._members
 
-    def array(self, name):
-        """One member as an array, read straight from its offset when it is stored plainly."""
+    def array(self, name, mmap=False):
+        """One member as an array, read straight from its offset when it is stored plainly
+        (memory-mapped with `mmap`, where its data is aligned)."""
         info = self._members.get(name + ".npy")
         if info is None:
             raise InputError(self._broken(f"the array {name!r} is missing"))
         try:
             if info.compress_type == zipfile.ZIP_STORED:
-                return read_stored_member(self.path, info)
+                return read_stored_member(self.path, info, mmap=mmap)
             with self._zip.open(info) as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except (ValueError, EOFError, OSError, zipfile.BadZipFile) as e:
@@ -211,6 +212,8 @@ class ModelFile:
 
         words, counts = self.words(), self.array("counts")
         dim = self.header["config"]["dim"]
+        if self.family == "word2vec" and self.header["config"].get("subwords"):
+            return self._subword_vectors(words, counts)
         if self.family == "word2vec":
             vectors = self.array("w_in")
         elif self.family == "glove":
@@ -225,9 +228,22 @@ class ModelFile:
             raise InputError(self._broken(f"unknown model family {self.family!r}"))
         return WordVectors(words, vectors, counts=counts)
 
+    def _subword_vectors(self, words, counts):
+        """A subword model's composed vectors, its input matrix memory-mapped."""
+        from .subword_vectors import SubwordVectors
+
+        config = self.header["config"]
+        try:
+            return SubwordVectors(words, self.array("w_in", mmap=True), config["minn"],
+                                  config["maxn"], config["bucket"], counts=counts)
+        except (KeyError, ValueError) as e:
+            raise InputError(self._broken(f"its subword matrix does not fit its options "
+                                          f"({e})")) from None
+
 
 def load_model_vectors(path):
-    """WordVectors of a model file (numpy only: the reading commands use this)."""
+    """WordVectors of a model file (numpy only: the reading commands use this); a subword
+    model gives `SubwordVectors`, which also compose words outside the vocabulary."""
     with ModelFile(path) as model:
         return model.word_vectors()
 
