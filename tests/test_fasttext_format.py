@@ -279,6 +279,7 @@ def test_a_subword_model_file_gives_memory_mapped_subword_vectors(subword_model_
     np.testing.assert_array_equal(wv.vectors, SubwordVectors(words, w_in, MINN, MAXN,
                                                              BUCKET).vectors)
     assert wv.counts.tolist() == counts.tolist()
+    assert isinstance(wv.input_matrix, np.memmap)  # members are written 64-byte aligned
 
 
 # --------------------------------------------------------------------------- reading commands

@@ -67,8 +67,29 @@ def write_model(path, family, header, words, counts, arrays):
     with atomic_write(path, "wb") as out:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for name, array in members.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                with archive.open(_aligned_member(name + ".npy", out), "w",
+                                  force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+PAD_EXTRA_ID = 0x7077  # a zip extra field of padding; readers skip unknown ids
+ZIP64_LOCAL_EXTRA = 20  # what zipfile adds to a local header under force_zip64
+
+
+def _aligned_member(filename, out):
+    """A ZipInfo whose local header is padded so the member's data, and so its `.npy`
+    array data (numpy pads its header to 64 bytes), start 64-byte aligned: then
+    `read_stored_member` can memory-map a large matrix instead of reading it whole."""
+    info = zipfile.ZipInfo(filename, time.localtime(time.time())[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    try:
+        offset = out.tell()
+    except (OSError, ValueError):  # a stream: nothing to map, no need to align
+        return info
+    header = 30 + len(filename.encode("utf-8")) + 4 + ZIP64_LOCAL_EXTRA
+    info.extra = struct.pack("<HH", PAD_EXTRA_ID, (-(offset + header)) % 64) + \
+        b"\0" * ((-(offset + header)) % 64)
+    return info
 
 
 def read_stored_member(path, info, mmap=False):
