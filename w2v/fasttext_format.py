@@ -68,11 +68,12 @@ class FastTextModel:
 
         a = self.args
         if limit is not None and limit < len(self.words):
-            from .subwords import compose, subword_rows
+            from .subword_vectors import compose_rows
+            from .subwords import subword_rows
 
             offsets, rows = subword_rows(self.words[:limit], a["minn"], a["maxn"], a["bucket"])
             rows = np.where(rows >= limit, rows - limit + len(self.words), rows)
-            return WordVectors(self.words[:limit], compose(self.input_matrix, offsets, rows),
+            return WordVectors(self.words[:limit], compose_rows(self.input_matrix, offsets, rows),
                                counts=self.counts[:limit])
         return SubwordVectors(self.words, self.input_matrix, a["minn"], a["maxn"], a["bucket"],
                               counts=self.counts)
