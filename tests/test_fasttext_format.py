@@ -248,6 +248,19 @@ def test_damaged_and_quantized_bins_are_refused_in_one_line(tmp_path, capsys):
         assert_one_line_error(err, str(path), "byte offset", fragment)
 
 
+def test_a_dictionary_with_a_word_twice_is_one_line(tmp_path, capsys):
+    words, counts, w_in, w_out = random_model()
+    path = tmp_path / "w.bin"
+    write_fasttext_bin(path, words, counts, w_in, w_out, bucket=BUCKET, minn=MINN, maxn=MAXN)
+    path.write_bytes(path.read_bytes().replace(b"pear\0", b"apple\0", 1))  # apple twice
+    code, _, err = run_main(["similar", "stone", "-v", str(path)], capsys)
+    assert code == 1
+    assert_one_line_error(err, str(path), "duplicate words")
+    with pytest.raises(ValueError, match="duplicate words"):
+        write_fasttext_bin(path, ["a", "a"], [1, 1], np.zeros((3, 2), np.float32),
+                           np.zeros((2, 2), np.float32), bucket=1)
+
+
 # --------------------------------------------------------------------------- composing
 
 

@@ -212,7 +212,10 @@ def _matrix(buf, path, size, pos, which, need, fail):
 def load_fasttext_vectors(path, limit=None):
     """The vectors of a fastText `.bin`: `SubwordVectors` (unseen words composed), or with
     `limit` plain `WordVectors` of the first `limit` words."""
-    return read_fasttext_bin(path).vectors(limit)
+    try:
+        return read_fasttext_bin(path).vectors(limit)
+    except ValueError as e:  # words that decode alike (invalid UTF-8 replaced), say
+        raise InputError(f"{os.fspath(path)}: cannot use its dictionary: {e}") from None
 
 
 # --------------------------------------------------------------------------- writing
@@ -228,7 +231,7 @@ def write_fasttext_bin(path, words, counts, input_matrix, output_matrix, *, mode
     `output_matrix` the loss's output rows (NS: one per word). The words are written as
     given: fastText's end-of-line token `</s>` is not added when they lack it, since a
     new word row would move every n-gram row (they follow the word rows); both readers
-    load such a file, and `</s>` matters only when fastText trains on from it.
+    load such a file and compose unseen words as w2v does.
     """
     words = list(words)
     counts = np.asarray(counts, dtype=np.int64)
@@ -246,6 +249,8 @@ def write_fasttext_bin(path, words, counts, input_matrix, output_matrix, *, mode
         raise ValueError(f"{n_words} words and {bucket} buckets need an input matrix of "
                          f"{n_words + bucket} x {dim} and an output matrix of width {dim}; got "
                          f"{input_matrix.shape} and {output_matrix.shape}")
+    if len(set(words)) != n_words:
+        raise ValueError("duplicate words: a fastText dictionary holds each word once")
     for word in words:
         if not word or "\0" in word or any(c.isspace() for c in word):
             raise ValueError(f"fastText cannot hold the word {word!r} (empty, or with "
