@@ -506,8 +506,9 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
 def _vectors_option(func):
     return click.option(
         "-v", "--vectors", "vectors_path", default=None, metavar="PATH",
-        help="Vector file: word2vec text or binary, GloVe text, fastText .vec ('-' is stdin). "
-             "Default: $W2V_VECTORS, else ./vectors.bin.",
+        help="Vector file: word2vec text or binary, GloVe text, fastText .vec ('-' is stdin), "
+             "or a model: w2v's, or fastText's .bin (subword models also answer words "
+             "outside the vocabulary). Default: $W2V_VECTORS, else ./vectors.bin.",
     )(func)
 
 
@@ -679,16 +680,22 @@ def analogy_command(words, n, method, vectors_path, as_json):
                                                 case_sensitive=False),
               default="letters", show_default=True,
               help="--sts: normalise the sentences first (letters suits the shared corpus).")
+@click.option("--skip-oov", is_flag=True,
+              help="With a subword model or fastText .bin, skip word pairs with unknown words "
+                   "as for other vectors (default: compose those words from n-grams).")
 @_json_option
 @common_options
 def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_vocab, method,
-                     case_sensitive, sts_files, poolings, vocab_path, preprocess, as_json):
+                     case_sensitive, sts_files, poolings, vocab_path, preprocess, skip_oov,
+                     as_json):
     """Score VECTORS on word analogies (accuracy), word similarity (Spearman rho) and
     sentence similarity (--sts: Spearman and Pearson of pooled-sentence cosines).
 
     VECTORS defaults to $W2V_VECTORS, else ./vectors.bin. Without --analogies,
     --similarity or --sts, uses the bundled questions-words.txt and wordsim353.txt.
-    Questions and pairs with unknown words are skipped and reported as coverage.
+    Questions and pairs with unknown words are skipped and reported as coverage; with
+    a subword model or a fastText .bin, word pairs compose unknown words from their
+    character n-grams instead (see --skip-oov), and the output says how many.
 
     \b
     Example:  w2v evaluate vectors.bin --method both
@@ -705,7 +712,8 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     methods = ["3cosadd", "3cosmul"] if method.lower() == "both" else [method.lower()]
     analogies = [evaluate_analogies(wv, f, restrict_vocab, m, not case_sensitive)
                  for f in analogy_files for m in methods]
-    similarities = [evaluate_similarity(wv, f, None, not case_sensitive) for f in similarity_files]
+    similarities = [evaluate_similarity(wv, f, None, not case_sensitive, compose=not skip_oov)
+                    for f in similarity_files]
     sts = []
     if sts_files:
         counts = _word_counts(wv, vocab_path)
@@ -731,7 +739,7 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
         click.echo(f"\nsimilarity: {result.path}\n"
                    f"  spearman {_number(result.spearman)}   pearson {_number(result.pearson)}"
                    f"   pairs {result.pairs_used} of {result.pairs_total}"
-                   f" ({_percent(result.coverage)})")
+                   f" ({_percent(result.coverage)})" + _composed_note(result))
     for i, result in enumerate(sts):
         if i == 0 or result.path != sts[i - 1].path:
             click.echo(f"\nsts: {result.path} (preprocess {preprocess})\n"
@@ -740,6 +748,15 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
                    f"{_number(result.pearson):>10}"
                    f"{f'{result.pairs_used} of {result.pairs_total}':>16}"
                    f" ({_percent(result.coverage)})")
+
+
+def _composed_note(result):
+    """How many pairs needed composed words, and the coverage without them."""
+    if not result.pairs_composed:
+        return ""
+    in_vocabulary = result.pairs_used - result.pairs_composed
+    return (f", {result.pairs_composed} with words composed from n-grams ({in_vocabulary} "
+            f"in the vocabulary, {_percent(result.vocabulary_coverage)})")
 
 
 def _number(x):
@@ -825,12 +842,18 @@ def info_command(path, as_json):
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Keep only the first N vectors (files are usually sorted by frequency).")
 @click.option("--normalize", is_flag=True, help="Scale every vector to unit length.")
+@click.option("--fasttext", "as_fasttext", is_flag=True,
+              help="Write a fastText .bin model (n-grams and all, for fasttext.load_model and "
+                   "gensim's load_facebook_model) from a w2v subword model or a fastText .bin.")
 @common_options
-def convert_command(input_path, output, binary, no_header, projector_dir, limit, normalize):
+def convert_command(input_path, output, binary, no_header, projector_dir, limit, normalize,
+                    as_fasttext):
     """Rewrite the vectors in INPUT (any format w2v reads; '-' is stdin) in another format.
 
-    The input format is detected: word2vec binary or text, GloVe text, fastText .vec.
-    Turns GloVe C's output into files that gensim and word2vec C read, and back.
+    The input format is detected: word2vec binary or text, GloVe text, fastText .vec, a
+    w2v model, a fastText .bin (its words' vectors composed with their n-grams, as
+    fastText's .vec holds them). Turns GloVe C's output into files that gensim and
+    word2vec C read, and back.
     --projector DIR writes the files that projector.tensorflow.org loads ("Load": first
     tensors.tsv, then metadata.tsv); a few thousand words (--limit) keep it responsive.
 
@@ -838,6 +861,8 @@ def convert_command(input_path, output, binary, no_header, projector_dir, limit,
     Example:  w2v convert glove.6B.100d.txt -o glove.6B.100d.bin
               w2v convert vectors.bin -o - --limit 1000 | head
               w2v convert vectors.bin --projector proj/ --limit 5000
+              w2v convert cc.en.300.bin -o cc.en.300.vec
+              w2v convert subwords.w2v -o subwords.bin --fasttext
     """
     from .formats import load_vectors, save_vectors
     from .vectors import WordVectors
@@ -846,6 +871,18 @@ def convert_command(input_path, output, binary, no_header, projector_dir, limit,
         raise click.UsageError("give -o PATH, --projector DIR or both")
     if no_header and binary:
         raise click.UsageError("--no-header is for text output; drop --binary")
+    if as_fasttext:
+        given = [name for name, value in (("--binary/--text", binary is not None),
+                                          ("--no-header", no_header), ("--limit", limit),
+                                          ("--normalize", normalize),
+                                          ("--projector", projector_dir is not None)) if value]
+        if given:
+            raise click.UsageError(f"--fasttext writes the whole model; drop {', '.join(given)}")
+        if output is None or output == "-":
+            raise click.UsageError("--fasttext writes a file; give -o PATH")
+        check_writable(output)
+        _convert_to_fasttext(input_path, output)
+        return
     if output is not None:
         check_writable(output)
     if projector_dir is not None:
@@ -1051,6 +1088,23 @@ def plot_command(words, vectors_path, output, neighbours, method, seed, loss_log
     _, wv = _load_query_vectors(vectors_path)
     n = plot_words(wv, list(words), output, neighbours, method.lower(), seed, title)
     log.info("wrote %s (%d words)", output, n)
+
+
+def _convert_to_fasttext(input_path, output):
+    from .errors import InputError
+    from .fasttext_format import is_fasttext_bin, rewrite_fasttext_bin, write_model_as_fasttext
+    from .modelfile import is_model_file
+
+    if is_fasttext_bin(input_path):
+        n_words, dim = rewrite_fasttext_bin(input_path, output)
+    elif is_model_file(input_path):
+        n_words, dim = write_model_as_fasttext(input_path, output)
+    elif input_path != "-" and not os.path.exists(input_path):
+        raise InputError(f"no such file: {input_path}")
+    else:
+        raise InputError(f"{input_path} is a vector file; --fasttext needs a subword model "
+                         f"(w2v train --subwords --save-model) or a fastText .bin")
+    log.info("wrote a fastText model of %d words, dim %d, to %s", n_words, dim, output)
 
 
 # ........................................................ documents: embed, search
