@@ -103,34 +103,18 @@ def subsample_sentence(ids, start, end, keep_threshold, state, out):
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _logistic_step(hidden, row, label, alpha, grad_hidden, sigmoid, log_sigmoid, skip_saturated):
-    """One binary logistic unit: accumulate the input gradient, update `row`, return the loss.
-
-    label is 1 for the true word (or HS branch), 0 for a negative. `skip_saturated` is
-    word2vec C's HS rule: no update where |f| >= MAX_EXP.
-    """
-    dim = hidden.shape[0]
-    f = np.float32(0.0)
-    for k in range(dim):
-        f += hidden[k] * row[k]
+def _logistic_gradient(f, label, alpha, sigmoid, log_sigmoid):
+    """For a logistic unit with score f and label 1 (true word, HS branch 0) or 0 (a
+    negative): the gradient scale g and the loss -log p(label). Outside [-MAX_EXP, MAX_EXP]
+    the sigmoid is clamped to 0 or 1 and the loss is |f| or 0 (word2vec C's NS rule; HS
+    skips those nodes before calling this)."""
     if f >= MAX_EXP:
-        loss = 0.0 if label == 1 else np.float64(f)
-        if skip_saturated:
-            return loss
-        g = np.float32((label - 1.0) * alpha)
-    elif f <= -MAX_EXP:
-        loss = -np.float64(f) if label == 1 else 0.0
-        if skip_saturated:
-            return loss
-        g = np.float32(label * alpha)
-    else:
-        i = np.int64((f + MAX_EXP) * (TABLE_SIZE / MAX_EXP / 2.0))
-        g = np.float32((label - sigmoid[i]) * alpha)
-        loss = -np.float64(log_sigmoid[i] if label == 1 else log_sigmoid[TABLE_SIZE - i])
-    for k in range(dim):
-        grad_hidden[k] += g * row[k]
-        row[k] += g * hidden[k]
-    return loss
+        return np.float32((label - 1) * alpha), (0.0 if label else np.float64(f))
+    if f <= -MAX_EXP:
+        return np.float32(label * alpha), (-np.float64(f) if label else 0.0)
+    i = np.int64((f + MAX_EXP) * (TABLE_SIZE / MAX_EXP / 2.0))
+    loss = -np.float64(log_sigmoid[i] if label else log_sigmoid[TABLE_SIZE - i])
+    return np.float32((label - sigmoid[i]) * alpha), loss
 
 
 @njit(cache=True, fastmath=True, inline="always")
@@ -142,19 +126,38 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_
     """
     loss = 0.0
     if use_hs:
+        dim = hidden.shape[0]
         for d in range(code_lens[target]):
-            label = 1.0 - codes[target, d]
-            loss += _logistic_step(hidden, w_hs[points[target, d]], label, alpha, grad_hidden,
-                                   sigmoid, log_sigmoid, True)
+            row = w_hs[points[target, d]]
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += hidden[k] * row[k]
+            if f >= MAX_EXP or f <= -MAX_EXP:
+                continue  # word2vec C's HS rule: no update at a saturated node
+            g, node_loss = _logistic_gradient(f, 1 - codes[target, d], alpha, sigmoid, log_sigmoid)
+            loss += node_loss
+            for k in range(dim):
+                grad_hidden[k] += g * row[k]
+                row[k] += g * hidden[k]
     if negative > 0:
-        loss += _logistic_step(hidden, w_out[target], 1.0, alpha, grad_hidden,
-                               sigmoid, log_sigmoid, False)
-        for _ in range(negative):
-            noise, state = draw_negative(state, neg_threshold, neg_alias)
-            if noise == target:
-                continue
-            loss += _logistic_step(hidden, w_out[noise], 0.0, alpha, grad_hidden,
-                                   sigmoid, log_sigmoid, False)
+        dim = hidden.shape[0]
+        for s in range(negative + 1):
+            if s == 0:
+                out, label = target, 1
+            else:
+                out, state = draw_negative(state, neg_threshold, neg_alias)
+                if out == target:
+                    continue
+                label = 0
+            row = w_out[out]
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += hidden[k] * row[k]
+            g, step_loss = _logistic_gradient(f, label, alpha, sigmoid, log_sigmoid)
+            loss += step_loss
+            for k in range(dim):
+                grad_hidden[k] += g * row[k]
+                row[k] += g * hidden[k]
     return loss, state
 
 
@@ -289,12 +292,12 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, gr
     for s in range(negative + 1):
         if s == 0:
             target = word
-            label = np.float32(1.0)
+            label = 1
         else:
             target, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
             if target == word:
                 continue
-            label = np.float32(0.0)
+            label = 0
         row = w_out[target]
         out_grad[:] = 0.0
         j = 0
@@ -305,16 +308,8 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, gr
             f = np.float32(0.0)
             for k in range(dim):
                 f += context_row[k] * row[k]
-            if f >= MAX_EXP:
-                g = np.float32((label - 1.0) * alpha)
-                loss += 0.0 if label == 1 else np.float64(f)
-            elif f <= -MAX_EXP:
-                g = np.float32(label * alpha)
-                loss += -np.float64(f) if label == 1 else 0.0
-            else:
-                i = np.int64((f + MAX_EXP) * (TABLE_SIZE / MAX_EXP / 2.0))
-                g = np.float32((label - sigmoid[i]) * alpha)
-                loss -= np.float64(log_sigmoid[i] if label == 1 else log_sigmoid[TABLE_SIZE - i])
+            g, step_loss = _logistic_gradient(f, label, alpha, sigmoid, log_sigmoid)
+            loss += step_loss
             for k in range(dim):
                 grads[j, k] += g * row[k]
                 out_grad[k] += g * context_row[k]
@@ -363,8 +358,15 @@ def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alia
             for k in range(dim):
                 hidden[k] *= scale
         grad_hidden[:] = 0.0
-        loss += _logistic_step(hidden, w_out[word], 1.0, alpha, grad_hidden, sigmoid,
-                               log_sigmoid, False)
+        row = w_out[word]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += hidden[k] * row[k]
+        g, step_loss = _logistic_gradient(f, 1, alpha, sigmoid, log_sigmoid)
+        loss += step_loss
+        for k in range(dim):
+            grad_hidden[k] += g * row[k]
+            row[k] += g * hidden[k]
         for s in range(negative):
             if noise[s] == word:
                 continue
