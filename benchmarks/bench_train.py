@@ -3,6 +3,9 @@
     flock /tmp/w2v-bench.lock python benchmarks/bench_train.py /tmp/enwiki-10m.txt \
         --threads 2 --models sg,cbow --kernels auto,classic,batched --seeds 1,2,3
 
+`--threads 1,2` runs everything at each thread count and adds each run's speed-up from the
+first count to the others (words/s at N threads / words/s at the first), seed by seed.
+
 Each run is a subprocess (so its peak RSS is its own, read with os.wait4). Reported:
   train s    wall seconds of the training loop alone (gensim: Word2Vec.train; w2v:
              train_word2vec after the corpus is loaded); total s also counts reading the
@@ -146,22 +149,37 @@ FIGURES = (("words_s", "words/s", "{:,.0f}"), ("analogy", "analogy %", "{:.2f}")
 
 
 def summary(model, results, seeds):
-    """Mean +- sd of each figure over the seeds, and w2v/gensim speed ratios seed by seed."""
+    """Mean +- sd of each figure over the seeds, w2v/gensim speed ratios seed by seed, and
+    (with several thread counts) each run's speed-up over its first thread count."""
     lines = []
+    by_threads = {}
+    for name, runs in results.items():
+        tool, _, threads = name.rpartition(" t")
+        by_threads.setdefault(tool, {})[int(threads)] = runs
     for name, runs in results.items():
         cells = []
         for key, label, form in FIGURES:
             mean, sd = mean_sd([r[key] for r in runs])
             cells.append(f"{label} {form.format(mean)} +- {form.format(sd)}")
-        lines.append(f"{model:6} {name:14} " + "  ".join(cells))
-    if "gensim" in results and len(results["gensim"]) == len(seeds):
-        for name, runs in results.items():
-            if name == "gensim":
+        lines.append(f"{model:6} {name:17} " + "  ".join(cells))
+    for name, runs in results.items():
+        tool, _, threads = name.rpartition(" t")
+        gensim = results.get(f"gensim t{threads}")
+        if tool == "gensim" or not gensim or len(gensim) != len(runs):
+            continue
+        ratios = [r["words_s"] / g["words_s"] for r, g in zip(runs, gensim)]
+        mean, sd = mean_sd(ratios)
+        lines.append(f"{model:6} {name:17} speed / gensim x{mean:.2f} +- {sd:.2f} "
+                     f"(per seed: {', '.join(f'{x:.2f}' for x in ratios)})")
+    for tool, counts in by_threads.items():
+        first = min(counts)
+        for threads, runs in sorted(counts.items()):
+            if threads == first or len(runs) != len(counts[first]):
                 continue
-            ratios = [r["words_s"] / g["words_s"] for r, g in zip(runs, results["gensim"])]
-            mean, sd = mean_sd(ratios)
-            lines.append(f"{model:6} {name:14} speed / gensim x{mean:.2f} +- {sd:.2f} "
-                         f"(per seed: {', '.join(f'{x:.2f}' for x in ratios)})")
+            ups = [r["words_s"] / b["words_s"] for r, b in zip(runs, counts[first])]
+            mean, sd = mean_sd(ups)
+            lines.append(f"{model:6} {tool:14} threads {first} -> {threads}: x{mean:.2f} +- "
+                         f"{sd:.2f} (per seed: {', '.join(f'{x:.2f}' for x in ups)})")
     return lines
 
 
@@ -169,7 +187,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus")
     parser.add_argument("--lines", type=int, default=None, help="Use only the first N lines.")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", default="2",
+                        help="Thread count, or several (1,2) to measure scaling.")
     parser.add_argument("--models", default="sg,cbow")
     parser.add_argument("--kernels", default="auto", help="w2v kernels: auto,classic,batched")
     parser.add_argument("--seeds", default="1", help="Seeds, e.g. 1,2,3: every run per seed.")
@@ -189,12 +208,14 @@ def main():
     args = parser.parse_args()
 
     if args.worker:
+        args.threads = int(args.threads)
         work = work_w2v if args.worker == "w2v" else work_gensim
         print(json.dumps(work(args)))
         return
 
     seeds = [int(x) for x in args.seeds.split(",")]
-    options = ["--threads", str(args.threads), "--epochs", str(args.epochs), "--dim",
+    thread_counts = [int(x) for x in args.threads.split(",")]
+    options = ["--epochs", str(args.epochs), "--dim",
                str(args.dim), "--window", str(args.window), "--negative", str(args.negative),
                "--sample", str(args.sample), "--min-count", str(args.min_count)]
     if args.hs:
@@ -205,7 +226,7 @@ def main():
         print(f"corpus {corpus}: {tokens:,} tokens; threads {args.threads}, epochs {args.epochs}, "
               f"dim {args.dim}, window {args.window}, negative {args.negative}, hs {args.hs}, "
               f"sample {args.sample}, min-count {args.min_count}, seeds {args.seeds}", flush=True)
-        header = (f"{'model':6} {'tool':14} {'seed':>4} {'train s':>8} {'total s':>8} "
+        header = (f"{'model':6} {'tool':17} {'seed':>4} {'train s':>8} {'total s':>8} "
                   f"{'words/s':>10} {'RSS MB':>7} {'analogy':>8} {'ws353':>6} {'rw':>6} "
                   f"{'load':>5}")
         print(header)
@@ -216,16 +237,17 @@ def main():
                 runs.append(("gensim", "-"))
             results = {}
             for seed in seeds:
-                for tool, kernel in runs:
-                    output = os.path.join(workdir, f"{tool}-{model}-{kernel}-{seed}.bin")
-                    r = run_worker(tool, model, kernel, seed, options, corpus, output)
+                for (tool, kernel), threads in [(run, t) for run in runs for t in thread_counts]:
+                    output = os.path.join(workdir, f"{tool}-{model}-{kernel}-{seed}-{threads}.bin")
+                    r = run_worker(tool, model, kernel, seed,
+                                   [*options, "--threads", str(threads)], corpus, output)
                     load = os.getloadavg()[0]
                     r.update(evaluate(output))
                     os.remove(output)
                     r["words_s"] = tokens * args.epochs / r["train_s"]
-                    name = tool if tool == "gensim" else f"w2v {kernel}"
+                    name = (tool if tool == "gensim" else f"w2v {kernel}") + f" t{threads}"
                     results.setdefault(name, []).append(r)
-                    print(f"{model:6} {name:14} {seed:4} {r['train_s']:8.1f} {r['total_s']:8.1f} "
+                    print(f"{model:6} {name:17} {seed:4} {r['train_s']:8.1f} {r['total_s']:8.1f} "
                           f"{r['words_s']:10,.0f} {r['rss_mb']:7.0f} {r['analogy']:7.2f}% "
                           f"{r['ws353']:6.3f} {r['rw']:6.3f} {load:5.2f}", flush=True)
             summaries += summary(model, results, seeds)
