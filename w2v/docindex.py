@@ -22,8 +22,7 @@ import zipfile
 import numpy as np
 
 from .atomic import atomic_write
-from .docs import (embed, embed_files, pooling_from_arrays, top_documents, unit_rows,
-                   vocabulary_digest)
+from .docs import embed, embed_files, pooling_from_arrays, unit_rows, vocabulary_digest
 from .errors import InputError
 from .modelfile import read_stored_member
 from .lines import _BY_EXTENSION, _MAGIC, check_inputs
@@ -224,14 +223,17 @@ class DocumentIndex:
 
 
 def search_index(index, wv, queries, n=10, metric="cosine"):
-    """(pooled queries, rows, scores) for the query texts, as `top_documents` ranks them
-    over the documents the index was made from (cosine: exactly the same figures)."""
+    """(pooled queries, rows, scores) for the query texts, ranked exactly over the index's
+    memory-mapped unit rows (never copied): cosine scores as `top_documents` gives them;
+    dot scores are the cosine times the document's norm."""
+    from .docs import check_metric
+    from .topn import top_n
+
     pooled = embed(wv, list(queries), index.pooling, label="queries").vectors
-    if str(metric).lower() == "dot":
-        documents = np.asarray(index.unit) * index.norms[:, None]
-        rows, scores = top_documents(documents, pooled, n, "dot")
+    if check_metric(metric) == "dot":
+        rows, scores = top_n(index.unit, pooled, min(n, len(index)), scale=index.norms)
     else:
-        rows, scores = top_documents(index.unit, unit_rows(pooled), n, "dot")
+        rows, scores = top_n(index.unit, unit_rows(pooled), min(n, len(index)))
     return pooled, rows, scores
 
 
