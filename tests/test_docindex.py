@@ -169,9 +169,32 @@ def test_search_index_does_not_import_numba(setup):
         "from w2v.cli import main\n"
         f"assert main(['index', '-v', {vectors!r}, *{docs!r}, '-o', {index!r}, '-q']) == 0\n"
         f"assert main(['search', '--index', {index!r}, 'w1', '-q']) == 0\n"
+        "import w2v\n"
+        f"wv = w2v.load_vectors({vectors!r})\n"
+        f"assert w2v.search(wv, w2v.open_index({index!r}), ['w1'])[0]\n"
         "assert 'numba' not in sys.modules, 'numba was imported'\n"
     )
     env = {**os.environ, "PYTHONPATH": REPO}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_python_api_from_the_package(setup):
+    import w2v
+
+    tmp, vectors, _, docs = setup
+    wv = w2v.load_vectors(vectors)
+    index = str(tmp / "api.idx")
+    w2v.write_index(index, wv, docs, "mean", vectors_path=vectors)
+    queries = ["w1 w2 w3", "w7 w9 w4", "nothing known"]
+    texts = [line for d in docs for line in open(d, encoding="utf-8").read().splitlines()]
+    with w2v.open_index(index) as opened:
+        assert isinstance(opened, w2v.DocumentIndex) and len(opened) == len(texts)
+        found = w2v.search(wv, opened, queries, n=4)
+        _, rows, _ = w2v.search_index(opened, wv, queries, n=4)
+    assert found == w2v.search(wv, w2v.embed(wv, texts, "mean"), queries, n=4)
+    assert [r for r, _ in found[0]] == rows[0].tolist() and found[2] == []
+    assert found[0][0][0] == 40  # "w1 w2 w3", the first line of the second file
+    with w2v.open_index(index) as opened, pytest.raises(w2v.OptionError):
+        w2v.search(wv, opened, queries, pooling="sif")

@@ -44,6 +44,10 @@ _LAZY = {
     "load_pooling": "docs",
     "Pooling": "docs",
     "Embedding": "docs",
+    "write_index": "docindex",
+    "open_index": "docindex",
+    "search_index": "docindex",
+    "DocumentIndex": "docindex",
     "evaluate_sts": "evaluate",
 }
 
