@@ -112,6 +112,43 @@ def test_changed_text_is_refused(setup, capsys, monkeypatch):
     assert_one_line_error(err, "changed since it was indexed")
 
 
+@pytest.mark.parametrize("where", ["middle", "start", "start, old mtime"])
+def test_same_size_edit_is_refused(setup, capsys, monkeypatch, where):
+    """Size alone missed an edit that kept the size: offsets then point mid-line. The hashed
+    ends are cut to 64 bytes, so that a middle edit is told by the mtime and full hash."""
+    import w2v.docindex
+
+    monkeypatch.setattr(w2v.docindex, "END_BYTES", 64)
+    tmp, vectors, _, docs = setup
+    index = str(tmp / "docs.idx")
+    assert run_main(["index", "-v", vectors, *docs, "-o", index], capsys, monkeypatch)[0] == 0
+    data = bytearray(open(docs[0], "rb").read())
+    before = os.stat(docs[0])
+    at = 0 if where.startswith("start") else len(data) // 2
+    newline = data.index(b"\n", at)  # move a line break: same bytes, other lines
+    data[newline], data[newline - 1] = data[newline - 1], data[newline]
+    with open(docs[0], "wb") as f:
+        f.write(data)
+    if where == "start, old mtime":  # mtime restored: the hash of the first block tells
+        os.utime(docs[0], ns=(before.st_atime_ns, before.st_mtime_ns))
+    else:
+        os.utime(docs[0], ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    code, out, err = run_main(["search", "--index", index, "w1"], capsys, monkeypatch)
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "changed since it was indexed (same size, other content)")
+
+
+def test_touched_text_is_still_accepted(setup, capsys, monkeypatch):
+    tmp, vectors, _, docs = setup
+    index = str(tmp / "docs.idx")
+    assert run_main(["index", "-v", vectors, *docs, "-o", index], capsys, monkeypatch)[0] == 0
+    code, expected, _ = run_main(["search", "--index", index, "w1"], capsys, monkeypatch)
+    before = os.stat(docs[1])
+    os.utime(docs[1], ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    code, out, err = run_main(["search", "--index", index, "w1"], capsys, monkeypatch)
+    assert code == 0 and out == expected, err
+
+
 def test_missing_or_truncated_index_is_one_line_error(setup, capsys, monkeypatch):
     tmp, vectors, _, docs = setup
     index = tmp / "docs.idx"
