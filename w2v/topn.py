@@ -17,7 +17,7 @@ are views of it, never copies.
 
 import numpy as np
 
-BLOCK_SCORES = 1 << 21  # query x document scores per block (8 MiB of float32)
+BLOCK_SCORES = 1 << 23  # query x document scores per block (32 MiB of float32)
 MAX_QUERY_BATCH = 512  # queries per pass over the documents
 SEGMENT = 1024  # columns of a block whose maximum is checked against a query's threshold
 SAMPLE = 4096  # columns sampled for a first bound on a query's n-th best
