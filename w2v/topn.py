@@ -75,14 +75,20 @@ class _RunningTop:
             flat = block.reshape(len(block), -1)
             limit[unfilled] = self._bound(flat if len(unfilled) == len(flat) else flat[unfilled])
         np.maximum(limit, np.finfo(np.float32).min, out=limit)
-        query, segment = np.nonzero(block.max(axis=2) >= limit[:, None])
-        if len(query) == 0:
-            return
-        pieces = block[query, segment]
-        pair, column = np.nonzero(pieces >= limit[query, None])
-        score = pieces[pair, column]
-        query = query[pair]
-        row = segment[pair] * block.shape[2] + column + first
+        if len(unfilled) == len(block):  # all bounds sampled: one comparison over the block
+            flat = block.reshape(len(block), -1)
+            query, column = np.nonzero(flat >= limit[:, None])
+            score = flat[query, column]
+            row = column + first
+        else:
+            query, segment = np.nonzero(block.max(axis=2) >= limit[:, None])
+            if len(query) == 0:
+                return
+            pieces = block[query, segment]
+            pair, column = np.nonzero(pieces >= limit[query, None])
+            score = pieces[pair, column]
+            query = query[pair]
+            row = segment[pair] * block.shape[2] + column + first
         crowded = np.flatnonzero(np.bincount(query, minlength=len(limit)) > PER_N * n)
         crowded = crowded[threshold[crowded] > -np.inf]  # the unfilled have their bound
         if len(crowded):  # scores rising from block to block: keep about the block's n best
