@@ -2,9 +2,12 @@
 
 Documents are scored in blocks of rows, each block against a batch of queries in one BLAS
 sgemm (numpy `@`) into a reused float32 buffer. Each query keeps its n best so far, and its
-n-th best score is a threshold: a block's row maximum (one vectorised pass) says which
-queries have anything above it, and only those rows are searched and merged. After the
-first blocks almost no query has, so the cost is the matrix product and the maximum.
+n-th best score is a threshold: the maxima of a block's segments (one vectorised pass) say
+where a query has anything above it, and only those segments are searched and merged.
+After the first blocks almost nothing is, so the cost is the matrix product and the maxima.
+The first block has no threshold yet: there the n-th best of a strided sample of each row
+bounds what can stay, so a single query over a million rows is one product, one comparison
+and a sort of a few thousand entries, never an argpartition of all its scores.
 
 The order is exact, ties included: best score first, equal scores to the lower row, as a
 stable sort of all scores would give. Blocks come in row order, so an entry equal to the
