@@ -147,7 +147,30 @@ def test_evaluate_defaults_to_the_bundled_datasets(vectors, capsys, monkeypatch)
     assert "questions-words.txt" in out and "wordsim353.txt" in out and "of 19544 questions" in out
 
 
-def test_reading_commands_do_not_import_numba(vectors):
+def _subword_files(tmp_path):
+    """A subword model file and a fastText .bin of the same random 2-gram..4-gram model."""
+    from w2v.config import Word2VecConfig
+    from w2v.fasttext_format import write_fasttext_bin
+    from w2v.modelfile import write_model
+
+    words, bucket = ["king", "queen", "man", "woman", "kings"], 17
+    rng = np.random.default_rng(0)
+    w_in = rng.standard_normal((len(words) + bucket, 4)).astype(np.float32)
+    w_out = rng.standard_normal((len(words), 4)).astype(np.float32)
+    counts = [5, 4, 3, 2, 1]
+    config = Word2VecConfig(subwords=True, dim=4, minn=2, maxn=4, bucket=bucket, min_count=1)
+    model = str(tmp_path / "sub.w2v")
+    write_model(model, "word2vec", {"config": config.to_dict()}, words, counts,
+                {"w_in": w_in, "w_out": w_out, "w_hs": np.zeros((1, 4), np.float32)})
+    fasttext_bin = str(tmp_path / "sub.bin")
+    write_fasttext_bin(fasttext_bin, words, counts, w_in, w_out, bucket=bucket, minn=2, maxn=4)
+    return model, fasttext_bin
+
+
+def test_reading_commands_do_not_import_numba(vectors, tmp_path):
+    model, fasttext_bin = _subword_files(tmp_path)
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king kingz 5\nman woman 3\nqueen queens 4\n")
     script = (
         "import sys\n"
         "from w2v.cli import main\n"
@@ -155,6 +178,12 @@ def test_reading_commands_do_not_import_numba(vectors):
         f"assert main(['analogy', 'king', 'man', 'woman', '-v', {vectors!r}]) == 0\n"
         f"assert main(['evaluate', {vectors!r}]) == 0\n"
         f"assert main(['convert', {vectors!r}, '-o', {vectors + '.txt'!r}, '-q']) == 0\n"
+        f"for path in ({model!r}, {fasttext_bin!r}):\n"
+        "    assert main(['similar', 'kingz', '-v', path]) == 0\n"
+        "    assert main(['analogy', 'kingz', 'man', 'womenz', '-v', path]) == 0\n"
+        f"    assert main(['evaluate', path, '--similarity', {str(pairs)!r}]) == 0\n"
+        "    assert main(['convert', path, '-o', path + '.vec', '-q']) == 0\n"
+        f"assert main(['convert', {model!r}, '-o', {fasttext_bin + '2'!r}, '--fasttext']) == 0\n"
         "assert 'numba' not in sys.modules, 'numba was imported'\n"
     )
     env = {**os.environ, "PYTHONPATH": REPO}

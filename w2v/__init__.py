@@ -49,6 +49,15 @@ _LAZY = {
     "search_index": "docindex",
     "DocumentIndex": "docindex",
     "evaluate_sts": "evaluate",
+    "weat": "bias",
+    "run_tests": "bias",
+    "select_tests": "bias",
+    "WeatTest": "bias",
+    "hard_debias": "debias",
+    "compare_debiased": "debias",
+    "plot_words": "plot",
+    "plot_loss": "plot",
+    "write_projector": "projector",
 }
 
 

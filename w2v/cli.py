@@ -506,8 +506,9 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
 def _vectors_option(func):
     return click.option(
         "-v", "--vectors", "vectors_path", default=None, metavar="PATH",
-        help="Vector file: word2vec text or binary, GloVe text, fastText .vec ('-' is stdin). "
-             "Default: $W2V_VECTORS, else ./vectors.bin.",
+        help="Vector file: word2vec text or binary, GloVe text, fastText .vec ('-' is stdin), "
+             "or a model: w2v's, or fastText's .bin (subword models also answer words "
+             "outside the vocabulary). Default: $W2V_VECTORS, else ./vectors.bin.",
     )(func)
 
 
@@ -679,16 +680,22 @@ def analogy_command(words, n, method, vectors_path, as_json):
                                                 case_sensitive=False),
               default="letters", show_default=True,
               help="--sts: normalise the sentences first (letters suits the shared corpus).")
+@click.option("--skip-oov", is_flag=True,
+              help="With a subword model or fastText .bin, skip word pairs with unknown words "
+                   "as for other vectors (default: compose those words from n-grams).")
 @_json_option
 @common_options
 def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_vocab, method,
-                     case_sensitive, sts_files, poolings, vocab_path, preprocess, as_json):
+                     case_sensitive, sts_files, poolings, vocab_path, preprocess, skip_oov,
+                     as_json):
     """Score VECTORS on word analogies (accuracy), word similarity (Spearman rho) and
     sentence similarity (--sts: Spearman and Pearson of pooled-sentence cosines).
 
     VECTORS defaults to $W2V_VECTORS, else ./vectors.bin. Without --analogies,
     --similarity or --sts, uses the bundled questions-words.txt and wordsim353.txt.
-    Questions and pairs with unknown words are skipped and reported as coverage.
+    Questions and pairs with unknown words are skipped and reported as coverage; with
+    a subword model or a fastText .bin, word pairs compose unknown words from their
+    character n-grams instead (see --skip-oov), and the output says how many.
 
     \b
     Example:  w2v evaluate vectors.bin --method both
@@ -705,7 +712,8 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     methods = ["3cosadd", "3cosmul"] if method.lower() == "both" else [method.lower()]
     analogies = [evaluate_analogies(wv, f, restrict_vocab, m, not case_sensitive)
                  for f in analogy_files for m in methods]
-    similarities = [evaluate_similarity(wv, f, None, not case_sensitive) for f in similarity_files]
+    similarities = [evaluate_similarity(wv, f, None, not case_sensitive, compose=not skip_oov)
+                    for f in similarity_files]
     sts = []
     if sts_files:
         counts = _word_counts(wv, vocab_path)
@@ -731,7 +739,7 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
         click.echo(f"\nsimilarity: {result.path}\n"
                    f"  spearman {_number(result.spearman)}   pearson {_number(result.pearson)}"
                    f"   pairs {result.pairs_used} of {result.pairs_total}"
-                   f" ({_percent(result.coverage)})")
+                   f" ({_percent(result.coverage)})" + _composed_note(result))
     for i, result in enumerate(sts):
         if i == 0 or result.path != sts[i - 1].path:
             click.echo(f"\nsts: {result.path} (preprocess {preprocess})\n"
@@ -740,6 +748,15 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
                    f"{_number(result.pearson):>10}"
                    f"{f'{result.pairs_used} of {result.pairs_total}':>16}"
                    f" ({_percent(result.coverage)})")
+
+
+def _composed_note(result):
+    """How many pairs needed composed words, and the coverage without them."""
+    if not result.pairs_composed:
+        return ""
+    in_vocabulary = result.pairs_used - result.pairs_composed
+    return (f", {result.pairs_composed} with words composed from n-grams ({in_vocabulary} "
+            f"in the vocabulary, {_percent(result.vocabulary_coverage)})")
 
 
 def _number(x):
@@ -813,39 +830,281 @@ def info_command(path, as_json):
 
 @cli.command("convert", short_help="Rewrite a vector file in another format.")
 @click.argument("input_path", metavar="INPUT")
-@click.option("-o", "--output", required=True, metavar="PATH",
+@click.option("-o", "--output", default=None, metavar="PATH",
               help="Vectors file to write: binary if it ends in .bin or with --binary, else "
                    "text; '-' writes text to stdout.")
 @click.option("--binary/--text", default=None, help="Force the output format.")
 @click.option("--no-header", is_flag=True,
               help="Write GloVe's text format (word2vec text without the 'V D' line).")
+@click.option("--projector", "projector_dir", default=None, metavar="DIR",
+              help="Also (or instead of -o) write tensors.tsv and metadata.tsv into DIR for "
+                   "the TensorFlow Embedding Projector.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Keep only the first N vectors (files are usually sorted by frequency).")
 @click.option("--normalize", is_flag=True, help="Scale every vector to unit length.")
+@click.option("--fasttext", "as_fasttext", is_flag=True,
+              help="Write a fastText .bin model (n-grams and all, for fasttext.load_model and "
+                   "gensim's load_facebook_model) from a w2v subword model or a fastText .bin.")
 @common_options
-def convert_command(input_path, output, binary, no_header, limit, normalize):
+def convert_command(input_path, output, binary, no_header, projector_dir, limit, normalize,
+                    as_fasttext):
     """Rewrite the vectors in INPUT (any format w2v reads; '-' is stdin) in another format.
 
-    The input format is detected: word2vec binary or text, GloVe text, fastText .vec.
-    Turns GloVe C's output into files that gensim and word2vec C read, and back.
+    The input format is detected: word2vec binary or text, GloVe text, fastText .vec, a
+    w2v model, a fastText .bin (its words' vectors composed with their n-grams, as
+    fastText's .vec holds them). Turns GloVe C's output into files that gensim and
+    word2vec C read, and back.
+    --projector DIR writes the files that projector.tensorflow.org loads ("Load": first
+    tensors.tsv, then metadata.tsv); a few thousand words (--limit) keep it responsive.
 
     \b
     Example:  w2v convert glove.6B.100d.txt -o glove.6B.100d.bin
               w2v convert vectors.bin -o - --limit 1000 | head
+              w2v convert vectors.bin --projector proj/ --limit 5000
+              w2v convert cc.en.300.bin -o cc.en.300.vec
+              w2v convert subwords.w2v -o subwords.bin --fasttext
     """
     from .formats import load_vectors, save_vectors
     from .vectors import WordVectors
 
+    if output is None and projector_dir is None:
+        raise click.UsageError("give -o PATH, --projector DIR or both")
     if no_header and binary:
         raise click.UsageError("--no-header is for text output; drop --binary")
-    check_writable(output)
+    if as_fasttext:
+        given = [name for name, value in (("--binary/--text", binary is not None),
+                                          ("--no-header", no_header), ("--limit", limit),
+                                          ("--normalize", normalize),
+                                          ("--projector", projector_dir is not None)) if value]
+        if given:
+            raise click.UsageError(f"--fasttext writes the whole model; drop {', '.join(given)}")
+        if output is None or output == "-":
+            raise click.UsageError("--fasttext writes a file; give -o PATH")
+        check_writable(output)
+        _convert_to_fasttext(input_path, output)
+        return
+    if output is not None:
+        check_writable(output)
+    if projector_dir is not None:
+        from .projector import projector_paths
+
+        projector_paths(projector_dir)
     wv = load_vectors(input_path, limit=limit)
     if normalize:
         wv = WordVectors(wv.words, wv.unit, counts=wv.counts)
-    save_vectors(wv, output, binary=None if no_header else binary,
-                 format="glove" if no_header else None)
+    if output is not None:
+        save_vectors(wv, output, binary=None if no_header else binary,
+                     format="glove" if no_header else None)
+        log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
+                 "<stdout>" if output == "-" else output)
+    if projector_dir is not None:
+        from .projector import write_projector
+
+        tensors, metadata = write_projector(wv, projector_dir)
+        log.info("wrote %s and %s (%d vectors of dim %d)", tensors, metadata, len(wv), wv.dim)
+
+
+# ........................................................ bias, debias, plot
+# bias and debias only read and write vectors: numpy, never numba (tests/test_bias_cli.py).
+# plot imports matplotlib, from the w2v[plot] extra, inside w2v.plot only.
+
+
+@cli.command("bias", short_help="WEAT bias tests: effect size, statistic, p-value.")
+@_vectors_option
+@click.option("--test", "test_names", multiple=True, metavar="NAME",
+              help="A test to run (repeatable): a standard one (see --list) or one from "
+                   "--tests-file.  [default: all standard tests, or all of --tests-file]")
+@click.option("--tests-file", default=None, metavar="FILE",
+              help="TOML file of user tests: a [NAME] table each with word lists X, Y "
+                   "(targets) and A, B (attributes).")
+@click.option("--permutations", type=click.IntRange(min=1), default=100000, show_default=True,
+              help="Exact p-value when X and Y split into at most this many ways, else this "
+                   "many random splits.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed of the random splits.")
+@click.option("--list", "list_tests", is_flag=True, help="List the standard tests and exit.")
+@_json_option
+@common_options
+def bias_command(vectors_path, test_names, tests_file, permutations, seed, list_tests, as_json):
+    """WEAT (Caliskan et al. 2017) on the vectors: for each test, the effect size, the test
+    statistic, a one-sided permutation p-value and the words not in the vocabulary.
+
+    Words are looked up as written, else lowercased. A test whose set has no word in the
+    vocabulary is reported on stderr after the others, and the exit status is 1.
+
+    \b
+    Example:  w2v bias -v vectors.bin
+              w2v bias -v vectors.bin --test gender-career --test gender-math --json
+              w2v bias -v vectors.bin --tests-file my-tests.toml
+    """
+    import json
+
+    from .bias import run_tests, select_tests, standard_tests
+
+    if list_tests:
+        for test in standard_tests().values():
+            click.echo(f"{test.name}\t{test.description}")
+        return
+    tests = select_tests(test_names, tests_file)
+    _, wv = _load_query_vectors(vectors_path)
+    results, failures = run_tests(wv, tests, permutations, seed)
+    if as_json:
+        for result in results:
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif results:
+        click.echo(_bias_table(results))
+    if failures:
+        raise W2VError("; ".join(map(str, failures)) if len(failures) == 1 else
+                       f"{len(failures)} of {len(tests)} tests could not run: "
+                       + "; ".join(map(str, failures)))
+
+
+def _bias_table(results):
+    rows = [f"{'test':<22}{'effect size':>12}{'statistic':>11}{'p-value':>10}  "
+            f"{'p from':<16}{'words':>8}"]
+    for r in results:
+        found = sum(len(v) for v in r.found.values())
+        total = found + sum(len(v) for v in r.missing.values())
+        rows.append(f"{r.test.name:<22}{_number(r.effect_size):>12}{_number(r.statistic):>11}"
+                    f"{r.p_value:>10.2g}  {f'{r.partitions} {r.p_method}':<16}"
+                    f"{f'{found}/{total}':>8}")
+    missing = [(r.test.name, key, words) for r in results for key, words in r.missing.items()
+               if words]
+    if missing:
+        rows.append("not in the vocabulary:")
+        rows += [f"  {name} {key}: {' '.join(words)}" for name, key, words in missing]
+    return "\n".join(rows)
+
+
+@cli.command("debias", short_help="Hard debiasing (Bolukbasi et al. 2016).")
+@_vectors_option
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Debiased vectors: binary if it ends in .bin or with --binary, else text; "
+                   "'-' writes text to stdout.")
+@click.option("--binary/--text", default=None, help="Force the output format.")
+@click.option("--pairs", "pairs_file", default=None, metavar="FILE",
+              help="Definitional pairs that give the bias direction (JSON list of pairs, or "
+                   "'a b' lines).  [default: Bolukbasi et al.'s she/he, her/his, ...]")
+@click.option("--specific", "specific_file", default=None, metavar="FILE",
+              help="Words not to neutralise (JSON list, or one per line).  [default: "
+                   "Bolukbasi et al.'s gender-specific words]")
+@click.option("--equalize", "equalize_file", default=None, metavar="FILE",
+              help="Pairs to equalise (as --pairs).  [default: Bolukbasi et al.'s]")
+@click.option("--components", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Dimension of the bias subspace (principal components of the pairs).")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="WEAT effect sizes, questions-words and WS353 before and after, on stderr.")
+@common_options
+def debias_command(vectors_path, output, binary, pairs_file, specific_file, equalize_file,
+                   components, report):
+    """Hard-debias the vectors (Bolukbasi et al. 2016, as their debiaswe does): find the
+    bias direction by PCA over definitional pairs, remove it from every word not in the
+    gender-specific list, and equalise the equality pairs. The output has unit vectors.
+
+    Reports on stderr (unless -q or --no-report) the standard WEAT effect sizes, the
+    questions-words accuracy and the WS353 correlation before and after.
+
+    \b
+    Example:  w2v debias -v vectors.bin -o debiased.bin
+              w2v debias -v vectors.bin -o d.bin --pairs my-pairs.txt --specific keep.txt
+    """
+    from .debias import hard_debias, read_pairs, read_words
+    from .formats import save_vectors
+
+    check_writable(output)
+    pairs = read_pairs(pairs_file, "definitional pairs") if pairs_file else None
+    specific = read_words(specific_file, "gender-specific words") if specific_file else None
+    equalize = read_pairs(equalize_file, "equalize pairs") if equalize_file else None
+    _, wv = _load_query_vectors(vectors_path)
+    result = hard_debias(wv, pairs, equalize, specific, components)
+    shares = ", ".join(f"{100 * x:.1f}%" for x in result.explained[:3])
+    log.info("bias %s from %d definitional pairs (variance shares of the first components: "
+             "%s); neutralised %d words, equalised %d pairs",
+             "direction" if components == 1 else f"subspace of {components} dimensions",
+             len(result.definitional), shares, result.neutralized, len(result.equalized))
+    save_vectors(result.vectors, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
+    if report and log.isEnabledFor(logging.INFO):
+        for line in _debias_report(wv, result.vectors):
+            log.info("%s", line)
+
+
+def _debias_report(before, after):
+    """Lines comparing WEAT effect sizes and the bundled evaluations before and after."""
+    from .debias import compare_debiased
+
+    c = compare_debiased(before, after)
+    lines = [f"{'WEAT test':<22}{'effect before':>14}{'after':>8}"
+             f"{'statistic before':>18}{'after':>8}"]
+    lines += [f"{old.test.name:<22}{_number(old.effect_size):>14}{_number(new.effect_size):>8}"
+              f"{_number(old.statistic):>18}{_number(new.statistic):>8}"
+              for old, new in zip(c.weat_before, c.weat_after)]
+    (a0, a1), (s0, s1) = c.analogies, c.similarity
+    change = a1.accuracy - a0.accuracy
+    lines.append(f"questions-words accuracy {_percent(a0.accuracy)} -> {_percent(a1.accuracy)}"
+                 + ("" if change != change else f" ({100 * change:+.2f} points)")
+                 + f"; WS353 spearman {_number(s0.spearman)} -> {_number(s1.spearman)}")
+    return lines
+
+
+@cli.command("plot", short_help="Draw words in 2D, or a training loss curve.")
+@click.argument("words", nargs=-1, metavar="[WORD]...")
+@_vectors_option
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Figure to write: .png, .svg or .pdf.")
+@click.option("--neighbours", "--neighbors", "neighbours", type=click.IntRange(min=0),
+              default=0, show_default=True, help="Also plot the N nearest words of each WORD.")
+@click.option("--method", type=click.Choice(["pca", "tsne"], case_sensitive=False),
+              default="pca", show_default=True, help="Projection to 2D.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of t-SNE.")
+@click.option("--loss-log", default=None, metavar="FILE",
+              help="Draw the loss curve of a --loss-log file instead of words.")
+@click.option("--title", default=None, help="Title of the figure.")
+@common_options
+def plot_command(words, vectors_path, output, neighbours, method, seed, loss_log, title):
+    """Draw WORDs (and --neighbours N of each) projected to 2D by PCA or t-SNE, labelled;
+    or, with --loss-log FILE, the loss curve that 'w2v train' or 'w2v glove' logged.
+
+    Needs the plot extra: pip install "w2v[plot]" (matplotlib, scikit-learn for t-SNE).
+
+    \b
+    Example:  w2v plot -v vectors.bin king queen man woman -o royals.png
+              w2v plot -v vectors.bin paris --neighbours 15 --method tsne -o paris.svg
+              w2v plot --loss-log loss.tsv -o loss.png
+    """
+    from .plot import output_format, plot_loss, plot_words
+
+    if loss_log is not None and words:
+        raise click.UsageError("give WORDs or --loss-log FILE, not both")
+    if loss_log is None and not words:
+        raise click.UsageError("give the WORDs to plot, or --loss-log FILE")
+    output_format(output)
+    check_writable(output)
+    if loss_log is not None:
+        n = plot_loss(loss_log, output, title)
+        log.info("wrote %s (%d points)", output, n)
+        return
+    _, wv = _load_query_vectors(vectors_path)
+    n = plot_words(wv, list(words), output, neighbours, method.lower(), seed, title)
+    log.info("wrote %s (%d words)", output, n)
+
+
+def _convert_to_fasttext(input_path, output):
+    from .errors import InputError
+    from .fasttext_format import is_fasttext_bin, rewrite_fasttext_bin, write_model_as_fasttext
+    from .modelfile import is_model_file
+
+    if is_fasttext_bin(input_path):
+        n_words, dim = rewrite_fasttext_bin(input_path, output)
+    elif is_model_file(input_path):
+        n_words, dim = write_model_as_fasttext(input_path, output)
+    elif input_path != "-" and not os.path.exists(input_path):
+        raise InputError(f"no such file: {input_path}")
+    else:
+        raise InputError(f"{input_path} is a vector file; --fasttext needs a subword model "
+                         f"(w2v train --subwords --save-model) or a fastText .bin")
+    log.info("wrote a fastText model of %d words, dim %d, to %s", n_words, dim, output)
 
 
 # ........................................................ documents: embed, search

@@ -12,6 +12,7 @@ word2vec C's compute-accuracy) so that numbers are comparable with theirs:
 """
 
 import dataclasses
+import logging
 import math
 import os
 from importlib import resources
@@ -20,6 +21,8 @@ import numpy as np
 
 from .errors import InputError
 from .query import analogy_scores, check_method
+
+log = logging.getLogger("w2v")
 
 BATCH_SCORES = 1 << 24  # scores computed per batch of analogy questions (64 MiB of float32)
 
@@ -113,15 +116,24 @@ class SimilarityResult:
     pearson: float
     pairs_used: int
     pairs_total: int
+    pairs_composed: int = 0  # used pairs with a word composed from subwords
+    words_composed: list = dataclasses.field(default_factory=list)
 
     @property
     def coverage(self):
         return _ratio(self.pairs_used, self.pairs_total)
 
+    @property
+    def vocabulary_coverage(self):
+        """Share of pairs whose words are both in the vocabulary (none composed)."""
+        return _ratio(self.pairs_used - self.pairs_composed, self.pairs_total)
+
     def to_dict(self):
         return {"file": self.path, "spearman": _json_number(self.spearman),
                 "pearson": _json_number(self.pearson), "pairs_used": self.pairs_used,
-                "pairs_total": self.pairs_total, "coverage": _json_number(self.coverage)}
+                "pairs_total": self.pairs_total, "coverage": _json_number(self.coverage),
+                "pairs_composed": self.pairs_composed,
+                "words_composed": len(self.words_composed)}
 
 
 # --------------------------------------------------------------------------- vocabulary view
@@ -223,18 +235,23 @@ def _best_excluding(scores, question_ids, canonical):
 # --------------------------------------------------------------------------- similarity
 
 
-def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True):
+def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, compose=True):
     """Spearman and Pearson correlation between cosines and human scores of word pairs.
 
     Lines are "word1 word2 score", tab- or space-separated; blank lines and lines starting
     with "#" are skipped; any other malformed line raises InputError naming it. Pairs with
-    an unknown word are skipped and counted. With no usable pair the correlations are NaN.
+    an unknown word are skipped and counted, unless `compose` and the vectors compose
+    words from subwords (`SubwordVectors`): then an unknown word, as the file spells it,
+    gets the mean of its n-gram rows, as fastText answers it, and the result counts those
+    pairs. With no usable pair the correlations are NaN.
     """
     from scipy import stats
 
     path = os.fspath(path)
     key_to_row, _ = _lookup(wv, restrict_vocab, case_insensitive)
-    left, right, gold, total = [], [], [], 0
+    compose = compose and wv.composes_unknown
+    extra = {}  # composed word -> its row in the extra matrix
+    left, right, gold, total, composed_pairs = [], [], [], 0, 0
     for line_no, line in enumerate(_read_lines(path), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -250,20 +267,49 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True):
                              f"got {line.strip()[:60]!r}") from None
         total += 1
         a, b = (key_to_row.get(w.upper() if case_insensitive else w) for w in fields[:2])
+        if compose and (a is None or b is None):
+            # composed words get rows after the vocabulary's, in an extra matrix
+            a, b = (row if row is not None else len(wv) + extra.setdefault(w, len(extra))
+                    for row, w in ((a, fields[0]), (b, fields[1])))
+            composed_pairs += 1
         if a is not None and b is not None:
             left.append(a)
             right.append(b)
             gold.append(score)
     if total == 0:
         raise InputError(f"{path}: no word pairs in the file")
-    unit = wv.unit
-    model = np.einsum("ij,ij->i", unit[left], unit[right]) if left else np.zeros(0)
+    if extra:
+        composed_unit = _unit_rows(wv.vectors_for(list(extra)))
+        log.info("%s: %d words composed from character n-grams (not in the vocabulary), "
+                 "in %d pairs", path, len(extra), composed_pairs)
+    else:
+        composed_unit = np.zeros((0, wv.dim), dtype=np.float32)
+    first, second = (_gather(wv.unit, composed_unit, ids) for ids in (left, right))
+    model = np.einsum("ij,ij->i", first, second) if left else np.zeros(0)
     if len(gold) >= 2:
         spearman = float(stats.spearmanr(gold, model)[0])
         pearson = float(stats.pearsonr(gold, model)[0])
     else:
         spearman = pearson = math.nan
-    return SimilarityResult(path, spearman, pearson, len(gold), total)
+    return SimilarityResult(path, spearman, pearson, len(gold), total, composed_pairs,
+                            list(extra))
+
+
+def _unit_rows(vectors):
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32)
+
+
+def _gather(unit, composed_unit, ids):
+    """Rows `ids` of the vocabulary's unit vectors followed by the composed words' ones
+    (never concatenated: the vocabulary's matrix can be gigabytes)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    out = np.empty((len(ids), unit.shape[1]), dtype=np.float32)
+    known = ids < len(unit)
+    out[known] = unit[ids[known]]
+    out[~known] = composed_unit[ids[~known] - len(unit)]
+    return out
 
 
 # --------------------------------------------------------------------------- sentence similarity

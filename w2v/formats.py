@@ -22,6 +22,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import InputError, OptionError, W2VError
+from .fasttext_format import is_fasttext_bin, load_fasttext_vectors
 from .modelfile import is_model_file, load_model_vectors
 from .stdio import stdin_buffer
 from .vectors import WordVectors
@@ -44,7 +45,9 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 def load_vectors(path, format="auto", limit=None):
     """Read a vector file into `WordVectors`; `path` "-" reads stdin.
 
-    A w2v model file (`--save-model`) gives its vectors. `format` "auto" tells binary from
+    A w2v model file (`--save-model`) gives its vectors, and a fastText `.bin` (told from
+    word2vec binary by its magic number) its composed vectors; both give `SubwordVectors`
+    when they hold character n-grams. `format` "auto" tells binary from
     text by the bytes after the header, and GloVe from word2vec text by whether the first
     line is two integers. `limit` keeps only the first
     rows (files are usually sorted by frequency). A word seen twice keeps its first vector,
@@ -56,6 +59,8 @@ def load_vectors(path, format="auto", limit=None):
     if limit is not None and limit < 1:
         raise OptionError(f"limit must be at least 1, got {limit}")
     name = "<stdin>" if path == "-" else os.fspath(path)
+    if format == "auto" and is_fasttext_bin(name):
+        return load_fasttext_vectors(name, limit)
     if format == "auto" and is_model_file(name):
         wv = load_model_vectors(name)
         return wv if limit is None else WordVectors(wv.words[:limit], wv.vectors[:limit],

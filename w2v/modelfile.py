@@ -67,8 +67,29 @@ def write_model(path, family, header, words, counts, arrays):
     with atomic_write(path, "wb") as out:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for name, array in members.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                with archive.open(_aligned_member(name + ".npy", out), "w",
+                                  force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+PAD_EXTRA_ID = 0x7077  # a zip extra field of padding; readers skip unknown ids
+ZIP64_LOCAL_EXTRA = 20  # what zipfile adds to a local header under force_zip64
+
+
+def _aligned_member(filename, out):
+    """A ZipInfo whose local header is padded so the member's data, and so its `.npy`
+    array data (numpy pads its header to 64 bytes), start 64-byte aligned: then
+    `read_stored_member` can memory-map a large matrix instead of reading it whole."""
+    info = zipfile.ZipInfo(filename, time.localtime(time.time())[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    try:
+        offset = out.tell()
+    except (OSError, ValueError):  # a stream: nothing to map, no need to align
+        return info
+    header = 30 + len(filename.encode("utf-8")) + 4 + ZIP64_LOCAL_EXTRA
+    info.extra = struct.pack("<HH", PAD_EXTRA_ID, (-(offset + header)) % 64) + \
+        b"\0" * ((-(offset + header)) % 64)
+    return info
 
 
 def read_stored_member(path, info, mmap=False):
@@ -187,14 +208,15 @@ class ModelFile:
     def __contains__(self, name):
         return name + ".npy" in self._members
 
-    def array(self, name):
-        """One member as an array, read straight from its offset when it is stored plainly."""
+    def array(self, name, mmap=False):
+        """One member as an array, read straight from its offset when it is stored plainly
+        (memory-mapped with `mmap`, where its data is aligned)."""
         info = self._members.get(name + ".npy")
         if info is None:
             raise InputError(self._broken(f"the array {name!r} is missing"))
         try:
             if info.compress_type == zipfile.ZIP_STORED:
-                return read_stored_member(self.path, info)
+                return read_stored_member(self.path, info, mmap=mmap)
             with self._zip.open(info) as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except (ValueError, EOFError, OSError, zipfile.BadZipFile) as e:
@@ -211,6 +233,8 @@ class ModelFile:
 
         words, counts = self.words(), self.array("counts")
         dim = self.header["config"]["dim"]
+        if self.family == "word2vec" and self.header["config"].get("subwords"):
+            return self._subword_vectors(words, counts)
         if self.family == "word2vec":
             vectors = self.array("w_in")
         elif self.family == "glove":
@@ -225,9 +249,22 @@ class ModelFile:
             raise InputError(self._broken(f"unknown model family {self.family!r}"))
         return WordVectors(words, vectors, counts=counts)
 
+    def _subword_vectors(self, words, counts):
+        """A subword model's composed vectors, its input matrix memory-mapped."""
+        from .subword_vectors import SubwordVectors
+
+        config = self.header["config"]
+        try:
+            return SubwordVectors(words, self.array("w_in", mmap=True), config["minn"],
+                                  config["maxn"], config["bucket"], counts=counts)
+        except (KeyError, ValueError) as e:
+            raise InputError(self._broken(f"its subword matrix does not fit its options "
+                                          f"({e})")) from None
+
 
 def load_model_vectors(path):
-    """WordVectors of a model file (numpy only: the reading commands use this)."""
+    """WordVectors of a model file (numpy only: the reading commands use this); a subword
+    model gives `SubwordVectors`, which also compose words outside the vocabulary."""
     with ModelFile(path) as model:
         return model.word_vectors()
 

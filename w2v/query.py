@@ -5,9 +5,13 @@ compared with it: 3CosAdd reports the cosine to the normalised mean of the signe
 vectors; 3CosMul (Levy & Goldberg 2014) multiplies cosines shifted to [0, 1].
 """
 
+import logging
+
 import numpy as np
 
 from .errors import OptionError
+
+log = logging.getLogger("w2v")
 
 METHODS = ("3cosadd", "3cosmul")
 
@@ -24,10 +28,10 @@ def similar(wv, words, n=10):
     """
     if isinstance(words, str):
         words = [words]
-    ids = wv.ids(words)
-    if not ids:
+    if not words:
         raise OptionError("no query words")
-    target = wv.unit[ids].mean(axis=0)
+    units, ids = query_units(wv, words)
+    target = units.mean(axis=0)
     scores = wv.unit @ _normalised(target)
     return _top(wv, scores, ids, n)
 
@@ -40,9 +44,24 @@ def analogy(wv, a, b, c, n=10, method="3cosadd"):
     are never answers.
     """
     method = check_method(method)
-    ids = wv.ids([a, b, c])
-    scores = analogy_scores(wv.unit, np.array([ids]), method)[0]
+    units, ids = query_units(wv, [a, b, c])
+    scores = vector_analogy_scores(wv.unit, *units[:, None, :], method)[0]
     return _top(wv, scores, ids, n)
+
+
+def query_units(wv, words):
+    """Unit vectors of the query `words` and the rows of those in the vocabulary (never
+    answers). Vectors with subwords compose the other words, saying so on stderr; plain
+    vectors raise one VocabularyError naming them."""
+    if all(word in wv.index for word in words):
+        ids = wv.ids(words)
+        return wv.unit[ids], ids
+    vectors = wv.vectors_for(words)  # plain vectors raise VocabularyError here
+    composed = [word for word in words if word not in wv.index]
+    log.info("composed from character n-grams (not in the vocabulary): %s", ", ".join(composed))
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32), [wv.index[w] for w in words if w in wv.index]
 
 
 def check_method(method):
@@ -61,6 +80,12 @@ def analogy_scores(unit, questions, method):
     excluded here. Shared by `analogy` and the batched evaluation.
     """
     qa, qb, qc = unit[questions[:, 0]], unit[questions[:, 1]], unit[questions[:, 2]]
+    return vector_analogy_scores(unit, qa, qb, qc, method)
+
+
+def vector_analogy_scores(unit, qa, qb, qc, method):
+    """`analogy_scores` for questions given as unit vectors (rows of qa, qb, qc), which
+    need not be rows of `unit`: words composed from subwords."""
     if method == "3cosadd":
         targets = qa - qb + qc
         norms = np.linalg.norm(targets, axis=1, keepdims=True)

@@ -14,6 +14,8 @@ class WordVectors:
     `counts` is optional (word frequencies from training); files do not carry it.
     """
 
+    composes_unknown = False  # SubwordVectors compose words outside the vocabulary
+
     def __init__(self, words, vectors, counts=None):
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         words = list(words)
@@ -56,6 +58,11 @@ class WordVectors:
         if missing:
             raise VocabularyError("not in the vocabulary: " + ", ".join(missing), missing)
         return [self.index[w] for w in words]
+
+    def vectors_for(self, words):
+        """Vectors of `words`, one row each; raises one VocabularyError naming every missing
+        word (`SubwordVectors` composes those instead)."""
+        return self.vectors[self.ids(words)]
 
     @property
     def unit(self):
