@@ -1,8 +1,12 @@
-"""`w2v search --index` startup: process start to first answer over N synthetic documents.
+"""`w2v search --index` speed over N synthetic documents: startup, one query, batches.
 
-Builds (once, in --dir) 10k-word random vectors of dim 100, a text file of N one-word-per-line
+Builds (once, in --dir) 10k-word random vectors of dim 100, a text file of N three-word
 documents and an index of them, written by `write_index` with mean pooling, then times
-`w2v search --index IDX QUERY` as a fresh process, --repeat times (the best and the median).
+- `w2v search --index IDX QUERY` as a fresh process, --repeat times (process start to first
+  answer; the best and the median);
+- in this process, on the opened (memory-mapped) index: `search_index` for one query at a
+  time (20 queries; the median and the best), and for a batch of --batch queries
+  (3 times; queries/s, the median and the best). Queries are three random words.
 
     python benchmarks/bench_index.py --documents 1000000 --dir /tmp/bench-index
 """
@@ -44,6 +48,7 @@ def main():
     parser.add_argument("--documents", type=int, default=1000000)
     parser.add_argument("--dir", default="/tmp/w2v-bench-index")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
     started = time.perf_counter()
     vectors, index = build(args.dir, args.documents)
@@ -59,6 +64,32 @@ def main():
     print(f"search --index over {args.documents} x 100 documents, process start to answer: "
           f"best {min(times):.3f} s, median {statistics.median(times):.3f} s "
           f"({args.repeat} runs)")
+    in_process(vectors, index, args.batch)
+
+
+def in_process(vectors, index_path, batch):
+    from w2v.docindex import open_index, search_index
+    from w2v.formats import load_vectors
+
+    wv = load_vectors(vectors)
+    rng = np.random.default_rng(1)
+    queries = [" ".join(f"w{i}" for i in rng.integers(0, len(wv), 3)) for _ in range(batch)]
+    with open_index(index_path) as index:
+        search_index(index, wv, queries[:1])  # page the matrix in
+        times = []
+        for query in queries[:20]:
+            t = time.perf_counter()
+            search_index(index, wv, [query])
+            times.append(time.perf_counter() - t)
+        print(f"one query (search_index, in process): median {1000 * statistics.median(times):.1f}"
+              f" ms, best {1000 * min(times):.1f} ms (20 queries)")
+        rates = []
+        for _ in range(3):
+            t = time.perf_counter()
+            search_index(index, wv, queries)
+            rates.append(batch / (time.perf_counter() - t))
+        print(f"batches of {batch} queries: median {statistics.median(rates):,.0f} queries/s, "
+              f"best {max(rates):,.0f} (3 batches)")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,43 @@ def test_changed_text_is_refused(setup, capsys, monkeypatch):
     assert_one_line_error(err, "changed since it was indexed")
 
 
+@pytest.mark.parametrize("where", ["middle", "start", "start, old mtime"])
+def test_same_size_edit_is_refused(setup, capsys, monkeypatch, where):
+    """Size alone missed an edit that kept the size: offsets then point mid-line. The hashed
+    ends are cut to 64 bytes, so that a middle edit is told by the mtime and full hash."""
+    import w2v.docindex
+
+    monkeypatch.setattr(w2v.docindex, "END_BYTES", 64)
+    tmp, vectors, _, docs = setup
+    index = str(tmp / "docs.idx")
+    assert run_main(["index", "-v", vectors, *docs, "-o", index], capsys, monkeypatch)[0] == 0
+    data = bytearray(open(docs[0], "rb").read())
+    before = os.stat(docs[0])
+    at = 0 if where.startswith("start") else len(data) // 2
+    newline = data.index(b"\n", at)  # move a line break: same bytes, other lines
+    data[newline], data[newline - 1] = data[newline - 1], data[newline]
+    with open(docs[0], "wb") as f:
+        f.write(data)
+    if where == "start, old mtime":  # mtime restored: the hash of the first block tells
+        os.utime(docs[0], ns=(before.st_atime_ns, before.st_mtime_ns))
+    else:
+        os.utime(docs[0], ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    code, out, err = run_main(["search", "--index", index, "w1"], capsys, monkeypatch)
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "changed since it was indexed (same size, other content)")
+
+
+def test_touched_text_is_still_accepted(setup, capsys, monkeypatch):
+    tmp, vectors, _, docs = setup
+    index = str(tmp / "docs.idx")
+    assert run_main(["index", "-v", vectors, *docs, "-o", index], capsys, monkeypatch)[0] == 0
+    code, expected, _ = run_main(["search", "--index", index, "w1"], capsys, monkeypatch)
+    before = os.stat(docs[1])
+    os.utime(docs[1], ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    code, out, err = run_main(["search", "--index", index, "w1"], capsys, monkeypatch)
+    assert code == 0 and out == expected, err
+
+
 def test_missing_or_truncated_index_is_one_line_error(setup, capsys, monkeypatch):
     tmp, vectors, _, docs = setup
     index = tmp / "docs.idx"
@@ -169,9 +206,32 @@ def test_search_index_does_not_import_numba(setup):
         "from w2v.cli import main\n"
         f"assert main(['index', '-v', {vectors!r}, *{docs!r}, '-o', {index!r}, '-q']) == 0\n"
         f"assert main(['search', '--index', {index!r}, 'w1', '-q']) == 0\n"
+        "import w2v\n"
+        f"wv = w2v.load_vectors({vectors!r})\n"
+        f"assert w2v.search(wv, w2v.open_index({index!r}), ['w1'])[0]\n"
         "assert 'numba' not in sys.modules, 'numba was imported'\n"
     )
     env = {**os.environ, "PYTHONPATH": REPO}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_python_api_from_the_package(setup):
+    import w2v
+
+    tmp, vectors, _, docs = setup
+    wv = w2v.load_vectors(vectors)
+    index = str(tmp / "api.idx")
+    w2v.write_index(index, wv, docs, "mean", vectors_path=vectors)
+    queries = ["w1 w2 w3", "w7 w9 w4", "nothing known"]
+    texts = [line for d in docs for line in open(d, encoding="utf-8").read().splitlines()]
+    with w2v.open_index(index) as opened:
+        assert isinstance(opened, w2v.DocumentIndex) and len(opened) == len(texts)
+        found = w2v.search(wv, opened, queries, n=4)
+        _, rows, _ = w2v.search_index(opened, wv, queries, n=4)
+    assert found == w2v.search(wv, w2v.embed(wv, texts, "mean"), queries, n=4)
+    assert [r for r, _ in found[0]] == rows[0].tolist() and found[2] == []
+    assert found[0][0][0] == 40  # "w1 w2 w3", the first line of the second file
+    with w2v.open_index(index) as opened, pytest.raises(w2v.OptionError):
+        w2v.search(wv, opened, queries, pooling="sif")

@@ -264,6 +264,25 @@ def test_search_command_text_json_and_stdin(collection, tmp_path, capsys, monkey
     assert records[0]["results"][0]["line"] == 138
 
 
+def test_search_docs_takes_one_file_each(collection, tmp_path, capsys, monkeypatch):
+    """`--docs a b` used to search a for the text "b": an argument naming a file is refused,
+    and two files need two --docs."""
+    wv, docs, query = collection
+    vectors = str(tmp_path / "v.bin")
+    save_vectors(wv, vectors)
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("\n".join(docs[:100]) + "\n")
+    second.write_text("\n".join(docs[100:]) + "\n")
+    code, out, err = run_main(["search", "-v", vectors, "--docs", str(first), str(second)],
+                              capsys, monkeypatch)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "is a file: each --docs takes one file")
+    code, out, err = run_main(["search", "-v", vectors, "--docs", str(first), "--docs",
+                               str(second), "-n", "1", query], capsys, monkeypatch)
+    assert code == 0, err
+    assert out.split("\t")[2] == "138"  # line 38 of b.txt, counted across both files
+
+
 # --------------------------------------------------------------------------- bad input
 
 

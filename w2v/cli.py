@@ -1270,7 +1270,8 @@ def _write_documents(vectors, output, binary, ids):
 @click.argument("queries", nargs=-1, metavar="[QUERY]...")
 @_vectors_option
 @click.option("--docs", "docs_paths", multiple=True, metavar="FILE",
-              help="Documents, one per line (files, .gz/.bz2/.xz, '-' for stdin); repeatable.")
+              help="A file of documents, one per line (.gz/.bz2/.xz, '-' for stdin); "
+                   "repeat --docs for each further file.")
 @click.option("--index", "index_path", default=None, metavar="PATH",
               help="Search an index made by 'w2v index' instead of embedding --docs "
                    "(-v defaults to the vectors it was made with).")
@@ -1284,7 +1285,8 @@ def _write_documents(vectors, output, binary, ids):
 def search_command(queries, vectors_path, docs_paths, index_path, n, metric, pooling, vocab_path,
                    sif_a, remove_pc, lowercase, preprocess, as_json):
     """The best lines of --docs for each QUERY (each argument is one query; without any,
-    one query per line of stdin).
+    one query per line of stdin). Each --docs takes one file: repeat it for more
+    (--docs a.txt --docs b.txt); an argument that names a file is refused, not searched for.
 
     Documents and queries are pooled the same way (the documents fix the pooling's removed
     components). Prints 'rank<TAB>score<TAB>line<TAB>text' lines (line numbers from 1), a
@@ -1312,6 +1314,7 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     if not queries and "-" in docs_paths:
         raise click.UsageError("documents and queries cannot both come from stdin; give "
                                "queries as arguments")
+    _refuse_file_queries(queries, docs_paths)
     check_inputs(docs_paths)
     path, wv = _load_query_vectors(vectors_path)
     chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
@@ -1326,6 +1329,16 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     pooled = embed(wv, queries, documents.pooling, label="queries").vectors
     rows, scores = top_documents(documents.vectors, pooled, n, metric)
     _echo_hits(queries, hits(pooled, rows, scores), lines, as_json)
+
+
+def _refuse_file_queries(queries, docs_paths):
+    """`--docs a.txt b.txt` searches for the text "b.txt": each --docs takes one file and
+    every argument is a query, so an argument naming a file is most likely a lost --docs."""
+    for query in queries:
+        if query != "-" and os.path.isfile(query):
+            raise click.UsageError(
+                f"the query {query!r} is a file: each --docs takes one file (--docs "
+                f"{docs_paths[-1]} --docs {query}); to search for that text, give it on stdin")
 
 
 def _search_index(queries, vectors_path, index_path, n, metric, as_json):

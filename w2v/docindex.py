@@ -2,7 +2,9 @@
 
 The index is one uncompressed `.npz` (a zip of `.npy` members; numpy alone reads it, no
 pickle), written atomically:
-- `header`: UTF-8 JSON: format, the text files (absolute paths, sizes, lines each), the
+- `header`: UTF-8 JSON: format, the text files (absolute paths, lines each, and what tells
+  a changed file: size, modification time, a hash of the first and last blocks, a hash of
+  all of it), the
   vectors it was made with (path, fingerprint), the document count and dimension.
 - `unit_rows_`: float32 document vectors scaled to unit length (zero rows stay zero), read by
   memory-mapping the member at its offset in the file, so opening costs nothing;
@@ -22,16 +24,16 @@ import zipfile
 import numpy as np
 
 from .atomic import atomic_write
-from .docs import (embed, embed_files, pooling_from_arrays, top_documents, unit_rows,
-                   vocabulary_digest)
+from .docs import embed, embed_files, pooling_from_arrays, unit_rows, vocabulary_digest
 from .errors import InputError
 from .modelfile import read_stored_member
 from .lines import _BY_EXTENSION, _MAGIC, check_inputs
 
 FORMAT = "w2v-docindex"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
 FINGERPRINT_ROWS = 4096  # rows of the vectors hashed (evenly spaced) besides the vocabulary
 SCAN_BYTES = 1 << 22
+END_BYTES = 1 << 16  # the first and last bytes hashed on every search
 UNIT = "unit_rows_"  # + ".npy": 14 bytes, see write_index
 
 
@@ -82,6 +84,33 @@ def line_offsets(path):
     return starts[starts < size]
 
 
+def ends_digest(path, size):
+    """sha256 of a file's first and last END_BYTES: cheap enough to check on every search."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read(END_BYTES))
+        f.seek(max(0, size - END_BYTES))
+        h.update(f.read(END_BYTES))
+    return h.hexdigest()
+
+
+def file_digest(path):
+    """sha256 of a whole file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(SCAN_BYTES):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_record(path, lines):
+    """What the index keeps of a text file to tell later whether it changed."""
+    status = os.stat(path)
+    return {"path": os.path.abspath(path), "lines": lines, "size": status.st_size,
+            "mtime_ns": status.st_mtime_ns, "ends_sha256": ends_digest(path, status.st_size),
+            "sha256": file_digest(path)}
+
+
 def write_index(path, wv, docs, pooling, vectors_path=None):
     """Embed the lines of the text files `docs` with `pooling` (a name or a `Pooling`) and
     write the index at `path`. Returns the `Embedding`."""
@@ -99,8 +128,7 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
     header = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "documents": int(total), "dim": int(vectors.shape[1]),
-        "files": [{"path": os.path.abspath(d), "size": os.path.getsize(d), "lines": len(o)}
-                  for d, o in zip(docs, offsets)],
+        "files": [file_record(d, len(o)) for d, o in zip(docs, offsets)],
         "vectors": {"path": None if vectors_path is None else os.path.abspath(vectors_path),
                     "fingerprint": vectors_fingerprint(wv)},
     }
@@ -190,15 +218,27 @@ class DocumentIndex:
                              f"documents again with these")
 
     def check_text(self):
-        """Refuse text files that changed since indexing: offsets would point elsewhere."""
+        """Refuse text files that changed since indexing: offsets would point elsewhere.
+
+        Size, then a hash of the first and last blocks, on every search; a file whose
+        modification time changed too (an edit of the same size in the middle) is hashed
+        in full, so a file merely touched or copied with its content is still accepted."""
         for f in self.files:
+            path = f["path"]
             try:
-                size = os.path.getsize(f["path"])
+                status = os.stat(path)
+                if status.st_size != f["size"]:
+                    raise InputError(f"{path} changed since it was indexed ({f['size']} bytes, "
+                                     f"now {status.st_size}); index it again")
+                same = (ends_digest(path, status.st_size) == f["ends_sha256"]
+                        and (status.st_mtime_ns == f["mtime_ns"]
+                             or file_digest(path) == f["sha256"]))
             except OSError:
-                raise InputError(f"the index's text {f['path']} is gone; index again") from None
-            if size != f["size"]:
-                raise InputError(f"{f['path']} changed since it was indexed ({f['size']} "
-                                 f"bytes, now {size}); index it again")
+                raise InputError(f"the index's text {path} is gone or unreadable; index "
+                                 f"again") from None
+            if not same:
+                raise InputError(f"{path} changed since it was indexed (same size, other "
+                                 f"content); index it again")
 
     def text(self, row):
         """Line `row` of the documents, read from its offset."""
@@ -224,14 +264,17 @@ class DocumentIndex:
 
 
 def search_index(index, wv, queries, n=10, metric="cosine"):
-    """(pooled queries, rows, scores) for the query texts, as `top_documents` ranks them
-    over the documents the index was made from (cosine: exactly the same figures)."""
+    """(pooled queries, rows, scores) for the query texts, ranked exactly over the index's
+    memory-mapped unit rows (never copied): cosine scores as `top_documents` gives them;
+    dot scores are the cosine times the document's norm."""
+    from .docs import check_metric
+    from .topn import top_n
+
     pooled = embed(wv, list(queries), index.pooling, label="queries").vectors
-    if str(metric).lower() == "dot":
-        documents = np.asarray(index.unit) * index.norms[:, None]
-        rows, scores = top_documents(documents, pooled, n, "dot")
+    if check_metric(metric) == "dot":
+        rows, scores = top_n(index.unit, pooled, min(n, len(index)), scale=index.norms)
     else:
-        rows, scores = top_documents(index.unit, unit_rows(pooled), n, "dot")
+        rows, scores = top_n(index.unit, unit_rows(pooled), min(n, len(index)))
     return pooled, rows, scores
 
 

@@ -42,7 +42,6 @@ SIF_A = 1e-3
 USIF_SENTENCE_LENGTH = 11  # n in uSIF's derivation of a (the reference code's default)
 DEFAULT_REMOVE_PC = {"mean": 0, "sif": 1, "usif": 5}
 POOLING_FORMAT = "w2v-pooling-1"
-SEARCH_BATCH_SCORES = 1 << 24  # query x document scores per batch (64 MiB of float32)
 
 
 # --------------------------------------------------------------------------- weights
@@ -485,17 +484,20 @@ def check_metric(metric):
 def unit_rows(matrix):
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32)
+    return (matrix / norms).astype(np.float32, copy=False)
 
 
 def top_documents(documents, queries, n=10, metric="cosine"):
     """(rows, scores): the n best documents of each query, best first.
 
     `documents` (N x dim) and `queries` (Q x dim) are pooled vectors; "cosine" scales both to
-    unit length first (zero vectors score 0), "dot" uses them as they are. Queries go in
-    batches, each one matrix product and one argpartition; among the n kept, equal scores
-    go to the lower row. A zero query (no known word) matches nothing: `hits` leaves it out.
+    unit length first (zero vectors score 0), "dot" uses them as they are. The ranking is
+    exact: equal scores go to the lower row, as a stable sort of all scores would order
+    them; documents are scored in blocks by matrix product (see `topn`). A zero query (no
+    known word) matches nothing: `hits` leaves it out.
     """
+    from .topn import top_n
+
     metric = check_metric(metric)
     documents = np.asarray(documents, dtype=np.float32)
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
@@ -504,54 +506,28 @@ def top_documents(documents, queries, n=10, metric="cosine"):
                          f"{documents.shape[1]}")
     if metric == "cosine":
         documents, queries = unit_rows(documents), unit_rows(queries)
-    n = max(0, min(n, len(documents)))
-    rows = np.zeros((len(queries), n), dtype=np.int64)
-    scores = np.zeros((len(queries), n), dtype=np.float32)
-    batch = max(1, SEARCH_BATCH_SCORES // max(1, len(documents)))
-    if n == 0:
-        return rows, scores
-    for start in range(0, len(queries), batch):
-        block = queries[start:start + batch] @ documents.T
-        for offset, candidates in enumerate(_candidates(block, n)):
-            values = block[offset, candidates]
-            best = np.argpartition(-values, n - 1)[:n] if len(candidates) > n else slice(None)
-            chosen, values = candidates[best], values[best]
-            order = np.lexsort((chosen, -values))
-            rows[start + offset] = chosen[order]
-            scores[start + offset] = values[order]
-    return rows, scores
-
-
-def _candidates(block, n):
-    """Per row of `block`, the columns that can be in its top n: at least those.
-
-    The n-th best score of a strided sample of a row is at most the row's n-th best, so the
-    columns scoring at least that keep the whole top n (ties included), and with a sample of
-    a few thousand they are a few thousand: one comparison pass over the row instead of an
-    argpartition over all of it, which is several times slower.
-    """
-    width = block.shape[1]
-    stride = width // max(4096, 16 * n)
-    if stride < 2:
-        return [np.arange(width)] * len(block)
-    sample = block[:, ::stride]
-    threshold = -np.partition(-sample, n - 1, axis=1)[:, n - 1]
-    where_rows, where_columns = np.nonzero(block >= threshold[:, None])
-    cuts = np.searchsorted(where_rows, np.arange(1, len(block)))
-    return np.split(where_columns, cuts)
+    return top_n(documents, queries, max(0, min(n, len(documents))))
 
 
 def search(wv, documents, queries, n=10, metric="cosine", **options):
     """The n best documents for each query text: a list per query of (row, score).
 
-    `documents` is an `Embedding` (from `embed`/`embed_files`) or a list of texts (embedded
-    here with `options`, as `embed` takes them); queries are pooled with the documents'
-    pooling, so exactly as they were.
+    `documents` is an `Embedding` (from `embed`/`embed_files`), an open index (`open_index`)
+    or a list of texts (embedded here with `options`, as `embed` takes them); queries are
+    pooled with the documents' pooling, so exactly as they were.
     """
-    if not isinstance(documents, Embedding):
-        documents = embed(wv, documents, **options)
+    from .docindex import DocumentIndex, search_index
+
     if isinstance(queries, str):
         queries = [queries]
+    if isinstance(documents, DocumentIndex):
+        if options:
+            raise OptionError("an index carries its own pooling and tokenisation")
+        documents.check(wv)
+        pooled, rows, scores = search_index(documents, wv, queries, n, metric)
+        return hits(pooled, rows, scores)
+    if not isinstance(documents, Embedding):
+        documents = embed(wv, documents, **options)
     pooled = embed(wv, queries, documents.pooling, label="queries")
     rows, scores = top_documents(documents.vectors, pooled.vectors, n, metric)
     return hits(pooled.vectors, rows, scores)
