@@ -999,7 +999,7 @@ def _bias_table(results):
                    "nullspace projection (Ravfogel et al. 2020).")
 @click.option("--iterations", type=click.IntRange(min=1), default=None,
               help="inlp: classifiers trained, each removing up to 2 directions.  "
-                   "[default: 10]")
+                   "[default: 2]")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="WEAT effect sizes, questions-words and WS353 before and after, on stderr.")
 @common_options

@@ -28,7 +28,7 @@ from .vectors import WordVectors
 
 log = logging.getLogger("w2v")
 
-DEFAULT_ITERATIONS = 10
+DEFAULT_ITERATIONS = 2  # the most that cost under 1 point of questions-words (README)
 DEFAULT_CANDIDATES = 50_000
 DEFAULT_PER_CLASS = 2_500
 RIDGE = 1e-3  # relative to the mean eigenvalue of X^T X; keeps the solve well-posed
