@@ -55,6 +55,7 @@ _LAZY = {
     "WeatTest": "bias",
     "hard_debias": "debias",
     "compare_debiased": "debias",
+    "inlp_debias": "inlp",
     "plot_words": "plot",
     "plot_loss": "plot",
     "write_projector": "projector",

@@ -976,7 +976,7 @@ def _bias_table(results):
     return "\n".join(rows)
 
 
-@cli.command("debias", short_help="Hard debiasing (Bolukbasi et al. 2016).")
+@cli.command("debias", short_help="Hard debiasing (Bolukbasi et al. 2016) or INLP.")
 @_vectors_option
 @click.option("-o", "--output", required=True, metavar="PATH",
               help="Debiased vectors: binary if it ends in .bin or with --binary, else text; "
@@ -990,16 +990,28 @@ def _bias_table(results):
                    "Bolukbasi et al.'s gender-specific words]")
 @click.option("--equalize", "equalize_file", default=None, metavar="FILE",
               help="Pairs to equalise (as --pairs).  [default: Bolukbasi et al.'s]")
-@click.option("--components", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Dimension of the bias subspace (principal components of the pairs).")
+@click.option("--components", type=click.IntRange(min=1), default=None,
+              help="hard: dimension of the bias subspace (principal components of the "
+                   "pairs).  [default: 1]")
+@click.option("--method", type=click.Choice(["hard", "inlp"], case_sensitive=False),
+              default="hard", show_default=True,
+              help="hard: Bolukbasi et al.'s neutralise and equalise; inlp: iterative "
+                   "nullspace projection (Ravfogel et al. 2020).")
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="inlp: classifiers trained, each removing up to 2 directions.  "
+                   "[default: 2]")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="WEAT effect sizes, questions-words and WS353 before and after, on stderr.")
 @common_options
 def debias_command(vectors_path, output, binary, pairs_file, specific_file, equalize_file,
-                   components, report):
-    """Hard-debias the vectors (Bolukbasi et al. 2016, as their debiaswe does): find the
-    bias direction by PCA over definitional pairs, remove it from every word not in the
-    gender-specific list, and equalise the equality pairs. The output has unit vectors.
+                   components, method, iterations, report):
+    """Debias the vectors. --method hard (Bolukbasi et al. 2016, as their debiaswe does):
+    find the bias direction by PCA over definitional pairs, remove it from every word not
+    in the gender-specific list, and equalise the equality pairs; the output has unit
+    vectors. --method inlp (Ravfogel et al. 2020): train a linear classifier to tell the
+    words most male, most female and least gendered along he - she apart (WEAT words never
+    among them), project onto its nullspace, and repeat; every word not in the
+    gender-specific list gets the final projection.
 
     Reports on stderr (unless -q or --no-report) the standard WEAT effect sizes, the
     questions-words accuracy and the WS353 correlation before and after.
@@ -1007,21 +1019,44 @@ def debias_command(vectors_path, output, binary, pairs_file, specific_file, equa
     \b
     Example:  w2v debias -v vectors.bin -o debiased.bin
               w2v debias -v vectors.bin -o d.bin --pairs my-pairs.txt --specific keep.txt
+              w2v debias -v vectors.bin -o d.bin --method inlp --iterations 2
     """
     from .debias import hard_debias, read_pairs, read_words
     from .formats import save_vectors
 
+    method = method.lower()
+    hard_only = [name for name, value in (("--pairs", pairs_file), ("--equalize", equalize_file),
+                                          ("--components", components)) if value is not None]
+    if method == "inlp" and hard_only:
+        raise click.UsageError(f"{hard_only[0]} applies to --method hard only")
+    if method == "hard" and iterations is not None:
+        raise click.UsageError("--iterations applies to --method inlp only")
     check_writable(output)
     pairs = read_pairs(pairs_file, "definitional pairs") if pairs_file else None
     specific = read_words(specific_file, "gender-specific words") if specific_file else None
     equalize = read_pairs(equalize_file, "equalize pairs") if equalize_file else None
     _, wv = _load_query_vectors(vectors_path)
-    result = hard_debias(wv, pairs, equalize, specific, components)
-    shares = ", ".join(f"{100 * x:.1f}%" for x in result.explained[:3])
-    log.info("bias %s from %d definitional pairs (variance shares of the first components: "
-             "%s); neutralised %d words, equalised %d pairs",
-             "direction" if components == 1 else f"subspace of {components} dimensions",
-             len(result.definitional), shares, result.neutralized, len(result.equalized))
+    if method == "inlp":
+        from .debias import default_lists
+        from .inlp import DEFAULT_ITERATIONS, inlp_debias
+
+        keep = specific if specific is not None else default_lists()[2]
+        result = inlp_debias(wv, iterations or DEFAULT_ITERATIONS, keep=keep)
+        if result.overlap:  # cannot happen with the default exclusions; checked anyway
+            raise W2VError("INLP training words include WEAT words: "
+                           + " ".join(result.overlap))
+        log.info("INLP removed %d directions; projected %d words, kept %d gender-specific "
+                 "ones; training words: %s, none of them a WEAT word", len(result.basis),
+                 result.projected, len(wv) - result.projected,
+                 ", ".join(f"{len(v)} {k}" for k, v in result.classes.items()))
+    else:
+        result = hard_debias(wv, pairs, equalize, specific, components or 1)
+        shares = ", ".join(f"{100 * x:.1f}%" for x in result.explained[:3])
+        log.info("bias %s from %d definitional pairs (variance shares of the first "
+                 "components: %s); neutralised %d words, equalised %d pairs",
+                 "direction" if (components or 1) == 1
+                 else f"subspace of {components} dimensions",
+                 len(result.definitional), shares, result.neutralized, len(result.equalized))
     save_vectors(result.vectors, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
