@@ -250,3 +250,11 @@ def test_find_phrases_from_python(tmp_path):
     path.write_text(TOY)
     assert [p.text for p in find_phrases(read_text(str(path)), min_count=1, threshold=1.5)] \
         == ["a_b"]
+
+
+def test_delimiter_with_whitespace_is_an_error(tmp_path):
+    """A phrase is one token: a delimiter that splits it would make no phrase at all."""
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["phrases", str(path), "--delimiter", " "]), 2, "whitespace")
+    assert_one_line_error(run(["phrases", str(path), "--delimiter", ""]), 2, "non-empty")

@@ -19,7 +19,9 @@ start or end a phrase. A phrase is its joined string: `--apply` and the counting
 exactly the candidates whose joined string is in the phrase table.
 
 Lines keep their order, blank lines included; tokens are written back separated by one
-space. Several passes run on the previous pass's output, kept in memory as text.
+space. Several passes run on the previous pass's output, kept in memory as token ids: a
+joined phrase becomes one word of the text's word store, so the next pass counts it like any
+other word (`phrase_passes`, which `load_corpus` runs for `w2v train --phrases N` too).
 """
 
 import contextlib
@@ -300,26 +302,84 @@ def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
     return np.array(sorted(found), dtype=np.int64), keys
 
 
-def join_phrases(text, sorted_keys, keys, delimiter="_"):
-    """The text as byte chunks of whole lines with the candidates in `sorted_keys` joined.
-
-    Yields (chunk, phrases joined in it).
+def join_text(text, sorted_keys, keys, delimiter="_"):
+    """`text` with the candidates in `sorted_keys` joined, each phrase one token, and how
+    many were joined. Consumes `text`: its ids are rewritten in place, and the phrases are
+    added to its word store (a phrase that is already a word of the text gets that word's id).
     """
-    from .phrase_kernels import join_lines
+    from .phrase_kernels import join_ids
+
+    store = text.store
+    starts = np.zeros(keys.n_words, dtype=np.bool_)
+    phrase_ids = np.zeros(0, dtype=np.uint32)
+    if len(sorted_keys):
+        a, b, seq = keys.decode(sorted_keys)
+        words = keys.words(text)
+        strings = [delimiter.join([words[x], *keys.connector_run(q), words[y]])
+                   for x, y, q in zip(a.tolist(), b.tolist(), seq.tolist())]
+        phrase_ids, _ = store.tokenize(("\n".join(strings) + "\n").encode("utf-8"))
+        if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
+            raise AssertionError("a phrase split into several tokens")
+        starts[a] = True
+    new_offsets = np.empty_like(text.offsets)
+    n, joined = join_ids(text.ids, text.offsets, *keys.args(), sorted_keys, phrase_ids, starts,
+                         new_offsets)
+    return Text(store, text.ids[:n], new_offsets), joined
+
+
+def text_chunks(text):
+    """The text as bytes, in chunks of whole lines."""
+    from .phrase_kernels import write_lines
 
     store = text.store
     word_lengths = np.diff(store.word_ends[: store.n_words + 1])
-    delim = np.frombuffer(delimiter.encode("utf-8"), dtype=np.uint8)
     for lo, hi in _line_chunks(text.offsets):
         chunk_ids = text.ids[text.offsets[lo]:text.offsets[hi]]
-        size = int(word_lengths[chunk_ids].sum()) + len(chunk_ids) * (len(delim) + 1) + hi - lo
-        out = np.empty(size, dtype=np.uint8)
-        n, joined = join_lines(text.ids, text.offsets, lo, hi, *keys.args(), sorted_keys,
-                               store.word_bytes, store.word_ends, delim, out)
-        yield out[:n].tobytes(), joined
+        out = np.empty(int(word_lengths[chunk_ids].sum()) + len(chunk_ids) + hi - lo,
+                       dtype=np.uint8)
+        n = write_lines(text.ids, text.offsets, lo, hi, store.word_bytes, store.word_ends, out)
+        yield out[:n].tobytes()
 
 
 # --------------------------------------------------------------------------- passes
+
+
+def check_delimiter(delimiter):
+    if not delimiter or delimiter.split() != [delimiter]:
+        raise OptionError(f"--delimiter must be non-empty and without whitespace (a phrase is "
+                          f"one token), got {delimiter!r}")
+
+
+def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_count=5,
+                  connectors=(), delimiter="_", tables=None):
+    """`text` after `passes` passes, each counting the previous pass's output and joining its
+    phrases (or those of `tables`, one list of `Phrase` a pass, without counting).
+
+    Returns (the joined Text, the table of each pass). Consumes `text`; everything stays
+    token ids, so memory is the text's ids and the pair counts of one pass.
+    """
+    check_delimiter(delimiter)
+    if tables is None:
+        if passes < 1:
+            raise OptionError(f"--passes must be at least 1, not {passes}")
+        thresholds = expand_thresholds(scorer, thresholds, passes)
+        for t in thresholds:
+            check_threshold(scorer, t)
+    else:
+        passes = len(tables)
+    found = []
+    for p in range(passes):
+        if tables is None:
+            table = find_phrases(text, scorer=scorer, threshold=thresholds[p],
+                                 min_count=min_count, connectors=connectors, delimiter=delimiter)
+        else:
+            table = tables[p]
+        found.append(table)
+        sorted_keys, keys = phrase_keys(text, [phrase.text for phrase in table], connectors,
+                                        delimiter)
+        text, joined = join_text(text, sorted_keys, keys, delimiter)
+        log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(table), joined)
+    return text, found
 
 
 def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
@@ -330,48 +390,27 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
 
     `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables.
     """
-    if not delimiter:
-        raise OptionError("--delimiter must not be empty")
+    check_delimiter(delimiter)
+    applied = None
     if apply is not None:
-        tables = read_phrases(apply)
-        passes = len(tables)
+        applied = read_phrases(apply)
     else:
         if passes < 1:
             raise OptionError(f"--passes must be at least 1, not {passes}")
-        thresholds = expand_thresholds(scorer, thresholds, passes)
-        for t in thresholds:
+        for t in expand_thresholds(scorer, thresholds, passes):
             check_threshold(scorer, t)
-        tables = []
     text = read_text(inputs, lowercase=lowercase)
     if text.n_tokens == 0:
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
-    for p in range(passes):
-        if apply is None:
-            table = find_phrases(text, scorer=scorer, threshold=thresholds[p],
-                                 min_count=min_count, connectors=connectors, delimiter=delimiter)
-            tables.append(table)
-        strings = [phrase.text for phrase in tables[p]]
-        sorted_keys, keys = phrase_keys(text, strings, connectors, delimiter)
-        chunks = join_phrases(text, sorted_keys, keys, delimiter)
-        if p + 1 < passes:
-            joined = []
-            text = _tokenize_blocks(_counting(chunks, joined))
-        else:
-            joined = []
-            with atomic_write(output, "wb") as f:
-                for chunk in _counting(chunks, joined):
-                    f.write(chunk)
-        log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(tables[p]),
-                 sum(joined))
+    text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
+                                 min_count=min_count, connectors=connectors, delimiter=delimiter,
+                                 tables=applied)
+    with atomic_write(output, "wb") as f:
+        for chunk in text_chunks(text):
+            f.write(chunk)
     if save_phrases is not None and apply is None:
         write_phrases(tables, save_phrases)
     return tables
-
-
-def _counting(chunks, joined):
-    for chunk, n in chunks:
-        joined.append(n)
-        yield chunk
 
 
 def expand_thresholds(scorer, thresholds, passes):
