@@ -382,6 +382,17 @@ def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_
     return text, found
 
 
+def phrase_record(tables, thresholds=None, passes=None, scorer="word2phrase", min_count=5,
+                  delimiter="_"):
+    """What a model records of the phrase passes run on its corpus: the settings and each
+    pass's phrases (by score), so that the same joins can be made in other text."""
+    passes = len(tables) if passes is None else passes
+    return {"passes": passes, "scorer": scorer,
+            "thresholds": expand_thresholds(scorer, thresholds, passes),
+            "min_count": min_count, "delimiter": delimiter,
+            "tables": [[phrase.text for phrase in table] for table in tables]}
+
+
 def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
                 passes=1, connectors=(), delimiter="_", lowercase=False, save_phrases=None,
                 apply=None):
