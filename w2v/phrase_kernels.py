@@ -53,13 +53,14 @@ def _seq_code(seq_len, seq_value, seq_start):
 
 @njit(cache=True, nogil=True)
 def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
-                   out):
+                   frequent, out):
     """Keys of the candidates on lines [line_lo, line_hi) into `out`; returns how many.
 
     As gensim's Phrases counts: every word that is not a connector ends a candidate with the
     previous such word on the line (through the connector words between them) and starts
     the next. A run of more than max_conn connector words breaks the chain.
-    `conn[w]` is w's index among the connector words, -1 for other words.
+    `conn[w]` is w's index among the connector words, -1 for other words; candidates are
+    kept only when both ends are `frequent`.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
@@ -74,7 +75,7 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
             w = np.int64(ids[t])
             c = conn[w]
             if c < 0:
-                if start >= 0 and seq_len <= max_conn:
+                if start >= 0 and seq_len <= max_conn and frequent[start] and frequent[w]:
                     out[n] = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
                                                                       seq_start)
                     n += 1

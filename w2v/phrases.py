@@ -206,21 +206,35 @@ class _Keys:
         return (a * self.n_words + b) * self.n_seq + int(self.seq_start[len(run_ids)]) + value
 
 
-def count_candidates(text, keys):
-    """(word counts, sorted candidate keys, their counts) of a Text, exact int64."""
+def count_candidates(text, keys, min_count=1):
+    """(word counts, sorted candidate keys, their counts) of a Text, exact int64.
+
+    Candidates with an end seen fewer than `min_count` times are not counted: no scorer
+    joins them (a pair is never seen more often than either of its words).
+    """
     from .phrase_kernels import candidate_keys, count_runs, merge_counts
 
     word_counts = np.bincount(text.ids, minlength=keys.n_words).astype(np.int64)
+    frequent = word_counts >= min_count
     all_keys = np.zeros(0, dtype=np.int64)
     all_counts = np.zeros(0, dtype=np.int64)
     for lo, hi in _line_chunks(text.offsets):
         out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
-        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), out)
+        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, out)
         out = np.sort(out[:n])
         chunk_keys, chunk_counts = count_runs(out)
         del out
         all_keys, all_counts = merge_counts(all_keys, all_counts, chunk_keys, chunk_counts)
     return word_counts, all_keys, all_counts
+
+
+def _phrase_strings(text, keys, sorted_keys, delimiter):
+    """The joined string of each key (strings are made for the words of the keys only)."""
+    a, b, seq = keys.decode(sorted_keys)
+    ends = np.unique(np.concatenate([a, b]))
+    word = dict(zip(ends.tolist(), text.store.words(ends)))
+    return [delimiter.join([word[x], *keys.connector_run(q), word[y]])
+            for x, y, q in zip(a.tolist(), b.tolist(), seq.tolist())]
 
 
 def score(scorer, count_a, count_b, count_ab, min_count, train_words):
@@ -256,23 +270,33 @@ def check_threshold(scorer, threshold):
 def find_phrases(text, *, scorer="word2phrase", threshold=None, min_count=5, connectors=(),
                  delimiter="_"):
     """The phrases of a Text: a list of `Phrase`, highest score first (ties by text)."""
+    phrases, _ = _choose(text, _Keys(text, connectors), scorer, threshold, min_count, delimiter)
+    return phrases
+
+
+def _choose(text, keys, scorer, threshold, min_count, delimiter):
+    """(the phrases of a Text by score, the sorted keys of the candidates chosen)."""
     threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
     check_threshold(scorer, threshold)
-    keys = _Keys(text, connectors)
-    word_counts, cand_keys, cand_counts = count_candidates(text, keys)
-    a, b, seq = keys.decode(cand_keys)
+    word_counts, cand_keys, cand_counts = count_candidates(text, keys, min_count)
+    a, b, _ = keys.decode(cand_keys)
     scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts, min_count,
                             text.n_tokens)
     chosen = np.flatnonzero(allowed & (scores > threshold))
-    words = keys.words(text) if len(chosen) else []
-    phrases = []
-    for i in chosen.tolist():
-        parts = [words[a[i]], *keys.connector_run(seq[i]), words[b[i]]]
-        phrases.append(Phrase(delimiter.join(parts), int(cand_counts[i]), float(scores[i])))
+    strings = _phrase_strings(text, keys, cand_keys[chosen], delimiter)
+    phrases = [Phrase(string, int(count), float(value)) for string, count, value in
+               zip(strings, cand_counts[chosen].tolist(), scores[chosen].tolist())]
     phrases.sort(key=lambda p: (-p.score, p.text))
     log.debug("%d candidates, %d phrases above %g (%s)", len(cand_keys), len(phrases),
               threshold, scorer)
-    return phrases
+    return phrases, cand_keys[chosen]
+
+
+def _no_word_has(store, delimiter):
+    """Whether no word of the store contains `delimiter` (then a phrase's string splits into
+    its words one way only, so the chosen keys are all the keys of its string)."""
+    used = store.word_bytes[: store.word_ends[store.n_words]]
+    return delimiter.encode("utf-8") not in used.tobytes()
 
 
 def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
@@ -313,14 +337,11 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
     starts = np.zeros(keys.n_words, dtype=np.bool_)
     phrase_ids = np.zeros(0, dtype=np.uint32)
     if len(sorted_keys):
-        a, b, seq = keys.decode(sorted_keys)
-        words = keys.words(text)
-        strings = [delimiter.join([words[x], *keys.connector_run(q), words[y]])
-                   for x, y, q in zip(a.tolist(), b.tolist(), seq.tolist())]
+        strings = _phrase_strings(text, keys, sorted_keys, delimiter)
         phrase_ids, _ = store.tokenize(("\n".join(strings) + "\n").encode("utf-8"))
         if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
             raise AssertionError("a phrase split into several tokens")
-        starts[a] = True
+        starts[keys.decode(sorted_keys)[0]] = True
     new_offsets = np.empty_like(text.offsets)
     n, joined = join_ids(text.ids, text.offsets, *keys.args(), sorted_keys, phrase_ids, starts,
                          new_offsets)
@@ -369,14 +390,16 @@ def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_
         passes = len(tables)
     found = []
     for p in range(passes):
+        keys = _Keys(text, connectors)
         if tables is None:
-            table = find_phrases(text, scorer=scorer, threshold=thresholds[p],
-                                 min_count=min_count, connectors=connectors, delimiter=delimiter)
+            table, sorted_keys = _choose(text, keys, scorer, thresholds[p], min_count,
+                                         delimiter)
         else:
             table = tables[p]
+        if tables is not None or not _no_word_has(text.store, delimiter):
+            sorted_keys, keys = phrase_keys(text, [phrase.text for phrase in table], connectors,
+                                            delimiter, keys)
         found.append(table)
-        sorted_keys, keys = phrase_keys(text, [phrase.text for phrase in table], connectors,
-                                        delimiter)
         text, joined = join_text(text, sorted_keys, keys, delimiter)
         log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(table), joined)
     return text, found
