@@ -331,3 +331,17 @@ def test_phrase_threshold_needs_phrases(tmp_path):
                           "--phrase-threshold needs --phrases")
     assert_one_line_error(run(["train", str(path), "--phrases", "2", "--phrase-threshold",
                                "1,2,3"]), 2, "3 values for 2 passes")
+
+
+def test_write_text_through_a_buffer_shorter_than_a_line(tmp_path):
+    import io
+
+    from w2v.phrases import write_text
+
+    path = tmp_path / "in.txt"
+    path.write_text("a bb ccc\n\ndddd e\nf\n")
+    text = read_text(str(path))
+    for size in (1, 4, 9, 1 << 10):
+        stream = io.BytesIO()
+        write_text(text, stream, buffer_bytes=size)
+        assert stream.getvalue() == b"a bb ccc\n\ndddd e\nf\n"

@@ -138,21 +138,21 @@ def merge_counts(keys_a, counts_a, keys_b, counts_b):
 
 @njit(cache=True, nogil=True)
 def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_keys, phrase_ids,
-             starts, new_offsets):
+             first_key, new_offsets):
     """Join the phrases of every line in place: `ids` get the joined text's token ids and
     `new_offsets` its line offsets; returns (tokens now, phrases joined).
 
     Greedy left to right, as word2phrase and gensim's FrozenPhrases: a candidate whose key is
     in the sorted `phrase_keys` becomes the one token `phrase_ids[i]` (i its place there) and
     neither of its words starts or ends another; otherwise its first word stays alone and
-    its last word starts the next candidate. `starts[w]` says whether some phrase key starts
-    with w, so most candidates skip the search. A line never gets longer, so every id is
-    written at or behind where it was read.
+    its last word starts the next candidate. The keys that start with word w are
+    phrase_keys[first_key[w]:first_key[w + 1]] (keys sort by their first word), mostly none
+    and rarely more than a few, so they are scanned. A line never gets longer, so every id
+    is written at or behind where it was read.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
         n_conn = seq_start[2] - seq_start[1]
-    n_keys = len(phrase_keys)
     write = 0
     joined = 0
     new_offsets[0] = 0
@@ -167,16 +167,20 @@ def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_key
             c = conn[w]
             if c < 0:
                 if start >= 0:
-                    if seq_len <= max_conn and starts[start]:
+                    found = -1
+                    if seq_len <= max_conn and first_key[start] < first_key[start + 1]:
                         key = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
                                                                        seq_start)
-                        at = np.searchsorted(phrase_keys, key)
-                        if at < n_keys and phrase_keys[at] == key:
-                            ids[write] = phrase_ids[at]
-                            write += 1
-                            joined += 1
-                            start = -1
-                            continue
+                        for k in range(first_key[start], first_key[start + 1]):
+                            if phrase_keys[k] == key:
+                                found = k
+                                break
+                    if found >= 0:
+                        ids[write] = phrase_ids[found]
+                        write += 1
+                        joined += 1
+                        start = -1
+                        continue
                     for u in range(start_t, t):
                         ids[write] = ids[u]
                         write += 1
@@ -203,11 +207,16 @@ def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_key
 
 @njit(cache=True, nogil=True)
 def write_lines(ids, offsets, line_lo, line_hi, word_bytes, word_ends, out):
-    """Lines [line_lo, line_hi) as text into `out`: words separated by one space, every line
-    ended by b"\n"; returns the bytes written. `out` must hold every word's bytes plus one
-    byte a token and one a line."""
+    """Lines from line_lo on as text into `out`, as many whole lines as fit (up to line_hi):
+    words separated by one space, every line ended by b"\\n". Returns (bytes written, the
+    first line not written)."""
     pos = 0
     for line in range(line_lo, line_hi):
+        size = 0
+        for t in range(offsets[line], offsets[line + 1]):
+            size += word_ends[ids[t] + 1] - word_ends[ids[t]] + 1
+        if pos + max(size, 1) > len(out):
+            return pos, line
         for t in range(offsets[line], offsets[line + 1]):
             if t > offsets[line]:
                 out[pos] = 32
@@ -218,7 +227,7 @@ def write_lines(ids, offsets, line_lo, line_hi, word_bytes, word_ends, out):
                 pos += 1
         out[pos] = 10
         pos += 1
-    return pos
+    return pos, line_hi
 
 
 @njit(cache=True, nogil=True)

@@ -42,7 +42,7 @@ log = logging.getLogger("w2v")
 
 SCORERS = {"word2phrase": 100.0, "npmi": 0.5}  # scorer -> default threshold
 MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
-CHUNK_TOKENS = 1 << 22  # tokens counted or written per kernel call, to bound temporaries
+CHUNK_TOKENS = 1 << 22  # tokens counted per kernel call, to bound temporaries
 
 # gensim's ENGLISH_CONNECTOR_WORDS
 ENGLISH_CONNECTORS = ("a an the for of with without at from to in on by and or").split()
@@ -334,32 +334,34 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
     from .phrase_kernels import join_ids
 
     store = text.store
-    starts = np.zeros(keys.n_words, dtype=np.bool_)
     phrase_ids = np.zeros(0, dtype=np.uint32)
     if len(sorted_keys):
         strings = _phrase_strings(text, keys, sorted_keys, delimiter)
         phrase_ids, _ = store.tokenize(("\n".join(strings) + "\n").encode("utf-8"))
         if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
             raise AssertionError("a phrase split into several tokens")
-        starts[keys.decode(sorted_keys)[0]] = True
+    first_key = np.searchsorted(keys.decode(sorted_keys)[0], np.arange(keys.n_words + 1))
     new_offsets = np.empty_like(text.offsets)
-    n, joined = join_ids(text.ids, text.offsets, *keys.args(), sorted_keys, phrase_ids, starts,
-                         new_offsets)
+    n, joined = join_ids(text.ids, text.offsets, *keys.args(), sorted_keys, phrase_ids,
+                         first_key, new_offsets)
     return Text(store, text.ids[:n], new_offsets), joined
 
 
-def text_chunks(text):
-    """The text as bytes, in chunks of whole lines."""
+def write_text(text, stream, buffer_bytes=1 << 24):
+    """Write the text to a binary stream, through one buffer of whole lines."""
     from .phrase_kernels import write_lines
 
     store = text.store
-    word_lengths = np.diff(store.word_ends[: store.n_words + 1])
-    for lo, hi in _line_chunks(text.offsets):
-        chunk_ids = text.ids[text.offsets[lo]:text.offsets[hi]]
-        out = np.empty(int(word_lengths[chunk_ids].sum()) + len(chunk_ids) + hi - lo,
-                       dtype=np.uint8)
-        n = write_lines(text.ids, text.offsets, lo, hi, store.word_bytes, store.word_ends, out)
-        yield out[:n].tobytes()
+    out = np.empty(buffer_bytes, dtype=np.uint8)
+    line, n_lines = 0, len(text.offsets) - 1
+    while line < n_lines:
+        n, after = write_lines(text.ids, text.offsets, line, n_lines, store.word_bytes,
+                               store.word_ends, out)
+        if after == line:  # a line longer than the buffer
+            out = np.empty(2 * len(out), dtype=np.uint8)
+            continue
+        stream.write(memoryview(out)[:n])
+        line = after
 
 
 # --------------------------------------------------------------------------- passes
@@ -440,8 +442,7 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
                                  min_count=min_count, connectors=connectors, delimiter=delimiter,
                                  tables=applied)
     with atomic_write(output, "wb") as f:
-        for chunk in text_chunks(text):
-            f.write(chunk)
+        write_text(text, f)
     if save_phrases is not None and apply is None:
         write_phrases(tables, save_phrases)
     return tables
