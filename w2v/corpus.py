@@ -506,7 +506,7 @@ def _scan_source(source, errors, normalise, store, tokens, lengths, bar):
             offset += len(block)
             if normalise is not None:  # --lowercase, --preprocess
                 block = normalise(block.decode("utf-8", errors)).encode("utf-8")
-            else:
+            elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
                 try:
                     block.decode("utf-8")
                 except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted

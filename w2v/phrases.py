@@ -99,7 +99,7 @@ def _checked(source, blocks, errors, lowercase):
         offset += len(block)
         if lowercase:
             block = block.decode("utf-8", errors).lower().encode("utf-8")
-        else:
+        elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
             try:
                 block.decode("utf-8")
             except UnicodeDecodeError:
