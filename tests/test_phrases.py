@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from w2v.cli import main
@@ -345,3 +346,25 @@ def test_write_text_through_a_buffer_shorter_than_a_line(tmp_path):
         stream = io.BytesIO()
         write_text(text, stream, buffer_bytes=size)
         assert stream.getvalue() == b"a bb ccc\n\ndddd e\nf\n"
+
+
+def test_a_tiny_memory_bound_spills_the_pair_counts_and_changes_nothing(tmp_path, caplog):
+    from w2v.phrases import _Keys, count_candidates
+
+    text = read_text(planted_corpus(tmp_path / "c.txt"))
+    keys = _Keys(text, ())
+    whole = count_candidates(text, keys, 1)
+    with caplog.at_level("INFO", logger="w2v"):
+        spilled = count_candidates(text, keys, 1, memory_gb=2e-5)  # 20,000 bytes
+    assert "spilled to a temporary file" in caplog.text
+    for a, b in zip(whole, spilled):
+        assert np.array_equal(a, b)
+    out = tmp_path / "out.txt"
+    source = tmp_path / "in.txt"
+    source.write_text("new york city\n" * 4 + "bank of america\n" * 3 + "in new york\n")
+    for memory in (None, 1e-6):
+        run_phrases([str(source)], str(out), min_count=1, thresholds=[0, 0], passes=2,
+                    connectors=ENGLISH_CONNECTORS, memory_gb=memory)
+        if memory is None:
+            expected = out.read_bytes()
+    assert out.read_bytes() == expected and b"bank_of_america" in expected

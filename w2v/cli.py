@@ -1505,9 +1505,12 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
               help="Write the phrases found (phrase<TAB>count<TAB>score, by score).")
 @click.option("--apply", "apply_path", default=None, metavar="FILE",
               help="Join the phrases of a --save-phrases file instead of counting.")
+@click.option("--memory", type=float, default=None, metavar="GB",
+              help="Memory bound for the pair counts; past it, sorted partial counts spill to "
+                   "a temporary file.  [default: half the available memory]")
 @common_options
 def phrases_command(corpus, output, scorer, threshold, min_count, passes, connector_words,
-                    delimiter, lowercase, save_phrases, apply_path):
+                    delimiter, lowercase, save_phrases, apply_path, memory):
     """Write CORPUS (files, globs, '-' for stdin) back with its phrases joined: new_york.
 
     Pairs of adjacent words on a line are counted exactly and scored; those above the
@@ -1522,7 +1525,7 @@ def phrases_command(corpus, output, scorer, threshold, min_count, passes, connec
 
     if apply_path is not None:
         ctx = click.get_current_context()
-        counting = [name for name in ("scorer", "threshold", "min_count", "passes")
+        counting = [name for name in ("scorer", "threshold", "min_count", "passes", "memory")
                     if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if counting:
             raise click.UsageError("--apply joins the phrases of a file without counting; "
@@ -1530,7 +1533,8 @@ def phrases_command(corpus, output, scorer, threshold, min_count, passes, connec
     check_writable(output, save_phrases)
     run_phrases(corpus, output, scorer=scorer, thresholds=threshold, min_count=min_count,
                 passes=passes, connectors=read_connectors(connector_words), delimiter=delimiter,
-                lowercase=lowercase, save_phrases=save_phrases, apply=apply_path)
+                lowercase=lowercase, save_phrases=save_phrases, apply=apply_path,
+                memory_gb=memory)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -4,10 +4,10 @@ A candidate is a word `a`, up to `max_conn` connector words, and a word `b`, adj
 one line (without connector words: two adjacent words). It is keyed as one int64,
 `(a * n_words + b) * n_seq + seq`, where `seq` numbers the run of connector words between
 them (0 for none; runs of length l start at seq_start[l], each connector a base-n_conn
-digit). Counting sorts the keys of a chunk and merges the counted runs; joining looks the
-keys up by binary search in the sorted keys of the phrases and rewrites the token ids in
-place, a phrase becoming one id; `write_lines` turns ids back into text. `phrases.py`
-drives them.
+digit). Counting sorts the keys of a chunk and counts its runs (cooccur's run store merges
+them, spilling past --memory); joining looks a candidate's key up among the phrase keys of
+its first word and rewrites the token ids in place, a phrase becoming one id; `write_lines`
+turns ids back into text. `phrases.py` drives them.
 """
 
 import numpy as np
@@ -107,32 +107,6 @@ def count_runs(sorted_keys):
         counts[m] = j - i
         m += 1
         i = j
-    return keys[:m].copy(), counts[:m].copy()
-
-
-@njit(cache=True, nogil=True)
-def merge_counts(keys_a, counts_a, keys_b, counts_b):
-    """Two sorted (keys, counts) tables as one, counts of equal keys summed."""
-    na = len(keys_a)
-    nb = len(keys_b)
-    keys = np.empty(na + nb, dtype=np.int64)
-    counts = np.empty(na + nb, dtype=np.int64)
-    i = j = m = 0
-    while i < na or j < nb:
-        if j >= nb or (i < na and keys_a[i] < keys_b[j]):
-            keys[m] = keys_a[i]
-            counts[m] = counts_a[i]
-            i += 1
-        elif i >= na or keys_b[j] < keys_a[i]:
-            keys[m] = keys_b[j]
-            counts[m] = counts_b[j]
-            j += 1
-        else:
-            keys[m] = keys_a[i]
-            counts[m] = counts_a[i] + counts_b[j]
-            i += 1
-            j += 1
-        m += 1
     return keys[:m].copy(), counts[:m].copy()
 
 

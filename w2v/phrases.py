@@ -206,26 +206,57 @@ class _Keys:
         return (a * self.n_words + b) * self.n_seq + int(self.seq_start[len(run_ids)]) + value
 
 
-def count_candidates(text, keys, min_count=1):
+def count_candidates(text, keys, min_count=1, memory_gb=None):
     """(word counts, sorted candidate keys, their counts) of a Text, exact int64.
 
     Candidates with an end seen fewer than `min_count` times are not counted: no scorer
     joins them (a pair is never seen more often than either of its words).
     """
-    from .phrase_kernels import candidate_keys, count_runs, merge_counts
+    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    try:
+        blocks = [(k.copy(), c.copy()) for k, c in runs.blocks()]
+    finally:
+        runs.close()
+    if not blocks:
+        return word_counts, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return word_counts, np.concatenate([k for k, _ in blocks]), \
+        np.concatenate([c for _, c in blocks])
 
+
+def _counted(text, keys, min_count, memory_gb, tmp_dir=None):
+    """(word counts, the candidates' counts as cooccur's store of sorted runs, finished).
+
+    Chunks of lines are keyed, sorted and counted, and their runs merged in memory up to
+    about `memory_gb` (default: half the memory available); past it, merged runs spill to
+    a temporary file and are merged from there in bounded windows, as co-occurrence counts
+    are. The caller reads `blocks()` and must `close()` the store.
+    """
+    from .cooccur import BYTES_PER_ENTRY, _RunStore, default_memory_gb
+    from .phrase_kernels import candidate_keys, count_runs
+
+    budget = int((default_memory_gb() if memory_gb is None else memory_gb) * 1e9)
+    # a quarter of the bound for a chunk's keys and their sorted copy, the rest for the runs
+    chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16)))
+    rest = max(0, budget - 16 * chunk_tokens)
+    runs = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
     word_counts = np.bincount(text.ids, minlength=keys.n_words).astype(np.int64)
     frequent = word_counts >= min_count
-    all_keys = np.zeros(0, dtype=np.int64)
-    all_counts = np.zeros(0, dtype=np.int64)
-    for lo, hi in _line_chunks(text.offsets):
-        out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
-        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, out)
-        out = np.sort(out[:n])
-        chunk_keys, chunk_counts = count_runs(out)
-        del out
-        all_keys, all_counts = merge_counts(all_keys, all_counts, chunk_keys, chunk_counts)
-    return word_counts, all_keys, all_counts
+    try:
+        for lo, hi in _line_chunks(text.offsets, chunk_tokens):
+            out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
+            n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, out)
+            out = np.sort(out[:n])
+            chunk_keys, chunk_counts = count_runs(out)
+            del out
+            runs.push(chunk_keys, chunk_counts)
+        runs.finish()
+    except BaseException:
+        runs.close()
+        raise
+    if runs.n_spills:
+        log.info("pair counts spilled to a temporary file %d times (--memory %.3g GB)",
+                 runs.n_spills, budget / 1e9)
+    return word_counts, runs
 
 
 def _phrase_strings(text, keys, sorted_keys, delimiter):
@@ -268,28 +299,45 @@ def check_threshold(scorer, threshold):
 
 
 def find_phrases(text, *, scorer="word2phrase", threshold=None, min_count=5, connectors=(),
-                 delimiter="_"):
-    """The phrases of a Text: a list of `Phrase`, highest score first (ties by text)."""
-    phrases, _ = _choose(text, _Keys(text, connectors), scorer, threshold, min_count, delimiter)
+                 delimiter="_", memory_gb=None):
+    """The phrases of a Text: a list of `Phrase`, highest score first (ties by text).
+
+    `memory_gb` bounds the pair counts (default: half the memory available); past it they
+    spill to a temporary file."""
+    phrases, _ = _choose(text, _Keys(text, connectors), scorer, threshold, min_count, delimiter,
+                         memory_gb)
     return phrases
 
 
-def _choose(text, keys, scorer, threshold, min_count, delimiter):
+def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None):
     """(the phrases of a Text by score, the sorted keys of the candidates chosen)."""
     threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
     check_threshold(scorer, threshold)
-    word_counts, cand_keys, cand_counts = count_candidates(text, keys, min_count)
-    a, b, _ = keys.decode(cand_keys)
-    scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts, min_count,
-                            text.n_tokens)
-    chosen = np.flatnonzero(allowed & (scores > threshold))
-    strings = _phrase_strings(text, keys, cand_keys[chosen], delimiter)
+    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    chosen_keys, chosen_counts, chosen_scores = [], [], []
+    n_candidates = 0
+    try:
+        for cand_keys, cand_counts in runs.blocks():  # blocks of sorted keys, in order
+            a, b, _ = keys.decode(cand_keys)
+            scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts,
+                                    min_count, text.n_tokens)
+            chosen = np.flatnonzero(allowed & (scores > threshold))
+            chosen_keys.append(cand_keys[chosen])
+            chosen_counts.append(cand_counts[chosen])
+            chosen_scores.append(scores[chosen])
+            n_candidates += len(cand_keys)
+    finally:
+        runs.close()
+    chosen_keys = np.concatenate(chosen_keys) if chosen_keys else np.zeros(0, np.int64)
+    counts = np.concatenate(chosen_counts) if chosen_counts else np.zeros(0, np.int64)
+    scores = np.concatenate(chosen_scores) if chosen_scores else np.zeros(0)
+    strings = _phrase_strings(text, keys, chosen_keys, delimiter)
     phrases = [Phrase(string, int(count), float(value)) for string, count, value in
-               zip(strings, cand_counts[chosen].tolist(), scores[chosen].tolist())]
+               zip(strings, counts.tolist(), scores.tolist())]
     phrases.sort(key=lambda p: (-p.score, p.text))
-    log.debug("%d candidates, %d phrases above %g (%s)", len(cand_keys), len(phrases),
+    log.debug("%d candidates, %d phrases above %g (%s)", n_candidates, len(phrases),
               threshold, scorer)
-    return phrases, cand_keys[chosen]
+    return phrases, chosen_keys
 
 
 def _no_word_has(store, delimiter):
@@ -374,7 +422,7 @@ def check_delimiter(delimiter):
 
 
 def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_count=5,
-                  connectors=(), delimiter="_", tables=None):
+                  connectors=(), delimiter="_", tables=None, memory_gb=None):
     """`text` after `passes` passes, each counting the previous pass's output and joining its
     phrases (or those of `tables`, one list of `Phrase` a pass, without counting).
 
@@ -395,7 +443,7 @@ def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_
         keys = _Keys(text, connectors)
         if tables is None:
             table, sorted_keys = _choose(text, keys, scorer, thresholds[p], min_count,
-                                         delimiter)
+                                         delimiter, memory_gb)
         else:
             table = tables[p]
         if tables is not None or not _no_word_has(text.store, delimiter):
@@ -420,13 +468,16 @@ def phrase_record(tables, thresholds=None, passes=None, scorer="word2phrase", mi
 
 def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
                 passes=1, connectors=(), delimiter="_", lowercase=False, save_phrases=None,
-                apply=None):
+                apply=None, memory_gb=None):
     """Read `inputs`, join phrases in `passes` passes (or those of the file `apply`), write
     the text to `output` ('-' for stdout). Returns the phrase table of each pass.
 
-    `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables.
+    `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables;
+    `memory_gb` bounds the pair counts (past it they spill to a temporary file).
     """
     check_delimiter(delimiter)
+    if memory_gb is not None and not memory_gb > 0:
+        raise OptionError(f"--memory must be positive, got {memory_gb}")
     applied = None
     if apply is not None:
         applied = read_phrases(apply)
@@ -440,7 +491,7 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
     text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
                                  min_count=min_count, connectors=connectors, delimiter=delimiter,
-                                 tables=applied)
+                                 tables=applied, memory_gb=memory_gb)
     with atomic_write(output, "wb") as f:
         write_text(text, f)
     if save_phrases is not None and apply is None:
