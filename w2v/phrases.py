@@ -34,7 +34,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
-                     _refuse_nul, _Source, expand_inputs)
+                     _refuse_nul, _Source, _TokenIds, expand_inputs)
 from .errors import InputError, OptionError
 from .tokenize import WordStore
 
@@ -116,15 +116,16 @@ def _tokenize_blocks(blocks):
     from .phrase_kernels import nonblank_lines
 
     store = WordStore()
-    ids, lengths = [], []
+    tokens = _TokenIds()  # fixed pieces, copied into one array piece by piece at the end
+    lengths = []
     for block in blocks:
         block_ids, nonblank_lengths = store.tokenize(block)
         nonblank = nonblank_lines(np.frombuffer(block, dtype=np.uint8))
         line_lengths = np.zeros(len(nonblank), dtype=np.int64)
         line_lengths[nonblank] = nonblank_lengths
-        ids.append(block_ids)
+        tokens.append(block_ids, store.n_words)
         lengths.append(line_lengths)
-    ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)
+    ids = tokens.finish(store.n_words).take_ids()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
