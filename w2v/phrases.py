@@ -319,6 +319,9 @@ def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None)
     n_candidates = 0
     try:
         for cand_keys, cand_counts in runs.blocks():  # blocks of sorted keys, in order
+            n_candidates += len(cand_keys)
+            seen = np.flatnonzero(cand_counts >= min_count)  # no scorer joins the others
+            cand_keys, cand_counts = cand_keys[seen], cand_counts[seen]
             a, b, _ = keys.decode(cand_keys)
             scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts,
                                     min_count, text.n_tokens)
@@ -326,7 +329,6 @@ def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None)
             chosen_keys.append(cand_keys[chosen])
             chosen_counts.append(cand_counts[chosen])
             chosen_scores.append(scores[chosen])
-            n_candidates += len(cand_keys)
     finally:
         runs.close()
     chosen_keys = np.concatenate(chosen_keys) if chosen_keys else np.zeros(0, np.int64)
