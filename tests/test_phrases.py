@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from w2v.cli import main
@@ -250,3 +251,120 @@ def test_find_phrases_from_python(tmp_path):
     path.write_text(TOY)
     assert [p.text for p in find_phrases(read_text(str(path)), min_count=1, threshold=1.5)] \
         == ["a_b"]
+
+
+def test_delimiter_with_whitespace_is_an_error(tmp_path):
+    """A phrase is one token: a delimiter that splits it would make no phrase at all."""
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["phrases", str(path), "--delimiter", " "]), 2, "whitespace")
+    assert_one_line_error(run(["phrases", str(path), "--delimiter", ""]), 2, "non-empty")
+
+
+# --------------------------------------------------------------------------- train --phrases
+
+
+def planted_corpus(path, lines=500, seed=0):
+    """Random words from 40, with 'new york' planted 12 times: 5,000 tokens where (new, york)
+    scores (12 - 5) / 12 / 12 x N, about 250, and no random pair is seen 5 times."""
+    import random
+
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(40)]
+    text = [[rng.choice(words) for _ in range(10)] for _ in range(lines)]
+    for i in range(12):
+        line = text[i * 37]
+        line[3:5] = ["new", "york"]
+    path.write_text("".join(" ".join(line) + "\n" for line in text))
+    return str(path)
+
+
+def test_train_phrases_gives_the_planted_phrase_a_vector(tmp_path):
+    from w2v.train import load_model
+
+    corpus = planted_corpus(tmp_path / "c.txt")
+    out, model = tmp_path / "v.txt", tmp_path / "m.w2v"
+    assert main(["train", corpus, "--phrases", "1", "--min-count", "1", "--dim", "8",
+                 "--epochs", "1", "--threads", "1", "-o", str(out), "--text",
+                 "--save-model", str(model), "-q"]) == 0
+    words = [line.split()[0] for line in out.read_text().splitlines()[1:]]
+    assert "new_york" in words and "new" not in words and "york" not in words
+    record = load_model(str(model)).corpus["phrases"]
+    assert record["tables"] == [["new_york"]]
+    assert record["thresholds"] == [100.0] and record["passes"] == 1
+    assert load_model(str(model)).config.phrases == 1
+
+
+def test_train_phrases_equals_phrases_piped_into_train(tmp_path):
+    """Joined in memory on token ids, the corpus is the one `w2v phrases` writes: same
+    words in the same order, same vectors bit for bit (threads 1)."""
+    import numpy as np
+
+    from w2v.train import train_word2vec
+
+    text = ("new york city is big\n" * 6 + "i saw new york\nto york and new jersey\n"
+            "in new york city\n") * 3
+    path = tmp_path / "c.txt"
+    path.write_text(text)
+    joined = tmp_path / "joined.txt"
+    run_phrases([str(path)], str(joined), thresholds=[1, 2], passes=2)
+    options = dict(min_count=1, dim=8, epochs=2, threads=1, seed=3)
+    piped = train_word2vec(str(joined), **options)
+    direct = train_word2vec(str(path), phrases=2, phrase_threshold=[1, 2], **options)
+    assert {"new_york", "new_york_city_is"} <= set(direct.words)
+    assert direct.words == piped.words
+    assert np.array_equal(direct.vectors, piped.vectors)
+
+
+def test_svd_and_glove_take_phrases(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt")
+    for command in (["svd", "--dim", "4"], ["glove", "--dim", "4", "--epochs", "1"]):
+        out = tmp_path / "v.txt"
+        assert main([*command, corpus, "--phrases", "1", "--min-count", "1", "--threads", "1",
+                     "-o", str(out), "--text", "-q"]) == 0
+        assert "new_york" in {line.split()[0] for line in out.read_text().splitlines()[1:]}
+
+
+def test_phrase_threshold_needs_phrases(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["train", str(path), "--phrase-threshold", "50"]), 2,
+                          "--phrase-threshold needs --phrases")
+    assert_one_line_error(run(["train", str(path), "--phrases", "2", "--phrase-threshold",
+                               "1,2,3"]), 2, "3 values for 2 passes")
+
+
+def test_write_text_through_a_buffer_shorter_than_a_line(tmp_path):
+    import io
+
+    from w2v.phrases import write_text
+
+    path = tmp_path / "in.txt"
+    path.write_text("a bb ccc\n\ndddd e\nf\n")
+    text = read_text(str(path))
+    for size in (1, 4, 9, 1 << 10):
+        stream = io.BytesIO()
+        write_text(text, stream, buffer_bytes=size)
+        assert stream.getvalue() == b"a bb ccc\n\ndddd e\nf\n"
+
+
+def test_a_tiny_memory_bound_spills_the_pair_counts_and_changes_nothing(tmp_path, caplog):
+    from w2v.phrases import _Keys, count_candidates
+
+    text = read_text(planted_corpus(tmp_path / "c.txt"))
+    keys = _Keys(text, ())
+    whole = count_candidates(text, keys, 1)
+    with caplog.at_level("INFO", logger="w2v"):
+        spilled = count_candidates(text, keys, 1, memory_gb=2e-5)  # 20,000 bytes
+    assert "spilled to a temporary file" in caplog.text
+    for a, b in zip(whole, spilled):
+        assert np.array_equal(a, b)
+    out = tmp_path / "out.txt"
+    source = tmp_path / "in.txt"
+    source.write_text("new york city\n" * 4 + "bank of america\n" * 3 + "in new york\n")
+    for memory in (None, 1e-6):
+        run_phrases([str(source)], str(out), min_count=1, thresholds=[0, 0], passes=2,
+                    connectors=ENGLISH_CONNECTORS, memory_gb=memory)
+        if memory is None:
+            expected = out.read_bytes()
+    assert out.read_bytes() == expected and b"bank_of_america" in expected

@@ -343,6 +343,33 @@ def _warn_resume_command(command, save_to, outputs):
                 save_to, command, save_to, flags)
 
 
+def _thresholds(ctx, param, value):
+    """--threshold, --phrase-threshold: one number, or a comma-separated list of one per pass."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):  # from a --config file
+        value = ",".join(str(v) for v in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (float(value),)
+    try:
+        return tuple(float(v) for v in str(value).split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number or a list of numbers "
+                                 "such as 200,100") from None
+
+
+def phrase_options(func):
+    """--phrases N and --phrase-threshold of the commands that train on a corpus."""
+    func = click.option("--phrase-threshold", default=None, callback=_thresholds,
+                        metavar="T[,T...]",
+                        help="Threshold of the --phrases passes, one for all or one each "
+                             "(200,100).  [default: 100]")(func)
+    return click.option("--phrases", type=click.IntRange(min=0), default=0, show_default=True,
+                        metavar="N",
+                        help="First join phrases (new_york) in N passes, as 'w2v phrases "
+                             "--passes N' does (word2phrase's score, min-count 5).")(func)
+
+
 # ........................................................ train (Skip-gram / CBOW)
 
 
@@ -402,6 +429,7 @@ def _warn_resume_command(command, save_to, outputs):
               help="With --init-model: add the new corpus's words that reach --min-count.")
 @click.option("--loss-log", default=None, metavar="PATH",
               help="Write one TSV line per launch (epoch, launch, words, alpha, loss, seconds).")
+@phrase_options
 @progress_option
 @common_options
 @click.pass_context
@@ -1477,12 +1505,14 @@ def _echo_hits(queries, answers, lines, as_json):
 @threads_option("Threads for counting, products and BLAS.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seeds subsampling and the solver's starting vectors.")
+@phrase_options
 @progress_option
 @common_options
 def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output,
                 binary,
                 read_cooccur, dim, window, weighting, sample, cds, neg, eig, add_context,
-                normalize, solver, power_iterations, fit_words, threads, seed, progress):
+                normalize, solver, power_iterations, fit_words, threads, seed, phrases,
+                phrase_threshold, progress):
     """PPMI + truncated SVD vectors (Levy, Goldberg & Dagan 2015) from CORPUS or counts.
 
     Counts co-occurrences, takes the shifted positive PMI with smoothed context
@@ -1506,6 +1536,9 @@ def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentenc
     if read_cooccur:
         from .cooccur import load_cooccur
 
+        if phrases:
+            raise OptionError("--phrases works on a CORPUS; counts read with --read-cooccur "
+                              "are already made")
         given = click.get_current_context().get_parameter_source("sample")
         if sample > 0 and given != click.core.ParameterSource.DEFAULT:
             raise OptionError("--sample works on a CORPUS; counts read with --read-cooccur "
@@ -1523,7 +1556,8 @@ def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentenc
         started = time.perf_counter()
         loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab,
                              lowercase=lowercase, preprocess=preprocess,
-                             max_sentence_length=max_sentence_length, progress=show)
+                             max_sentence_length=max_sentence_length, progress=show,
+                             phrases=phrases, phrase_threshold=phrase_threshold)
         log.info("corpus: %d tokens, %d words, %.1fs", loaded.n_tokens, len(loaded.vocab),
                  time.perf_counter() - started)
         wv = train_svd(loaded, **options, add_context=add_context, normalize=normalize,
@@ -1640,6 +1674,7 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
 @threads_option("Counting and training threads.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
+@phrase_options
 @progress_option
 @common_options
 @click.pass_context
@@ -1676,6 +1711,8 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     if read_cooccur and save_cooccur:
         raise click.UsageError("--save-cooccur needs a CORPUS to count")
     config = GloveConfig.from_dict(options)  # every value checked, resumed or not
+    if read_cooccur and config.phrases:
+        raise click.UsageError("--phrases works on a CORPUS, not on --read-cooccur counts")
     check_counting(config.window, config.weighting, memory, threads)
     save_to = _model_output(ctx, save_model, resume)
     output = output or _default_vectors_path()
@@ -1753,19 +1790,6 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
 # ........................................................ phrases (word2phrase)
 
 
-def _thresholds(ctx, param, value):
-    """--threshold: one number, or a comma-separated list of one per pass."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return [float(value)]
-    try:
-        return [float(v) for v in str(value).split(",")]
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a number or a list of numbers "
-                                 "such as 200,100") from None
-
-
 @cli.command("phrases", short_help="Join frequent word pairs into phrases (word2phrase).")
 @click.argument("corpus", nargs=-1, required=True)
 @click.option("-o", "--output", default="-", show_default=True,
@@ -1788,9 +1812,12 @@ def _thresholds(ctx, param, value):
               help="Write the phrases found (phrase<TAB>count<TAB>score, by score).")
 @click.option("--apply", "apply_path", default=None, metavar="FILE",
               help="Join the phrases of a --save-phrases file instead of counting.")
+@click.option("--memory", type=float, default=None, metavar="GB",
+              help="Memory bound for the pair counts; past it, sorted partial counts spill to "
+                   "a temporary file.  [default: half the available memory]")
 @common_options
 def phrases_command(corpus, output, scorer, threshold, min_count, passes, connector_words,
-                    delimiter, lowercase, save_phrases, apply_path):
+                    delimiter, lowercase, save_phrases, apply_path, memory):
     """Write CORPUS (files, globs, '-' for stdin) back with its phrases joined: new_york.
 
     Pairs of adjacent words on a line are counted exactly and scored; those above the
@@ -1805,7 +1832,7 @@ def phrases_command(corpus, output, scorer, threshold, min_count, passes, connec
 
     if apply_path is not None:
         ctx = click.get_current_context()
-        counting = [name for name in ("scorer", "threshold", "min_count", "passes")
+        counting = [name for name in ("scorer", "threshold", "min_count", "passes", "memory")
                     if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if counting:
             raise click.UsageError("--apply joins the phrases of a file without counting; "
@@ -1813,7 +1840,8 @@ def phrases_command(corpus, output, scorer, threshold, min_count, passes, connec
     check_writable(output, save_phrases)
     run_phrases(corpus, output, scorer=scorer, thresholds=threshold, min_count=min_count,
                 passes=passes, connectors=read_connectors(connector_words), delimiter=delimiter,
-                lowercase=lowercase, save_phrases=save_phrases, apply=apply_path)
+                lowercase=lowercase, save_phrases=save_phrases, apply=apply_path,
+                memory_gb=memory)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -49,6 +49,18 @@ def _check_choice(name, value, choices):
         raise OptionError(f"{_option(name)} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def check_phrase_thresholds(passes, thresholds):
+    """--phrase-threshold as a tuple of floats: one value, or one per --phrases pass."""
+    values = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds]
+    for value in values:
+        _check_float("phrase_threshold", value, lambda x: True, "a finite number or a list")
+    if passes == 0:
+        raise OptionError("--phrase-threshold needs --phrases N (N passes)")
+    if len(values) not in (1, passes):
+        raise OptionError(f"--phrase-threshold has {len(values)} values for {passes} passes")
+    return tuple(float(v) for v in values)
+
+
 class _Config:
     """What every family's record shares: dict round trip, unknown keys refused."""
 
@@ -83,6 +95,8 @@ class CorpusConfig(_Config):
     lowercase: bool = False
     max_sentence_length: int = 10000
     preprocess: str = "none"
+    phrases: int = 0  # passes of `w2v phrases` run on the token ids before the vocabulary
+    phrase_threshold: tuple | None = None  # one a pass, or one for all; None: the default
 
     def __post_init__(self):
         _check_int("min_count", self.min_count, 1)
@@ -90,6 +104,10 @@ class CorpusConfig(_Config):
         _check_bool("lowercase", self.lowercase)
         _check_int("max_sentence_length", self.max_sentence_length, 1)
         _check_choice("preprocess", self.preprocess, PREPROCESSORS)
+        _check_int("phrases", self.phrases, 0)
+        if self.phrase_threshold is not None:
+            object.__setattr__(self, "phrase_threshold",
+                               check_phrase_thresholds(self.phrases, self.phrase_threshold))
 
     def corpus_options(self):
         """Keyword arguments of `load_corpus`."""

@@ -60,6 +60,7 @@ class Corpus:
     offsets: np.ndarray  # int64, len = sentences + 1
     n_raw_tokens: int  # tokens read, before pruning
     invalid_bytes: int = 0
+    phrases: dict | None = None  # the phrase passes run on the text (`phrases.phrase_record`)
 
     @property
     def n_sentences(self):
@@ -317,6 +318,19 @@ class _TokenIds:
         self.counts = self.counts[:n_words].copy()
         return self
 
+    def take_ids(self):
+        """Every id as one writable array (a memory map of the spill file when the ids were
+        spilled), each piece freed once copied, so ids are never held twice."""
+        if self.file is not None:
+            return np.memmap(self.file, dtype=np.uint32, mode="r+", shape=(self.size,)) \
+                if self.size else np.zeros(0, dtype=np.uint32)
+        out = np.empty(self.size, dtype=np.uint32)
+        at = 0
+        for piece in self._pop_pieces():
+            out[at:at + len(piece)] = piece
+            at += len(piece)
+        return out
+
     def all_ids(self):
         """Every id as one array (a copy; for small corpora and tests)."""
         if self.file is not None:
@@ -492,7 +506,7 @@ def _scan_source(source, errors, normalise, store, tokens, lengths, bar):
             offset += len(block)
             if normalise is not None:  # --lowercase, --preprocess
                 block = normalise(block.decode("utf-8", errors)).encode("utf-8")
-            else:
+            elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
                 try:
                     block.decode("utf-8")
                 except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted
@@ -534,24 +548,42 @@ def _check_text(name, block):
 
 def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=False,
                 max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES,
-                preprocess="none"):
+                preprocess="none", phrases=0, phrase_threshold=None):
     """Read the corpus once and return it as a `Corpus` over its vocabulary.
 
     The vocabulary is built from the counts (min_count, max_vocab) unless `vocab` is given
     (e.g. from `read_vocab`), in which case words outside it are dropped. The text is
     lowercased (`lowercase`) and normalised (`preprocess`: none, lower, letters) first.
+    With `phrases` N, N passes of `w2v phrases` (word2phrase's score, `phrase_threshold`:
+    one value or one a pass, default 100) join phrases in the token ids before the
+    vocabulary is chosen, as `w2v phrases --passes N` piped into this would (same words,
+    counts and order); `Corpus.phrases` records them.
     Memory: 4 bytes a token read, plus the vocabulary, the sentence offsets and a constant
-    (see README).
+    (see README); with phrases, also the pair counts of one pass.
     """
+    if phrase_threshold is not None:
+        from .config import check_phrase_thresholds
+
+        phrase_threshold = check_phrase_thresholds(phrases, phrase_threshold)
     store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess),
                                             progress, True, spill_bytes)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)
     n_raw = tokens.size
     counts = tokens.counts
+    order = None  # words in first-occurrence order, when the provisional ids are not
+    ids = record = None
+    if phrases and n_raw:
+        ids, lengths, counts, order, record = _phrased(store, tokens, lengths, phrases,
+                                                       phrase_threshold)
+        tokens = None
+        n_raw = len(ids)
     remap = np.full(store.n_words, -1, dtype=np.int32)
     if vocab is None:
-        kept = _kept_words(counts, n_raw, min_count, max_vocab, expand_inputs(inputs))
+        kept = _kept_words(counts if order is None else counts[order], n_raw, min_count,
+                           max_vocab, expand_inputs(inputs))
+        if order is not None:
+            kept = order[kept]
         vocab = Vocab(store.words(kept), counts[kept])
         remap[kept] = np.arange(len(kept))
     else:
@@ -561,7 +593,11 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
                 remap[provisional] = final
     del store
     n_kept = int(counts[remap >= 0].sum())
-    ids, offsets = tokens.remap(remap, lengths, n_kept)
+    if ids is None:
+        ids, offsets = tokens.remap(remap, lengths, n_kept)
+    else:
+        written, offsets = _remap_pieces([ids], lengths, remap, ids)
+        ids = ids[:written]
     del tokens, lengths
     if len(ids) == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")
@@ -569,7 +605,25 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
     log.debug("corpus: %d tokens read, %d kept in %d sentences, vocabulary %d",
               n_raw, len(ids), len(offsets) - 1, len(vocab))
     return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=n_raw,
-                  invalid_bytes=invalid)
+                  invalid_bytes=invalid, phrases=record)
+
+
+def _phrased(store, tokens, lengths, passes, thresholds):
+    """Phrase passes over the ids of a finished scan, in place.
+
+    Returns (ids, line lengths, counts by provisional id, the words that occur in
+    first-occurrence order, the phrase record); the phrases are added to `store`.
+    """
+    from .phrase_kernels import first_seen
+    from .phrases import Text, phrase_passes, phrase_record
+
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    text = Text(store, tokens.take_ids(), offsets)
+    text, tables = phrase_passes(text, passes, thresholds=thresholds)
+    counts, order = first_seen(text.ids, store.n_words)
+    return (text.ids, np.diff(text.offsets), counts, order,
+            phrase_record(tables, thresholds, passes))
 
 
 def restrict_corpus(corpus, vocab, max_sentence_length=None):

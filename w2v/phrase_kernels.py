@@ -4,8 +4,10 @@ A candidate is a word `a`, up to `max_conn` connector words, and a word `b`, adj
 one line (without connector words: two adjacent words). It is keyed as one int64,
 `(a * n_words + b) * n_seq + seq`, where `seq` numbers the run of connector words between
 them (0 for none; runs of length l start at seq_start[l], each connector a base-n_conn
-digit). Counting sorts the keys of a chunk and merges the counted runs; joining looks the
-keys up by binary search in the sorted keys of the phrases. `phrases.py` drives both.
+digit). Counting sorts the keys of a chunk and counts its runs (cooccur's run store merges
+them, spilling past --memory); joining looks a candidate's key up among the phrase keys of
+its first word and rewrites the token ids in place, a phrase becoming one id; `write_lines`
+turns ids back into text. `phrases.py` drives them.
 """
 
 import numpy as np
@@ -51,13 +53,14 @@ def _seq_code(seq_len, seq_value, seq_start):
 
 @njit(cache=True, nogil=True)
 def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
-                   out):
+                   frequent, out):
     """Keys of the candidates on lines [line_lo, line_hi) into `out`; returns how many.
 
     As gensim's Phrases counts: every word that is not a connector ends a candidate with the
     previous such word on the line (through the connector words between them) and starts
     the next. A run of more than max_conn connector words breaks the chain.
-    `conn[w]` is w's index among the connector words, -1 for other words.
+    `conn[w]` is w's index among the connector words, -1 for other words; candidates are
+    kept only when both ends are `frequent`.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
@@ -72,7 +75,7 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
             w = np.int64(ids[t])
             c = conn[w]
             if c < 0:
-                if start >= 0 and seq_len <= max_conn:
+                if start >= 0 and seq_len <= max_conn and frequent[start] and frequent[w]:
                     out[n] = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
                                                                       seq_start)
                     n += 1
@@ -108,85 +111,26 @@ def count_runs(sorted_keys):
 
 
 @njit(cache=True, nogil=True)
-def merge_counts(keys_a, counts_a, keys_b, counts_b):
-    """Two sorted (keys, counts) tables as one, counts of equal keys summed."""
-    na = len(keys_a)
-    nb = len(keys_b)
-    keys = np.empty(na + nb, dtype=np.int64)
-    counts = np.empty(na + nb, dtype=np.int64)
-    i = j = m = 0
-    while i < na or j < nb:
-        if j >= nb or (i < na and keys_a[i] < keys_b[j]):
-            keys[m] = keys_a[i]
-            counts[m] = counts_a[i]
-            i += 1
-        elif i >= na or keys_b[j] < keys_a[i]:
-            keys[m] = keys_b[j]
-            counts[m] = counts_b[j]
-            j += 1
-        else:
-            keys[m] = keys_a[i]
-            counts[m] = counts_a[i] + counts_b[j]
-            i += 1
-            j += 1
-        m += 1
-    return keys[:m].copy(), counts[:m].copy()
-
-
-@njit(cache=True, inline="always")
-def _contains(sorted_keys, key):
-    at = np.searchsorted(sorted_keys, key)
-    return at < len(sorted_keys) and sorted_keys[at] == key
-
-
-@njit(cache=True, inline="always")
-def _put_word(out, pos, w, word_bytes, word_ends):
-    for k in range(word_ends[w], word_ends[w + 1]):
-        out[pos] = word_bytes[k]
-        pos += 1
-    return pos
-
-
-@njit(cache=True, inline="always")
-def _put_bytes(out, pos, data):
-    for k in range(len(data)):
-        out[pos] = data[k]
-        pos += 1
-    return pos
-
-
-@njit(cache=True, inline="always")
-def _put_tokens(out, pos, ids, t_from, t_to, first, word_bytes, word_ends):
-    """Tokens ids[t_from:t_to], each on its own, space-separated; returns (pos, first)."""
-    for t in range(t_from, t_to):
-        if not first:
-            out[pos] = 32
-            pos += 1
-        pos = _put_word(out, pos, np.int64(ids[t]), word_bytes, word_ends)
-        first = False
-    return pos, first
-
-
-@njit(cache=True, nogil=True)
-def join_lines(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
-               phrase_keys, word_bytes, word_ends, delimiter, out):
-    """Write lines [line_lo, line_hi) as text into `out`, joining the phrases; returns
-    (bytes written, phrases joined).
+def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_keys, phrase_ids,
+             first_key, new_offsets):
+    """Join the phrases of every line in place: `ids` get the joined text's token ids and
+    `new_offsets` its line offsets; returns (tokens now, phrases joined).
 
     Greedy left to right, as word2phrase and gensim's FrozenPhrases: a candidate whose key is
-    in the sorted `phrase_keys` is written as one token (its words joined by `delimiter`)
-    and neither of its words starts or ends another; otherwise its first word is written
-    alone and its last word starts the next candidate. Tokens are separated by one space,
-    every line ends with b"\\n". `out` must hold every word plus one byte a token more than
-    len(delimiter), plus one byte a line.
+    in the sorted `phrase_keys` becomes the one token `phrase_ids[i]` (i its place there) and
+    neither of its words starts or ends another; otherwise its first word stays alone and
+    its last word starts the next candidate. The keys that start with word w are
+    phrase_keys[first_key[w]:first_key[w + 1]] (keys sort by their first word), mostly none
+    and rarely more than a few, so they are scanned. A line never gets longer, so every id
+    is written at or behind where it was read.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
         n_conn = seq_start[2] - seq_start[1]
-    pos = 0
+    write = 0
     joined = 0
-    for line in range(line_lo, line_hi):
-        first = True
+    new_offsets[0] = 0
+    for line in range(len(offsets) - 1):
         start = np.int64(-1)
         start_t = np.int64(0)
         seq_len = 0
@@ -197,21 +141,23 @@ def join_lines(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_word
             c = conn[w]
             if c < 0:
                 if start >= 0:
-                    key = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value, seq_start)
-                    if seq_len <= max_conn and _contains(phrase_keys, key):
-                        if not first:
-                            out[pos] = 32
-                            pos += 1
-                        first = False
-                        for u in range(start_t, t + 1):
-                            if u > start_t:
-                                pos = _put_bytes(out, pos, delimiter)
-                            pos = _put_word(out, pos, np.int64(ids[u]), word_bytes, word_ends)
+                    found = -1
+                    if seq_len <= max_conn and first_key[start] < first_key[start + 1]:
+                        key = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
+                                                                       seq_start)
+                        for k in range(first_key[start], first_key[start + 1]):
+                            if phrase_keys[k] == key:
+                                found = k
+                                break
+                    if found >= 0:
+                        ids[write] = phrase_ids[found]
+                        write += 1
                         joined += 1
                         start = -1
                         continue
-                    pos, first = _put_tokens(out, pos, ids, start_t, t, first, word_bytes,
-                                             word_ends)
+                    for u in range(start_t, t):
+                        ids[write] = ids[u]
+                        write += 1
                 start = w
                 start_t = t
                 seq_len = 0
@@ -223,10 +169,51 @@ def join_lines(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_word
                     power *= n_conn
                 seq_len += 1
             else:
-                pos, first = _put_tokens(out, pos, ids, t, t + 1, first, word_bytes, word_ends)
+                ids[write] = w
+                write += 1
         if start >= 0:
-            pos, first = _put_tokens(out, pos, ids, start_t, offsets[line + 1], first,
-                                     word_bytes, word_ends)
+            for u in range(start_t, offsets[line + 1]):
+                ids[write] = ids[u]
+                write += 1
+        new_offsets[line + 1] = write
+    return write, joined
+
+
+@njit(cache=True, nogil=True)
+def write_lines(ids, offsets, line_lo, line_hi, word_bytes, word_ends, out):
+    """Lines from line_lo on as text into `out`, as many whole lines as fit (up to line_hi):
+    words separated by one space, every line ended by b"\\n". Returns (bytes written, the
+    first line not written)."""
+    pos = 0
+    for line in range(line_lo, line_hi):
+        size = 0
+        for t in range(offsets[line], offsets[line + 1]):
+            size += word_ends[ids[t] + 1] - word_ends[ids[t]] + 1
+        if pos + max(size, 1) > len(out):
+            return pos, line
+        for t in range(offsets[line], offsets[line + 1]):
+            if t > offsets[line]:
+                out[pos] = 32
+                pos += 1
+            w = ids[t]
+            for k in range(word_ends[w], word_ends[w + 1]):
+                out[pos] = word_bytes[k]
+                pos += 1
         out[pos] = 10
         pos += 1
-    return pos, joined
+    return pos, line_hi
+
+
+@njit(cache=True, nogil=True)
+def first_seen(ids, n_words):
+    """(counts by word, the words that occur in the order of their first occurrence)."""
+    counts = np.zeros(n_words, dtype=np.int64)
+    order = np.empty(n_words, dtype=np.int64)
+    n = 0
+    for t in range(len(ids)):
+        w = ids[t]
+        if counts[w] == 0:
+            order[n] = w
+            n += 1
+        counts[w] += 1
+    return counts, order[:n].copy()

@@ -19,7 +19,9 @@ start or end a phrase. A phrase is its joined string: `--apply` and the counting
 exactly the candidates whose joined string is in the phrase table.
 
 Lines keep their order, blank lines included; tokens are written back separated by one
-space. Several passes run on the previous pass's output, kept in memory as text.
+space. Several passes run on the previous pass's output, kept in memory as token ids: a
+joined phrase becomes one word of the text's word store, so the next pass counts it like any
+other word (`phrase_passes`, which `load_corpus` runs for `w2v train --phrases N` too).
 """
 
 import contextlib
@@ -32,7 +34,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
-                     _refuse_nul, _Source, expand_inputs)
+                     _refuse_nul, _Source, _TokenIds, expand_inputs)
 from .errors import InputError, OptionError
 from .tokenize import WordStore
 
@@ -40,7 +42,7 @@ log = logging.getLogger("w2v")
 
 SCORERS = {"word2phrase": 100.0, "npmi": 0.5}  # scorer -> default threshold
 MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
-CHUNK_TOKENS = 1 << 22  # tokens counted or written per kernel call, to bound temporaries
+CHUNK_TOKENS = 1 << 22  # tokens counted per kernel call, to bound temporaries
 
 # gensim's ENGLISH_CONNECTOR_WORDS
 ENGLISH_CONNECTORS = ("a an the for of with without at from to in on by and or").split()
@@ -97,7 +99,7 @@ def _checked(source, blocks, errors, lowercase):
         offset += len(block)
         if lowercase:
             block = block.decode("utf-8", errors).lower().encode("utf-8")
-        else:
+        elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
             try:
                 block.decode("utf-8")
             except UnicodeDecodeError:
@@ -114,15 +116,16 @@ def _tokenize_blocks(blocks):
     from .phrase_kernels import nonblank_lines
 
     store = WordStore()
-    ids, lengths = [], []
+    tokens = _TokenIds()  # fixed pieces, copied into one array piece by piece at the end
+    lengths = []
     for block in blocks:
         block_ids, nonblank_lengths = store.tokenize(block)
         nonblank = nonblank_lines(np.frombuffer(block, dtype=np.uint8))
         line_lengths = np.zeros(len(nonblank), dtype=np.int64)
         line_lengths[nonblank] = nonblank_lengths
-        ids.append(block_ids)
+        tokens.append(block_ids, store.n_words)
         lengths.append(line_lengths)
-    ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)
+    ids = tokens.finish(store.n_words).take_ids()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -204,21 +207,66 @@ class _Keys:
         return (a * self.n_words + b) * self.n_seq + int(self.seq_start[len(run_ids)]) + value
 
 
-def count_candidates(text, keys):
-    """(word counts, sorted candidate keys, their counts) of a Text, exact int64."""
-    from .phrase_kernels import candidate_keys, count_runs, merge_counts
+def count_candidates(text, keys, min_count=1, memory_gb=None):
+    """(word counts, sorted candidate keys, their counts) of a Text, exact int64.
 
+    Candidates with an end seen fewer than `min_count` times are not counted: no scorer
+    joins them (a pair is never seen more often than either of its words).
+    """
+    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    try:
+        blocks = [(k.copy(), c.copy()) for k, c in runs.blocks()]
+    finally:
+        runs.close()
+    if not blocks:
+        return word_counts, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return word_counts, np.concatenate([k for k, _ in blocks]), \
+        np.concatenate([c for _, c in blocks])
+
+
+def _counted(text, keys, min_count, memory_gb, tmp_dir=None):
+    """(word counts, the candidates' counts as cooccur's store of sorted runs, finished).
+
+    Chunks of lines are keyed, sorted and counted, and their runs merged in memory up to
+    about `memory_gb` (default: half the memory available); past it, merged runs spill to
+    a temporary file and are merged from there in bounded windows, as co-occurrence counts
+    are. The caller reads `blocks()` and must `close()` the store.
+    """
+    from .cooccur import BYTES_PER_ENTRY, _RunStore, default_memory_gb
+    from .phrase_kernels import candidate_keys, count_runs
+
+    budget = int((default_memory_gb() if memory_gb is None else memory_gb) * 1e9)
+    # a quarter of the bound for a chunk's keys and their sorted copy, the rest for the runs
+    chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16)))
+    rest = max(0, budget - 16 * chunk_tokens)
+    runs = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
     word_counts = np.bincount(text.ids, minlength=keys.n_words).astype(np.int64)
-    all_keys = np.zeros(0, dtype=np.int64)
-    all_counts = np.zeros(0, dtype=np.int64)
-    for lo, hi in _line_chunks(text.offsets):
-        out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
-        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), out)
-        out = np.sort(out[:n])
-        chunk_keys, chunk_counts = count_runs(out)
-        del out
-        all_keys, all_counts = merge_counts(all_keys, all_counts, chunk_keys, chunk_counts)
-    return word_counts, all_keys, all_counts
+    frequent = word_counts >= min_count
+    try:
+        for lo, hi in _line_chunks(text.offsets, chunk_tokens):
+            out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
+            n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, out)
+            out = np.sort(out[:n])
+            chunk_keys, chunk_counts = count_runs(out)
+            del out
+            runs.push(chunk_keys, chunk_counts)
+        runs.finish()
+    except BaseException:
+        runs.close()
+        raise
+    if runs.n_spills:
+        log.info("pair counts spilled to a temporary file %d times (--memory %.3g GB)",
+                 runs.n_spills, budget / 1e9)
+    return word_counts, runs
+
+
+def _phrase_strings(text, keys, sorted_keys, delimiter):
+    """The joined string of each key (strings are made for the words of the keys only)."""
+    a, b, seq = keys.decode(sorted_keys)
+    ends = np.unique(np.concatenate([a, b]))
+    word = dict(zip(ends.tolist(), text.store.words(ends)))
+    return [delimiter.join([word[x], *keys.connector_run(q), word[y]])
+            for x, y, q in zip(a.tolist(), b.tolist(), seq.tolist())]
 
 
 def score(scorer, count_a, count_b, count_ab, min_count, train_words):
@@ -252,25 +300,54 @@ def check_threshold(scorer, threshold):
 
 
 def find_phrases(text, *, scorer="word2phrase", threshold=None, min_count=5, connectors=(),
-                 delimiter="_"):
-    """The phrases of a Text: a list of `Phrase`, highest score first (ties by text)."""
+                 delimiter="_", memory_gb=None):
+    """The phrases of a Text: a list of `Phrase`, highest score first (ties by text).
+
+    `memory_gb` bounds the pair counts (default: half the memory available); past it they
+    spill to a temporary file."""
+    phrases, _ = _choose(text, _Keys(text, connectors), scorer, threshold, min_count, delimiter,
+                         memory_gb)
+    return phrases
+
+
+def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None):
+    """(the phrases of a Text by score, the sorted keys of the candidates chosen)."""
     threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
     check_threshold(scorer, threshold)
-    keys = _Keys(text, connectors)
-    word_counts, cand_keys, cand_counts = count_candidates(text, keys)
-    a, b, seq = keys.decode(cand_keys)
-    scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts, min_count,
-                            text.n_tokens)
-    chosen = np.flatnonzero(allowed & (scores > threshold))
-    words = keys.words(text) if len(chosen) else []
-    phrases = []
-    for i in chosen.tolist():
-        parts = [words[a[i]], *keys.connector_run(seq[i]), words[b[i]]]
-        phrases.append(Phrase(delimiter.join(parts), int(cand_counts[i]), float(scores[i])))
+    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    chosen_keys, chosen_counts, chosen_scores = [], [], []
+    n_candidates = 0
+    try:
+        for cand_keys, cand_counts in runs.blocks():  # blocks of sorted keys, in order
+            n_candidates += len(cand_keys)
+            seen = np.flatnonzero(cand_counts >= min_count)  # no scorer joins the others
+            cand_keys, cand_counts = cand_keys[seen], cand_counts[seen]
+            a, b, _ = keys.decode(cand_keys)
+            scores, allowed = score(scorer, word_counts[a], word_counts[b], cand_counts,
+                                    min_count, text.n_tokens)
+            chosen = np.flatnonzero(allowed & (scores > threshold))
+            chosen_keys.append(cand_keys[chosen])
+            chosen_counts.append(cand_counts[chosen])
+            chosen_scores.append(scores[chosen])
+    finally:
+        runs.close()
+    chosen_keys = np.concatenate(chosen_keys) if chosen_keys else np.zeros(0, np.int64)
+    counts = np.concatenate(chosen_counts) if chosen_counts else np.zeros(0, np.int64)
+    scores = np.concatenate(chosen_scores) if chosen_scores else np.zeros(0)
+    strings = _phrase_strings(text, keys, chosen_keys, delimiter)
+    phrases = [Phrase(string, int(count), float(value)) for string, count, value in
+               zip(strings, counts.tolist(), scores.tolist())]
     phrases.sort(key=lambda p: (-p.score, p.text))
-    log.debug("%d candidates, %d phrases above %g (%s)", len(cand_keys), len(phrases),
+    log.debug("%d candidates, %d phrases above %g (%s)", n_candidates, len(phrases),
               threshold, scorer)
-    return phrases
+    return phrases, chosen_keys
+
+
+def _no_word_has(store, delimiter):
+    """Whether no word of the store contains `delimiter` (then a phrase's string splits into
+    its words one way only, so the chosen keys are all the keys of its string)."""
+    used = store.word_bytes[: store.word_ends[store.n_words]]
+    return delimiter.encode("utf-8") not in used.tobytes()
 
 
 def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
@@ -300,78 +377,129 @@ def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
     return np.array(sorted(found), dtype=np.int64), keys
 
 
-def join_phrases(text, sorted_keys, keys, delimiter="_"):
-    """The text as byte chunks of whole lines with the candidates in `sorted_keys` joined.
-
-    Yields (chunk, phrases joined in it).
+def join_text(text, sorted_keys, keys, delimiter="_"):
+    """`text` with the candidates in `sorted_keys` joined, each phrase one token, and how
+    many were joined. Consumes `text`: its ids are rewritten in place, and the phrases are
+    added to its word store (a phrase that is already a word of the text gets that word's id).
     """
-    from .phrase_kernels import join_lines
+    from .phrase_kernels import join_ids
 
     store = text.store
-    word_lengths = np.diff(store.word_ends[: store.n_words + 1])
-    delim = np.frombuffer(delimiter.encode("utf-8"), dtype=np.uint8)
-    for lo, hi in _line_chunks(text.offsets):
-        chunk_ids = text.ids[text.offsets[lo]:text.offsets[hi]]
-        size = int(word_lengths[chunk_ids].sum()) + len(chunk_ids) * (len(delim) + 1) + hi - lo
-        out = np.empty(size, dtype=np.uint8)
-        n, joined = join_lines(text.ids, text.offsets, lo, hi, *keys.args(), sorted_keys,
-                               store.word_bytes, store.word_ends, delim, out)
-        yield out[:n].tobytes(), joined
+    phrase_ids = np.zeros(0, dtype=np.uint32)
+    if len(sorted_keys):
+        strings = _phrase_strings(text, keys, sorted_keys, delimiter)
+        phrase_ids, _ = store.tokenize(("\n".join(strings) + "\n").encode("utf-8"))
+        if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
+            raise AssertionError("a phrase split into several tokens")
+    first_key = np.searchsorted(keys.decode(sorted_keys)[0], np.arange(keys.n_words + 1))
+    new_offsets = np.empty_like(text.offsets)
+    n, joined = join_ids(text.ids, text.offsets, *keys.args(), sorted_keys, phrase_ids,
+                         first_key, new_offsets)
+    return Text(store, text.ids[:n], new_offsets), joined
+
+
+def write_text(text, stream, buffer_bytes=1 << 24):
+    """Write the text to a binary stream, through one buffer of whole lines."""
+    from .phrase_kernels import write_lines
+
+    store = text.store
+    out = np.empty(buffer_bytes, dtype=np.uint8)
+    line, n_lines = 0, len(text.offsets) - 1
+    while line < n_lines:
+        n, after = write_lines(text.ids, text.offsets, line, n_lines, store.word_bytes,
+                               store.word_ends, out)
+        if after == line:  # a line longer than the buffer
+            out = np.empty(2 * len(out), dtype=np.uint8)
+            continue
+        stream.write(memoryview(out)[:n])
+        line = after
 
 
 # --------------------------------------------------------------------------- passes
 
 
-def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
-                passes=1, connectors=(), delimiter="_", lowercase=False, save_phrases=None,
-                apply=None):
-    """Read `inputs`, join phrases in `passes` passes (or those of the file `apply`), write
-    the text to `output` ('-' for stdout). Returns the phrase table of each pass.
+def check_delimiter(delimiter):
+    if not delimiter or delimiter.split() != [delimiter]:
+        raise OptionError(f"--delimiter must be non-empty and without whitespace (a phrase is "
+                          f"one token), got {delimiter!r}")
 
-    `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables.
+
+def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_count=5,
+                  connectors=(), delimiter="_", tables=None, memory_gb=None):
+    """`text` after `passes` passes, each counting the previous pass's output and joining its
+    phrases (or those of `tables`, one list of `Phrase` a pass, without counting).
+
+    Returns (the joined Text, the table of each pass). Consumes `text`; everything stays
+    token ids, so memory is the text's ids and the pair counts of one pass.
     """
-    if not delimiter:
-        raise OptionError("--delimiter must not be empty")
-    if apply is not None:
-        tables = read_phrases(apply)
-        passes = len(tables)
-    else:
+    check_delimiter(delimiter)
+    if tables is None:
         if passes < 1:
             raise OptionError(f"--passes must be at least 1, not {passes}")
         thresholds = expand_thresholds(scorer, thresholds, passes)
         for t in thresholds:
             check_threshold(scorer, t)
-        tables = []
+    else:
+        passes = len(tables)
+    found = []
+    for p in range(passes):
+        keys = _Keys(text, connectors)
+        if tables is None:
+            table, sorted_keys = _choose(text, keys, scorer, thresholds[p], min_count,
+                                         delimiter, memory_gb)
+        else:
+            table = tables[p]
+        if tables is not None or not _no_word_has(text.store, delimiter):
+            sorted_keys, keys = phrase_keys(text, [phrase.text for phrase in table], connectors,
+                                            delimiter, keys)
+        found.append(table)
+        text, joined = join_text(text, sorted_keys, keys, delimiter)
+        log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(table), joined)
+    return text, found
+
+
+def phrase_record(tables, thresholds=None, passes=None, scorer="word2phrase", min_count=5,
+                  delimiter="_"):
+    """What a model records of the phrase passes run on its corpus: the settings and each
+    pass's phrases (by score), so that the same joins can be made in other text."""
+    passes = len(tables) if passes is None else passes
+    return {"passes": passes, "scorer": scorer,
+            "thresholds": expand_thresholds(scorer, thresholds, passes),
+            "min_count": min_count, "delimiter": delimiter,
+            "tables": [[phrase.text for phrase in table] for table in tables]}
+
+
+def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
+                passes=1, connectors=(), delimiter="_", lowercase=False, save_phrases=None,
+                apply=None, memory_gb=None):
+    """Read `inputs`, join phrases in `passes` passes (or those of the file `apply`), write
+    the text to `output` ('-' for stdout). Returns the phrase table of each pass.
+
+    `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables;
+    `memory_gb` bounds the pair counts (past it they spill to a temporary file).
+    """
+    check_delimiter(delimiter)
+    if memory_gb is not None and not memory_gb > 0:
+        raise OptionError(f"--memory must be positive, got {memory_gb}")
+    applied = None
+    if apply is not None:
+        applied = read_phrases(apply)
+    else:
+        if passes < 1:
+            raise OptionError(f"--passes must be at least 1, not {passes}")
+        for t in expand_thresholds(scorer, thresholds, passes):
+            check_threshold(scorer, t)
     text = read_text(inputs, lowercase=lowercase)
     if text.n_tokens == 0:
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
-    for p in range(passes):
-        if apply is None:
-            table = find_phrases(text, scorer=scorer, threshold=thresholds[p],
-                                 min_count=min_count, connectors=connectors, delimiter=delimiter)
-            tables.append(table)
-        strings = [phrase.text for phrase in tables[p]]
-        sorted_keys, keys = phrase_keys(text, strings, connectors, delimiter)
-        chunks = join_phrases(text, sorted_keys, keys, delimiter)
-        if p + 1 < passes:
-            joined = []
-            text = _tokenize_blocks(_counting(chunks, joined))
-        else:
-            joined = []
-            with atomic_write(output, "wb") as f:
-                for chunk in _counting(chunks, joined):
-                    f.write(chunk)
-        log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(tables[p]),
-                 sum(joined))
+    text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
+                                 min_count=min_count, connectors=connectors, delimiter=delimiter,
+                                 tables=applied, memory_gb=memory_gb)
+    with atomic_write(output, "wb") as f:
+        write_text(text, f)
     if save_phrases is not None and apply is None:
         write_phrases(tables, save_phrases)
     return tables
-
-
-def _counting(chunks, joined):
-    for chunk, n in chunks:
-        joined.append(n)
-        yield chunk
 
 
 def expand_thresholds(scorer, thresholds, passes):

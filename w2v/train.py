@@ -239,6 +239,8 @@ def corpus_record(corpus, inputs=None):
               "fingerprint": digest.hexdigest()}
     if inputs is not None:
         record["inputs"] = [p if p == "-" else os.path.abspath(p) for p in inputs]
+    if getattr(corpus, "phrases", None):
+        record["phrases"] = corpus.phrases
     return record
 
 
