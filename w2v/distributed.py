@@ -16,7 +16,7 @@ cluster by address) and hands back what `load_corpus` + `cooccurrence_matrix` gi
    sentences (and, for svd, subsamples from the whole corpus's token positions, so every
    token meets the random draw it meets in one process), counts its pairs with the kernels
    of `cooccur.count_runs` within --memory, and splits them into row ranges (symmetric
-   counts mirrored, so a range holds whole rows).
+   pairs counted in both directions, so a range holds whole rows).
 4. Rows. Each row range is merged on a worker through `cooccur`'s run store (spilling past
    --memory) into its CSR rows; the client joins the rows into the CSR matrix that
    `cooccurrence_matrix` builds, and the caller writes it with the same writer.
@@ -461,9 +461,9 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
                          memory_gb, threads, hosts, tmp_dir, topic=None):
     """A partition's pair counts as one sorted (keys, counts) piece per row range.
 
-    Keys are row * n_words + col of the whole matrix: a symmetric count's entries are
-    mirrored here (the diagonal doubled, as `cooccur._fill_csr` does), so each row range
-    can be reduced to its CSR rows alone.
+    Keys are row * n_words + col of the whole matrix: symmetric pairs are counted in both
+    directions (the diagonal doubled, as `cooccur._fill_csr` mirrors the upper triangle),
+    so each row range can be reduced to its CSR rows alone.
     """
     from .cooccur import count_runs
 
@@ -473,11 +473,9 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
     with _TASK_LOCK:
         store = count_runs(ids, offsets, n_words, window, weighting, symmetric,
                            _worker_memory_gb(memory_gb), _worker_threads(threads, hosts),
-                           tmp_dir, on_tokens=lambda n: _report(topic, n))
+                           tmp_dir, on_tokens=lambda n: _report(topic, n), whole_rows=True)
         try:
             for keys, counts in store.blocks():
-                if symmetric:
-                    keys, counts = _mirrored(keys, counts, n_words)
                 cuts = np.searchsorted(keys, edge_keys)
                 for r in range(len(pieces)):
                     if cuts[r + 1] > cuts[r]:
@@ -486,19 +484,6 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
         finally:
             store.close()
         return tuple(_merged(piece) for piece in pieces)
-
-
-def _mirrored(keys, counts, n_words):
-    """The upper triangle's entries (row <= col) as whole-matrix entries, sorted."""
-    rows = keys // n_words
-    cols = keys - rows * n_words
-    off = rows != cols
-    counts = counts.copy()
-    counts[~off] *= 2  # X[a, a] counts each pair twice, as GloVe C's -symmetric 1
-    keys = np.concatenate((keys, cols[off] * n_words + rows[off]))
-    counts = np.concatenate((counts, counts[off]))
-    order = np.argsort(keys)
-    return keys[order], counts[order]
 
 
 def _merged(runs):
