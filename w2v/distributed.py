@@ -567,7 +567,7 @@ def _submit(client, name, token, i, func, *args, **kwargs):
     return client.submit(func, *args, key=f"w2v-{name}-{token}-{i}", pure=False, **kwargs)
 
 
-def _words_phase(client, distributed, inputs, parts, lowercase, preprocess, progress, token):
+def _words_phase(client, distributed, parts, lowercase, preprocess, progress, token):
     """Scan every partition; returns (scanned futures, merged tally future)."""
     total = sum(p.end - p.start for p in parts)
     bar = _Progress(client, progress, total, "B", "reading")
@@ -609,8 +609,8 @@ def count_vocabulary(inputs, *, min_count=5, max_vocab=None, lowercase=False, pr
     with connect(dask, workers) as client:
         parts = plan_partitions(inputs, _n_partitions(client, partitions))
         token = uuid.uuid4().hex[:12]
-        _, tally = _words_phase(client, distributed, inputs, parts, lowercase, preprocess,
-                                progress, token)
+        _, tally = _words_phase(client, distributed, parts, lowercase, preprocess, progress,
+                                token)
         chosen = _submit(client, "vocab", token, 0, choose_vocab, tally, min_count, max_vocab,
                          expand_inputs(inputs))
         _check_futures(distributed, [chosen])
@@ -648,7 +648,7 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
         n_parts = _n_partitions(client, partitions)
         parts = plan_partitions(inputs, n_parts)
         token = uuid.uuid4().hex[:12]
-        scanned, tally = _words_phase(client, distributed, inputs, parts, lowercase, preprocess,
+        scanned, tally = _words_phase(client, distributed, parts, lowercase, preprocess,
                                       progress, token)
         if vocab is None:
             chosen = _submit(client, "vocab", token, 0, choose_vocab, tally, min_count,
@@ -693,7 +693,7 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
             _check_futures(distributed, counted)
         finally:
             bar.close()
-        shuffled = _shuffled_bytes(client, distributed, counted, len(edges) - 1, token)
+        shuffled = _shuffled_bytes(client, counted, token)
         reduced = []
         for r in range(len(edges) - 1):
             pieces = [_submit(client, f"piece{r}", token, i, piece_of, c, r)
@@ -727,7 +727,7 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
     return matrix, vocab, record
 
 
-def _shuffled_bytes(client, distributed, counted, n_ranges, token):
+def _shuffled_bytes(client, counted, token):
     """Bytes of the row-range pieces (what moves between the count and the row tasks)."""
     sizes = [_submit(client, "nbytes", token, i, _pieces_nbytes, c)
              for i, c in enumerate(counted)]
