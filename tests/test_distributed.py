@@ -310,3 +310,16 @@ def test_a_real_scheduler_and_two_workers(corpus_files, tmp_path):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+def test_an_empty_corpus_or_vocabulary_is_the_same_error(client, tmp_path):
+    from w2v.errors import InputError, VocabularyError
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(InputError, match="the corpus is empty"):
+        dist.count_vocabulary([str(empty)], dask=client)
+    rare = tmp_path / "rare.txt"
+    rare.write_text("a b c\n")
+    with pytest.raises(VocabularyError, match="no word occurs at least 5 times"):
+        dist.cooccurrence_counts([str(rare)], dask=client)
