@@ -61,13 +61,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so a count file's bytes depend on it
 
 @njit(cache=True)
 def _emit_pairs(ids, offsets, first_sentence, end_sentence, n_words, window, dbits, symmetric,
-                both, keys):
-    """Write one key per (token, context within the window) pair of the chunk; returns how many.
-
-    With `both` (symmetric counts as whole rows, for a cluster's row ranges), each pair is
-    written in both directions, so X[a, a] gets each pair twice, as the mirrored upper
-    triangle gives it.
-    """
+                keys):
+    """Write one key per (token, context within the window) pair of the chunk; returns how many."""
     code_mask = (np.int64(1) << dbits) - 1  # no distance code when every weight is the same
     n = 0
     for s in range(first_sentence, end_sentence):
@@ -78,16 +73,11 @@ def _emit_pairs(ids, offsets, first_sentence, end_sentence, n_words, window, dbi
             stop = min(end, i + window + 1)
             for j in range(i + 1, stop):
                 b = np.int64(ids[j])
-                code = (j - i - 1) & code_mask
-                if both:
-                    keys[n] = ((a * n_words + b) << dbits) | code
-                    n += 1
-                    pair = b * n_words + a
-                elif symmetric:
+                if symmetric:
                     pair = a * n_words + b if a <= b else b * n_words + a
                 else:
                     pair = b * n_words + a  # row: the later word; column: the word to its left
-                keys[n] = (pair << dbits) | code
+                keys[n] = (pair << dbits) | ((j - i - 1) & code_mask)
                 n += 1
     return n
 
@@ -153,7 +143,7 @@ def _reduce_sorted(sorted_keys, n, dbits, weights, out_pairs, out_counts):
 
 @njit(cache=True, parallel=True)
 def _count_chunks(ids, offsets, bounds, n_words, window, dbits, key_bits, weights, symmetric,
-                  both, keys_buf, scratch_buf, lengths, in_scratch):
+                  keys_buf, scratch_buf, lengths, in_scratch):
     """Count chunk t (sentences bounds[t]:bounds[t+1]) into row t of the buffers, in parallel.
 
     Afterwards row t of one buffer holds the sorted distinct pairs and row t of the other
@@ -163,7 +153,7 @@ def _count_chunks(ids, offsets, bounds, n_words, window, dbits, key_bits, weight
         keys = keys_buf[t]
         scratch = scratch_buf[t]
         n = _emit_pairs(ids, offsets, bounds[t], bounds[t + 1], n_words, window, dbits,
-                        symmetric, both, keys)
+                        symmetric, keys)
         flipped = _radix_sort(keys, scratch, n, key_bits)
         if flipped:
             lengths[t] = _reduce_sorted(scratch, n, dbits, weights, scratch, keys)
@@ -242,6 +232,35 @@ def _merge_windows(win_pairs, win_counts, pos, fill, final, out_pairs, out_count
             out_counts[m] = count
             m += 1
         pos[best] += 1
+
+
+@njit(cache=True)
+def _transposed(pairs, counts, n_words, out_pairs, out_counts):
+    """The off-diagonal entries (r, c) of sorted pairs as (c, r), sorted; returns how many.
+
+    A counting sort by column: stable, so the rows within a column keep their order. This
+    is how a cluster's partition (`distributed.py`) turns its upper triangle into whole rows
+    without sorting again.
+    """
+    starts = np.zeros(n_words + 1, dtype=np.int64)
+    for p in pairs:
+        r = p // n_words
+        c = p - r * n_words
+        if r != c:
+            starts[c + 1] += 1
+    for i in range(n_words):
+        starts[i + 1] += starts[i]
+    m = starts[n_words]
+    for e in range(len(pairs)):
+        p = pairs[e]
+        r = p // n_words
+        c = p - r * n_words
+        if r != c:
+            at = starts[c]
+            out_pairs[at] = c * n_words + r
+            out_counts[at] = counts[e]
+            starts[c] = at + 1
+    return m
 
 
 @njit(cache=True)
@@ -525,16 +544,14 @@ def counting_plan(window=10, weighting="harmonic", n_words=0):
 
 
 def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric=True,
-               memory_gb=None, threads=None, tmp_dir=None, on_tokens=None, stats=None,
-               whole_rows=False):
+               memory_gb=None, threads=None, tmp_dir=None, on_tokens=None, stats=None):
     """Count the pairs of sentences `ids[offsets[i]:offsets[i + 1]]` into a finished run store.
 
     The store's `blocks()` yields the sorted distinct pair keys (row * n_words + col; only
-    row <= col when symmetric, unless whole_rows: then every entry of the symmetric matrix,
-    the diagonal doubled) with their integer counts in units of 1/scale; the caller must
-    `close()` it. This is the counting that one process and every partition of a cluster
-    run (`distributed.py`), within `memory_gb`. on_tokens(n) is called as chunks of n
-    tokens are counted.
+    row <= col when symmetric) with their integer counts in units of 1/scale; the caller
+    must `close()` it. This is the counting that one process and every partition of a
+    cluster run (`distributed.py`), within `memory_gb`. on_tokens(n) is called as chunks
+    of n tokens are counted.
     """
     check_options(window, weighting, memory_gb)
     weights, _, dbits, key_bits = counting_plan(window, weighting, n_words)
@@ -547,13 +564,11 @@ def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric
     # A quarter of the bound for the per-thread sort buffers (2 int64 per emitted pair),
     # the rest for the runs in memory, of which a merge needs up to twice what they hold,
     # and for the windows of the merges of spilled runs (made when no run is in memory).
-    both = bool(symmetric and whole_rows)
-    keys_per_pair = 2 if both else 1
-    target = budget // 4 // (n_threads * 2 * 8 * window * keys_per_pair)
+    target = budget // 4 // (n_threads * 2 * 8 * window)
     target = int(min(MAX_CHUNK_TOKENS, max(1, target)))
     bounds = _plan_chunks(offsets, target)
     chunk_tokens = offsets[bounds[1:]] - offsets[bounds[:-1]]
-    capacity = max(1, int(chunk_tokens.max(initial=0)) * window * keys_per_pair)
+    capacity = max(1, int(chunk_tokens.max(initial=0)) * window)
     buffer_bytes = n_threads * 2 * 8 * capacity
     rest = max(0, budget - buffer_bytes)
     keys_buf = np.empty((n_threads, capacity), dtype=np.int64)
@@ -566,7 +581,7 @@ def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric
         for first in range(0, n_chunks, n_threads):
             batch = bounds[first : min(first + n_threads, n_chunks) + 1]
             _count_chunks(ids, offsets, batch, n_words, window, dbits, key_bits, weights,
-                          symmetric, both, keys_buf, scratch_buf, lengths, in_scratch)
+                          symmetric, keys_buf, scratch_buf, lengths, in_scratch)
             for t in range(len(batch) - 1):
                 m = lengths[t]
                 pairs_row, counts_row = ((scratch_buf[t], keys_buf[t]) if in_scratch[t]

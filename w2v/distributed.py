@@ -16,7 +16,7 @@ cluster by address) and hands back what `load_corpus` + `cooccurrence_matrix` gi
    sentences (and, for svd, subsamples from the whole corpus's token positions, so every
    token meets the random draw it meets in one process), counts its pairs with the kernels
    of `cooccur.count_runs` within --memory, and splits them into row ranges (symmetric
-   pairs counted in both directions, so a range holds whole rows).
+   counts mirrored, so a range holds whole rows).
 4. Rows. Each row range is merged on a worker through `cooccur`'s run store (spilling past
    --memory) into its CSR rows; the client joins the rows into the CSR matrix that
    `cooccurrence_matrix` builds, and the caller writes it with the same writer.
@@ -461,9 +461,9 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
                          memory_gb, threads, hosts, tmp_dir, topic=None):
     """A partition's pair counts as one sorted (keys, counts) piece per row range.
 
-    Keys are row * n_words + col of the whole matrix: symmetric pairs are counted in both
-    directions (the diagonal doubled, as `cooccur._fill_csr` mirrors the upper triangle),
-    so each row range can be reduced to its CSR rows alone.
+    Keys are row * n_words + col of the whole matrix: a symmetric count's upper triangle
+    is mirrored here (`_whole_rows`), so each row range can be reduced to its CSR rows
+    alone.
     """
     from .cooccur import count_runs
 
@@ -473,9 +473,11 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
     with _TASK_LOCK:
         store = count_runs(ids, offsets, n_words, window, weighting, symmetric,
                            _worker_memory_gb(memory_gb), _worker_threads(threads, hosts),
-                           tmp_dir, on_tokens=lambda n: _report(topic, n), whole_rows=True)
+                           tmp_dir, on_tokens=lambda n: _report(topic, n))
         try:
             for keys, counts in store.blocks():
+                if symmetric:
+                    keys, counts = _whole_rows(keys, counts, n_words)
                 cuts = np.searchsorted(keys, edge_keys)
                 for r in range(len(pieces)):
                     if cuts[r + 1] > cuts[r]:
@@ -484,6 +486,23 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
         finally:
             store.close()
         return tuple(_merged(piece) for piece in pieces)
+
+
+def _whole_rows(keys, counts, n_words):
+    """Sorted upper-triangle entries (row <= col) as the symmetric matrix's entries, sorted:
+    each off-diagonal entry also as (col, row), the diagonal doubled (as `_fill_csr` does)."""
+    from .cooccur import _merge_two, _transposed
+
+    rows = keys // n_words
+    counts = counts.copy()
+    counts[rows == keys - rows * n_words] *= 2
+    below_keys = np.empty(len(keys), dtype=np.int64)
+    below_counts = np.empty(len(keys), dtype=np.int64)
+    m = _transposed(keys, counts, n_words, below_keys, below_counts)
+    out_keys = np.empty(len(keys) + m, dtype=np.int64)
+    out_counts = np.empty(len(keys) + m, dtype=np.int64)
+    n = _merge_two(keys, counts, below_keys[:m], below_counts[:m], out_keys, out_counts)
+    return out_keys[:n], out_counts[:n]
 
 
 def _merged(runs):
