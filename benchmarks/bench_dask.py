@@ -36,7 +36,7 @@ from benchmarks.measure import child_peak_kb  # noqa: E402
 
 def plain_corpus(path, lines):
     """A plain-text copy of `path` (decompressed, or its first `lines` lines), made once."""
-    name = os.path.basename(path).replace(".xz", "") + (f".{lines}" if lines else "")
+    name = os.path.basename(path).split(".")[0] + (f"-{lines}" if lines else "")
     out = os.path.join(tempfile.gettempdir(), f"w2v-bench-{name}.txt")
     if os.path.exists(out):
         return out
