@@ -6,8 +6,9 @@
 K simulated workers run one after another in this process, each on its own contiguous
 shard of the corpus (1/K of the tokens) with its own copy of the model, through w2v's own
 training kernels (skip-gram, negative sampling, the default batched kernel). After every
---sync-words words per worker, the K copies of both matrices are averaged and every worker
-goes on from the average: synchronous model averaging, as a cluster would run it, but with
+--sync-words words per worker, the K copies of both matrices are averaged (--merge mean; or
+--merge touched: each row's change since the last sync averaged over the workers that changed
+it) and every worker goes on from the result: synchronous model averaging, as a cluster would run it, but with
 no network. The learning rate decays over the words of all workers together. With
 --hot-words H the H most frequent words' rows are also averaged --hot-every times per
 period (pWord2Vec's idea: frequent words drift apart fastest). K = 1 is plain training.
@@ -42,7 +43,7 @@ def shard_bounds(offsets, k):
     return np.concatenate(([0], cuts, [len(offsets) - 1])).astype(np.int64)
 
 
-def simulate(corpus, config, k, sync_words, hot_words, hot_every, threads):
+def simulate(corpus, config, k, sync_words, hot_words, hot_every, threads, merge="mean"):
     model = init_model(config, corpus.vocab)
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
@@ -60,17 +61,23 @@ def simulate(corpus, config, k, sync_words, hot_words, hot_every, threads):
     syncs = 0
     step = max(1, sync_words // max(1, hot_every if hot_words else 1))
 
+    synced = {name: getattr(copies[0], name)[:].copy() for name in ("w_in", "w_out")}
+
     def average(rows=None):
         for name in ("w_in", "w_out"):
             mats = [getattr(c, name) for c in copies]
-            if rows is None:
-                mean = np.mean(mats, axis=0, dtype=np.float64).astype(np.float32)
-                for m in mats:
-                    m[:] = mean
-            else:
-                mean = np.mean([m[:rows] for m in mats], axis=0, dtype=np.float64)
-                for m in mats:
-                    m[:rows] = mean
+            end = len(mats[0]) if rows is None else rows
+            if merge == "mean":
+                mean = np.mean([m[:end] for m in mats], axis=0, dtype=np.float64)
+            else:  # each row's changes averaged over the workers that changed it
+                base = synced[name][:end]
+                deltas = [m[:end] - base for m in mats]
+                touched = sum((d != 0).any(axis=1).astype(np.int64) for d in deltas)
+                mean = base + np.sum(deltas, axis=0, dtype=np.float64) \
+                    / np.maximum(touched, 1)[:, None]
+            for m in mats:
+                m[:end] = mean
+            synced[name][:end] = mats[0][:end]
 
     started = time.perf_counter()
     for epoch in range(config.epochs):
@@ -118,6 +125,10 @@ def main():
                         help="Words each worker trains between two averagings.")
     parser.add_argument("--hot-words", type=int, default=0)
     parser.add_argument("--hot-every", type=int, default=4)
+    parser.add_argument("--merge", choices=("mean", "touched"), default="mean",
+                        help="mean: average every row over the K workers; touched: average "
+                             "each row's change over the workers that changed it (a word seen "
+                             "by one worker keeps its whole update).")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
@@ -127,7 +138,8 @@ def main():
     corpus = load_corpus([args.corpus], **config.corpus_options())
     print(f"{corpus.n_tokens} tokens, {len(corpus.vocab)} words, epochs {args.epochs}, sync every "
           f"{args.sync_words} words per worker"
-          + (f", top {args.hot_words} words {args.hot_every}x as often" if args.hot_words else ""),
+          + (f", top {args.hot_words} words {args.hot_every}x as often" if args.hot_words else "")
+          + f", merge: {args.merge}",
           flush=True)
     questions = os.path.join(EVAL, "questions-words.txt")
     ws353 = os.path.join(EVAL, "wordsim353.txt")
@@ -135,7 +147,8 @@ def main():
     print("|---:|---:|---:|---:|---:|")
     for k in (int(x) for x in args.workers.split(",")):
         model, seconds, words, syncs = simulate(corpus, config, k, args.sync_words,
-                                                args.hot_words, args.hot_every, threads)
+                                                args.hot_words, args.hot_every, threads,
+                                                args.merge)
         wv = model.vectors()
         analogies = evaluate_analogies(wv, questions, restrict_vocab=30000)
         similarity = evaluate_similarity(wv, ws353)
