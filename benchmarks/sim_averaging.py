@@ -8,7 +8,7 @@ shard of the corpus (1/K of the tokens) with its own copy of the model, through 
 training kernels (skip-gram, negative sampling, the default batched kernel). After every
 --sync-words words per worker, the K copies of both matrices are averaged (--merge mean; or
 --merge touched: each row's change since the last sync averaged over the workers that changed
-it) and every worker goes on from the result: synchronous model averaging, as a cluster would run it, but with
+it; --merge sum: the changes added up) and every worker goes on from the result: synchronous model averaging, as a cluster would run it, but with
 no network. The learning rate decays over the words of all workers together. With
 --hot-words H the H most frequent words' rows are also averaged --hot-every times per
 period (pWord2Vec's idea: frequent words drift apart fastest). K = 1 is plain training.
@@ -69,6 +69,9 @@ def simulate(corpus, config, k, sync_words, hot_words, hot_every, threads, merge
             end = len(mats[0]) if rows is None else rows
             if merge == "mean":
                 mean = np.mean([m[:end] for m in mats], axis=0, dtype=np.float64)
+            elif merge == "sum":  # every worker's change kept, as Hogwild threads keep theirs
+                base = synced[name][:end]
+                mean = base + np.sum([m[:end] - base for m in mats], axis=0, dtype=np.float64)
             else:  # each row's changes averaged over the workers that changed it
                 base = synced[name][:end]
                 deltas = [m[:end] - base for m in mats]
@@ -125,10 +128,11 @@ def main():
                         help="Words each worker trains between two averagings.")
     parser.add_argument("--hot-words", type=int, default=0)
     parser.add_argument("--hot-every", type=int, default=4)
-    parser.add_argument("--merge", choices=("mean", "touched"), default="mean",
+    parser.add_argument("--merge", choices=("mean", "touched", "sum"), default="mean",
                         help="mean: average every row over the K workers; touched: average "
                              "each row's change over the workers that changed it (a word seen "
-                             "by one worker keeps its whole update).")
+                             "by one worker keeps its whole update); sum: add up every "
+                             "worker's change since the last sync.")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
