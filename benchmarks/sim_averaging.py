@@ -83,10 +83,10 @@ def simulate(corpus, config, k, sync_words, hot_words, hot_every, threads, merge
             synced[name][:end] = mats[0][:end]
 
     started = time.perf_counter()
+    since_sync = 0  # words per worker since the last full average, across epochs
     for epoch in range(config.epochs):
         cursor = shards[:-1].copy()  # each worker's next sentence
         round_ = 0
-        since_sync = 0
         while (cursor < shards[1:]).any():
             ends = []
             for w in range(k):
