@@ -134,16 +134,19 @@ def main():
                              "by one worker keeps its whole update); sum: add up every "
                              "worker's change since the last sync.")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--alpha", type=float, default=None,
+                        help="Starting learning rate (default: skip-gram's 0.025).")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     threads = configure_threads(args.threads)
-    config = Word2VecConfig.from_dict({"epochs": args.epochs, "seed": args.seed})
+    config = Word2VecConfig.from_dict({"epochs": args.epochs, "seed": args.seed,
+                                       "alpha": args.alpha})
     corpus = load_corpus([args.corpus], **config.corpus_options())
     print(f"{corpus.n_tokens} tokens, {len(corpus.vocab)} words, epochs {args.epochs}, sync every "
           f"{args.sync_words} words per worker"
           + (f", top {args.hot_words} words {args.hot_every}x as often" if args.hot_words else "")
-          + f", merge: {args.merge}",
+          + f", merge: {args.merge}, alpha {config.alpha}",
           flush=True)
     questions = os.path.join(EVAL, "questions-words.txt")
     ws353 = os.path.join(EVAL, "wordsim353.txt")
