@@ -169,3 +169,24 @@ def test_load_refuses_other_files(tmp_path):
         load_cooccur(tmp_path / "plain.npz")
     with pytest.raises(InputError, match="cannot read"):
         load_cooccur(tmp_path / "missing.npz")
+
+
+def test_partitions_counts_sum_to_the_whole(tmp_path):
+    """count_partition is what a cluster's partitions run: integer counts of any split of
+    the sentences add up to the whole's, key for key."""
+    from w2v.cooccur import count_partition
+
+    rng = np.random.default_rng(5)
+    text = "\n".join(" ".join(f"w{i}" for i in rng.integers(0, 30, rng.integers(1, 12)))
+                     for _ in range(300))
+    corpus = corpus_of(tmp_path, text)
+    ids, offsets, n = corpus.ids, corpus.offsets, len(corpus.vocab)
+    whole = count_partition(ids, offsets, n, window=3)
+    cut = len(offsets) // 3
+    parts = [count_partition(ids[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a], n,
+                             window=3) for a, b in ((0, cut), (cut, len(offsets) - 1))]
+    summed = {}
+    for keys, counts in parts:
+        for k, c in zip(keys.tolist(), counts.tolist()):
+            summed[k] = summed.get(k, 0) + c
+    assert list(whole[0]) == sorted(summed) and list(whole[1]) == [summed[k] for k in whole[0]]

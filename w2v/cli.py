@@ -246,6 +246,46 @@ def _one_input(corpus, read_cooccur):
                                "give a CORPUS or --read-cooccur PATH, not both")
 
 
+def dask_options(func):
+    """--dask [ADDRESS] and --workers N of the counting commands (see `distributed`)."""
+    func = click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="With --dask and no address: local worker processes.  "
+                             "[default: one per physical core]")(func)
+    return click.option("--dask", is_flag=False, flag_value="local", default=None,
+                        metavar="[ADDRESS]", callback=_check_dask_address,
+                        help="Count on a Dask cluster: a local one, or the scheduler at "
+                             "ADDRESS (tcp://HOST:PORT or a scheduler file); same result. "
+                             'Needs pip install "w2v[dask]".')(func)
+
+
+def _check_dask_address(ctx, param, value):
+    """Refuse a --dask value that is no address (say a corpus path it took), while parsing."""
+    from .distributed import is_address
+
+    if value is not None and value != "local" and not is_address(value):
+        raise click.BadParameter(f"{value!r} is not a scheduler address (tcp://HOST:PORT or a "
+                                 "scheduler file); put --dask after the CORPUS, or write "
+                                 "--dask=ADDRESS", ctx=ctx, param=param)
+    return value
+
+
+def _dask_target(dask, workers):
+    """None (one process), "" (a local cluster) or the scheduler address that --dask names."""
+    if dask is None:
+        if workers is not None:
+            raise click.UsageError("--workers needs --dask")
+        return None
+    from .distributed import import_distributed
+
+    import_distributed()  # a one-line error naming the extra when Dask is missing
+    if dask == "local":
+        return ""
+    if workers is not None:
+        raise click.UsageError("--workers is for a local cluster; an existing cluster has "
+                               "its own workers")
+    return dask
+
+
 def _default_vectors_path():
     return os.environ.get("W2V_VECTORS") or "vectors.bin"
 
@@ -267,10 +307,11 @@ def cli():
 @click.option("-o", "--output", default="-", show_default=True,
               help="Write the vocabulary here ('word count' lines); '-' is stdout.")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the N most frequent words.")
+@dask_options
 @progress_option
 @common_options
 def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output, top,
-          progress):
+          dask, workers, progress):
     """Count the words of CORPUS (files, globs, '-' for stdin) and print the vocabulary.
 
     \b
@@ -280,12 +321,21 @@ def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_leng
     from .vocab import save_vocab
 
     check_writable(output)
-    counted = count_corpus(corpus, lowercase=lowercase, preprocess=preprocess,
-                           progress=show_progress(progress))
-    vocabulary = counted.vocab(min_count, max_vocab)
+    cluster = _dask_target(dask, workers)
+    if cluster is not None:
+        from .distributed import count_vocabulary
+
+        vocabulary, n_raw, _ = count_vocabulary(
+            corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
+            preprocess=preprocess, dask=cluster, workers=workers,
+            progress=show_progress(progress))
+    else:
+        counted = count_corpus(corpus, lowercase=lowercase, preprocess=preprocess,
+                               progress=show_progress(progress))
+        vocabulary, n_raw = counted.vocab(min_count, max_vocab), counted.n_raw_tokens
     save_vocab(vocabulary, output, top=top)
     log.info("%d words in the vocabulary (min-count %d), %d tokens kept of %d",
-             len(vocabulary), min_count, vocabulary.total, counted.n_raw_tokens)
+             len(vocabulary), min_count, vocabulary.total, n_raw)
 
 
 # Commands of the reading side (similar, analogy, evaluate) and of the models (train,
@@ -1506,13 +1556,14 @@ def _echo_hits(queries, answers, lines, as_json):
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seeds subsampling and the solver's starting vectors.")
 @phrase_options
+@dask_options
 @progress_option
 @common_options
 def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length, output,
                 binary,
                 read_cooccur, dim, window, weighting, sample, cds, neg, eig, add_context,
                 normalize, solver, power_iterations, fit_words, threads, seed, phrases,
-                phrase_threshold, progress):
+                phrase_threshold, dask, workers, progress):
     """PPMI + truncated SVD vectors (Levy, Goldberg & Dagan 2015) from CORPUS or counts.
 
     Counts co-occurrences, takes the shifted positive PMI with smoothed context
@@ -1533,7 +1584,20 @@ def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentenc
     output = output or _default_vectors_path()
     check_writable(output)
     show = show_progress(progress)
-    if read_cooccur:
+    cluster = _dask_target(dask, workers)
+    if read_cooccur and cluster is not None:
+        raise click.UsageError("--dask counts a CORPUS; --read-cooccur counts are already made")
+    if cluster is not None:
+        from .distributed import cooccurrence_counts
+
+        matrix, vocab, _ = cooccurrence_counts(
+            corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
+            preprocess=preprocess, max_sentence_length=max_sentence_length, window=window,
+            weighting=weighting, symmetric=True, sample=sample, seed=seed, threads=threads,
+            dask=cluster, workers=workers, progress=show, phrases=phrases)
+        wv = train_svd(matrix, vocab, **options, add_context=add_context, normalize=normalize,
+                       threads=threads, seed=seed, progress=show)
+    elif read_cooccur:
         from .cooccur import load_cooccur
 
         if phrases:
@@ -1589,9 +1653,20 @@ def _counting_options(func):
     return func
 
 
-def _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir, threads, show):
-    """Read CORPUS with the corpus options `reading` and count its co-occurrences."""
+def _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir, threads, show,
+                  cluster=None, workers=None):
+    """Read CORPUS with the corpus options `reading` and count its co-occurrences (on a Dask
+    cluster when `cluster` is not None)."""
     from .cooccur import cooccurrence_matrix
+
+    if cluster is not None:
+        from .distributed import cooccurrence_counts
+
+        matrix, vocab, _ = cooccurrence_counts(
+            corpus, **reading, window=window, weighting=weighting, symmetric=symmetric,
+            memory_gb=memory, threads=threads, tmp_dir=tmp_dir, dask=cluster, workers=workers,
+            progress=show)
+        return matrix, vocab
     from .corpus import load_corpus
 
     loaded = load_corpus(corpus, **reading, progress=show)
@@ -1610,11 +1685,13 @@ def _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir
 @click.option("--symmetric/--left-only", default=True, show_default=True,
               help="Count pairs in both directions, or only the words left of each word "
                    "(GloVe C's -symmetric 0).")
-@threads_option("Counting threads.")
+@threads_option("Counting threads (per worker with --dask).")
+@dask_options
 @progress_option
 @common_options
 def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_length,
-                    output, window, weighting, memory, tmp_dir, symmetric, threads, progress):
+                    output, window, weighting, memory, tmp_dir, symmetric, threads, dask, workers,
+                    progress):
     """Count word co-occurrences in CORPUS within a window; save them for glove or svd.
 
     Counting runs in bounded memory (--memory): a corpus whose counts do not fit still
@@ -1628,10 +1705,11 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
 
     check_options(window, weighting, memory, threads)
     check_writable(output)
+    cluster = _dask_target(dask, workers)
     reading = dict(min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
                    preprocess=preprocess, max_sentence_length=max_sentence_length)
     matrix, vocab = _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir,
-                                  threads, show_progress(progress))
+                                  threads, show_progress(progress), cluster, workers)
     save_cooccur(output, matrix, vocab, window, weighting, symmetric=symmetric)
     log.info("wrote %d non-zeros over %d words to %s", matrix.nnz, len(vocab), output)
 
@@ -1675,11 +1753,13 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @phrase_options
+@dask_options
 @progress_option
 @common_options
 @click.pass_context
 def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, read_cooccur,
-                  save_model, checkpoint_every, resume, loss_log, threads, progress, **options):
+                  save_model, checkpoint_every, resume, loss_log, threads, dask, workers,
+                  progress, **options):
     """Train GloVe vectors (Pennington et al. 2014) on CORPUS or on saved counts.
 
     Fits w_i . c_j + b_i + b_j to log X_ij by weighted least squares with AdaGrad, over
@@ -1718,6 +1798,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     output = output or _default_vectors_path()
     check_writable(output, save_cooccur, save_to, loss_log)
     show = show_progress(progress)
+    cluster = _dask_target(dask, workers)
 
     model = None
     if resume:
@@ -1752,23 +1833,36 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
         from .corpus import load_corpus
         from .train import corpus_record
 
-        loaded = load_corpus(corpus, **config.corpus_options(), progress=show,
-                             vocab=None if model is None else model.vocab)
-        log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
-        matrix = cooccurrence_matrix(loaded, window=config.window, weighting=config.weighting,
-                                     symmetric=True, memory_gb=memory, threads=threads,
-                                     progress=show, tmp_dir=tmp_dir)
-        record = corpus_record(loaded, corpus)
+        if cluster is not None:  # the ids stay on the workers: no fingerprint of them
+            from .distributed import cooccurrence_counts
+
+            matrix, vocab, counted = cooccurrence_counts(
+                corpus, **config.corpus_options(), vocab=None if model is None else model.vocab,
+                window=config.window, weighting=config.weighting, memory_gb=memory,
+                threads=threads, tmp_dir=tmp_dir, dask=cluster, workers=workers, progress=show)
+            record = {"tokens": counted["tokens"], "sentences": counted["sentences"],
+                      "fingerprint": None, "inputs": counted["inputs"]}
+        else:
+            loaded = load_corpus(corpus, **config.corpus_options(), progress=show,
+                                 vocab=None if model is None else model.vocab)
+            log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
+            matrix = cooccurrence_matrix(loaded, window=config.window,
+                                         weighting=config.weighting, symmetric=True,
+                                         memory_gb=memory, threads=threads, progress=show,
+                                         tmp_dir=tmp_dir)
+            record = corpus_record(loaded, corpus)
+            vocab = loaded.vocab
+            del loaded
         if model is None:
-            model = init_model(config, loaded.vocab)
+            model = init_model(config, vocab)
             model.corpus = record
-        elif (model.corpus or {}).get("fingerprint") not in (None, record["fingerprint"]):
+        elif record["fingerprint"] is not None and \
+                (model.corpus or {}).get("fingerprint") not in (None, record["fingerprint"]):
             raise InputError(
                 f"this corpus is not the one the model was trained on ({record['tokens']} "
                 f"tokens in {record['sentences']} sentences, the model's had "
                 f"{model.corpus['tokens']} in {model.corpus['sentences']}, or the same counts "
                 f"with other text); resume needs the same corpus")
-        del loaded
         if save_cooccur:
             write_counts(save_cooccur, matrix, model.vocab, config.window, config.weighting)
             log.info("wrote the counts to %s", save_cooccur)

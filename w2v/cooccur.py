@@ -31,6 +31,7 @@ import math
 import os
 import tempfile
 import time
+import zipfile
 
 import numpy as np
 import scipy.sparse
@@ -52,6 +53,7 @@ BYTES_PER_ENTRY = 16  # an entry of a run: int64 pair key + int64 count
 MIN_WINDOW_ENTRIES = 64  # entries of each run a merge reads at a time: at least,
 MAX_WINDOW_ENTRIES = 1 << 19  # and at most (8 MB a run; larger reads gain nothing)
 _EXACT_SCALE_LIMIT = 1 << 31
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so a count file's bytes depend on its content only
 
 
 # --------------------------------------------------------------------------- kernels
@@ -230,6 +232,35 @@ def _merge_windows(win_pairs, win_counts, pos, fill, final, out_pairs, out_count
             out_counts[m] = count
             m += 1
         pos[best] += 1
+
+
+@njit(cache=True)
+def _transposed(pairs, counts, n_words, out_pairs, out_counts):
+    """The off-diagonal entries (r, c) of sorted pairs as (c, r), sorted; returns how many.
+
+    A counting sort by column: stable, so the rows within a column keep their order. This
+    is how a cluster's partition (`distributed.py`) turns its upper triangle into whole rows
+    without sorting again.
+    """
+    starts = np.zeros(n_words + 1, dtype=np.int64)
+    for p in pairs:
+        r = p // n_words
+        c = p - r * n_words
+        if r != c:
+            starts[c + 1] += 1
+    for i in range(n_words):
+        starts[i + 1] += starts[i]
+    m = starts[n_words]
+    for e in range(len(pairs)):
+        p = pairs[e]
+        r = p // n_words
+        c = p - r * n_words
+        if r != c:
+            at = starts[c]
+            out_pairs[at] = c * n_words + r
+            out_counts[at] = counts[e]
+            starts[c] = at + 1
+    return m
 
 
 @njit(cache=True)
@@ -499,33 +530,36 @@ def check_options(window=10, weighting="harmonic", memory_gb=None, threads=None)
         raise OptionError(f"--threads must be at least 1, got {threads}")
 
 
-def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True, memory_gb=None,
-                        threads=None, progress=False, tmp_dir=None, stats=None):
-    """Weighted co-occurrence counts of `corpus` (a `Corpus`) as a float32 CSR matrix, V x V.
-
-    weighting: "harmonic" (1/d, GloVe's), "uniform" (1), or "linear" ((w - d + 1)/w,
-    word2vec's expected weight under a dynamic window). Pairs never cross a sentence.
-    memory_gb bounds the counting (sort buffers, partial runs, merge windows); past it,
-    sorted runs spill to one temporary file in tmp_dir. The corpus and the returned matrix
-    (8 bytes a non-zero) are not part of the bound. `stats`, if a dict, receives figures
-    of the run.
-    """
-    check_options(window, weighting, memory_gb)
+def counting_plan(window=10, weighting="harmonic", n_words=0):
+    """(weights, scale, dbits, key_bits) of a count: the integer weight of each distance code,
+    the unit 1/scale the counts are in, the bits of the distance code and of a whole key."""
     weights, scale = distance_weights(window, weighting)
-    if memory_gb is None:
-        memory_gb = default_memory_gb()
-    n_threads = configure_threads(threads)
-    n_words = len(corpus.vocab)
     dbits = (window - 1).bit_length() if weighting != "uniform" else 0
     if weighting == "uniform":
         weights = weights[:1]
     key_bits = max(1, (n_words * n_words - 1).bit_length()) + dbits
     if key_bits > 62:
         raise OptionError(f"a vocabulary of {n_words} words is too large to count co-occurrences")
+    return weights, scale, dbits, key_bits
 
-    ids = np.asarray(corpus.ids)
-    offsets = np.asarray(corpus.offsets, dtype=np.int64)
-    n_tokens = int(offsets[-1])
+
+def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric=True,
+               memory_gb=None, threads=None, tmp_dir=None, on_tokens=None, stats=None):
+    """Count the pairs of sentences `ids[offsets[i]:offsets[i + 1]]` into a finished run store.
+
+    The store's `blocks()` yields the sorted distinct pair keys (row * n_words + col; only
+    row <= col when symmetric) with their integer counts in units of 1/scale; the caller
+    must `close()` it. This is the counting that one process and every partition of a
+    cluster run (`distributed.py`), within `memory_gb`. on_tokens(n) is called as chunks
+    of n tokens are counted.
+    """
+    check_options(window, weighting, memory_gb)
+    weights, _, dbits, key_bits = counting_plan(window, weighting, n_words)
+    if memory_gb is None:
+        memory_gb = default_memory_gb()
+    n_threads = configure_threads(threads)
+    ids = np.asarray(ids)
+    offsets = np.asarray(offsets, dtype=np.int64)
     budget = int(memory_gb * 1e9)
     # A quarter of the bound for the per-thread sort buffers (2 int64 per emitted pair),
     # the rest for the runs in memory, of which a merge needs up to twice what they hold,
@@ -542,9 +576,6 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
     lengths = np.zeros(n_threads, dtype=np.int64)
     in_scratch = np.zeros(n_threads, dtype=np.bool_)
     store = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
-
-    bar = Bar(True, n_tokens, unit="tok", desc="counting") if progress else None
-    started = time.perf_counter()
     try:
         n_chunks = len(bounds) - 1
         for first in range(0, n_chunks, n_threads):
@@ -556,14 +587,64 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
                 pairs_row, counts_row = ((scratch_buf[t], keys_buf[t]) if in_scratch[t]
                                          else (keys_buf[t], scratch_buf[t]))
                 store.push(pairs_row[:m], counts_row[:m])
-            if bar is not None:
-                bar.update(int(offsets[batch[-1]] - offsets[batch[0]]))
+            if on_tokens is not None:
+                on_tokens(int(offsets[batch[-1]] - offsets[batch[0]]))
         del keys_buf, scratch_buf
         store.finish()
-        counted = time.perf_counter() - started
-        matrix = _to_csr(store.blocks, n_words, symmetric, scale)
+    except BaseException:
+        store.close()
+        raise
+    if stats is not None:
+        stats.update(chunks=len(bounds) - 1, chunk_tokens=target, threads=n_threads)
+    return store
+
+
+def count_partition(ids, offsets, n_words, window=10, weighting="harmonic", symmetric=True,
+                    memory_gb=None, threads=None, tmp_dir=None):
+    """(keys, counts) of one stretch of corpus: sorted distinct pair keys (row * n_words + col)
+    and their integer counts in units of 1/scale (`distance_weights`).
+
+    Counts are integers, so the counts of any partition of a corpus sum to the whole's.
+    """
+    store = count_runs(ids, offsets, n_words, window, weighting, symmetric, memory_gb, threads,
+                       tmp_dir)
+    try:
+        blocks = [(p.copy(), c.copy()) for p, c in store.blocks()]
     finally:
         store.close()
+    if not blocks:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (np.concatenate([p for p, _ in blocks]), np.concatenate([c for _, c in blocks]))
+
+
+def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True, memory_gb=None,
+                        threads=None, progress=False, tmp_dir=None, stats=None):
+    """Weighted co-occurrence counts of `corpus` (a `Corpus`) as a float32 CSR matrix, V x V.
+
+    weighting: "harmonic" (1/d, GloVe's), "uniform" (1), or "linear" ((w - d + 1)/w,
+    word2vec's expected weight under a dynamic window). Pairs never cross a sentence.
+    memory_gb bounds the counting (sort buffers, partial runs, merge windows); past it,
+    sorted runs spill to one temporary file in tmp_dir. The corpus and the returned matrix
+    (8 bytes a non-zero) are not part of the bound. `stats`, if a dict, receives figures
+    of the run.
+    """
+    check_options(window, weighting, memory_gb)
+    _, scale = distance_weights(window, weighting)
+    n_words = len(corpus.vocab)
+    offsets = np.asarray(corpus.offsets, dtype=np.int64)
+    n_tokens = int(offsets[-1])
+    bar = Bar(True, n_tokens, unit="tok", desc="counting") if progress else None
+    started = time.perf_counter()
+    details = {}
+    try:
+        store = count_runs(corpus.ids, offsets, n_words, window, weighting, symmetric, memory_gb,
+                           threads, tmp_dir, None if bar is None else bar.update, details)
+        try:
+            counted = time.perf_counter() - started
+            matrix = _to_csr(store.blocks, n_words, symmetric, scale)
+        finally:
+            store.close()
+    finally:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - started
@@ -573,8 +654,7 @@ def cooccurrence_matrix(corpus, window=10, weighting="harmonic", symmetric=True,
     if stats is not None:
         stats.update(seconds=elapsed, count_seconds=counted, nnz=matrix.nnz, spills=store.n_spills,
                      compactions=store.n_compactions, window_reads=store.n_window_reads,
-                     chunks=len(bounds) - 1,
-                     chunk_tokens=target, threads=n_threads)
+                     **details)
     return matrix
 
 
@@ -613,12 +693,18 @@ def save_cooccur(path, matrix, vocab, window, weighting, symmetric=True):
     meta = {"format": "w2v-cooccur", "version": FORMAT_VERSION, "window": int(window),
             "weighting": str(weighting), "symmetric": bool(symmetric)}
     words = "\n".join(vocab.words)
+    members = dict(data=matrix.data.astype(np.float32, copy=False), indices=matrix.indices,
+                   indptr=matrix.indptr, shape=np.array(matrix.shape, dtype=np.int64),
+                   words=np.frombuffer(words.encode("utf-8"), dtype=np.uint8),
+                   counts=np.asarray(vocab.counts, dtype=np.int64),
+                   meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+    # What np.savez writes, less the time stamps: the same counts give the same bytes.
     with atomic_write(path, "wb") as out:
-        np.savez(out, data=matrix.data.astype(np.float32, copy=False), indices=matrix.indices,
-                 indptr=matrix.indptr, shape=np.array(matrix.shape, dtype=np.int64),
-                 words=np.frombuffer(words.encode("utf-8"), dtype=np.uint8),
-                 counts=np.asarray(vocab.counts, dtype=np.int64),
-                 meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, array in members.items():
+                info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_TIME)
+                with archive.open(info, "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def load_cooccur(path, vocab=None, window=None, weighting=None):

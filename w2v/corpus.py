@@ -496,33 +496,50 @@ def _scan(inputs, normalise, progress, keep_ids, spill_bytes):
 
 def _scan_source(source, errors, normalise, store, tokens, lengths, bar):
     """Tokenize one input into the shared buffers; returns the raw bytes consumed."""
-    checked = False
     done = 0
-    offset = 0  # decompressed bytes before this block
+
+    def advance():
+        nonlocal done
+        if bar is not None:
+            position = source.position()
+            bar.update(position - done)
+            done = position
+
     # closing(): the reader thread is stopped here, before the caller closes the source
     with contextlib.closing(_read_ahead(_read_blocks(source))) as blocks:
-        for block in blocks:
-            _refuse_nul(source, block, offset)
-            offset += len(block)
-            if normalise is not None:  # --lowercase, --preprocess
-                block = normalise(block.decode("utf-8", errors)).encode("utf-8")
-            elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
-                try:
-                    block.decode("utf-8")
-                except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted
-                    block = block.decode("utf-8", errors).encode("utf-8")
-            if not checked:
-                _check_text(source.name, block)
-                checked = True
-            block_ids, line_lengths = store.tokenize(block)
-            tokens.append(block_ids, store.n_words)
-            if lengths is not None:
-                lengths.append(line_lengths)
-            if bar is not None:
-                position = source.position()
-                bar.update(position - done)
-                done = position
+        tokenize_blocks(source, blocks, errors, normalise, store, tokens, lengths,
+                        on_block=advance)
     return done
+
+
+def tokenize_blocks(source, blocks, errors, normalise, store, tokens, lengths, *, offset=0,
+                    check_first=True, on_block=None):
+    """Tokenize byte blocks of whole lines of `source` into `store`, `tokens` and `lengths`.
+
+    `offset` is where the first block starts in the (decompressed) text, for the messages
+    about NUL bytes; `check_first` refuses a first block that is not UTF-8 text (the start
+    of a file). A cluster's partitions of one file (`distributed.py`) come through here too.
+    """
+    checked = not check_first
+    for block in blocks:
+        _refuse_nul(source, block, offset)
+        offset += len(block)
+        if normalise is not None:  # --lowercase, --preprocess
+            block = normalise(block.decode("utf-8", errors)).encode("utf-8")
+        elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:  # invalid bytes become U+FFFD, and are counted
+                block = block.decode("utf-8", errors).encode("utf-8")
+        if not checked:
+            _check_text(source.name, block)
+            checked = True
+        block_ids, line_lengths = store.tokenize(block)
+        tokens.append(block_ids, store.n_words)
+        if lengths is not None:
+            lengths.append(line_lengths)
+        if on_block is not None:
+            on_block()
 
 
 def _refuse_nul(source, block, offset):

@@ -182,3 +182,49 @@ def _keep_mask(ids, offsets, keep, chunk_starts, seeds, mask):
                 n += kept
             lengths[sentence] = n
     return lengths
+
+
+def subsample_stretch(ids, offsets, keep, first_token, chunk_firsts, seed=1):
+    """(ids, offsets) of the tokens `subsample_corpus` keeps of a stretch of a corpus.
+
+    The stretch (whole sentences, `ids[offsets[i]:offsets[i + 1]]`) starts at token
+    `first_token` of the whole corpus; chunk_firsts[c] is the token where chunk c's first
+    sentence starts in the whole corpus. Each token then meets the very random draw it
+    meets when the whole corpus is subsampled at once, so a cluster's partitions
+    (`distributed.py`) keep exactly the tokens one process keeps.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    chunk_firsts = np.asarray(chunk_firsts, dtype=np.int64)
+    seeds = chunk_seeds(seed, 0, len(chunk_firsts))
+    mask = np.empty(len(ids), dtype=np.bool_)
+    lengths = _keep_mask_stretch(ids, offsets, keep, first_token, chunk_firsts, seeds,
+                                 SUBSAMPLE_CHUNK_TOKENS, mask)
+    lengths = lengths[lengths > 0]
+    new_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    return np.asarray(ids)[mask], new_offsets
+
+
+@njit(cache=True)
+def _keep_mask_stretch(ids, offsets, keep, first_token, chunk_firsts, seeds, chunk_tokens, mask):
+    """`_keep_mask` for a stretch: a sentence starting at whole-corpus token g is in chunk
+    g // chunk_tokens, whose stream has advanced once per token since the chunk's start."""
+    lengths = np.zeros(len(offsets) - 1, dtype=np.int64)
+    chunk = -1
+    state = np.uint64(0)
+    for sentence in range(len(offsets) - 1):
+        g = first_token + offsets[sentence]
+        c = g // chunk_tokens
+        if c != chunk:
+            chunk = c
+            state = seeds[c]
+            for _ in range(g - chunk_firsts[c]):
+                state = next_state(state)
+        n = 0
+        for t in range(offsets[sentence], offsets[sentence + 1]):
+            state = next_state(state)
+            kept = random_float(state) < keep[ids[t]]
+            mask[t] = kept
+            n += kept
+        lengths[sentence] = n
+    return lengths
