@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import sgns, signals
+from . import sgns, signals, subwords
 from .config import Word2VecConfig
 from .corpus import Corpus, load_corpus
 from .errors import InputError, OptionError
@@ -127,6 +127,8 @@ class Word2VecModel:
     `w_out` has one row when negative sampling is off, `w_hs` one row when HS is off.
     `losses` has one dict per finished epoch (epoch, loss per example, examples, seconds);
     `corpus` records what it is trained on (tokens, sentences, fingerprint, inputs).
+    With subwords, `w_in` has the word rows first, then `config.bucket` n-gram rows
+    (fastText's layout).
     """
 
     config: Word2VecConfig
@@ -144,8 +146,18 @@ class Word2VecModel:
         return self.position.epoch >= self.config.epochs
 
     def vectors(self):
-        """The input vectors, as WordVectors in vocabulary order."""
+        """The input vectors, as WordVectors in vocabulary order; with subwords, each word's
+        mean of its own row and its n-gram rows (what fastText's .vec holds)."""
+        if self.config.subwords:
+            offsets, rows = self.subword_table()
+            return WordVectors(self.vocab.words, subwords.compose(self.w_in, offsets, rows),
+                               self.vocab.counts)
         return WordVectors(self.vocab.words, self.w_in, self.vocab.counts)
+
+    def subword_table(self):
+        """(offsets, rows): each word's input rows, CSR (`subwords.subword_rows`)."""
+        config = self.config
+        return subwords.subword_rows(self.vocab.words, config.minn, config.maxn, config.bucket)
 
     def context_vectors(self):
         """The negative-sampling output vectors, or None under HS alone."""
@@ -159,20 +171,46 @@ def init_model(config, vocab):
 
     word2vec C's init, but each word's vector is drawn from a stream seeded by the word
     itself (`initial_vectors`), so a word starts at the same point whatever the corpus.
+    With subwords, fastText's: every row, words' and n-grams', uniform in +-1/dim.
     """
     n_words, dim = len(vocab), config.dim
     w_in = _initial_input(vocab.words, config)
+    if config.subwords:
+        w_in = np.concatenate([w_in, _initial_buckets(config)])
     w_out = np.zeros((n_words if config.negative else 1, dim), dtype=np.float32)
     w_hs = np.zeros((max(n_words - 1, 1) if config.hs else 1, dim), dtype=np.float32)
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
 def _initial_input(words, config):
-    return initial_vectors(words, config.dim, config.seed, -0.5 / config.dim,
-                           0.5 / config.dim)
+    bound = (1.0 if config.subwords else 0.5) / config.dim
+    return initial_vectors(words, config.dim, config.seed, -bound, bound)
 
 
-FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess")
+BUCKET_STREAM = 0x6E6772616D73  # "ngrams": keeps the n-gram rows' stream apart from others
+
+
+def _initial_buckets(config, block=1 << 16):
+    """The n-gram rows, uniform in +-1/dim from a stream seeded by `config.seed`."""
+    rng = np.random.default_rng([config.seed & 0xFFFFFFFFFFFFFFFF, BUCKET_STREAM])
+    out = np.empty((config.bucket, config.dim), dtype=np.float32)
+    bound = np.float32(1.0 / config.dim)
+    for start in range(0, config.bucket, block):
+        part = out[start:start + block]
+        rng.random(out=part, dtype=np.float32)
+        part *= 2 * bound
+        part -= bound
+    return out
+
+
+def ngram_matrix_note(config):
+    """The n-gram matrix's size in words, for the log line."""
+    megabytes = config.bucket * config.dim * 4 / 1e6
+    return f"n-gram matrix {config.bucket} x {config.dim} float32 ({megabytes:,.0f} MB)"
+
+
+FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess", "subwords", "minn", "maxn",
+                     "bucket")
 
 
 def check_continuable(base, config, update_vocab=False):
@@ -200,7 +238,9 @@ def continue_model(base, config, new_vocab=None):
     re-sorted by count. Refused with HS, whose tree would change under its trained nodes.
     """
     check_continuable(base, config, update_vocab=new_vocab is not None)
-    w_in, w_out, w_hs = base.w_in.copy(), base.w_out.copy(), base.w_hs.copy()
+    n_base = len(base.vocab)
+    w_in, w_out, w_hs = base.w_in[:n_base].copy(), base.w_out.copy(), base.w_hs.copy()
+    buckets = base.w_in[n_base:]  # the n-gram rows of a subword model, after the word rows
     vocab = base.vocab
     if new_vocab is not None:
         counts = base.vocab.counts.copy()
@@ -225,6 +265,8 @@ def continue_model(base, config, new_vocab=None):
     if not config.negative:
         # no negative sampling from here on: one placeholder row, the shape load_model expects
         w_out = np.zeros((1, config.dim), dtype=np.float32)
+    if len(buckets):
+        w_in = np.concatenate([w_in, buckets])
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
@@ -262,8 +304,12 @@ def _tables(model):
         code_lens = np.zeros(1, np.int32)
     neg_threshold, neg_alias = noise_distribution(counts, config.ns_exponent)
     sigmoid, log_sigmoid = sgns.sigmoid_tables()
+    if config.subwords:
+        row_offsets, rows = model.subword_table()
+    else:  # plain kernels never read the table
+        row_offsets, rows = np.zeros(1, np.int64), np.zeros(1, np.int32)
     return sgns.Tables(keep_thresholds(counts, config.sample), neg_threshold, neg_alias,
-                       codes, points, code_lens, sigmoid, log_sigmoid)
+                       codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows)
 
 
 def launch_seeds(seed, epoch, launch, n_chunks):
@@ -303,7 +349,13 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
     plans = plan_chunks(offsets, pos.launches_per_epoch, threads)
-    launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
+    if config.subwords:
+        launch = sgns.train_launch_subwords_serial if threads == 1 else \
+            sgns.train_launch_subwords
+        chunk = sgns.train_chunk_subwords
+    else:
+        launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
+        chunk = sgns.train_chunk
     alpha, min_alpha = config.alpha, config.min_alpha
     total_words = config.epochs * n_tokens
 
@@ -314,7 +366,10 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
              config.window, config.epochs, alpha, min_alpha, threads,
              f"; resuming at epoch {pos.epoch + 1}, {pos.words_done / max(total_words, 1):.1%} "
              f"done" if pos.words_done else "")
-    if not kernels_cached(launch, sgns.train_chunk):
+    if config.subwords:
+        log.info("subwords: character %d-%d-grams in %d buckets; %s", config.minn,
+                 config.maxn, config.bucket, ngram_matrix_note(config))
+    if not kernels_cached(launch, chunk):
         log.info("compiling kernels (first run only)...")
 
     def rate(words):
@@ -414,7 +469,7 @@ def load_model(path):
             raise InputError(f"cannot load {path}: its vocabulary is damaged ({e})") from None
         arrays = [file.array(name) for name in ("w_in", "w_out", "w_hs")]
     dim, n_words = config.dim, len(vocab)
-    shapes = [(n_words, dim), (n_words if config.negative else 1, dim),
+    shapes = [(n_words + (config.bucket if config.subwords else 0), dim), (n_words if config.negative else 1, dim),
               (max(n_words - 1, 1) if config.hs else 1, dim)]
     for name, array, shape in zip(("w_in", "w_out", "w_hs"), arrays, shapes):
         if array.shape != shape or array.dtype != np.float32:
