@@ -206,7 +206,7 @@ def _initial_buckets(config, block=1 << 16):
 def ngram_matrix_note(config):
     """The n-gram matrix's size in words, for the log line."""
     megabytes = config.bucket * config.dim * 4 / 1e6
-    return f"n-gram matrix {config.bucket} x {config.dim} float32 ({megabytes:,.0f} MB)"
+    return f"n-gram matrix {config.bucket} x {config.dim} float32 ({megabytes:,.1f} MB)"
 
 
 FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess", "subwords", "minn", "maxn",
