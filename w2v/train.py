@@ -174,9 +174,12 @@ def init_model(config, vocab):
     With subwords, fastText's: every row, words' and n-grams', uniform in +-1/dim.
     """
     n_words, dim = len(vocab), config.dim
-    w_in = _initial_input(vocab.words, config)
-    if config.subwords:
-        w_in = np.concatenate([w_in, _initial_buckets(config)])
+    if config.subwords:  # one allocation: the n-gram matrix is the big one
+        w_in = np.empty((n_words + config.bucket, dim), dtype=np.float32)
+        w_in[:n_words] = _initial_input(vocab.words, config)
+        _initial_buckets(config, w_in[n_words:])
+    else:
+        w_in = _initial_input(vocab.words, config)
     w_out = np.zeros((n_words if config.negative else 1, dim), dtype=np.float32)
     w_hs = np.zeros((max(n_words - 1, 1) if config.hs else 1, dim), dtype=np.float32)
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
@@ -190,17 +193,15 @@ def _initial_input(words, config):
 BUCKET_STREAM = 0x6E6772616D73  # "ngrams": keeps the n-gram rows' stream apart from others
 
 
-def _initial_buckets(config, block=1 << 16):
-    """The n-gram rows, uniform in +-1/dim from a stream seeded by `config.seed`."""
+def _initial_buckets(config, out, block=1 << 16):
+    """Fill `out` (the n-gram rows) uniform in +-1/dim from a stream seeded by `config.seed`."""
     rng = np.random.default_rng([config.seed & 0xFFFFFFFFFFFFFFFF, BUCKET_STREAM])
-    out = np.empty((config.bucket, config.dim), dtype=np.float32)
     bound = np.float32(1.0 / config.dim)
     for start in range(0, config.bucket, block):
         part = out[start:start + block]
         rng.random(out=part, dtype=np.float32)
         part *= 2 * bound
         part -= bound
-    return out
 
 
 def ngram_matrix_note(config):
@@ -266,7 +267,9 @@ def continue_model(base, config, new_vocab=None):
         # no negative sampling from here on: one placeholder row, the shape load_model expects
         w_out = np.zeros((1, config.dim), dtype=np.float32)
     if len(buckets):
-        w_in = np.concatenate([w_in, buckets])
+        words_part, w_in = w_in, np.empty((len(vocab) + len(buckets), config.dim), np.float32)
+        w_in[:len(vocab)] = words_part
+        w_in[len(vocab):] = buckets
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
