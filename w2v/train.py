@@ -150,8 +150,9 @@ class Word2VecModel:
         mean of its own row and its n-gram rows (what fastText's .vec holds)."""
         if self.config.subwords:
             offsets, rows = self.subword_table()
-            return WordVectors(self.vocab.words, subwords.compose(self.w_in, offsets, rows),
-                               self.vocab.counts)
+            # pieces of 64k gathered rows: 26 MB at dim 100 (compose's default is 1M rows)
+            composed = subwords.compose(self.w_in, offsets, rows, chunk_rows=1 << 16)
+            return WordVectors(self.vocab.words, composed, self.vocab.counts)
         return WordVectors(self.vocab.words, self.w_in, self.vocab.counts)
 
     def subword_table(self):
@@ -423,7 +424,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     log.info("trained %d words in %.1f s: %.0f words/s, %d threads, numba threading layer %s",
              run_words, seconds, run_words / max(seconds, 1e-9), threads,
              threading_layer() if threads > 1 else "none (serial)")
-    if not np.isfinite(model.w_in).all():
+    if not np.isfinite(model.w_in.sum(dtype=np.float64)):  # no bool copy of the n-gram rows
         log.warning("training diverged: some vectors are not finite (try a lower --alpha)")
     return model
 
