@@ -457,6 +457,17 @@ def phrase_options(func):
                    "tokens, as good or better on every evaluation set) or by 8 consecutive "
                    "CBOW windows; classic: word2vec C's per-pair updates. auto: batched for "
                    "skip-gram with negative sampling alone, else classic.")
+@click.option("--subwords", is_flag=True,
+              help="fastText's model: a word's input vector is the mean of its own row and "
+                   "its character n-gram rows, so unseen words get vectors too. The n-gram "
+                   "matrix is --bucket x --dim float32 (800 MB at the defaults with dim 100): "
+                   "lower --bucket on small machines.")
+@click.option("--minn", type=int, default=3, show_default=True,
+              help="With --subwords: shortest character n-gram.")
+@click.option("--maxn", type=int, default=6, show_default=True,
+              help="With --subwords: longest character n-gram (0: none).")
+@click.option("--bucket", type=int, default=2000000, show_default=True,
+              help="With --subwords: n-gram hash buckets, one row of --dim floats each.")
 @click.option("--save-vocab", default=None, metavar="PATH", help="Also write the vocabulary.")
 @click.option("--read-vocab", default=None, metavar="PATH",
               help="Use this vocabulary ('word count' lines) instead of counting the corpus.")

@@ -178,6 +178,9 @@ class Word2VecConfig(CorpusConfig):
         if self.kernel == "batched" and (self.hs or self.negative == 0):
             raise OptionError("--kernel batched is for negative sampling only "
                               "(--negative >= 1, no --hs)")
+        if self.kernel == "batched" and self.model == "cbow" and self.subwords:
+            raise OptionError("--subwords has no batched CBOW kernel: use --kernel classic "
+                              "(the default for cbow)")
         if self.alpha is None:
             object.__setattr__(self, "alpha", DEFAULT_ALPHA[self.model])
         _check_float("alpha", self.alpha, lambda x: x > 0, "> 0")

@@ -11,6 +11,13 @@ word, subsampling drops tokens before windowing, Skip-gram updates the context w
 vector against the centre word's output vector, CBOW averages (or sums) its context and
 sends the whole gradient to every context word, and the sigmoid comes from a 1000-entry
 table over [-6, 6] (NS clamps outside it, HS skips the node).
+
+With subwords (fastText's model) a word's input vector is the mean of its rows, read through
+a CSR table (`Tables.subword_offsets`, `subword_rows`), and the gradient goes unscaled to each
+row. Those kernels are compiled as their own launchers (`train_chunk_subwords`), so plain
+training runs exactly the code it ran before. As in fastText, the centre word is the input of
+skip-gram (its context words are predicted) and CBOW averages one bag of every row of every
+context word.
 """
 
 import types
@@ -40,8 +47,11 @@ Tokens = namedtuple("Tokens", ["ids", "offsets"])
 Weights = namedtuple("Weights", ["w_in", "w_out", "w_hs"])
 """Input vectors, negative-sampling output vectors, HS inner-node vectors (updated in place)."""
 Tables = namedtuple("Tables", ["keep_threshold", "neg_threshold", "neg_alias", "codes",
-                               "points", "code_lens", "sigmoid", "log_sigmoid"])
-"""Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid."""
+                               "points", "code_lens", "sigmoid", "log_sigmoid",
+                               "subword_offsets", "subword_rows"])
+"""Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid, and
+the input rows of each word (CSR: word w's rows are subword_rows[subword_offsets[w]:
+subword_offsets[w + 1]]; read by the subword kernels only)."""
 Settings = namedtuple("Settings", ["model", "window", "negative", "use_hs", "cbow_mean",
                                    "max_len"])
 """Scalars: model id (SKIPGRAM, CBOW, SKIPGRAM_BATCHED, CBOW_BATCHED), window, negatives, HS
@@ -398,14 +408,131 @@ def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alia
     return loss, state
 
 
+# --------------------------------------------------------------------------- subwords
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _mean_of_rows(w_in, offsets, rows, word, out):
+    """out = the mean of word's input rows (its input vector under subwords)."""
+    dim = out.shape[0]
+    first, last = offsets[word], offsets[word + 1]
+    out[:] = 0.0
+    for j in range(first, last):
+        row = w_in[rows[j]]
+        for k in range(dim):
+            out[k] += row[k]
+    scale = np.float32(1.0 / max(last - first, 1))
+    for k in range(dim):
+        out[k] *= scale
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _add_to_rows(w_in, offsets, rows, word, grad):
+    """Add `grad`, unscaled, to each of word's input rows (fastText's rule)."""
+    dim = grad.shape[0]
+    for j in range(offsets[word], offsets[word + 1]):
+        row = w_in[rows[j]]
+        for k in range(dim):
+            row[k] += grad[k]
+
+
+@njit(cache=True, fastmath=True)
+def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, alpha_from,
+                         alpha_to):
+    """`train_chunk` for subword models (SKIPGRAM, SKIPGRAM_BATCHED, CBOW).
+
+    SKIPGRAM is fastText's update: per (centre, context) pair, the centre's mean input
+    vector is computed, the context word is predicted, and the gradient goes to every row of
+    the centre. SKIPGRAM_BATCHED computes the centre's vector once per position, trains every
+    context word of the window (each with its own negatives) against it, and adds the summed
+    gradient to the centre's rows once. CBOW averages (or sums) the bag of every row of every
+    context word and sends the gradient to each row of the bag.
+    """
+    ids, offsets = tokens.ids, tokens.offsets
+    w_in, w_out, w_hs = weights.w_in, weights.w_out, weights.w_hs
+    row_offsets, rows = tables.subword_offsets, tables.subword_rows
+    model, window, negative, use_hs = (settings.model, settings.window, settings.negative,
+                                       settings.use_hs)
+    dim = w_in.shape[1]
+    sentence = np.empty(settings.max_len, dtype=np.int64)
+    hidden = np.empty(dim, dtype=np.float32)
+    grad_hidden = np.empty(dim, dtype=np.float32)
+    total = max(offsets[last] - offsets[first], 1)
+    done = 0
+    loss = 0.0
+    examples = 0
+    for s in range(first, last):
+        start = offsets[s]
+        end = offsets[s + 1]
+        alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
+        done += end - start
+        n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
+        for pos in range(n):
+            word = sentence[pos]
+            width, state = draw_window(state, window)
+            lo = max(0, pos - width)
+            hi = min(n, pos + width + 1)
+            if hi - lo <= 1:
+                continue
+            if model == CBOW:
+                hidden[:] = 0.0
+                bag = 0
+                for c in range(lo, hi):
+                    if c == pos:
+                        continue
+                    context = sentence[c]
+                    for j in range(row_offsets[context], row_offsets[context + 1]):
+                        row = w_in[rows[j]]
+                        for k in range(dim):
+                            hidden[k] += row[k]
+                    bag += row_offsets[context + 1] - row_offsets[context]
+                if settings.cbow_mean:
+                    scale = np.float32(1.0 / bag)
+                    for k in range(dim):
+                        hidden[k] *= scale
+                grad_hidden[:] = 0.0
+                step_loss, state = _output_layer(
+                    hidden, word, grad_hidden, w_out, w_hs, tables.codes, tables.points,
+                    tables.code_lens, tables.neg_threshold, tables.neg_alias, negative, use_hs,
+                    alpha, tables.sigmoid, tables.log_sigmoid, state)
+                loss += step_loss
+                examples += 1
+                for c in range(lo, hi):
+                    if c != pos:
+                        _add_to_rows(w_in, row_offsets, rows, sentence[c], grad_hidden)
+                continue
+            batched = model == SKIPGRAM_BATCHED
+            if batched:
+                _mean_of_rows(w_in, row_offsets, rows, word, hidden)
+                grad_hidden[:] = 0.0
+            for c in range(lo, hi):
+                if c == pos:
+                    continue
+                if not batched:
+                    _mean_of_rows(w_in, row_offsets, rows, word, hidden)
+                    grad_hidden[:] = 0.0
+                step_loss, state = _output_layer(
+                    hidden, sentence[c], grad_hidden, w_out, w_hs, tables.codes, tables.points,
+                    tables.code_lens, tables.neg_threshold, tables.neg_alias, negative, use_hs,
+                    alpha, tables.sigmoid, tables.log_sigmoid, state)
+                loss += step_loss
+                examples += 1
+                if not batched:
+                    _add_to_rows(w_in, row_offsets, rows, word, grad_hidden)
+            if batched:
+                _add_to_rows(w_in, row_offsets, rows, word, grad_hidden)
+    return loss, examples
+
+
 # --------------------------------------------------------------------------- launches
 
 
 def _launch(tokens, weights, tables, settings, chunk_bounds, seeds, alpha_from, alpha_to):
     """Chunk c = sentences chunk_bounds[c]..chunk_bounds[c+1]-1, each from its own seed.
 
-    Compiled twice (below): in parallel (Hogwild over the chunks) and serially, for
-    `--threads 1`, where the same chunks run in order and results repeat bit for bit.
+    Compiled four times (below): in parallel (Hogwild over the chunks) and serially, for
+    `--threads 1`, where the same chunks run in order and results repeat bit for bit; each
+    with `train_chunk` (plain words) and with `train_chunk_subwords`.
     Returns per-chunk (loss, examples), so the totals are race-free and summed in order.
     """
     n_chunks = chunk_bounds.shape[0] - 1
@@ -418,10 +545,12 @@ def _launch(tokens, weights, tables, settings, chunk_bounds, seeds, alpha_from, 
     return losses, examples
 
 
-def _compile(func, name, **options):
+def _compile(func, name, chunk=None, **options):
     """njit a copy of `func` under its own name: numba's cache is keyed by the function's
-    name, so the parallel and serial builds of one body must not share a name."""
-    copy = types.FunctionType(func.__code__.replace(co_name=name), func.__globals__, name,
+    name, so the parallel and serial builds of one body must not share a name. `chunk`
+    replaces the `train_chunk` that the body calls."""
+    namespace = func.__globals__ if chunk is None else {**func.__globals__, "train_chunk": chunk}
+    copy = types.FunctionType(func.__code__.replace(co_name=name), namespace, name,
                               func.__defaults__, func.__closure__)
     copy.__qualname__ = name
     copy.__doc__ = func.__doc__
@@ -430,3 +559,7 @@ def _compile(func, name, **options):
 
 train_launch = _compile(_launch, "train_launch", parallel=True)
 train_launch_serial = _compile(_launch, "train_launch_serial")
+train_launch_subwords = _compile(_launch, "train_launch_subwords", train_chunk_subwords,
+                                 parallel=True)
+train_launch_subwords_serial = _compile(_launch, "train_launch_subwords_serial",
+                                        train_chunk_subwords)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import sgns, signals
+from . import sgns, signals, subwords
 from .config import Word2VecConfig
 from .corpus import Corpus, load_corpus
 from .errors import InputError, OptionError
@@ -127,6 +127,8 @@ class Word2VecModel:
     `w_out` has one row when negative sampling is off, `w_hs` one row when HS is off.
     `losses` has one dict per finished epoch (epoch, loss per example, examples, seconds);
     `corpus` records what it is trained on (tokens, sentences, fingerprint, inputs).
+    With subwords, `w_in` has the word rows first, then `config.bucket` n-gram rows
+    (fastText's layout).
     """
 
     config: Word2VecConfig
@@ -144,8 +146,19 @@ class Word2VecModel:
         return self.position.epoch >= self.config.epochs
 
     def vectors(self):
-        """The input vectors, as WordVectors in vocabulary order."""
+        """The input vectors, as WordVectors in vocabulary order; with subwords, each word's
+        mean of its own row and its n-gram rows (what fastText's .vec holds)."""
+        if self.config.subwords:
+            offsets, rows = self.subword_table()
+            # pieces of 64k gathered rows: 26 MB at dim 100 (compose's default is 1M rows)
+            composed = subwords.compose(self.w_in, offsets, rows, chunk_rows=1 << 16)
+            return WordVectors(self.vocab.words, composed, self.vocab.counts)
         return WordVectors(self.vocab.words, self.w_in, self.vocab.counts)
+
+    def subword_table(self):
+        """(offsets, rows): each word's input rows, CSR (`subwords.subword_rows`)."""
+        config = self.config
+        return subwords.subword_rows(self.vocab.words, config.minn, config.maxn, config.bucket)
 
     def context_vectors(self):
         """The negative-sampling output vectors, or None under HS alone."""
@@ -159,20 +172,47 @@ def init_model(config, vocab):
 
     word2vec C's init, but each word's vector is drawn from a stream seeded by the word
     itself (`initial_vectors`), so a word starts at the same point whatever the corpus.
+    With subwords, fastText's: every row, words' and n-grams', uniform in +-1/dim.
     """
     n_words, dim = len(vocab), config.dim
-    w_in = _initial_input(vocab.words, config)
+    if config.subwords:  # one allocation: the n-gram matrix is the big one
+        w_in = np.empty((n_words + config.bucket, dim), dtype=np.float32)
+        w_in[:n_words] = _initial_input(vocab.words, config)
+        _initial_buckets(config, w_in[n_words:])
+    else:
+        w_in = _initial_input(vocab.words, config)
     w_out = np.zeros((n_words if config.negative else 1, dim), dtype=np.float32)
     w_hs = np.zeros((max(n_words - 1, 1) if config.hs else 1, dim), dtype=np.float32)
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
 def _initial_input(words, config):
-    return initial_vectors(words, config.dim, config.seed, -0.5 / config.dim,
-                           0.5 / config.dim)
+    bound = (1.0 if config.subwords else 0.5) / config.dim
+    return initial_vectors(words, config.dim, config.seed, -bound, bound)
 
 
-FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess")
+BUCKET_STREAM = 0x6E6772616D73  # "ngrams": keeps the n-gram rows' stream apart from others
+
+
+def _initial_buckets(config, out, block=1 << 16):
+    """Fill `out` (the n-gram rows) uniform in +-1/dim from a stream seeded by `config.seed`."""
+    rng = np.random.default_rng([config.seed & 0xFFFFFFFFFFFFFFFF, BUCKET_STREAM])
+    bound = np.float32(1.0 / config.dim)
+    for start in range(0, config.bucket, block):
+        part = out[start:start + block]
+        rng.random(out=part, dtype=np.float32)
+        part *= 2 * bound
+        part -= bound
+
+
+def ngram_matrix_note(config):
+    """The n-gram matrix's size in words, for the log line."""
+    megabytes = config.bucket * config.dim * 4 / 1e6
+    return f"n-gram matrix {config.bucket} x {config.dim} float32 ({megabytes:,.1f} MB)"
+
+
+FIXED_ON_CONTINUE = ("dim", "hs", "lowercase", "preprocess", "subwords", "minn", "maxn",
+                     "bucket")
 
 
 def check_continuable(base, config, update_vocab=False):
@@ -200,7 +240,9 @@ def continue_model(base, config, new_vocab=None):
     re-sorted by count. Refused with HS, whose tree would change under its trained nodes.
     """
     check_continuable(base, config, update_vocab=new_vocab is not None)
-    w_in, w_out, w_hs = base.w_in.copy(), base.w_out.copy(), base.w_hs.copy()
+    n_base = len(base.vocab)
+    w_in, w_out, w_hs = base.w_in[:n_base].copy(), base.w_out.copy(), base.w_hs.copy()
+    buckets = base.w_in[n_base:]  # the n-gram rows of a subword model, after the word rows
     vocab = base.vocab
     if new_vocab is not None:
         counts = base.vocab.counts.copy()
@@ -225,6 +267,10 @@ def continue_model(base, config, new_vocab=None):
     if not config.negative:
         # no negative sampling from here on: one placeholder row, the shape load_model expects
         w_out = np.zeros((1, config.dim), dtype=np.float32)
+    if len(buckets):
+        words_part, w_in = w_in, np.empty((len(vocab) + len(buckets), config.dim), np.float32)
+        w_in[:len(vocab)] = words_part
+        w_in[len(vocab):] = buckets
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
@@ -264,8 +310,12 @@ def _tables(model):
         code_lens = np.zeros(1, np.int32)
     neg_threshold, neg_alias = noise_distribution(counts, config.ns_exponent)
     sigmoid, log_sigmoid = sgns.sigmoid_tables()
+    if config.subwords:
+        row_offsets, rows = model.subword_table()
+    else:  # plain kernels never read the table
+        row_offsets, rows = np.zeros(1, np.int64), np.zeros(1, np.int32)
     return sgns.Tables(keep_thresholds(counts, config.sample), neg_threshold, neg_alias,
-                       codes, points, code_lens, sigmoid, log_sigmoid)
+                       codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows)
 
 
 def launch_seeds(seed, epoch, launch, n_chunks):
@@ -305,7 +355,13 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
     plans = plan_chunks(offsets, pos.launches_per_epoch, threads)
-    launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
+    if config.subwords:
+        launch = sgns.train_launch_subwords_serial if threads == 1 else \
+            sgns.train_launch_subwords
+        chunk = sgns.train_chunk_subwords
+    else:
+        launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
+        chunk = sgns.train_chunk
     alpha, min_alpha = config.alpha, config.min_alpha
     total_words = config.epochs * n_tokens
 
@@ -316,7 +372,10 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
              config.window, config.epochs, alpha, min_alpha, threads,
              f"; resuming at epoch {pos.epoch + 1}, {pos.words_done / max(total_words, 1):.1%} "
              f"done" if pos.words_done else "")
-    if not kernels_cached(launch, sgns.train_chunk):
+    if config.subwords:
+        log.info("subwords: character %d-%d-grams in %d buckets; %s", config.minn,
+                 config.maxn, config.bucket, ngram_matrix_note(config))
+    if not kernels_cached(launch, chunk):
         log.info("compiling kernels (first run only)...")
 
     def rate(words):
@@ -367,7 +426,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     log.info("trained %d words in %.1f s: %.0f words/s, %d threads, numba threading layer %s",
              run_words, seconds, run_words / max(seconds, 1e-9), threads,
              threading_layer() if threads > 1 else "none (serial)")
-    if not np.isfinite(model.w_in).all():
+    if not np.isfinite(model.w_in.sum(dtype=np.float64)):  # no bool copy of the n-gram rows
         log.warning("training diverged: some vectors are not finite (try a lower --alpha)")
     return model
 
@@ -416,7 +475,7 @@ def load_model(path):
             raise InputError(f"cannot load {path}: its vocabulary is damaged ({e})") from None
         arrays = [file.array(name) for name in ("w_in", "w_out", "w_hs")]
     dim, n_words = config.dim, len(vocab)
-    shapes = [(n_words, dim), (n_words if config.negative else 1, dim),
+    shapes = [(n_words + (config.bucket if config.subwords else 0), dim), (n_words if config.negative else 1, dim),
               (max(n_words - 1, 1) if config.hs else 1, dim)]
     for name, array, shape in zip(("w_in", "w_out", "w_hs"), arrays, shapes):
         if array.shape != shape or array.dtype != np.float32:
