@@ -237,13 +237,6 @@ class ModelFile:
             return self._subword_vectors(words, counts)
         if self.family == "word2vec":
             vectors = self.array("w_in")
-            config = self.header["config"]
-            if config.get("subwords"):  # each word's mean of its own and its n-gram rows
-                from .subwords import compose, subword_rows
-
-                offsets, rows = subword_rows(words, config["minn"], config["maxn"],
-                                             config["bucket"])
-                vectors = compose(vectors, offsets, rows)
         elif self.family == "glove":
             which = self.header["config"].get("output_vectors", "sum")
             if which == "word":
