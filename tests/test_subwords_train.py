@@ -282,3 +282,35 @@ def test_cli_trains_subwords_from_a_toml_config_and_says_the_matrix_size(suffix_
 def test_help_states_the_ngram_matrix_size(capsys):
     assert main(["train", "--help"]) == 0
     assert "800 MB" in " ".join(capsys.readouterr().out.split())
+
+
+def test_save_fasttext_writes_a_bin_that_fasttext_answers_as_w2v_does(tmp_path, capsys):
+    fasttext = pytest.importorskip("fasttext")
+    from w2v.fasttext_format import load_fasttext_vectors
+
+    corpus = write_suffix_groups(tmp_path / "s.txt", n_sentences=200)
+    out, ft_path, model_path = tmp_path / "v.txt", tmp_path / "m.bin", tmp_path / "m.w2v"
+    assert main(["train", corpus, "--subwords", "--minn", "2", "--maxn", "4", "--bucket", "500",
+                 "--min-count", "1", "--dim", "8", "--epochs", "1", "--threads", "1",
+                 "-o", str(out), "--save-model", str(model_path),
+                 "--save-fasttext", str(ft_path)]) == 0
+    ours = load_model(model_path)
+    composed = ours.vectors()  # the in-vocabulary words' vectors
+    theirs = fasttext.load_model(str(ft_path))
+    word, unseen = ours.vocab.words[3], "qqlation"
+    assert unseen not in composed
+    np.testing.assert_allclose(theirs.get_word_vector(word), composed[word], rtol=1e-5, atol=1e-6)
+    rows = subwords.oov_rows(unseen, len(ours.vocab), 2, 4, 500)
+    expected = ours.w_in[rows].mean(axis=0)
+    np.testing.assert_allclose(theirs.get_word_vector(unseen), expected, rtol=1e-5, atol=1e-6)
+    read_back = load_fasttext_vectors(str(ft_path))
+    np.testing.assert_allclose(read_back.vectors_for([unseen])[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_save_fasttext_needs_subwords_and_negative_sampling(tmp_path, capsys):
+    corpus = write_suffix_groups(tmp_path / "s.txt", n_sentences=20)
+    target = tmp_path / "m.bin"
+    assert main(["train", corpus, "--min-count", "1", "--epochs", "1", "-o",
+                 str(tmp_path / "v.txt"), "--save-fasttext", str(target)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("w2v: error: --save-fasttext") and not target.exists()

@@ -473,6 +473,9 @@ def phrase_options(func):
               help="Use this vocabulary ('word count' lines) instead of counting the corpus.")
 @click.option("--save-context", default=None, metavar="PATH",
               help="Also write the output-side (context) vectors, e.g. to use W+C.")
+@click.option("--save-fasttext", default=None, metavar="PATH",
+              help="With --subwords: also write fastText's .bin (fasttext.load_model, gensim's "
+                   "load_facebook_model), n-gram rows and all.")
 @click.option("--save-model", default=None, metavar="PATH",
               help="Keep the whole model in one file (options, vocabulary, all weights, "
                    "position), rewritten at every epoch end and every --checkpoint-every "
@@ -494,9 +497,9 @@ def phrase_options(func):
 @progress_option
 @common_options
 @click.pass_context
-def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, save_model,
-          checkpoint_every, resume, init_model, update_vocab, loss_log, threads, progress,
-          **options):
+def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, save_fasttext,
+          save_model, checkpoint_every, resume, init_model, update_vocab, loss_log, threads,
+          progress, **options):
     """Train Skip-gram or CBOW vectors (negative sampling and/or hierarchical softmax).
 
     CORPUS: text files (gz/bz2/xz too), globs, or '-' for stdin; one sentence per line.
@@ -528,7 +531,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
                                "(--update-vocab adds the new corpus's words)")
     save_to = _model_output(ctx, save_model, resume)
     output = output or _default_vectors_path()
-    check_writable(output, save_vocab, save_context, save_to, loss_log)
+    check_writable(output, save_vocab, save_context, save_fasttext, save_to, loss_log)
     show = show_progress(progress)
 
     if resume:
@@ -549,6 +552,9 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
     if save_context and config.negative == 0:
         raise OptionError("--save-context needs negative sampling (--negative >= 1): "
                           "hierarchical softmax has no per-word output vectors")
+    if save_fasttext and not (config.subwords and config.negative):
+        raise OptionError("--save-fasttext writes fastText's subword model: it needs "
+                          "--subwords and negative sampling (--negative >= 1)")
 
     reading = dict(config.corpus_options(), progress=show)
     if resume:
@@ -578,12 +584,20 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
                     checkpoint_every=checkpoint_every, loss_log=loss_log, inputs=corpus)
     except signals.Interrupted:
         _warn_resume_command("train", save_to, [("-o", output), ("--save-context", save_context),
+                                                ("--save-fasttext", save_fasttext),
                                                 ("--loss-log", loss_log)])
         raise
     wv = model.vectors()
     save_vectors(wv, output, binary=binary)
     if save_context:
         save_vectors(model.context_vectors(), save_context, binary=binary)
+    if save_fasttext:
+        from .fasttext_format import write_weights_as_fasttext
+
+        write_weights_as_fasttext(save_fasttext, config.to_dict(), model.vocab.words,
+                                  model.vocab.counts, model.w_in, model.w_out)
+        log.info("wrote fastText's model (%d words, %d n-gram buckets) to %s", len(wv),
+                 config.bucket, save_fasttext)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)
 

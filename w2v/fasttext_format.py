@@ -278,25 +278,34 @@ def _write_rows(out, matrix):
 
 
 def write_model_as_fasttext(model_path, path):
-    """Write the w2v subword model file at `model_path` as a fastText `.bin` at `path`.
+    """Write the w2v subword model file at `model_path` as a fastText `.bin` at `path`."""
+    from .modelfile import ModelFile
+
+    with ModelFile(model_path) as file:
+        config = file.header.get("config", {})
+        if file.family != "word2vec":
+            raise InputError(f"{model_path} is not a subword model (w2v train --subwords): "
+                             f"a fastText .bin holds character n-grams")
+        return write_weights_as_fasttext(path, config, file.words(), file.array("counts"),
+                                         file.array("w_in", mmap=True),
+                                         file.array("w_out", mmap=True), model_path)
+
+
+def write_weights_as_fasttext(path, config, words, counts, input_matrix, output_matrix,
+                              name="the model"):
+    """Write a w2v subword model's weights (its `Word2VecConfig` as a dict) as fastText's
+    `.bin`; returns (words, dim).
 
     The options map onto fastText's: window -> ws, epochs -> epoch, min_count -> minCount,
     negative -> neg, sample -> t. Only negative-sampling models have the output rows a
     fastText NS model holds; HS-only and word-level models are refused.
     """
-    from .modelfile import ModelFile
-
-    with ModelFile(model_path) as file:
-        config = file.header.get("config", {})
-        if file.family != "word2vec" or not config.get("subwords"):
-            raise InputError(f"{model_path} is not a subword model (w2v train --subwords): "
-                             f"a fastText .bin holds character n-grams")
-        if not config.get("negative"):
-            raise InputError(f"{model_path} was trained without negative sampling; fastText's "
-                             f".bin from w2v needs its output vectors (--negative N)")
-        words, counts = file.words(), file.array("counts")
-        input_matrix = file.array("w_in", mmap=True)
-        output_matrix = file.array("w_out", mmap=True)
+    if not config.get("subwords"):
+        raise InputError(f"{name} is not a subword model (w2v train --subwords): "
+                         f"a fastText .bin holds character n-grams")
+    if not config.get("negative"):
+        raise InputError(f"{name} was trained without negative sampling; fastText's "
+                         f".bin from w2v needs its output vectors (--negative N)")
     write_fasttext_bin(path, words, counts, input_matrix, output_matrix,
                        model=config["model"], ws=config["window"], epoch=config["epochs"],
                        min_count=config["min_count"], neg=config["negative"],
