@@ -117,6 +117,9 @@ class Position:
     The learning rate at any point is alpha -> min_alpha linear in words_done, and the
     random stream of chunk c of launch l in epoch e is seeded from (seed, e, l, c), so a
     model saved at a launch boundary and trained on continues exactly as an unbroken run.
+    Chunk c trains part c of the corpus; the parts are fixed at the start of an epoch (one
+    per thread then), so a model resumed mid-epoch with other threads finishes that epoch
+    on the same parts, and changes to the new thread count at the next.
     """
 
     epoch: int = 0  # epochs finished
@@ -125,6 +128,7 @@ class Position:
     epoch_loss: float = 0.0  # loss summed over the current epoch's finished launches
     epoch_examples: int = 0
     launches_per_epoch: int = 0  # fixed by the first training call (0: not yet)
+    parts: int = 0  # corpus parts (one per thread) of the current epoch, fixed at its start
 
 
 @dataclass
@@ -309,7 +313,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                              config.negative, config.hs, config.cbow_mean, max_len)
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
-    plans = plan_chunks(offsets, pos.launches_per_epoch, threads)
+    plans = {}  # by the number of parts
     launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
     alpha, min_alpha = config.alpha, config.min_alpha
     total_words = config.epochs * n_tokens
@@ -341,12 +345,19 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
             while not model.finished:
                 if until is not None and (pos.epoch, pos.launch) >= tuple(until):
                     return model
-                bounds = plans[pos.launch]
+                if pos.launch == 0:
+                    pos.parts = threads
+                # a model saved mid-epoch keeps that epoch's parts (0: saved before parts
+                # were recorded, when launches were cut as one part is now)
+                parts = pos.parts or 1
+                if parts not in plans:
+                    plans[parts] = plan_chunks(offsets, pos.launches_per_epoch, parts)
+                bounds = plans[parts][pos.launch]
                 words = int((offsets[bounds[:, 1]] - offsets[bounds[:, 0]]).sum())
                 alpha_to = rate(pos.words_done + words)
                 losses, examples = launch(
                     tokens, weights, tables, settings, bounds,
-                    launch_seeds(config.seed, pos.epoch, pos.launch, threads),
+                    launch_seeds(config.seed, pos.epoch, pos.launch, parts),
                     rate(pos.words_done), alpha_to)
                 pos.epoch_loss += float(losses.sum())
                 pos.epoch_examples += int(examples.sum())
@@ -359,7 +370,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                 launch_loss = float(losses.sum()) / max(int(examples.sum()), 1)
                 losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, f"{alpha_to:.6g}",
                                  f"{launch_loss:.6f}", f"{checkpoints.seconds():.2f}")
-                epoch_ended = pos.launch == len(plans)
+                epoch_ended = pos.launch == pos.launches_per_epoch
                 if epoch_ended:
                     _finish_epoch(model, now - epoch_started, rate(pos.words_done))
                     epoch_started = now
