@@ -88,10 +88,9 @@ def plan_chunks(offsets, n_launches, n_chunks):
     thread, and each part into n_launches slices; launch l trains slice l of every part.
 
     As in word2vec C and gensim, each thread owns its own part of the corpus for the whole
-    epoch, so the threads train on text far apart at any moment: neighbouring slices (the
-    same articles, the same topics) side by side cost about a point of analogies at 2
-    threads (issue 16). Returns a list, one per launch, of int64 (n_chunks, 2) arrays of
-    [first, last) sentence indices.
+    epoch, so the threads train on text far apart at any moment rather than on neighbouring
+    text (issue 16). One part walks the corpus in order, as before. Returns a list, one per
+    launch, of int64 (n_chunks, 2) arrays of [first, last) sentence indices.
     """
     n_sentences = len(offsets) - 1
     part_cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], n_chunks + 1))
