@@ -129,6 +129,18 @@ def test_resume_with_more_threads_keeps_the_launch_plan(corpus, tmp_path):
     assert np.isfinite(resumed.w_in).all()
 
 
+def test_an_epoch_keeps_the_parts_it_started_with(corpus, tmp_path):
+    """Each thread owns a part of the corpus for an epoch (issue 16): a model resumed
+    mid-epoch with more threads ends that epoch on its old parts, then splits anew."""
+    stopped = train(fresh_model(corpus), corpus, threads=1, until=(0, 2))
+    assert stopped.position.parts == 1
+    save_model(stopped, tmp_path / "m.w2v")
+    resumed = load_model(tmp_path / "m.w2v")
+    assert resumed.position.parts == 1
+    train(resumed, corpus, threads=2, until=(1, 1))
+    assert resumed.position.words_done > corpus.n_tokens and resumed.position.parts == 2
+
+
 # --------------------------------------------------------------------------- the file
 
 

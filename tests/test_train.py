@@ -11,7 +11,8 @@ from w2v.corpus import load_corpus
 from w2v.errors import OptionError
 from w2v.huffman import huffman_tree
 from w2v.sampling import keep_probabilities
-from w2v.train import check_options, keep_thresholds, noise_distribution, train_word2vec
+from w2v.train import (check_options, keep_thresholds, noise_distribution, plan_chunks,
+                       train_word2vec)
 
 TOPICS = 4
 WORDS_PER_TOPIC = 6
@@ -311,3 +312,32 @@ def test_config_presets_are_valid(planted, tmp_path):
                      "--min-count", "1", "--dim", "4", "--epochs", "1", "--threads", "1",
                      "-o", str(out), "-q"]) == 0
         assert out.read_text().startswith(f"{TOPICS * WORDS_PER_TOPIC} 4\n")
+
+
+def test_each_thread_owns_its_own_part_of_the_corpus():
+    # Issue 16: as in word2vec C and gensim, thread c trains on the c-th part of the corpus
+    # all epoch long; chunks of one launch side by side (neighbouring text) cost CBOW about
+    # a point of analogies at 2 threads.
+    offsets = np.cumsum(np.r_[0, np.arange(1, 201) % 7 + 1]).astype(np.int64)
+    n_sentences, n_launches = len(offsets) - 1, 4
+    for n_chunks in (1, 2, 3):
+        plans = plan_chunks(offsets, n_launches, n_chunks)
+        assert len(plans) == n_launches
+        assert all(plan.shape == (n_chunks, 2) for plan in plans)
+        for c in range(n_chunks):
+            ranges = [tuple(plan[c]) for plan in plans]
+            # part c, walked in order launch by launch, without gaps
+            assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+            first, last = ranges[0][0], ranges[-1][1]
+            part_tokens = offsets[last] - offsets[first]
+            assert abs(part_tokens - offsets[-1] / n_chunks) <= 8
+        starts = [plans[0][c, 0] for c in range(n_chunks)]
+        ends = [plans[-1][c, 1] for c in range(n_chunks)]
+        assert starts[0] == 0 and ends[-1] == n_sentences and starts[1:] == ends[:-1]
+
+
+def test_one_thread_walks_the_corpus_in_order():
+    offsets = np.cumsum(np.r_[0, np.full(50, 3)]).astype(np.int64)
+    plans = plan_chunks(offsets, 5, 1)
+    assert [tuple(plan[0]) for plan in plans] == [(0, 10), (10, 20), (20, 30), (30, 40),
+                                                  (40, 50)]

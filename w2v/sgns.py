@@ -528,19 +528,19 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
 
 
 def _launch(tokens, weights, tables, settings, chunk_bounds, seeds, alpha_from, alpha_to):
-    """Chunk c = sentences chunk_bounds[c]..chunk_bounds[c+1]-1, each from its own seed.
+    """Chunk c = sentences chunk_bounds[c, 0]..chunk_bounds[c, 1]-1, each from its own seed.
 
     Compiled four times (below): in parallel (Hogwild over the chunks) and serially, for
     `--threads 1`, where the same chunks run in order and results repeat bit for bit; each
     with `train_chunk` (plain words) and with `train_chunk_subwords`.
     Returns per-chunk (loss, examples), so the totals are race-free and summed in order.
     """
-    n_chunks = chunk_bounds.shape[0] - 1
+    n_chunks = chunk_bounds.shape[0]
     losses = np.zeros(n_chunks, dtype=np.float64)
     examples = np.zeros(n_chunks, dtype=np.int64)
     for c in prange(n_chunks):
         losses[c], examples[c] = train_chunk(
-            tokens, weights, tables, settings, chunk_bounds[c], chunk_bounds[c + 1], seeds[c],
+            tokens, weights, tables, settings, chunk_bounds[c, 0], chunk_bounds[c, 1], seeds[c],
             alpha_from, alpha_to)
     return losses, examples
 

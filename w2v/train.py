@@ -84,20 +84,26 @@ def keep_thresholds(counts, sample):
 
 
 def plan_chunks(offsets, n_launches, n_chunks):
-    """Sentence boundaries: launches of about equal tokens, each cut into n_chunks parts.
+    """Sentence ranges: the corpus cut into n_chunks parts of about equal tokens, one per
+    thread, and each part into n_launches slices; launch l trains slice l of every part.
 
-    Returns a list of int64 arrays, one per launch, of n_chunks + 1 sentence indices.
+    As in word2vec C and gensim, each thread owns its own part of the corpus for the whole
+    epoch, so the threads train on text far apart at any moment rather than on neighbouring
+    text (issue 16). One part walks the corpus in order, as before. Returns a list, one per
+    launch, of int64 (n_chunks, 2) arrays of [first, last) sentence indices.
     """
-    n_tokens = offsets[-1]
-    launch_cuts = np.searchsorted(offsets, np.linspace(0, n_tokens, n_launches + 1))
-    launch_cuts[0], launch_cuts[-1] = 0, len(offsets) - 1
-    plans = []
-    for first, last in zip(launch_cuts[:-1], launch_cuts[1:]):
-        targets = np.linspace(offsets[first], offsets[last], n_chunks + 1)
+    n_sentences = len(offsets) - 1
+    part_cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], n_chunks + 1))
+    part_cuts[0], part_cuts[-1] = 0, n_sentences
+    part_cuts = np.maximum.accumulate(np.minimum(part_cuts, n_sentences))
+    slices = np.empty((n_chunks, n_launches + 1), dtype=np.int64)
+    for c, (first, last) in enumerate(zip(part_cuts[:-1], part_cuts[1:])):
+        targets = np.linspace(offsets[first], offsets[last], n_launches + 1)
         cuts = np.searchsorted(offsets[first:last + 1], targets) + first
         cuts[0], cuts[-1] = first, last
-        plans.append(np.maximum.accumulate(cuts).astype(np.int64))
-    return plans
+        slices[c] = np.maximum.accumulate(np.minimum(cuts, last))
+    return [np.ascontiguousarray(np.stack([slices[:, l], slices[:, l + 1]], axis=1))
+            for l in range(n_launches)]
 
 
 # --------------------------------------------------------------------------- the model
@@ -110,6 +116,9 @@ class Position:
     The learning rate at any point is alpha -> min_alpha linear in words_done, and the
     random stream of chunk c of launch l in epoch e is seeded from (seed, e, l, c), so a
     model saved at a launch boundary and trained on continues exactly as an unbroken run.
+    Chunk c trains part c of the corpus; the parts are fixed at the start of an epoch (one
+    per thread then), so a model resumed mid-epoch with other threads finishes that epoch
+    on the same parts, and changes to the new thread count at the next.
     """
 
     epoch: int = 0  # epochs finished
@@ -118,6 +127,7 @@ class Position:
     epoch_loss: float = 0.0  # loss summed over the current epoch's finished launches
     epoch_examples: int = 0
     launches_per_epoch: int = 0  # fixed by the first training call (0: not yet)
+    parts: int = 0  # corpus parts (one per thread) of the current epoch, fixed at its start
 
 
 @dataclass
@@ -354,7 +364,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                              config.negative, config.hs, config.cbow_mean, max_len)
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
-    plans = plan_chunks(offsets, pos.launches_per_epoch, threads)
+    plans = {}  # by the number of parts
     if config.subwords:
         launch = sgns.train_launch_subwords_serial if threads == 1 else \
             sgns.train_launch_subwords
@@ -395,12 +405,19 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
             while not model.finished:
                 if until is not None and (pos.epoch, pos.launch) >= tuple(until):
                     return model
-                bounds = plans[pos.launch]
-                words = int(offsets[bounds[-1]] - offsets[bounds[0]])
+                if pos.launch == 0:
+                    pos.parts = threads
+                # a model saved mid-epoch keeps that epoch's parts (0: saved before parts
+                # were recorded, when launches were cut as one part is now)
+                parts = pos.parts or 1
+                if parts not in plans:
+                    plans[parts] = plan_chunks(offsets, pos.launches_per_epoch, parts)
+                bounds = plans[parts][pos.launch]
+                words = int((offsets[bounds[:, 1]] - offsets[bounds[:, 0]]).sum())
                 alpha_to = rate(pos.words_done + words)
                 losses, examples = launch(
                     tokens, weights, tables, settings, bounds,
-                    launch_seeds(config.seed, pos.epoch, pos.launch, threads),
+                    launch_seeds(config.seed, pos.epoch, pos.launch, parts),
                     rate(pos.words_done), alpha_to)
                 pos.epoch_loss += float(losses.sum())
                 pos.epoch_examples += int(examples.sum())
@@ -413,7 +430,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                 launch_loss = float(losses.sum()) / max(int(examples.sum()), 1)
                 losses_out.write(pos.epoch + 1, pos.launch, pos.words_done, f"{alpha_to:.6g}",
                                  f"{launch_loss:.6f}", f"{checkpoints.seconds():.2f}")
-                epoch_ended = pos.launch == len(plans)
+                epoch_ended = pos.launch == pos.launches_per_epoch
                 if epoch_ended:
                     _finish_epoch(model, now - epoch_started, rate(pos.words_done))
                     epoch_started = now
