@@ -22,7 +22,8 @@ import numpy as np
 
 
 def build(directory, n_docs, n_words=10000, dim=100):
-    from w2v.docindex import write_index
+    from w2v.docindex import open_index, write_index
+    from w2v.errors import W2VError
     from w2v.formats import save_vectors
     from w2v.vectors import WordVectors
 
@@ -30,7 +31,11 @@ def build(directory, n_docs, n_words=10000, dim=100):
     vectors, docs = os.path.join(directory, "v.bin"), os.path.join(directory, "docs.txt")
     index = os.path.join(directory, f"docs-{n_docs}.idx")
     if os.path.exists(index):
-        return vectors, index
+        try:  # an index left by an older w2v (another index format) is made again
+            with open_index(index):
+                return vectors, index
+        except W2VError:
+            pass
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(n_words)]
     wv = WordVectors(words, rng.normal(size=(n_words, dim)).astype(np.float32))
