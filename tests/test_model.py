@@ -92,6 +92,7 @@ MODES = {
     "sg+hs": dict(hs=True, negative=3),
     "batched": dict(kernel="batched"),
     "cbow-batched": dict(model="cbow", kernel="batched"),
+    "hs-batched": dict(hs=True, negative=0, kernel="batched"),
 }
 
 

@@ -66,10 +66,12 @@ def test_every_mode_learns_planted_topics(planted_corpus, model, loss):
     assert (wv.context is None) == (negative == 0)
 
 
-@pytest.mark.parametrize("model", ["sg", "cbow"])
-def test_batched_kernel_learns_planted_topics(planted_corpus, model):
+@pytest.mark.parametrize("model, loss", [("sg", "ns"), ("cbow", "ns"), ("sg", "hs"),
+                                         ("sg", "ns+hs")])
+def test_batched_kernel_learns_planted_topics(planted_corpus, model, loss):
     wv = train_word2vec(planted_corpus, model=model, dim=16, window=3, sample=0, epochs=5,
-                        threads=1, kernel="batched")
+                        threads=1, kernel="batched", hs="hs" in loss,
+                        negative=0 if loss == "hs" else 5)
     assert neighbour_purity(wv) == 1.0
     assert wv.epoch_losses[-1] < wv.epoch_losses[0]
 
@@ -130,8 +132,9 @@ def test_a_word_starts_from_the_same_vector_in_any_corpus(tmp_path):
 
 
 @pytest.mark.parametrize("options", [dict(kernel="classic"), dict(kernel="batched"),
-                                     dict(model="cbow"), dict(model="cbow", kernel="batched")],
-                         ids=["sg", "sg-batched", "cbow", "cbow-batched"])
+                                     dict(model="cbow"), dict(model="cbow", kernel="batched"),
+                                     dict(kernel="batched", hs=True, negative=2)],
+                         ids=["sg", "sg-batched", "cbow", "cbow-batched", "sg+hs-batched"])
 def test_threads_1_repeats_bit_for_bit(planted_corpus, options):
     runs = [train_word2vec(planted_corpus, dim=8, epochs=2, threads=1, seed=5,
                            launches_per_epoch=4, **options) for _ in range(2)]
@@ -236,8 +239,8 @@ def test_huffman_of_one_word():
     (dict(epochs=0), "--epochs"),
     (dict(alpha=0.01, min_alpha=0.1), "--min-alpha"),
     (dict(kernel="fast"), "--kernel"),
-    (dict(kernel="batched", hs=True), "--kernel batched"),
-    (dict(kernel="batched", hs=True, negative=0), "--kernel batched"),
+    (dict(kernel="batched", model="cbow", hs=True), "--kernel batched"),
+    (dict(kernel="batched", model="cbow", hs=True, negative=0), "--kernel batched"),
 ])
 def test_bad_options_are_refused(options, fragment):
     with pytest.raises(OptionError, match=fragment.replace("-", r"\-")):

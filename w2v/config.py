@@ -175,8 +175,8 @@ class Word2VecConfig(CorpusConfig):
                               "use --negative N (N >= 1), --hs, or both")
         if self.kernel == "auto":
             object.__setattr__(self, "kernel", auto_kernel(self.model, self.negative, self.hs))
-        if self.kernel == "batched" and (self.hs or self.negative == 0):
-            raise OptionError("--kernel batched is for negative sampling only "
+        if self.kernel == "batched" and self.model == "cbow" and (self.hs or self.negative == 0):
+            raise OptionError("--kernel batched with CBOW is for negative sampling only "
                               "(--negative >= 1, no --hs)")
         if self.kernel == "batched" and self.model == "cbow" and self.subwords:
             raise OptionError("--subwords has no batched CBOW kernel: use --kernel classic "

@@ -248,8 +248,8 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
             elif model == SKIPGRAM_BATCHED:
                 if hi - lo > 1:
                     step_loss, state = _sg_batched_step(
-                        sentence, pos, lo, hi, weights, tables, settings.negative, alpha,
-                        batch_grads, hidden, state)
+                        sentence, pos, lo, hi, weights, tables, settings.negative,
+                        settings.use_hs, alpha, batch_grads, hidden, state)
                     loss += step_loss
                     examples += hi - lo - 1
             else:
@@ -283,13 +283,15 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, grads, out_grad,
-                     state):
-    """Skip-gram NS for one centre word with every context word sharing one set of negatives
-    (pWord2Vec's HogBatch): the centre's and each negative's output row is read once and
-    updated once for the whole window, instead of once per context word.
+def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, use_hs, alpha, grads,
+                     out_grad, state):
+    """Skip-gram for one centre word with every context word sharing its output units
+    (pWord2Vec's HogBatch): the Huffman path's nodes (HS) and the centre's and its
+    negatives' output rows (NS) are each read once and updated once for the whole window,
+    instead of once per context word. HS skips a saturated (context, node) pair, as
+    word2vec C does.
     """
-    w_in, w_out = weights.w_in, weights.w_out
+    w_in, w_out, w_hs = weights.w_in, weights.w_out, weights.w_hs
     sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
     dim = w_in.shape[1]
     word = sentence[pos]
@@ -299,31 +301,40 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, alpha, gr
             grads[m, :] = 0.0
             m += 1
     loss = 0.0
-    for s in range(negative + 1):
-        if s == 0:
-            target = word
-            label = 1
+    n_nodes = tables.code_lens[word] if use_hs else 0
+    n_units = n_nodes + (negative + 1 if negative > 0 else 0)
+    for s in range(n_units):
+        node = s < n_nodes
+        if node:
+            row = w_hs[tables.points[word, s]]
+            label = 1 - np.int64(tables.codes[word, s])
         else:
-            target, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
-            if target == word:
-                continue
-            label = 0
-        row = w_out[target]
+            if s == n_nodes:
+                target = word
+                label = 1
+            else:
+                target, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+                if target == word:
+                    continue
+                label = 0
+            row = w_out[target]
         out_grad[:] = 0.0
-        j = 0
+        j = -1
         for c in range(lo, hi):
             if c == pos:
                 continue
+            j += 1
             context_row = w_in[sentence[c]]
             f = np.float32(0.0)
             for k in range(dim):
                 f += context_row[k] * row[k]
+            if node and (f >= MAX_EXP or f <= -MAX_EXP):
+                continue
             g, step_loss = _logistic_gradient(f, label, alpha, sigmoid, log_sigmoid)
             loss += step_loss
             for k in range(dim):
                 grads[j, k] += g * row[k]
                 out_grad[k] += g * context_row[k]
-            j += 1
         for k in range(dim):
             row[k] += out_grad[k]
     j = 0
