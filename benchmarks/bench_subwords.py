@@ -30,7 +30,6 @@ are w2v / fastText.
 
 import argparse
 import json
-import lzma
 import os
 import re
 import subprocess
@@ -40,30 +39,11 @@ import time
 
 import numpy as np
 
-from measure import child_peak_kb
+from measure import child_peak_kb, count_tokens, plain_text
 
 EVAL = os.environ.get("W2V_EVAL") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 SIMILARITY = {"ws353": "wordsim353.txt", "rw": "rw.txt"}
-
-
-def plain_text(path, lines, workdir):
-    """A plain-text copy of the first `lines` lines (fastText cannot read compressed input)."""
-    opener = lzma.open if path.endswith(".xz") else open
-    if lines is None and opener is open:
-        return path
-    out = os.path.join(workdir, "corpus.txt")
-    with opener(path, "rt", encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
-        for i, line in enumerate(src):
-            if lines is not None and i >= lines:
-                break
-            dst.write(line)
-    return out
-
-
-def count_tokens(path):
-    with open(path, "rb") as f:
-        return sum(len(line.split()) for line in f)
 
 
 # --------------------------------------------------------------------------- evaluation

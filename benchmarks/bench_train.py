@@ -27,39 +27,16 @@ seed by seed. A w2v kernel that is not valid for a model (batched with cbow) is 
 
 import argparse
 import json
-import lzma
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-from measure import child_peak_kb
+from measure import child_peak_kb, count_tokens, plain_text
 
 EVAL = os.environ.get("W2V_EVAL") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
-
-
-def plain_text(path, lines, workdir):
-    """A plain-text copy of the first `lines` lines (corpus_file can't read compressed input)."""
-    opener = lzma.open if path.endswith(".xz") else open
-    if lines is None and opener is open:
-        return path
-    out = os.path.join(workdir, "corpus.txt")
-    with opener(path, "rt", encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
-        for i, line in enumerate(src):
-            if lines is not None and i >= lines:
-                break
-            dst.write(line)
-    return out
-
-
-def count_tokens(path):
-    n = 0
-    with open(path, "rb") as f:
-        for line in f:
-            n += len(line.split())
-    return n
 
 
 # --------------------------------------------------------------------------- workers

@@ -1,7 +1,29 @@
 """Measuring helpers shared by the benchmark scripts."""
 
+import lzma
 import os
 import tempfile
+
+
+def plain_text(path, lines, workdir):
+    """A plain-text copy of the first `lines` lines of `path` (gensim's corpus_file and
+    fastText cannot read compressed input); `path` itself when it is plain and whole."""
+    opener = lzma.open if path.endswith(".xz") else open
+    if lines is None and opener is open:
+        return path
+    out = os.path.join(workdir, "corpus.txt")
+    with opener(path, "rt", encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if lines is not None and i >= lines:
+                break
+            dst.write(line)
+    return out
+
+
+def count_tokens(path):
+    """Whitespace-separated tokens in a plain-text file: the words/s numerator of both tools."""
+    with open(path, "rb") as f:
+        return sum(len(line.split()) for line in f)
 
 
 def child_peak_kb(command):
