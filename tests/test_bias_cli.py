@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from w2v import bias
-from w2v.cli import main
 from w2v.formats import load_vectors, save_vectors
 from w2v.vectors import WordVectors
+
+from cli_helpers import assert_one_line_error, run_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,17 +44,6 @@ def tests_file(tmp_path):
                     '[nothing]\nX = ["john"]\nY = ["zebra", "quokka"]\nA = ["office"]\n'
                     'B = ["home"]\n')
     return str(path)
-
-
-def run_main(args, capsys):
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err, fragment):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("w2v: error:") and fragment in lines[0], err
 
 
 # --------------------------------------------------------------------------- bias

@@ -1,6 +1,5 @@
 """`w2v similar`, `w2v analogy`, `w2v evaluate`: output formats, stdin mode, errors, no numba."""
 
-import io
 import json
 import os
 import subprocess
@@ -9,9 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from w2v.cli import main
 from w2v.formats import save_vectors
 from w2v.vectors import WordVectors
+
+from cli_helpers import assert_one_line_error, run_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,19 +26,6 @@ def vectors(tmp_path):
     path = tmp_path / "royals.bin"
     save_vectors(WordVectors(list(rows), np.array(list(rows.values()), np.float32)), path)
     return str(path)
-
-
-def run_main(args, capsys, monkeypatch, stdin=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err, fragment):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("w2v: error:") and fragment in lines[0], err
 
 
 def test_similar_prints_word_tab_score(vectors, capsys, monkeypatch):

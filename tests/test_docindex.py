@@ -1,6 +1,5 @@
 """`w2v index` and `w2v search --index`: the round trip, refusals, no partial index, no numba."""
 
-import io
 import os
 import subprocess
 import sys
@@ -8,26 +7,14 @@ import sys
 import numpy as np
 import pytest
 
-from w2v.cli import main
 from w2v.docindex import line_offsets, open_index
 from w2v.errors import InputError
 from w2v.formats import save_vectors
 from w2v.vectors import WordVectors
 
+from cli_helpers import assert_one_line_error, run_main
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run_main(args, capsys, monkeypatch, stdin=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err, fragment):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("w2v: error:") and fragment in lines[0], err
 
 
 def make_vectors(path, seed):
