@@ -56,6 +56,7 @@ _LAZY = {
     "hard_debias": "debias",
     "compare_debiased": "debias",
     "inlp_debias": "inlp",
+    "double_hard_debias": "double_hard",
     "plot_words": "plot",
     "plot_loss": "plot",
     "write_projector": "projector",

@@ -1079,7 +1079,8 @@ def _bias_table(results):
     return "\n".join(rows)
 
 
-@cli.command("debias", short_help="Hard debiasing (Bolukbasi et al. 2016) or INLP.")
+@cli.command("debias", short_help="Hard debiasing (Bolukbasi et al. 2016), INLP or "
+                                  "Double-Hard.")
 @_vectors_option
 @click.option("-o", "--output", required=True, metavar="PATH",
               help="Debiased vectors: binary if it ends in .bin or with --binary, else text; "
@@ -1096,25 +1097,37 @@ def _bias_table(results):
 @click.option("--components", type=click.IntRange(min=1), default=None,
               help="hard: dimension of the bias subspace (principal components of the "
                    "pairs).  [default: 1]")
-@click.option("--method", type=click.Choice(["hard", "inlp"], case_sensitive=False),
+@click.option("--method", type=click.Choice(["hard", "inlp", "double-hard"],
+                                            case_sensitive=False),
               default="hard", show_default=True,
               help="hard: Bolukbasi et al.'s neutralise and equalise; inlp: iterative "
-                   "nullspace projection (Ravfogel et al. 2020).")
+                   "nullspace projection (Ravfogel et al. 2020); double-hard: remove a "
+                   "frequency direction, then hard (Wang et al. 2020).")
 @click.option("--iterations", type=click.IntRange(min=1), default=None,
               help="inlp: classifiers trained, each removing up to 2 directions.  "
                    "[default: 2]")
+@click.option("--components-searched", type=click.IntRange(min=1), default=None,
+              help="double-hard: principal components tried as the frequency direction.  "
+                   "[default: 20]")
+@click.option("--cluster-words", type=click.IntRange(min=1), default=None,
+              help="double-hard: words on each side of he - she that K-means must fail to "
+                   "split.  [default: 500]")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="WEAT effect sizes, questions-words and WS353 before and after, on stderr.")
 @common_options
 def debias_command(vectors_path, output, binary, pairs_file, specific_file, equalize_file,
-                   components, method, iterations, report):
+                   components, method, iterations, components_searched, cluster_words,
+                   report):
     """Debias the vectors. --method hard (Bolukbasi et al. 2016, as their debiaswe does):
     find the bias direction by PCA over definitional pairs, remove it from every word not
     in the gender-specific list, and equalise the equality pairs; the output has unit
     vectors. --method inlp (Ravfogel et al. 2020): train a linear classifier to tell the
     words most male, most female and least gendered along he - she apart (WEAT words never
     among them), project onto its nullspace, and repeat; every word not in the
-    gender-specific list gets the final projection.
+    gender-specific list gets the final projection. --method double-hard (Wang et al.
+    2020): centre the vectors, remove the principal component (of the first 20) whose
+    removal best stops K-means from splitting the most male and most female words after
+    hard debiasing, then hard-debias.
 
     Reports on stderr (unless -q or --no-report) the standard WEAT effect sizes, the
     questions-words accuracy and the WS353 correlation before and after.
@@ -1123,6 +1136,7 @@ def debias_command(vectors_path, output, binary, pairs_file, specific_file, equa
     Example:  w2v debias -v vectors.bin -o debiased.bin
               w2v debias -v vectors.bin -o d.bin --pairs my-pairs.txt --specific keep.txt
               w2v debias -v vectors.bin -o d.bin --method inlp --iterations 2
+              w2v debias -v vectors.bin -o d.bin --method double-hard
     """
     from .debias import hard_debias, read_pairs, read_words
     from .formats import save_vectors
@@ -1131,9 +1145,15 @@ def debias_command(vectors_path, output, binary, pairs_file, specific_file, equa
     hard_only = [name for name, value in (("--pairs", pairs_file), ("--equalize", equalize_file),
                                           ("--components", components)) if value is not None]
     if method == "inlp" and hard_only:
-        raise click.UsageError(f"{hard_only[0]} applies to --method hard only")
-    if method == "hard" and iterations is not None:
+        raise click.UsageError(f"{hard_only[0]} applies to --method hard or double-hard "
+                               "only")
+    if method != "inlp" and iterations is not None:
         raise click.UsageError("--iterations applies to --method inlp only")
+    double_only = [name for name, value in (("--components-searched", components_searched),
+                                            ("--cluster-words", cluster_words))
+                   if value is not None]
+    if method != "double-hard" and double_only:
+        raise click.UsageError(f"{double_only[0]} applies to --method double-hard only")
     check_writable(output)
     pairs = read_pairs(pairs_file, "definitional pairs") if pairs_file else None
     specific = read_words(specific_file, "gender-specific words") if specific_file else None
@@ -1152,6 +1172,21 @@ def debias_command(vectors_path, output, binary, pairs_file, specific_file, equa
                  "ones; training words: %s, none of them a WEAT word", len(result.basis),
                  result.projected, len(wv) - result.projected,
                  ", ".join(f"{len(v)} {k}" for k, v in result.classes.items()))
+    elif method == "double-hard":
+        from .double_hard import DEFAULT_PER_SIDE, DEFAULT_SEARCHED, double_hard_debias
+
+        result = double_hard_debias(wv, pairs, equalize, specific, components or 1,
+                                    components_searched or DEFAULT_SEARCHED,
+                                    cluster_words or DEFAULT_PER_SIDE)
+        log.info("Double-Hard removed principal component %d of %d (clustering accuracy "
+                 "%.3f); then hard debiasing along %d definitional pairs, neutralised %d "
+                 "words, equalised %d pairs", result.component + 1, len(result.accuracies),
+                 result.accuracies[result.component], len(result.hard.definitional),
+                 result.hard.neutralized, len(result.hard.equalized))
+        log.info("clustering words: %d male, %d female by cosine with he - she; WEAT words "
+                 "among them (not used to choose anything): %s",
+                 len(result.cluster_words["male"]), len(result.cluster_words["female"]),
+                 " ".join(result.overlap) or "none")
     else:
         result = hard_debias(wv, pairs, equalize, specific, components or 1)
         shares = ", ".join(f"{100 * x:.1f}%" for x in result.explained[:3])

@@ -114,6 +114,21 @@ def bias_subspace(unit, rows_pairs, components=1):
     return basis, variance[:10] / variance.sum()
 
 
+def definitional_rows(wv, definitional):
+    """Row pairs of the definitional pairs with both words in the vocabulary (each once);
+    InputError if there is none."""
+    rows, seen = [], set()
+    for a, b in definitional:
+        ra, rb = resolve(wv, a), resolve(wv, b)
+        if ra is not None and rb is not None and ra != rb and (ra, rb) not in seen:
+            seen.add((ra, rb))
+            rows.append((ra, rb))
+    if not rows:
+        raise InputError("no definitional pair has both words in the vocabulary "
+                         f"({len(definitional)} pairs given)")
+    return rows
+
+
 def hard_debias(wv, definitional=None, equalize=None, specific=None, components=1):
     """Debiased copy of `wv` (WordVectors): unit vectors, neutralised and equalised.
 
@@ -130,16 +145,7 @@ def hard_debias(wv, definitional=None, equalize=None, specific=None, components=
         equalize = default_eq if equalize is None else equalize
         specific = default_spec if specific is None else specific
     unit = _normalized(wv.vectors)  # float32, as big as the input
-
-    def_rows, seen = [], set()
-    for a, b in definitional:
-        ra, rb = resolve(wv, a), resolve(wv, b)
-        if ra is not None and rb is not None and ra != rb and (ra, rb) not in seen:
-            seen.add((ra, rb))
-            def_rows.append((ra, rb))
-    if not def_rows:
-        raise InputError("no definitional pair has both words in the vocabulary "
-                         f"({len(definitional)} pairs given)")
+    def_rows = definitional_rows(wv, definitional)
     if len(def_rows) < len(definitional):
         log.info("bias direction from %d of %d definitional pairs (the others have a word "
                  "not in the vocabulary)", len(def_rows), len(definitional))
