@@ -1108,7 +1108,7 @@ def _bias_table(results):
                    "[default: 2]")
 @click.option("--components-searched", type=click.IntRange(min=1), default=None,
               help="double-hard: principal components tried as the frequency direction.  "
-                   "[default: 20]")
+                   "[default: 20, or all of fewer dimensions]")
 @click.option("--cluster-words", type=click.IntRange(min=1), default=None,
               help="double-hard: words on each side of he - she that K-means must fail to "
                    "split.  [default: 500]")
@@ -1173,11 +1173,10 @@ def debias_command(vectors_path, output, binary, pairs_file, specific_file, equa
                  result.projected, len(wv) - result.projected,
                  ", ".join(f"{len(v)} {k}" for k, v in result.classes.items()))
     elif method == "double-hard":
-        from .double_hard import DEFAULT_PER_SIDE, DEFAULT_SEARCHED, double_hard_debias
+        from .double_hard import DEFAULT_PER_SIDE, double_hard_debias
 
         result = double_hard_debias(wv, pairs, equalize, specific, components or 1,
-                                    components_searched or DEFAULT_SEARCHED,
-                                    cluster_words or DEFAULT_PER_SIDE)
+                                    components_searched, cluster_words or DEFAULT_PER_SIDE)
         log.info("Double-Hard removed principal component %d of %d (clustering accuracy "
                  "%.3f); then hard debiasing along %d definitional pairs, neutralised %d "
                  "words, equalised %d pairs", result.component + 1, len(result.accuracies),

@@ -161,15 +161,17 @@ def _neutralised(unit, pairs, cluster, components):
 
 
 def double_hard_debias(wv, definitional=None, equalize=None, specific=None, components=1,
-                       searched=DEFAULT_SEARCHED, per_side=DEFAULT_PER_SIDE,
+                       searched=None, per_side=DEFAULT_PER_SIDE,
                        candidates=DEFAULT_CANDIDATES, direction=("he", "she"), seed=1):
     """Double-Hard debiased copy of `wv` (WordVectors), with how the component was chosen.
 
     The lists default to Bolukbasi et al.'s, as for `hard_debias`; `components` is the
-    dimension of hard debiasing's bias subspace. `searched` principal components are
-    tried; `per_side` clustering words are taken on each side of he - she among the
+    dimension of hard debiasing's bias subspace. The first `searched` principal components
+    are tried (default DEFAULT_SEARCHED, or all when the vectors have fewer); `per_side` clustering words are taken on each side of he - she among the
     `candidates` most frequent words; `seed` seeds K-means.
     """
+    if searched is None:
+        searched = min(DEFAULT_SEARCHED, wv.dim)
     if searched < 1 or searched > wv.dim:
         raise InputError(f"components searched must be between 1 and the vectors' "
                          f"dimension {wv.dim}, got {searched}")
