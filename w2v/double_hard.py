@@ -167,8 +167,9 @@ def double_hard_debias(wv, definitional=None, equalize=None, specific=None, comp
 
     The lists default to Bolukbasi et al.'s, as for `hard_debias`; `components` is the
     dimension of hard debiasing's bias subspace. The first `searched` principal components
-    are tried (default DEFAULT_SEARCHED, or all when the vectors have fewer); `per_side` clustering words are taken on each side of he - she among the
-    `candidates` most frequent words; `seed` seeds K-means.
+    are tried (default DEFAULT_SEARCHED, or all when the vectors have fewer); `per_side`
+    clustering words are taken on each side of he - she among the `candidates` most
+    frequent words; `seed` seeds K-means.
     """
     if searched is None:
         searched = min(DEFAULT_SEARCHED, wv.dim)
