@@ -111,10 +111,11 @@ def count_runs(sorted_keys):
 
 
 @njit(cache=True, nogil=True)
-def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_keys, phrase_ids,
-             first_key, new_offsets):
-    """Join the phrases of every line in place: `ids` get the joined text's token ids and
-    `new_offsets` its line offsets; returns (tokens now, phrases joined).
+def join_ids(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
+             phrase_keys, phrase_ids, first_key, new_offsets):
+    """Join the phrases of lines [line_lo, line_hi) in place: their ids, from
+    offsets[line_lo] on, become the joined lines' ids, and new_offsets[line + 1] the end of
+    each joined line there; returns (where the joined lines end, phrases joined).
 
     Greedy left to right, as word2phrase and gensim's FrozenPhrases: a candidate whose key is
     in the sorted `phrase_keys` becomes the one token `phrase_ids[i]` (i its place there) and
@@ -127,10 +128,9 @@ def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_key
     n_conn = np.int64(0)
     if max_conn > 0:
         n_conn = seq_start[2] - seq_start[1]
-    write = 0
+    write = offsets[line_lo]
     joined = 0
-    new_offsets[0] = 0
-    for line in range(len(offsets) - 1):
+    for line in range(line_lo, line_hi):
         start = np.int64(-1)
         start_t = np.int64(0)
         seq_len = 0
@@ -177,6 +177,27 @@ def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_key
                 write += 1
         new_offsets[line + 1] = write
     return write, joined
+
+
+@njit(cache=True, nogil=True)
+def words_as_lines(word_bytes, word_ends, n_words):
+    """The first n_words words of a word store as text, one a line."""
+    out = np.empty(word_ends[n_words] + n_words, dtype=np.uint8)
+    pos = 0
+    for w in range(n_words):
+        for k in range(word_ends[w], word_ends[w + 1]):
+            out[pos] = word_bytes[k]
+            pos += 1
+        out[pos] = 10
+        pos += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def move_down(ids, start, end, to):
+    """ids[start:end] to ids[to:], to <= start (front to back, so overlap is safe)."""
+    for i in range(end - start):
+        ids[to + i] = ids[start + i]
 
 
 @njit(cache=True, nogil=True)
