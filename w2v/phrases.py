@@ -37,6 +37,7 @@ from .atomic import atomic_write
 from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
                      _refuse_nul, _Source, _TokenIds, expand_inputs)
 from .errors import InputError, OptionError
+from .phrase_tables import Phrase, read_phrases, write_phrases  # noqa: F401
 from .tokenize import WordStore, _grown, most_tokens
 
 log = logging.getLogger("w2v")
@@ -63,13 +64,6 @@ class Text:
     @property
     def n_tokens(self):
         return len(self.ids)
-
-
-@dataclasses.dataclass
-class Phrase:
-    text: str
-    count: int
-    score: float
 
 
 # --------------------------------------------------------------------------- reading
@@ -710,44 +704,7 @@ def expand_thresholds(scorer, thresholds, passes):
     return thresholds
 
 
-# --------------------------------------------------------------------------- phrase files
-
-
-def write_phrases(tables, path):
-    """`phrase<TAB>count<TAB>score` lines by score; a `# pass N` line before each pass's
-    table when there are several passes (a phrase line always has tabs, that line none)."""
-    with atomic_write(path, "w") as f:
-        for p, table in enumerate(tables):
-            if len(tables) > 1:
-                f.write(f"# pass {p + 1}\n")
-            for phrase in table:
-                f.write(f"{phrase.text}\t{phrase.count}\t{phrase.score!r}\n")
-
-
-def read_phrases(path):
-    """The tables of a file `write_phrases` wrote, one list of `Phrase` per pass."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not a phrase file: not UTF-8 text") from None
-    tables = [[]]
-    for number, line in enumerate(lines, 1):
-        if "\t" not in line and line.startswith("# pass "):
-            if tables[-1] or number > 1:
-                tables.append([])
-            continue
-        fields = line.split("\t")
-        try:
-            if len(fields) != 3 or not fields[0]:
-                raise ValueError
-            tables[-1].append(Phrase(fields[0], int(fields[1]), float(fields[2])))
-        except ValueError:
-            raise InputError(f"{path}, line {number}: expected phrase<TAB>count<TAB>score, "
-                             f"got {line[:60]!r}") from None
-    return tables
+# --------------------------------------------------------------------------- connector words
 
 
 def read_connectors(name):
