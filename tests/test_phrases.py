@@ -509,3 +509,54 @@ def test_embed_and_search_with_phrases_do_not_import_numba(phrase_model, tmp_pat
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- threads, start
+
+
+def test_threads_and_small_pieces_change_nothing(tmp_path, monkeypatch):
+    """Splitting in groups with stores of their own, counting, joining and writing in chunks
+    of lines, in threads: the same ids, words, text and tables as in one piece."""
+    import w2v.phrases as phrases
+    from w2v.tokenize import WordStore
+
+    corpus = planted_corpus(tmp_path / "c.txt")
+    with open(corpus, "ab") as f:
+        f.write("\n\n  \nnew york w1\nbank of america w2\n".encode() * 3 + b"new york")
+    raw = open(corpus, "rb").read()
+    store = WordStore()
+    whole_ids, _ = store.tokenize(raw + b"\n")
+    outputs = []
+    for n_workers, small in ((1, False), (3, True), (2, True), (1, True)):
+        monkeypatch.setattr(phrases, "workers", lambda n=n_workers: n)
+        if small:
+            monkeypatch.setattr(phrases, "GROUP_BYTES", 100)
+            monkeypatch.setattr(phrases, "WORK_TOKENS", 7)
+        text = read_text(corpus)
+        assert text.store.words() == store.words() and np.array_equal(text.ids, whole_ids)
+        out = tmp_path / f"out{n_workers}{small}.txt"
+        tables = run_phrases([corpus], str(out), min_count=2, thresholds=[1, 1], passes=2,
+                             connectors=ENGLISH_CONNECTORS, memory_gb=1e-5 if small else None)
+        outputs.append((out.read_bytes(), [[p.text for p in t] for t in tables]))
+    assert all(o == outputs[0] for o in outputs) and b"new_york" in outputs[0][0]
+
+
+def test_phrases_never_import_scipy_and_numba_blas_still_works(tmp_path):
+    """numba's first kernel imports scipy.linalg to test for BLAS; `w2v phrases` answers
+    that with a stand-in, and a later np.dot in a kernel still gets SciPy's BLAS."""
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    script = (
+        "import sys\n"
+        "from w2v.cli import main\n"
+        f"assert main(['phrases', {str(path)!r}, '-o', {str(tmp_path / 'out.txt')!r}]) == 0\n"
+        "assert not [m for m in sys.modules if m.startswith('scipy.linalg')], 'scipy.linalg'\n"
+        "import numpy as np\n"
+        "from numba import njit\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "assert np.allclose(dot(a, a.T), a @ a.T)\n"
+        "assert 'scipy.linalg.cython_blas' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
