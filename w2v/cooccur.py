@@ -370,11 +370,12 @@ class _RunStore:
     def in_memory(self):
         return sum(len(p) for p, _ in self.stack)
 
-    def push(self, pairs, counts):
-        """Store a copy of a sorted run (pairs, counts may be views of reused buffers)."""
+    def push(self, pairs, counts, copy=True):
+        """Store a copy of a sorted run (pairs, counts may be views of reused buffers), or
+        the arrays themselves with copy=False (the caller gives them away)."""
         if self.stack and self.in_memory() + len(pairs) > self.run_entries:
             self.spill()
-        self.stack.append((pairs.copy(), counts.copy()))
+        self.stack.append((pairs.copy(), counts.copy()) if copy else (pairs, counts))
         while len(self.stack) >= 2 and len(self.stack[-2][0]) <= 2 * len(self.stack[-1][0]):
             b = self.stack.pop()
             a = self.stack.pop()

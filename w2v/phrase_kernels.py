@@ -93,21 +93,22 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
 
 @njit(cache=True, nogil=True)
 def count_runs(sorted_keys):
-    """(keys, counts) of the runs of equal values in a sorted int64 array."""
+    """(keys, counts) of the runs of equal values in a sorted int64 array (exact sizes: the
+    runs are counted first, so nothing of the input's size is allocated)."""
     n = len(sorted_keys)
-    keys = np.empty(n, dtype=np.int64)
-    counts = np.empty(n, dtype=np.int64)
     m = 0
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
-        keys[m] = sorted_keys[i]
-        counts[m] = j - i
-        m += 1
-        i = j
-    return keys[:m].copy(), counts[:m].copy()
+    for i in range(n):
+        if i == 0 or sorted_keys[i] != sorted_keys[i - 1]:
+            m += 1
+    keys = np.empty(m, dtype=np.int64)
+    counts = np.zeros(m, dtype=np.int64)
+    r = -1
+    for i in range(n):
+        if i == 0 or sorted_keys[i] != sorted_keys[i - 1]:
+            r += 1
+            keys[r] = sorted_keys[i]
+        counts[r] += 1
+    return keys, counts
 
 
 @njit(cache=True, nogil=True)
@@ -191,6 +192,14 @@ def words_as_lines(word_bytes, word_ends, n_words):
         out[pos] = 10
         pos += 1
     return out
+
+
+@njit(cache=True, nogil=True)
+def remap_into(ids, remap, out, at):
+    """out[at + i] = remap[ids[i]]: a group's ids, split with a store of its own, as the
+    text's ids."""
+    for i in range(len(ids)):
+        out[at + i] = remap[ids[i]]
 
 
 @njit(cache=True, nogil=True)

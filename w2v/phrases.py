@@ -47,7 +47,7 @@ MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
 CHUNK_TOKENS = 1 << 22  # tokens counted per kernel call, to bound temporaries
 WORK_TOKENS = 1 << 20  # tokens joined or written per kernel call, in threads
 MAX_WORKERS = 4  # threads for the kernels of a pass
-GROUP_BYTES = 1 << 23  # bytes of text split into words with a word store of their own
+GROUP_BYTES = 1 << 22  # bytes of text split into words with a word store of their own
 
 # gensim's ENGLISH_CONNECTOR_WORDS
 ENGLISH_CONNECTORS = ("a an the for of with without at from to in on by and or").split()
@@ -175,24 +175,32 @@ def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
     into one array of room for `plain_bytes` (their size, when known), else into fixed
     pieces copied into one array at the end (stdin, compressed input).
     """
+    from .phrase_kernels import remap_into
+
     direct = plain_bytes is not None
     ids = np.empty(most_tokens(plain_bytes) if direct else 0, dtype=np.uint32)
     tokens = None if direct else _TokenIds()
     store, n_ids, lengths = None, 0, []
     for local, local_ids, line_lengths in _in_order(_split_group, _groups(blocks), n_workers):
         if store is None:
-            store, group_ids = local, local_ids  # the first group's ids are the text's
+            store, remap = local, None  # the first group's ids are the text's
         else:
-            group_ids = np.take(_merged_words(store, local), local_ids)
+            remap = _merged_words(store, local)
         if direct:
-            if n_ids + len(group_ids) > len(ids):  # lowercasing lengthened the text
-                ids = _grown(ids, max(2 * len(ids), n_ids + len(group_ids)))
-            ids[n_ids:n_ids + len(group_ids)] = group_ids
-            n_ids += len(group_ids)
+            if n_ids + len(local_ids) > len(ids):  # lowercasing lengthened the text
+                ids = _grown(ids, max(2 * len(ids), n_ids + len(local_ids)))
+            out, at = ids, n_ids
+            n_ids += len(local_ids)
         else:
-            tokens.append(group_ids, store.n_words)
+            out, at = np.empty(len(local_ids), dtype=np.uint32), 0
+        if remap is None:
+            out[at:at + len(local_ids)] = local_ids
+        else:
+            remap_into(local_ids, remap, out, at)
+        if not direct:
+            tokens.append(out, store.n_words)
         lengths.append(line_lengths)
-        del local, local_ids, group_ids
+        del local, local_ids, remap, out
     store = store or WordStore()
     ids = ids[:n_ids] if direct else tokens.finish(store.n_words).take_ids()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
@@ -404,7 +412,7 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None):
     try:
         for chunk_keys, chunk_counts in _in_order(
                 count_chunk, _line_chunks(text.offsets, chunk_tokens), n_workers):
-            runs.push(chunk_keys, chunk_counts)
+            runs.push(chunk_keys, chunk_counts, copy=False)  # count_runs made them
         runs.finish()
     except BaseException:
         runs.close()
