@@ -212,23 +212,31 @@ def move_down(ids, start, end, to):
 @njit(cache=True, nogil=True)
 def write_lines(ids, offsets, line_lo, line_hi, word_bytes, word_ends, out):
     """Lines from line_lo on as text into `out`, as many whole lines as fit (up to line_hi):
-    words separated by one space, every line ended by b"\\n". Returns (bytes written, the
-    first line not written)."""
+    words separated by one space, every line ended by b"\n". Returns (bytes written, the
+    first line not written).
+
+    One pass: a word is written once room for it, its separator and the line's newline is
+    known; a line that does not fit is dropped back to its start."""
+    n = len(out)
     pos = 0
     for line in range(line_lo, line_hi):
-        size = 0
-        for t in range(offsets[line], offsets[line + 1]):
-            size += word_ends[ids[t] + 1] - word_ends[ids[t]] + 1
-        if pos + max(size, 1) > len(out):
-            return pos, line
-        for t in range(offsets[line], offsets[line + 1]):
-            if t > offsets[line]:
+        start = pos
+        first = offsets[line]
+        for t in range(first, offsets[line + 1]):
+            w = ids[t]
+            a = word_ends[w]
+            b = word_ends[w + 1]
+            space = 1 if t > first else 0
+            if pos + space + (b - a) + 1 > n:  # the word, a space before it, a newline
+                return start, line
+            if space:
                 out[pos] = 32
                 pos += 1
-            w = ids[t]
-            for k in range(word_ends[w], word_ends[w + 1]):
+            for k in range(a, b):
                 out[pos] = word_bytes[k]
                 pos += 1
+        if pos + 1 > n:
+            return start, line
         out[pos] = 10
         pos += 1
     return pos, line_hi
