@@ -59,8 +59,8 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
     As gensim's Phrases counts: every word that is not a connector ends a candidate with the
     previous such word on the line (through the connector words between them) and starts
     the next. A run of more than max_conn connector words breaks the chain.
-    `conn[w]` is w's index among the connector words, -1 for other words; candidates are
-    kept only when both ends are `frequent`.
+    `conn[w]` is w's index among the connector words, -1 for other words (`conn` is empty
+    when there are none); candidates are kept only when both ends are `frequent`.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
@@ -73,7 +73,7 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
         power = np.int64(1)
         for t in range(offsets[line], offsets[line + 1]):
             w = np.int64(ids[t])
-            c = conn[w]
+            c = conn[w] if len(conn) else -1
             if c < 0:
                 if start >= 0 and seq_len <= max_conn and frequent[start] and frequent[w]:
                     out[n] = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
@@ -113,7 +113,7 @@ def count_runs(sorted_keys):
 
 @njit(cache=True, nogil=True)
 def join_ids(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
-             phrase_keys, phrase_ids, first_key, new_offsets):
+             phrase_keys, phrase_ids, first_key, starts, new_offsets):
     """Join the phrases of lines [line_lo, line_hi) in place: their ids, from
     offsets[line_lo] on, become the joined lines' ids, and new_offsets[line + 1] the end of
     each joined line there; returns (where the joined lines end, phrases joined).
@@ -123,7 +123,8 @@ def join_ids(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words,
     neither of its words starts or ends another; otherwise its first word stays alone and
     its last word starts the next candidate. The keys that start with word w are
     phrase_keys[first_key[w]:first_key[w + 1]] (keys sort by their first word), mostly none
-    and rarely more than a few, so they are scanned. A line never gets longer, so every id
+    and rarely more than a few, so they are scanned; `starts[w]` says whether there are any.
+    `conn` is empty when there are no connector words (it is then not read). A line never gets longer, so every id
     is written at or behind where it was read.
     """
     n_conn = np.int64(0)
@@ -139,11 +140,11 @@ def join_ids(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words,
         power = np.int64(1)
         for t in range(offsets[line], offsets[line + 1]):
             w = np.int64(ids[t])
-            c = conn[w]
+            c = conn[w] if len(conn) else -1
             if c < 0:
                 if start >= 0:
                     found = -1
-                    if seq_len <= max_conn and first_key[start] < first_key[start + 1]:
+                    if seq_len <= max_conn and starts[start]:
                         key = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
                                                                        seq_start)
                         for k in range(first_key[start], first_key[start + 1]):

@@ -335,7 +335,9 @@ class _Keys:
         return self._words
 
     def args(self):
-        return self.conn, self.max_conn, self.seq_start, self.n_words, self.n_seq
+        """The kernels' view: without connector words `conn` is empty, and is not read."""
+        conn = self.conn if self.connectors else self.conn[:0]
+        return conn, self.max_conn, self.seq_start, self.n_words, self.n_seq
 
     def decode(self, keys):
         """(a, b, seq) arrays of keys."""
@@ -557,12 +559,13 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
         if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
             raise AssertionError("a phrase split into several tokens")
     first_key = np.searchsorted(keys.decode(sorted_keys)[0], np.arange(keys.n_words + 1))
+    starts = (first_key[1:] > first_key[:-1]).view(np.uint8)  # 1 byte a word: stays in cache
     new_offsets = np.empty_like(text.offsets)
     new_offsets[0] = 0
 
     def join_lines(lines):
         return lines, join_ids(text.ids, text.offsets, lines[0], lines[1], *keys.args(),
-                               sorted_keys, phrase_ids, first_key, new_offsets)
+                               sorted_keys, phrase_ids, first_key, starts, new_offsets)
 
     # Each chunk of lines is joined in place within its own stretch of ids, and moved down
     # to follow the previous chunk (a line never gets longer, so nothing is overwritten).
