@@ -560,3 +560,22 @@ def test_phrases_never_import_scipy_and_numba_blas_still_works(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_words_too_frequent_for_any_phrase_are_not_counted_and_change_nothing(
+        tmp_path, monkeypatch):
+    """word2phrase's score is at most N / max(count(a), count(b)): pairs with a word seen
+    more than N / threshold times are skipped, and the phrases are those found without."""
+    import w2v.phrases as phrases
+
+    with lzma.open(SAMPLE, "rt", encoding="utf-8") as f:
+        lines = [next(f) for _ in range(2000)]
+    path = tmp_path / "in.txt"
+    path.write_text("".join(lines) + "a b\n" * 30, encoding="utf-8")
+    text = read_text(str(path))
+    assert phrases._most_for("word2phrase", 100, 5, text.n_tokens) < text.n_tokens
+    cases = [(t, m) for t in (0.5, 20, 100, 1000) for m in (0, 1, 5)]
+    bounded = [find_phrases(text, threshold=t, min_count=m) for t, m in cases]
+    monkeypatch.setattr(phrases, "_most_for", lambda *args: None)
+    unbounded = [find_phrases(text, threshold=t, min_count=m) for t, m in cases]
+    assert bounded == unbounded and all(bounded)

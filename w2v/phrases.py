@@ -380,10 +380,11 @@ def count_candidates(text, keys, min_count=1, memory_gb=None):
         np.concatenate([c for _, c in blocks])
 
 
-def _counted(text, keys, min_count, memory_gb, tmp_dir=None):
+def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None):
     """(word counts, the candidates' counts as cooccur's store of sorted runs, finished).
 
-    Chunks of lines are keyed, sorted and counted, and their runs merged in memory up to
+    Candidates with an end seen fewer than `min_count` times, or more than `most` times,
+    are not counted (see `_most_for`). Chunks of lines are keyed, sorted and counted, and their runs merged in memory up to
     about `memory_gb` (default: half the memory available); past it, merged runs spill to
     a temporary file and are merged from there in bounded windows, as co-occurrence counts
     are. The caller reads `blocks()` and must `close()` the store.
@@ -402,6 +403,8 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None):
     word_counts = np.zeros(keys.n_words, dtype=np.int64)
     _count_ids(text.ids, word_counts)  # np.bincount would first copy the ids to int64
     frequent = word_counts >= min_count
+    if most is not None:
+        frequent &= word_counts <= most
 
     def count_chunk(lines):
         lo, hi = lines
@@ -457,6 +460,21 @@ def score(scorer, count_a, count_b, count_ab, min_count, train_words):
     return scores, allowed
 
 
+def _most_for(scorer, threshold, min_count, train_words):
+    """The most times a word can be seen and still be in a phrase (None: no bound).
+
+    word2phrase's score of (a, b) is at most train_words / max(count(a), count(b)), since
+    count(ab) - min_count <= count(ab) <= min(count(a), count(b)); so with a positive
+    threshold a word seen more than train_words / threshold times is in no phrase (a pair
+    joins above the threshold), and its pairs need no counting: the ten most frequent words of the 10M-token slice ("the",
+    "of", ...) are a quarter of its tokens and in almost half of its candidate pairs. The
+    bound is widened by a part in 10^9, far beyond float64 rounding of the score.
+    """
+    if scorer != "word2phrase" or not threshold > 0 or min_count < 0:
+        return None
+    return train_words / threshold * (1 + 1e-9)
+
+
 def check_threshold(scorer, threshold):
     if scorer not in SCORERS:
         raise OptionError(f"unknown scorer {scorer!r} (choose from {', '.join(SCORERS)})")
@@ -481,7 +499,8 @@ def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None)
     """(the phrases of a Text by score, the sorted keys of the candidates chosen)."""
     threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
     check_threshold(scorer, threshold)
-    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    word_counts, runs = _counted(text, keys, min_count, memory_gb,
+                                 most=_most_for(scorer, threshold, min_count, text.n_tokens))
     chosen_keys, chosen_counts, chosen_scores = [], [], []
     n_candidates = 0
     try:
