@@ -181,7 +181,13 @@ def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
     ids = np.empty(most_tokens(plain_bytes) if direct else 0, dtype=np.uint32)
     tokens = None if direct else _TokenIds()
     store, n_ids, lengths = None, 0, []
-    for local, local_ids, line_lengths in _in_order(_split_group, _groups(blocks), n_workers):
+    free = []  # (store, ids buffer) of groups done with: later groups reuse their memory
+
+    def tasks():
+        for group in _groups(blocks):
+            yield group, free.pop() if free else (None, None)
+
+    for local, local_ids, line_lengths, buffer in _in_order(_split_group, tasks(), n_workers):
         if store is None:
             store, remap = local, None  # the first group's ids are the text's
         else:
@@ -200,7 +206,8 @@ def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
         if not direct:
             tokens.append(out, store.n_words)
         lengths.append(line_lengths)
-        del local, local_ids, remap, out
+        free.append((None if local is store else local, buffer))
+        del local, local_ids, remap, out, buffer
     store = store or WordStore()
     ids = ids[:n_ids] if direct else tokens.finish(store.n_words).take_ids()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
@@ -223,12 +230,20 @@ def _groups(blocks, group_bytes=None):
         yield group
 
 
-def _split_group(blocks):
-    """(a word store of the group's own, its ids there, the length of each of its lines)."""
+def _split_group(task):
+    """(a word store of the group's own, its ids there, the length of each of its lines, the
+    buffer of the ids). The task is the group's blocks and a store and buffer to reuse (or
+    None): fresh memory costs a page fault every 4 KB."""
     from .phrase_kernels import nonblank_lines
 
-    store = WordStore()
-    ids = np.empty(sum(most_tokens(len(block)) for block in blocks), dtype=np.uint32)
+    blocks, (store, ids) = task
+    if store is None:
+        store = WordStore(1 << 18)  # a 4 MB group has some 50,000 distinct words
+    else:
+        store.clear()
+    most = sum(most_tokens(len(block)) for block in blocks)
+    if ids is None or len(ids) < most:
+        ids = np.empty(most, dtype=np.uint32)
     n_ids, lengths = 0, []
     for block in blocks:
         block_ids, nonblank_lengths = store.tokenize(block, ids, n_ids)
@@ -237,7 +252,7 @@ def _split_group(blocks):
         line_lengths = np.zeros(len(nonblank), dtype=np.int64)
         line_lengths[nonblank] = nonblank_lengths
         lengths.append(line_lengths)
-    return store, ids[:n_ids], np.concatenate(lengths)
+    return store, ids[:n_ids], np.concatenate(lengths), ids
 
 
 def _merged_words(store, local):
@@ -406,17 +421,25 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None):
     if most is not None:
         frequent &= word_counts <= most
 
-    def count_chunk(lines):
-        lo, hi = lines
-        out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
-        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, out)
-        out = out[:n]
-        out.sort()  # numpy releases the GIL while it sorts
-        return count_runs(out)
+    free = []  # key buffers of chunks done with, reused (fresh memory costs page faults)
+
+    def count_chunk(task):
+        (lo, hi), buffer = task
+        size = int(text.offsets[hi] - text.offsets[lo])
+        if buffer is None or len(buffer) < size:
+            buffer = np.empty(size, dtype=np.int64)
+        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, buffer)
+        chunk = buffer[:n]
+        chunk.sort()  # numpy releases the GIL while it sorts
+        return count_runs(chunk), buffer
+
+    def tasks():
+        for lines in _line_chunks(text.offsets, chunk_tokens):
+            yield lines, free.pop() if free else None
 
     try:
-        for chunk_keys, chunk_counts in _in_order(
-                count_chunk, _line_chunks(text.offsets, chunk_tokens), n_workers):
+        for (chunk_keys, chunk_counts), buffer in _in_order(count_chunk, tasks(), n_workers):
+            free.append(buffer)
             runs.push(chunk_keys, chunk_counts, copy=False)  # count_runs made them
         runs.finish()
     except BaseException:

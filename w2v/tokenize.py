@@ -177,6 +177,11 @@ class WordStore:
                 self.table = _rehash(self.table, len(self.table))
         return ids[start:n_ids], line_lengths[:n_lines].copy()  # a copy frees the large base
 
+    def clear(self):
+        """Forget every word, keeping the arrays (and their size) for the next text."""
+        self.table.fill(_EMPTY)
+        self.n_words = 0
+
     def words(self, ids=None):
         """The words as strings, in id order, or those of `ids` only (in that order).
 
