@@ -124,8 +124,8 @@ def join_ids(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words,
     its last word starts the next candidate. The keys that start with word w are
     phrase_keys[first_key[w]:first_key[w + 1]] (keys sort by their first word), mostly none
     and rarely more than a few, so they are scanned; `starts[w]` says whether there are any.
-    `conn` is empty when there are no connector words (it is then not read). A line never gets longer, so every id
-    is written at or behind where it was read.
+    `conn` is empty when there are no connector words (it is then not read). A line never
+    gets longer, so every id is written at or behind where it was read.
     """
     n_conn = np.int64(0)
     if max_conn > 0:

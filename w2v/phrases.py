@@ -399,10 +399,11 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None):
     """(word counts, the candidates' counts as cooccur's store of sorted runs, finished).
 
     Candidates with an end seen fewer than `min_count` times, or more than `most` times,
-    are not counted (see `_most_for`). Chunks of lines are keyed, sorted and counted, and their runs merged in memory up to
-    about `memory_gb` (default: half the memory available); past it, merged runs spill to
-    a temporary file and are merged from there in bounded windows, as co-occurrence counts
-    are. The caller reads `blocks()` and must `close()` the store.
+    are not counted (see `_most_for`). Chunks of lines are keyed, sorted and counted, in
+    threads, and their runs merged in order in memory up to about `memory_gb` (default:
+    half the memory available); past it, merged runs spill to a temporary file and are
+    merged from there in bounded windows, as co-occurrence counts are. The caller reads
+    `blocks()` and must `close()` the store.
     """
     from .cooccur import BYTES_PER_ENTRY, _RunStore, default_memory_gb
     from .corpus import _count_ids
@@ -489,9 +490,10 @@ def _most_for(scorer, threshold, min_count, train_words):
     word2phrase's score of (a, b) is at most train_words / max(count(a), count(b)), since
     count(ab) - min_count <= count(ab) <= min(count(a), count(b)); so with a positive
     threshold a word seen more than train_words / threshold times is in no phrase (a pair
-    joins above the threshold), and its pairs need no counting: the ten most frequent words of the 10M-token slice ("the",
-    "of", ...) are a quarter of its tokens and in almost half of its candidate pairs. The
-    bound is widened by a part in 10^9, far beyond float64 rounding of the score.
+    joins above the threshold), and its pairs need no counting: the ten most frequent
+    words of the 10M-token slice ("the", "of", ...) are a quarter of its tokens and in
+    almost half of its candidate pairs. The bound is widened by a part in 10^9, far beyond
+    float64 rounding of the score.
     """
     if scorer != "word2phrase" or not threshold > 0 or min_count < 0:
         return None
