@@ -1305,8 +1305,9 @@ def _phrases_for(path, phrases_file):
         return phrase_spec(read_phrases(phrases_file))
     spec = phrase_spec(recorded_phrases(path))
     if spec is not None:
-        log.info("phrases: %d passes joined in the text (as the model's training text)",
-                 len(spec["tables"]))
+        passes = len(spec["tables"])
+        log.info("phrases: joined in the text as in the model's training text (%d pass%s)",
+                 passes, "" if passes == 1 else "es")
     return spec
 
 
