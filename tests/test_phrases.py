@@ -368,3 +368,214 @@ def test_a_tiny_memory_bound_spills_the_pair_counts_and_changes_nothing(tmp_path
         if memory is None:
             expected = out.read_bytes()
     assert out.read_bytes() == expected and b"bank_of_america" in expected
+
+
+# --------------------------------------------------------------------------- embed and search
+
+
+@pytest.fixture(scope="module")
+def phrase_model(tmp_path_factory):
+    """A model trained with one phrase pass on the planted corpus (it has `new_york`, and
+    neither `new` nor `york`), and the same training without phrases."""
+    directory = tmp_path_factory.mktemp("phrase_model")
+    corpus = planted_corpus(directory / "c.txt")
+    models = {}
+    for name, extra in (("phrases", ["--phrases", "1", "--phrase-threshold", "50"]),
+                        ("plain", [])):
+        model = directory / f"{name}.w2v"
+        assert main(["train", corpus, *extra, "--min-count", "1", "--dim", "8", "--epochs", "1",
+                     "--threads", "1", "-o", str(directory / f"{name}.txt"), "--text",
+                     "--save-model", str(model), "-q"]) == 0
+        models[name] = str(model)
+    models["corpus"] = corpus
+    models["vectors"] = str(directory / "phrases.txt")  # the phrase model's vectors, no record
+    return models
+
+
+def test_embed_joins_the_phrases_a_model_recorded(phrase_model, tmp_path):
+    from w2v.formats import load_vectors
+
+    text = tmp_path / "q.txt"
+    text.write_text("new york\nnew_york\nw1 new york w2\n")
+    out = tmp_path / "q.npy"
+    assert main(["embed", "-v", phrase_model["phrases"], str(text), "-o", str(out),
+                 "--pooling", "mean", "-q"]) == 0
+    rows = np.load(out)
+    wv = load_vectors(phrase_model["phrases"])
+    assert np.array_equal(rows[0], wv["new_york"]) and np.array_equal(rows[1], rows[0])
+    mean = (wv["w1"].astype(np.float64) + wv["new_york"] + wv["w2"]) / 3
+    assert np.allclose(rows[2], mean, atol=1e-6)
+
+
+def test_search_finds_the_phrase_document_from_the_two_words(phrase_model, tmp_path, capsys):
+    docs = tmp_path / "docs.txt"
+    docs.write_text("w1 w2 w3\nnew york\nw4 w5 w6\n")
+    assert main(["search", "-v", phrase_model["phrases"], "--docs", str(docs), "new york",
+                 "-n", "1", "--pooling", "mean", "-q"]) == 0
+    rank, score, line, text = capsys.readouterr().out.strip().split("\t")
+    assert (rank, line, text) == ("1", "2", "new york") and float(score) == pytest.approx(1.0)
+    index = tmp_path / "docs.idx"  # an index keeps the pooling, phrases included
+    assert main(["index", "-v", phrase_model["phrases"], str(docs), "-o", str(index),
+                 "--pooling", "mean", "-q"]) == 0
+    assert main(["search", "--index", str(index), "new york", "-n", "1", "-q"]) == 0
+    assert capsys.readouterr().out.split("\t")[2] == "2"
+
+
+def test_a_saved_pooling_keeps_the_phrases(phrase_model, tmp_path):
+    from w2v.docs import load_pooling
+
+    text = tmp_path / "q.txt"
+    text.write_text("new york\nw1 w2\n")
+    pooling = tmp_path / "p.npz"
+    first, again = tmp_path / "a.npy", tmp_path / "b.npy"
+    assert main(["embed", "-v", phrase_model["phrases"], str(text), "-o", str(first),
+                 "--save-pooling", str(pooling), "-q"]) == 0
+    assert load_pooling(pooling).phrases["tables"] == [["new_york"]]
+    assert main(["embed", "-v", phrase_model["vectors"], str(text), "-o", str(again),
+                 "--read-pooling", str(pooling), "-q"]) == 0
+    assert np.array_equal(np.load(first), np.load(again))
+
+
+def test_a_model_without_phrases_embeds_as_before(phrase_model, tmp_path):
+    from w2v.docs import embed
+    from w2v.formats import load_vectors
+
+    wv = load_vectors(phrase_model["plain"])
+    text = tmp_path / "q.txt"
+    text.write_text("new york\n")
+    out, pooling = tmp_path / "q.npy", tmp_path / "p.npz"
+    assert main(["embed", "-v", phrase_model["plain"], str(text), "-o", str(out),
+                 "--pooling", "mean", "--save-pooling", str(pooling), "-q"]) == 0
+    expected = (wv["new"].astype(np.float64) + wv["york"]) / 2
+    assert np.allclose(np.load(out)[0], expected, atol=1e-6)
+    with np.load(pooling) as saved:
+        assert "phrases" not in saved.files  # the pooling file is as it was
+    assert np.array_equal(embed(wv, ["new york"], "mean").vectors, np.load(out))
+
+
+def test_phrases_file_gives_plain_vectors_the_table(phrase_model, tmp_path, capsys):
+    table = tmp_path / "t.tsv"
+    run_phrases([phrase_model["corpus"]], str(tmp_path / "joined.txt"), thresholds=[50],
+                save_phrases=str(table))
+    text = tmp_path / "q.txt"
+    text.write_text("new york\n")
+    out = tmp_path / "q.npy"
+    args = ["embed", "-v", phrase_model["vectors"], str(text), "-o", str(out), "--pooling",
+            "mean", "-q"]
+    assert main(args) == 0
+    assert not np.load(out).any()  # a vector file records no phrases: new, york unknown
+    assert main([*args, "--phrases-file", str(table)]) == 0
+    from w2v.formats import load_vectors
+
+    assert np.array_equal(np.load(out)[0], load_vectors(phrase_model["vectors"])["new_york"])
+    capsys.readouterr()
+    code = main([*args, "--phrases-file", str(tmp_path / "missing.tsv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and err[0].startswith("w2v: error: cannot read"), err
+    code = main([*args, "--read-pooling", str(tmp_path / "p.npz"), "--phrases-file", str(table)])
+    assert code == 2 and "--phrases-file" in capsys.readouterr().err
+
+
+def test_python_joiner_equals_phrases_apply(tmp_path):
+    """PhraseJoiner (plain Python, for embed and search) joins exactly what the kernels join:
+    two passes with connector words over the start of the bundled sample."""
+    from w2v.phrase_tables import PhraseJoiner, phrase_spec, read_phrases
+
+    with lzma.open(SAMPLE, "rt", encoding="utf-8") as f:
+        lines = [next(f) for _ in range(3000)]
+    lines += ["bank of america\n"] * 4 + ["of the bank of the america\n", "bank of the of a b\n"]
+    source = tmp_path / "in.txt"
+    source.write_text("".join(lines), encoding="utf-8")
+    table, out = tmp_path / "t.tsv", tmp_path / "out.txt"
+    run_phrases([str(source)], str(out), thresholds=[5, 5], passes=2, min_count=2,
+                connectors=ENGLISH_CONNECTORS, save_phrases=str(table))
+    joiner = PhraseJoiner(phrase_spec(read_phrases(table), connectors=ENGLISH_CONNECTORS))
+    expected = out.read_text(encoding="utf-8").splitlines()
+    assert sum(len(t) for t in joiner.tables) > 100
+    assert [" ".join(joiner.join(line.split())) for line in lines] == expected
+
+
+def test_embed_and_search_with_phrases_do_not_import_numba(phrase_model, tmp_path):
+    docs = tmp_path / "docs.txt"
+    docs.write_text("w1 w2\nnew york\n")
+    script = (
+        "import sys\n"
+        "from w2v.cli import main\n"
+        f"assert main(['embed', '-v', {phrase_model['phrases']!r}, {str(docs)!r}, '-o', "
+        f"{str(tmp_path / 'd.npy')!r}, '-q']) == 0\n"
+        f"assert main(['search', '-v', {phrase_model['phrases']!r}, '--docs', {str(docs)!r}, "
+        "'new york', '-q']) == 0\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- threads, start
+
+
+def test_threads_and_small_pieces_change_nothing(tmp_path, monkeypatch):
+    """Splitting in groups with stores of their own, counting, joining and writing in chunks
+    of lines, in threads: the same ids, words, text and tables as in one piece."""
+    import w2v.phrases as phrases
+    from w2v.tokenize import WordStore
+
+    corpus = planted_corpus(tmp_path / "c.txt")
+    with open(corpus, "ab") as f:
+        f.write("\n\n  \nnew york w1\nbank of america w2\n".encode() * 3 + b"new york")
+    raw = open(corpus, "rb").read()
+    store = WordStore()
+    whole_ids, _ = store.tokenize(raw + b"\n")
+    outputs = []
+    for n_workers, small in ((1, False), (3, True), (2, True), (1, True)):
+        monkeypatch.setattr(phrases, "workers", lambda n=n_workers: n)
+        if small:
+            monkeypatch.setattr(phrases, "GROUP_BYTES", 100)
+            monkeypatch.setattr(phrases, "WORK_TOKENS", 7)
+        text = read_text(corpus)
+        assert text.store.words() == store.words() and np.array_equal(text.ids, whole_ids)
+        out = tmp_path / f"out{n_workers}{small}.txt"
+        tables = run_phrases([corpus], str(out), min_count=2, thresholds=[1, 1], passes=2,
+                             connectors=ENGLISH_CONNECTORS, memory_gb=1e-5 if small else None)
+        outputs.append((out.read_bytes(), [[p.text for p in t] for t in tables]))
+    assert all(o == outputs[0] for o in outputs) and b"new_york" in outputs[0][0]
+
+
+def test_phrases_never_import_scipy_and_numba_blas_still_works(tmp_path):
+    """numba's first kernel imports scipy.linalg to test for BLAS; `w2v phrases` answers
+    that with a stand-in, and a later np.dot in a kernel still gets SciPy's BLAS."""
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    script = (
+        "import sys\n"
+        "from w2v.cli import main\n"
+        f"assert main(['phrases', {str(path)!r}, '-o', {str(tmp_path / 'out.txt')!r}]) == 0\n"
+        "assert not [m for m in sys.modules if m.startswith('scipy.linalg')], 'scipy.linalg'\n"
+        "import numpy as np\n"
+        "from numba import njit\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "assert np.allclose(dot(a, a.T), a @ a.T)\n"
+        "assert 'scipy.linalg.cython_blas' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_words_too_frequent_for_any_phrase_are_not_counted_and_change_nothing(
+        tmp_path, monkeypatch):
+    """word2phrase's score is at most N / max(count(a), count(b)): pairs with a word seen
+    more than N / threshold times are skipped, and the phrases are those found without."""
+    import w2v.phrases as phrases
+
+    with lzma.open(SAMPLE, "rt", encoding="utf-8") as f:
+        lines = [next(f) for _ in range(2000)]
+    path = tmp_path / "in.txt"
+    path.write_text("".join(lines) + "a b\n" * 30, encoding="utf-8")
+    text = read_text(str(path))
+    assert phrases._most_for("word2phrase", 100, 5, text.n_tokens) < text.n_tokens
+    cases = [(t, m) for t in (0.5, 20, 100, 1000) for m in (0, 1, 5)]
+    bounded = [find_phrases(text, threshold=t, min_count=m) for t, m in cases]
+    monkeypatch.setattr(phrases, "_most_for", lambda *args: None)
+    unbounded = [find_phrases(text, threshold=t, min_count=m) for t, m in cases]
+    assert bounded == unbounded and all(bounded)

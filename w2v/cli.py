@@ -1330,10 +1330,26 @@ def _trained_text_options(path):
     return bool(config.get("lowercase", False)), config.get("preprocess", "none")
 
 
+def _phrases_for(path, phrases_file):
+    """The phrases to join in the text: --phrases-file's tables, else those recorded in the
+    model at `path` (`train --phrases N`), else None."""
+    from .phrase_tables import phrase_spec, read_phrases, recorded_phrases
+
+    if phrases_file is not None:
+        return phrase_spec(read_phrases(phrases_file))
+    spec = phrase_spec(recorded_phrases(path))
+    if spec is not None:
+        passes = len(spec["tables"])
+        log.info("phrases: joined in the text as in the model's training text (%d pass%s)",
+                 passes, "" if passes == 1 else "es")
+    return spec
+
+
 def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess,
-                  path=None):
+                  path=None, phrases_file=None):
     """The pooling the options ask for; says on stderr which one 'auto' chose. Text is
-    normalised as the model at `path` was trained, unless --lowercase/--preprocess say."""
+    normalised as the model at `path` was trained, unless --lowercase/--preprocess say, and
+    gets the phrases the model recorded joined (or those of --phrases-file)."""
     from .docs import make_pooling
 
     trained = _trained_text_options(path)
@@ -1349,7 +1365,15 @@ def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercas
     elif pooling is None:
         log.info("pooling: mean (no word counts: give a model file or --vocab FILE for usif)")
     return make_pooling(wv, pooling or "auto", counts=counts, a=sif_a, remove_pc=remove_pc,
-                        normalize=normalize, lowercase=lowercase, preprocess=preprocess)
+                        normalize=normalize, lowercase=lowercase, preprocess=preprocess,
+                        phrases=_phrases_for(path, phrases_file))
+
+
+def _phrases_file_option(func):
+    return click.option(
+        "--phrases-file", default=None, metavar="FILE",
+        help="Join the phrases of this table ('w2v phrases --save-phrases') in the text.  "
+             "[default: those a model file's training joined (train --phrases N)]")(func)
 
 
 @cli.command("embed", short_help="Document vectors: one per line of text (mean, SIF, uSIF).")
@@ -1368,14 +1392,17 @@ def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercas
                    "later text is embedded exactly as this was.")
 @click.option("--read-pooling", default=None, metavar="FILE",
               help="Embed with a saved pooling instead of fitting one to this text.")
+@_phrases_file_option
 @common_options
 def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a, remove_pc,
-                  lowercase, preprocess, normalize, id_column, save_pooling, read_pooling):
+                  lowercase, preprocess, normalize, id_column, save_pooling, read_pooling,
+                  phrases_file):
     """One vector per line of TEXT (files, .gz/.bz2/.xz, '-' for stdin): row i is line i.
 
-    Words are split as the corpus reader splits them (whitespace, --lowercase); words
-    outside the vocabulary are skipped, and a line with no known word gets a zero vector
-    (counted in one warning). SIF and uSIF need word counts: a model file (--save-model)
+    Words are split as the corpus reader splits them (whitespace, --lowercase), and the
+    phrases a model was trained with are joined (new york -> new_york); words outside the
+    vocabulary are skipped, and a line with no known word gets a zero vector (counted in one
+    warning). SIF and uSIF need word counts: a model file (--save-model)
     has them, or give --vocab. Keys of word2vec output are line numbers from 1.
 
     \b
@@ -1388,10 +1415,10 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     if vectors_path == "-" and "-" in text:
         raise click.UsageError("vectors and text cannot both come from stdin")
     if read_pooling and (pooling or vocab_path or sif_a or remove_pc is not None or normalize
-                         or lowercase or preprocess is not None):
+                         or lowercase or preprocess is not None or phrases_file):
         raise click.UsageError("--read-pooling carries its own pooling and tokenisation; drop "
                                "--pooling, --vocab, --sif-a, --remove-pc, --normalize, "
-                               "--lowercase and --preprocess")
+                               "--lowercase, --preprocess and --phrases-file")
     check_inputs(text)
     check_writable(output)
     if save_pooling:
@@ -1402,7 +1429,7 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
         chosen.check(wv)
     else:
         chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase,
-                               preprocess, path)
+                               preprocess, path, phrases_file)
     result, _, ids = embed_files(wv, text, chosen, id_column=id_column)
     _write_documents(result.vectors, output, binary, ids)
     if save_pooling:
@@ -1452,10 +1479,11 @@ def _write_documents(vectors, output, binary, ids):
 @click.option("--metric", type=click.Choice(["cosine", "dot"], case_sensitive=False),
               default="cosine", show_default=True, help="How documents are scored.")
 @_pooling_options
+@_phrases_file_option
 @_json_option
 @common_options
 def search_command(queries, vectors_path, docs_paths, index_path, n, metric, pooling, vocab_path,
-                   sif_a, remove_pc, lowercase, preprocess, as_json):
+                   sif_a, remove_pc, lowercase, preprocess, phrases_file, as_json):
     """The best lines of --docs for each QUERY (each argument is one query; without any,
     one query per line of stdin). Each --docs takes one file: repeat it for more
     (--docs a.txt --docs b.txt); an argument that names a file is refused, not searched for.
@@ -1477,10 +1505,10 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
         raise click.UsageError("give either --docs FILE or --index PATH")
     if index_path:
         if pooling or vocab_path or sif_a or remove_pc is not None or lowercase \
-                or preprocess is not None:
+                or preprocess is not None or phrases_file:
             raise click.UsageError("--index carries its own pooling and tokenisation; drop "
-                                   "--pooling, --vocab, --sif-a, --remove-pc, --lowercase and "
-                                   "--preprocess")
+                                   "--pooling, --vocab, --sif-a, --remove-pc, --lowercase, "
+                                   "--preprocess and --phrases-file")
         _search_index(queries, vectors_path, index_path, n, metric, as_json)
         return
     if not queries and "-" in docs_paths:
@@ -1490,7 +1518,7 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     check_inputs(docs_paths)
     path, wv = _load_query_vectors(vectors_path)
     chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
-                           preprocess, path)
+                           preprocess, path, phrases_file)
     documents, lines, _ = embed_files(wv, docs_paths, chosen, keep_text=True)
     if len(documents) == 0:
         from .errors import InputError

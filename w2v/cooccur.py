@@ -34,7 +34,6 @@ import time
 import zipfile
 
 import numpy as np
-import scipy.sparse
 from numba import njit, prange
 
 from .atomic import atomic_write
@@ -371,11 +370,12 @@ class _RunStore:
     def in_memory(self):
         return sum(len(p) for p, _ in self.stack)
 
-    def push(self, pairs, counts):
-        """Store a copy of a sorted run (pairs, counts may be views of reused buffers)."""
+    def push(self, pairs, counts, copy=True):
+        """Store a copy of a sorted run (pairs, counts may be views of reused buffers), or
+        the arrays themselves with copy=False (the caller gives them away)."""
         if self.stack and self.in_memory() + len(pairs) > self.run_entries:
             self.spill()
-        self.stack.append((pairs.copy(), counts.copy()))
+        self.stack.append((pairs.copy(), counts.copy()) if copy else (pairs, counts))
         while len(self.stack) >= 2 and len(self.stack[-2][0]) <= 2 * len(self.stack[-1][0]):
             b = self.stack.pop()
             a = self.stack.pop()
@@ -677,6 +677,8 @@ def _to_csr(blocks, n_words, symmetric, scale):
     data = np.empty(nnz, dtype=np.float32)
     for pairs, counts in blocks():
         _fill_csr(pairs, counts, n_words, symmetric, float(scale), cursor, indices, data)
+    import scipy.sparse  # here, not at the top: `w2v phrases` uses the run store only
+
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=(n_words, n_words), copy=False)
 
 
@@ -689,6 +691,8 @@ def save_cooccur(path, matrix, vocab, window, weighting, symmetric=True):
     The words are stored with their counts, so a later run can check that its vocabulary
     is the same one the counts were made over.
     """
+    import scipy.sparse
+
     matrix = scipy.sparse.csr_matrix(matrix)
     meta = {"format": "w2v-cooccur", "version": FORMAT_VERSION, "window": int(window),
             "weighting": str(weighting), "symmetric": bool(symmetric)}
@@ -713,6 +717,8 @@ def load_cooccur(path, vocab=None, window=None, weighting=None):
     If vocab (a Vocab or a list of words), window or weighting is given and differs from
     what the file was made with, raises InputError saying what differs.
     """
+    import scipy.sparse
+
     try:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(f["meta"].tobytes().decode("utf-8"))

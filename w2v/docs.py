@@ -19,11 +19,15 @@ a line with no known word (or no word at all) gets a zero row.
 
 The state needed to embed later text exactly as the documents were (kind, weights, removed
 components and their weights, the tokenisation) is a `Pooling`, saved as a numpy `.npz`.
+The tokenisation includes phrases: when the vectors were trained on text with phrases
+joined (`w2v train --phrases N` records them in the model), the same phrases are joined in
+every line after splitting (`phrase_tables.PhraseJoiner`), so `new york` finds `new_york`.
 numpy only: `embed`, `search` and `evaluate --sts` never import numba.
 """
 
 import dataclasses
 import hashlib
+import json
 import logging
 import math
 import os
@@ -32,6 +36,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import InputError, OptionError
+from .phrase_tables import PhraseJoiner, phrase_spec
 from .preprocess import check_preprocess, normaliser
 
 log = logging.getLogger("w2v")
@@ -116,6 +121,7 @@ class Pooling:
     normalize: bool = False
     lowercase: bool = False
     preprocess: str = "none"
+    phrases: dict = None  # `phrase_tables.phrase_spec`: joined after splitting, pass by pass
 
     @property
     def fitted(self):
@@ -176,6 +182,8 @@ class Pooling:
                   "unit_words": np.bool_(self.unit_words), "remove_pc": np.int64(self.remove_pc),
                   "normalize": np.bool_(self.normalize), "lowercase": np.bool_(self.lowercase),
                   "preprocess": np.array(self.preprocess)}
+        if self.phrases is not None:  # absent otherwise: a pooling without phrases is as before
+            fields["phrases"] = np.array(json.dumps(self.phrases, ensure_ascii=False))
         for name in ("weights", "components", "component_weights"):
             value = getattr(self, name)
             if value is not None:
@@ -207,13 +215,15 @@ def pooling_from_arrays(data, name):
             raise InputError(f"{name}: not a w2v pooling file")
         optional = {k: data[k] for k in ("weights", "components", "component_weights")
                     if k in files}
+        if "phrases" in files:
+            optional["phrases"] = phrase_spec(json.loads(str(data["phrases"])))
         return Pooling(kind=str(data["kind"]), dim=int(data["dim"]),
                        n_words=int(data["n_words"]), vocabulary=str(data["vocabulary"]),
                        a=float(data["a"]), unit_words=bool(data["unit_words"]),
                        remove_pc=int(data["remove_pc"]), normalize=bool(data["normalize"]),
                        lowercase=bool(data["lowercase"]), preprocess=str(data["preprocess"]),
                        **optional)
-    except (ValueError, KeyError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise InputError(f"{name}: not a w2v pooling file ({e})") from None
 
 
@@ -225,12 +235,14 @@ def check_pooling(kind):
 
 
 def make_pooling(wv, kind="auto", counts=None, a=None, remove_pc=None, normalize=False,
-                 lowercase=False, preprocess="none"):
+                 lowercase=False, preprocess="none", phrases=None):
     """A `Pooling` for the vectors `wv` (not yet fitted to documents).
 
     `kind` "auto" is uSIF when word counts are known (`counts`, else `wv.counts`), else
     mean. `a` overrides SIF's 1e-3 or uSIF's derived value; `remove_pc` the number of
-    components removed (SIF 1, uSIF 5, mean 0).
+    components removed (SIF 1, uSIF 5, mean 0). `phrases` are joined in the text after
+    splitting: a model's phrase record (`phrase_tables.recorded_phrases(path)`) or tables
+    (`phrase_tables.read_phrases(path)`); see `phrase_tables.phrase_spec`.
     """
     kind = check_pooling(kind)
     if counts is None:
@@ -245,7 +257,8 @@ def make_pooling(wv, kind="auto", counts=None, a=None, remove_pc=None, normalize
         raise OptionError(f"a must be positive, got {a}")
     pooling = Pooling(kind=kind, dim=wv.dim, n_words=len(wv), vocabulary=vocabulary_digest(wv),
                       remove_pc=int(remove_pc), normalize=bool(normalize),
-                      lowercase=bool(lowercase), preprocess=check_preprocess(preprocess))
+                      lowercase=bool(lowercase), preprocess=check_preprocess(preprocess),
+                      phrases=phrase_spec(phrases))
     if kind == "mean":
         return pooling
     if counts is None:
@@ -331,6 +344,7 @@ class _Pooler:
         self.matrix = pooling.word_matrix(wv)
         self.normalise = normaliser(pooling.preprocess)
         self.lowercase = pooling.lowercase
+        self.phrases = None if pooling.phrases is None else PhraseJoiner(pooling.phrases)
         self.blocks = []
         self.tokens = self.unknown = self.empty = 0
 
@@ -347,6 +361,8 @@ class _Pooler:
         tokens = 0
         for i, line in enumerate(lines):
             words = line.split()
+            if self.phrases is not None:
+                words = self.phrases.join(words)
             tokens += len(words)
             known = [index[w] for w in words if w in index]
             lengths[i] = len(known)
@@ -384,24 +400,26 @@ def _pooling_for(wv, pooling, options):
     if isinstance(pooling, Pooling):
         if options.get("remove_pc") is not None or options.get("a") is not None:
             raise OptionError("a saved pooling carries its own a and components")
+        if options.get("phrases") is not None:
+            raise OptionError("a saved pooling carries its own phrases")
         pooling.check(wv)
         return pooling
     return make_pooling(wv, pooling, **options)
 
 
 def embed(wv, texts, pooling="auto", *, counts=None, a=None, remove_pc=None, normalize=False,
-          lowercase=False, preprocess="none", label="documents"):
+          lowercase=False, preprocess="none", phrases=None, label="documents"):
     """Pool the word vectors of each text (one document each) into an `Embedding`.
 
     `pooling` is "mean", "sif", "usif", "auto" (uSIF when counts are known) or a fitted
     `Pooling` (then the texts are embedded exactly as the documents it was fitted on, e.g.
     queries). A pooling not yet fitted removes components found on these texts themselves.
-    A text holding newlines is still one document. `label` names the texts in the warning
-    about texts with no known word.
+    A text holding newlines is still one document. `phrases` (see `make_pooling`) are joined
+    after splitting. `label` names the texts in the warning about texts with no known word.
     """
     pooling = _pooling_for(wv, pooling, dict(
         counts=counts, a=a, remove_pc=remove_pc, normalize=normalize, lowercase=lowercase,
-        preprocess=preprocess))
+        preprocess=preprocess, phrases=phrases))
     if isinstance(texts, str):
         raise OptionError("texts must be a list of strings (one document each), not a string")
     pooler = _Pooler(wv, pooling)

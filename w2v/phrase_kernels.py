@@ -59,8 +59,8 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
     As gensim's Phrases counts: every word that is not a connector ends a candidate with the
     previous such word on the line (through the connector words between them) and starts
     the next. A run of more than max_conn connector words breaks the chain.
-    `conn[w]` is w's index among the connector words, -1 for other words; candidates are
-    kept only when both ends are `frequent`.
+    `conn[w]` is w's index among the connector words, -1 for other words (`conn` is empty
+    when there are none); candidates are kept only when both ends are `frequent`.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
@@ -73,7 +73,7 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
         power = np.int64(1)
         for t in range(offsets[line], offsets[line + 1]):
             w = np.int64(ids[t])
-            c = conn[w]
+            c = conn[w] if len(conn) else -1
             if c < 0:
                 if start >= 0 and seq_len <= max_conn and frequent[start] and frequent[w]:
                     out[n] = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
@@ -93,44 +93,46 @@ def candidate_keys(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_
 
 @njit(cache=True, nogil=True)
 def count_runs(sorted_keys):
-    """(keys, counts) of the runs of equal values in a sorted int64 array."""
+    """(keys, counts) of the runs of equal values in a sorted int64 array (exact sizes: the
+    runs are counted first, so nothing of the input's size is allocated)."""
     n = len(sorted_keys)
-    keys = np.empty(n, dtype=np.int64)
-    counts = np.empty(n, dtype=np.int64)
     m = 0
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
-        keys[m] = sorted_keys[i]
-        counts[m] = j - i
-        m += 1
-        i = j
-    return keys[:m].copy(), counts[:m].copy()
+    for i in range(n):
+        if i == 0 or sorted_keys[i] != sorted_keys[i - 1]:
+            m += 1
+    keys = np.empty(m, dtype=np.int64)
+    counts = np.zeros(m, dtype=np.int64)
+    r = -1
+    for i in range(n):
+        if i == 0 or sorted_keys[i] != sorted_keys[i - 1]:
+            r += 1
+            keys[r] = sorted_keys[i]
+        counts[r] += 1
+    return keys, counts
 
 
 @njit(cache=True, nogil=True)
-def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_keys, phrase_ids,
-             first_key, new_offsets):
-    """Join the phrases of every line in place: `ids` get the joined text's token ids and
-    `new_offsets` its line offsets; returns (tokens now, phrases joined).
+def join_ids(ids, offsets, line_lo, line_hi, conn, max_conn, seq_start, n_words, n_seq,
+             phrase_keys, phrase_ids, first_key, starts, new_offsets):
+    """Join the phrases of lines [line_lo, line_hi) in place: their ids, from
+    offsets[line_lo] on, become the joined lines' ids, and new_offsets[line + 1] the end of
+    each joined line there; returns (where the joined lines end, phrases joined).
 
     Greedy left to right, as word2phrase and gensim's FrozenPhrases: a candidate whose key is
     in the sorted `phrase_keys` becomes the one token `phrase_ids[i]` (i its place there) and
     neither of its words starts or ends another; otherwise its first word stays alone and
     its last word starts the next candidate. The keys that start with word w are
     phrase_keys[first_key[w]:first_key[w + 1]] (keys sort by their first word), mostly none
-    and rarely more than a few, so they are scanned. A line never gets longer, so every id
-    is written at or behind where it was read.
+    and rarely more than a few, so they are scanned; `starts[w]` says whether there are any.
+    `conn` is empty when there are no connector words (it is then not read). A line never
+    gets longer, so every id is written at or behind where it was read.
     """
     n_conn = np.int64(0)
     if max_conn > 0:
         n_conn = seq_start[2] - seq_start[1]
-    write = 0
+    write = offsets[line_lo]
     joined = 0
-    new_offsets[0] = 0
-    for line in range(len(offsets) - 1):
+    for line in range(line_lo, line_hi):
         start = np.int64(-1)
         start_t = np.int64(0)
         seq_len = 0
@@ -138,11 +140,11 @@ def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_key
         power = np.int64(1)
         for t in range(offsets[line], offsets[line + 1]):
             w = np.int64(ids[t])
-            c = conn[w]
+            c = conn[w] if len(conn) else -1
             if c < 0:
                 if start >= 0:
                     found = -1
-                    if seq_len <= max_conn and first_key[start] < first_key[start + 1]:
+                    if seq_len <= max_conn and starts[start]:
                         key = (start * n_words + w) * n_seq + _seq_code(seq_len, seq_value,
                                                                        seq_start)
                         for k in range(first_key[start], first_key[start + 1]):
@@ -180,25 +182,62 @@ def join_ids(ids, offsets, conn, max_conn, seq_start, n_words, n_seq, phrase_key
 
 
 @njit(cache=True, nogil=True)
+def words_as_lines(word_bytes, word_ends, n_words):
+    """The first n_words words of a word store as text, one a line."""
+    out = np.empty(word_ends[n_words] + n_words, dtype=np.uint8)
+    pos = 0
+    for w in range(n_words):
+        for k in range(word_ends[w], word_ends[w + 1]):
+            out[pos] = word_bytes[k]
+            pos += 1
+        out[pos] = 10
+        pos += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def remap_into(ids, remap, out, at):
+    """out[at + i] = remap[ids[i]]: a group's ids, split with a store of its own, as the
+    text's ids."""
+    for i in range(len(ids)):
+        out[at + i] = remap[ids[i]]
+
+
+@njit(cache=True, nogil=True)
+def move_down(ids, start, end, to):
+    """ids[start:end] to ids[to:], to <= start (front to back, so overlap is safe)."""
+    for i in range(end - start):
+        ids[to + i] = ids[start + i]
+
+
+@njit(cache=True, nogil=True)
 def write_lines(ids, offsets, line_lo, line_hi, word_bytes, word_ends, out):
     """Lines from line_lo on as text into `out`, as many whole lines as fit (up to line_hi):
-    words separated by one space, every line ended by b"\\n". Returns (bytes written, the
-    first line not written)."""
+    words separated by one space, every line ended by b"\n". Returns (bytes written, the
+    first line not written).
+
+    One pass: a word is written once room for it, its separator and the line's newline is
+    known; a line that does not fit is dropped back to its start."""
+    n = len(out)
     pos = 0
     for line in range(line_lo, line_hi):
-        size = 0
-        for t in range(offsets[line], offsets[line + 1]):
-            size += word_ends[ids[t] + 1] - word_ends[ids[t]] + 1
-        if pos + max(size, 1) > len(out):
-            return pos, line
-        for t in range(offsets[line], offsets[line + 1]):
-            if t > offsets[line]:
+        start = pos
+        first = offsets[line]
+        for t in range(first, offsets[line + 1]):
+            w = ids[t]
+            a = word_ends[w]
+            b = word_ends[w + 1]
+            space = 1 if t > first else 0
+            if pos + space + (b - a) + 1 > n:  # the word, a space before it, a newline
+                return start, line
+            if space:
                 out[pos] = 32
                 pos += 1
-            w = ids[t]
-            for k in range(word_ends[w], word_ends[w + 1]):
+            for k in range(a, b):
                 out[pos] = word_bytes[k]
                 pos += 1
+        if pos + 1 > n:
+            return start, line
         out[pos] = 10
         pos += 1
     return pos, line_hi

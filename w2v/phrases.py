@@ -24,6 +24,7 @@ joined phrase becomes one word of the text's word store, so the next pass counts
 other word (`phrase_passes`, which `load_corpus` runs for `w2v train --phrases N` too).
 """
 
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -36,13 +37,17 @@ from .atomic import atomic_write
 from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
                      _refuse_nul, _Source, _TokenIds, expand_inputs)
 from .errors import InputError, OptionError
-from .tokenize import WordStore
+from .phrase_tables import Phrase, read_phrases, write_phrases  # noqa: F401
+from .tokenize import WordStore, _grown, most_tokens
 
 log = logging.getLogger("w2v")
 
 SCORERS = {"word2phrase": 100.0, "npmi": 0.5}  # scorer -> default threshold
 MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
 CHUNK_TOKENS = 1 << 22  # tokens counted per kernel call, to bound temporaries
+WORK_TOKENS = 1 << 20  # tokens joined or written per kernel call, in threads
+MAX_WORKERS = 4  # threads for the kernels of a pass
+GROUP_BYTES = 1 << 22  # bytes of text split into words with a word store of their own
 
 # gensim's ENGLISH_CONNECTOR_WORDS
 ENGLISH_CONNECTORS = ("a an the for of with without at from to in on by and or").split()
@@ -61,19 +66,67 @@ class Text:
         return len(self.ids)
 
 
-@dataclasses.dataclass
-class Phrase:
-    text: str
-    count: int
-    score: float
-
-
 # --------------------------------------------------------------------------- reading
+
+
+def start_numba_without_scipy():
+    """Load numba's implementations now, without importing SciPy's linear algebra.
+
+    At its first kernel numba loads all its implementations, and `numba.np.arraymath`
+    imports `scipy.linalg.cython_blas` only to learn whether BLAS is there for `np.dot`:
+    that import takes in all of `scipy.linalg`, a third of the start of `w2v phrases`,
+    whose kernels use no BLAS. SciPy is a dependency, so the answer is known: a stand-in
+    module answers it, and is taken out again at once, so a later BLAS call (or import)
+    gets the real module. Does nothing once numba's implementations or SciPy's BLAS are
+    loaded; any failure leaves numba to load them as usual at its first kernel.
+    """
+    import sys
+    import types
+
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    try:
+        from numba.core.registry import cpu_target
+    except ImportError:
+        return
+    stand_in = types.ModuleType(name)
+    sys.modules[name] = stand_in
+    try:
+        cpu_target.target_context.refresh()
+    except Exception:  # numba changed: it will load them itself at its first kernel
+        log.debug("numba's implementations did not load ahead of the first kernel")
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+
 
 
 def read_text(inputs, lowercase=False):
     """Read every input once (files, globs, '-', compressed) into a `Text`, blank lines kept."""
-    return _tokenize_blocks(_file_blocks(expand_inputs(inputs), lowercase))
+    paths = expand_inputs(inputs)
+    return _tokenize_blocks(_file_blocks(paths, lowercase), _plain_bytes(paths))
+
+
+def _plain_bytes(paths):
+    """The inputs' size in bytes when every one is an uncompressed file, else None.
+
+    Then the text cannot hold more tokens than half its bytes (plus a newline a file), so
+    the ids can go straight into one array of that many (only the pages written to are
+    ever committed), rather than into pieces copied into one array at the end.
+    """
+    total = 0
+    for path in paths:
+        if path == "-":
+            return None
+        source = _Source(path)
+        try:
+            if source.stream is not source.raw:
+                return None
+            total += source.size
+        finally:
+            source.close()
+    return total + len(paths)
 
 
 def _file_blocks(paths, lowercase):
@@ -112,24 +165,105 @@ def _checked(source, blocks, errors, lowercase):
         yield block
 
 
-def _tokenize_blocks(blocks):
-    from .phrase_kernels import nonblank_lines
+def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
+    """A `Text` of the blocks, split into words by groups in threads.
 
-    store = WordStore()
-    tokens = _TokenIds()  # fixed pieces, copied into one array piece by piece at the end
-    lengths = []
-    for block in blocks:
-        block_ids, nonblank_lengths = store.tokenize(block)
-        nonblank = nonblank_lines(np.frombuffer(block, dtype=np.uint8))
-        line_lengths = np.zeros(len(nonblank), dtype=np.int64)
-        line_lengths[nonblank] = nonblank_lengths
-        tokens.append(block_ids, store.n_words)
+    Each group of blocks is split with a word store of its own (a thread each); in order,
+    the words of each group are then looked up in the text's store, new ones added in the
+    group's order, so every word gets the id it would get from one store reading the text
+    through (its first occurrence), and the group's ids are mapped to those. The ids go
+    into one array of room for `plain_bytes` (their size, when known), else into fixed
+    pieces copied into one array at the end (stdin, compressed input).
+    """
+    from .phrase_kernels import remap_into
+
+    direct = plain_bytes is not None
+    ids = np.empty(most_tokens(plain_bytes) if direct else 0, dtype=np.uint32)
+    tokens = None if direct else _TokenIds()
+    store, n_ids, lengths = None, 0, []
+    free = []  # (store, ids buffer) of groups done with: later groups reuse their memory
+
+    def tasks():
+        for group in _groups(blocks):
+            yield group, free.pop() if free else (None, None)
+
+    for local, local_ids, line_lengths, buffer in _in_order(_split_group, tasks(), n_workers):
+        if store is None:
+            store, remap = local, None  # the first group's ids are the text's
+        else:
+            remap = _merged_words(store, local)
+        if direct:
+            if n_ids + len(local_ids) > len(ids):  # lowercasing lengthened the text
+                ids = _grown(ids, max(2 * len(ids), n_ids + len(local_ids)))
+            out, at = ids, n_ids
+            n_ids += len(local_ids)
+        else:
+            out, at = np.empty(len(local_ids), dtype=np.uint32), 0
+        if remap is None:
+            out[at:at + len(local_ids)] = local_ids
+        else:
+            remap_into(local_ids, remap, out, at)
+        if not direct:
+            tokens.append(out, store.n_words)
         lengths.append(line_lengths)
-    ids = tokens.finish(store.n_words).take_ids()
+        free.append((None if local is store else local, buffer))
+        del local, local_ids, remap, out, buffer
+    store = store or WordStore()
+    ids = ids[:n_ids] if direct else tokens.finish(store.n_words).take_ids()
     lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return Text(store, ids, offsets)
+
+
+def _groups(blocks, group_bytes=None):
+    """Lists of consecutive blocks of about `group_bytes` bytes each (GROUP_BYTES)."""
+    group_bytes = GROUP_BYTES if group_bytes is None else group_bytes
+    group, size = [], 0
+    for block in blocks:
+        group.append(block)
+        size += len(block)
+        if size >= group_bytes:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _split_group(task):
+    """(a word store of the group's own, its ids there, the length of each of its lines, the
+    buffer of the ids). The task is the group's blocks and a store and buffer to reuse (or
+    None): fresh memory costs a page fault every 4 KB."""
+    from .phrase_kernels import nonblank_lines
+
+    blocks, (store, ids) = task
+    if store is None:
+        store = WordStore(1 << 18)  # a 4 MB group has some 50,000 distinct words
+    else:
+        store.clear()
+    most = sum(most_tokens(len(block)) for block in blocks)
+    if ids is None or len(ids) < most:
+        ids = np.empty(most, dtype=np.uint32)
+    n_ids, lengths = 0, []
+    for block in blocks:
+        block_ids, nonblank_lengths = store.tokenize(block, ids, n_ids)
+        n_ids += len(block_ids)
+        nonblank = nonblank_lines(np.frombuffer(block, dtype=np.uint8))
+        line_lengths = np.zeros(len(nonblank), dtype=np.int64)
+        line_lengths[nonblank] = nonblank_lengths
+        lengths.append(line_lengths)
+    return store, ids[:n_ids], np.concatenate(lengths), ids
+
+
+def _merged_words(store, local):
+    """The ids in `store` of the words of the store `local`, in id order: words new to
+    `store` are added to it in that order."""
+    from .phrase_kernels import words_as_lines
+
+    if local.n_words == 0:
+        return np.zeros(0, dtype=np.uint32)
+    merged, _ = store.tokenize(words_as_lines(local.word_bytes, local.word_ends, local.n_words))
+    return merged
 
 
 def _line_chunks(offsets, tokens=CHUNK_TOKENS):
@@ -141,6 +275,41 @@ def _line_chunks(offsets, tokens=CHUNK_TOKENS):
         hi = min(max(hi, lo + 1), n_lines)
         yield lo, hi
         lo = hi
+
+
+def workers():
+    """Threads for the kernels of a pass: the usable cores, at most MAX_WORKERS."""
+    from .threads import usable_cores
+
+    return max(1, min(MAX_WORKERS, usable_cores()))
+
+
+def _in_order(function, items, n_workers=None):
+    """function(item) for every item, yielded in the order of `items`.
+
+    The kernels release the GIL, so up to `n_workers` items run at once in threads, while
+    the caller uses the results before them; at most n_workers + 1 results are alive, which
+    bounds the memory. One worker runs everything in the calling thread.
+    """
+    n_workers = workers() if n_workers is None else n_workers
+    if n_workers <= 1:
+        yield from map(function, items)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = iter(items)
+    with ThreadPoolExecutor(n_workers, thread_name_prefix="w2v-phrases") as pool:
+        pending = collections.deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) > n_workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 # --------------------------------------------------------------------------- candidates
@@ -181,7 +350,9 @@ class _Keys:
         return self._words
 
     def args(self):
-        return self.conn, self.max_conn, self.seq_start, self.n_words, self.n_seq
+        """The kernels' view: without connector words `conn` is empty, and is not read."""
+        conn = self.conn if self.connectors else self.conn[:0]
+        return conn, self.max_conn, self.seq_start, self.n_words, self.n_seq
 
     def decode(self, keys):
         """(a, b, seq) arrays of keys."""
@@ -224,32 +395,53 @@ def count_candidates(text, keys, min_count=1, memory_gb=None):
         np.concatenate([c for _, c in blocks])
 
 
-def _counted(text, keys, min_count, memory_gb, tmp_dir=None):
+def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None):
     """(word counts, the candidates' counts as cooccur's store of sorted runs, finished).
 
-    Chunks of lines are keyed, sorted and counted, and their runs merged in memory up to
-    about `memory_gb` (default: half the memory available); past it, merged runs spill to
-    a temporary file and are merged from there in bounded windows, as co-occurrence counts
-    are. The caller reads `blocks()` and must `close()` the store.
+    Candidates with an end seen fewer than `min_count` times, or more than `most` times,
+    are not counted (see `_most_for`). Chunks of lines are keyed, sorted and counted, in
+    threads, and their runs merged in order in memory up to about `memory_gb` (default:
+    half the memory available); past it, merged runs spill to a temporary file and are
+    merged from there in bounded windows, as co-occurrence counts are. The caller reads
+    `blocks()` and must `close()` the store.
     """
     from .cooccur import BYTES_PER_ENTRY, _RunStore, default_memory_gb
+    from .corpus import _count_ids
     from .phrase_kernels import candidate_keys, count_runs
 
     budget = int((default_memory_gb() if memory_gb is None else memory_gb) * 1e9)
-    # a quarter of the bound for a chunk's keys and their sorted copy, the rest for the runs
-    chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16)))
-    rest = max(0, budget - 16 * chunk_tokens)
+    n_workers = workers()
+    # a quarter of the bound for the keys of the chunks in hand (each sorted in place, then
+    # counted), the rest for the runs
+    chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16 // (n_workers + 1))))
+    rest = max(0, budget - 16 * chunk_tokens * (n_workers + 1))
     runs = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
-    word_counts = np.bincount(text.ids, minlength=keys.n_words).astype(np.int64)
+    word_counts = np.zeros(keys.n_words, dtype=np.int64)
+    _count_ids(text.ids, word_counts)  # np.bincount would first copy the ids to int64
     frequent = word_counts >= min_count
+    if most is not None:
+        frequent &= word_counts <= most
+
+    free = []  # key buffers of chunks done with, reused (fresh memory costs page faults)
+
+    def count_chunk(task):
+        (lo, hi), buffer = task
+        size = int(text.offsets[hi] - text.offsets[lo])
+        if buffer is None or len(buffer) < size:
+            buffer = np.empty(size, dtype=np.int64)
+        n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, buffer)
+        chunk = buffer[:n]
+        chunk.sort()  # numpy releases the GIL while it sorts
+        return count_runs(chunk), buffer
+
+    def tasks():
+        for lines in _line_chunks(text.offsets, chunk_tokens):
+            yield lines, free.pop() if free else None
+
     try:
-        for lo, hi in _line_chunks(text.offsets, chunk_tokens):
-            out = np.empty(int(text.offsets[hi] - text.offsets[lo]), dtype=np.int64)
-            n = candidate_keys(text.ids, text.offsets, lo, hi, *keys.args(), frequent, out)
-            out = np.sort(out[:n])
-            chunk_keys, chunk_counts = count_runs(out)
-            del out
-            runs.push(chunk_keys, chunk_counts)
+        for (chunk_keys, chunk_counts), buffer in _in_order(count_chunk, tasks(), n_workers):
+            free.append(buffer)
+            runs.push(chunk_keys, chunk_counts, copy=False)  # count_runs made them
         runs.finish()
     except BaseException:
         runs.close()
@@ -265,6 +457,8 @@ def _phrase_strings(text, keys, sorted_keys, delimiter):
     a, b, seq = keys.decode(sorted_keys)
     ends = np.unique(np.concatenate([a, b]))
     word = dict(zip(ends.tolist(), text.store.words(ends)))
+    if keys.n_seq == 1:  # no connector words
+        return [word[x] + delimiter + word[y] for x, y in zip(a.tolist(), b.tolist())]
     return [delimiter.join([word[x], *keys.connector_run(q), word[y]])
             for x, y, q in zip(a.tolist(), b.tolist(), seq.tolist())]
 
@@ -288,6 +482,22 @@ def score(scorer, count_a, count_b, count_ab, min_count, train_words):
     else:
         raise OptionError(f"unknown scorer {scorer!r} (choose from {', '.join(SCORERS)})")
     return scores, allowed
+
+
+def _most_for(scorer, threshold, min_count, train_words):
+    """The most times a word can be seen and still be in a phrase (None: no bound).
+
+    word2phrase's score of (a, b) is at most train_words / max(count(a), count(b)), since
+    count(ab) - min_count <= count(ab) <= min(count(a), count(b)); so with a positive
+    threshold a word seen more than train_words / threshold times is in no phrase (a pair
+    joins above the threshold), and its pairs need no counting: the ten most frequent
+    words of the 10M-token slice ("the", "of", ...) are a quarter of its tokens and in
+    almost half of its candidate pairs. The bound is widened by a part in 10^9, far beyond
+    float64 rounding of the score.
+    """
+    if scorer != "word2phrase" or not threshold > 0 or min_count < 0:
+        return None
+    return train_words / threshold * (1 + 1e-9)
 
 
 def check_threshold(scorer, threshold):
@@ -314,7 +524,8 @@ def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None)
     """(the phrases of a Text by score, the sorted keys of the candidates chosen)."""
     threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
     check_threshold(scorer, threshold)
-    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    word_counts, runs = _counted(text, keys, min_count, memory_gb,
+                                 most=_most_for(scorer, threshold, min_count, text.n_tokens))
     chosen_keys, chosen_counts, chosen_scores = [], [], []
     n_candidates = 0
     try:
@@ -382,7 +593,7 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
     many were joined. Consumes `text`: its ids are rewritten in place, and the phrases are
     added to its word store (a phrase that is already a word of the text gets that word's id).
     """
-    from .phrase_kernels import join_ids
+    from .phrase_kernels import join_ids, move_down
 
     store = text.store
     phrase_ids = np.zeros(0, dtype=np.uint32)
@@ -392,27 +603,60 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
         if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
             raise AssertionError("a phrase split into several tokens")
     first_key = np.searchsorted(keys.decode(sorted_keys)[0], np.arange(keys.n_words + 1))
+    starts = (first_key[1:] > first_key[:-1]).view(np.uint8)  # 1 byte a word: stays in cache
     new_offsets = np.empty_like(text.offsets)
-    n, joined = join_ids(text.ids, text.offsets, *keys.args(), sorted_keys, phrase_ids,
-                         first_key, new_offsets)
+    new_offsets[0] = 0
+
+    def join_lines(lines):
+        return lines, join_ids(text.ids, text.offsets, lines[0], lines[1], *keys.args(),
+                               sorted_keys, phrase_ids, first_key, starts, new_offsets)
+
+    # Each chunk of lines is joined in place within its own stretch of ids, and moved down
+    # to follow the previous chunk (a line never gets longer, so nothing is overwritten).
+    n, joined = 0, 0
+    for (lo, hi), (end, chunk_joined) in _in_order(
+            join_lines, _line_chunks(text.offsets, WORK_TOKENS)):
+        start = int(text.offsets[lo])
+        if start > n:
+            move_down(text.ids, start, end, n)
+            new_offsets[lo + 1:hi + 1] -= start - n
+        n += end - start
+        joined += chunk_joined
     return Text(store, text.ids[:n], new_offsets), joined
 
 
-def write_text(text, stream, buffer_bytes=1 << 24):
-    """Write the text to a binary stream, through one buffer of whole lines."""
+def write_text(text, stream, buffer_bytes=1 << 23):
+    """Write the text to a binary stream: chunks of lines are made into bytes in threads,
+    each through a buffer of whole lines, and written in order."""
     from .phrase_kernels import write_lines
 
     store = text.store
-    out = np.empty(buffer_bytes, dtype=np.uint8)
-    line, n_lines = 0, len(text.offsets) - 1
-    while line < n_lines:
-        n, after = write_lines(text.ids, text.offsets, line, n_lines, store.word_bytes,
-                               store.word_ends, out)
-        if after == line:  # a line longer than the buffer
-            out = np.empty(2 * len(out), dtype=np.uint8)
-            continue
-        stream.write(memoryview(out)[:n])
-        line = after
+    n_workers = workers()
+    free = [np.empty(buffer_bytes, dtype=np.uint8) for _ in range(n_workers + 1)]
+
+    def lines_bytes(task):
+        (lo, hi), out = task
+        pieces, line = [], lo
+        while line < hi:
+            n, after = write_lines(text.ids, text.offsets, line, hi, store.word_bytes,
+                                   store.word_ends, out)
+            if after == line:  # a line longer than the buffer
+                out = np.empty(2 * len(out), dtype=np.uint8)
+                continue
+            pieces.append(out[:n])
+            line = after
+            if line < hi:  # the rest of the chunk goes to another buffer
+                out = np.empty(len(out), dtype=np.uint8)
+        return out, pieces
+
+    def tasks():
+        for lines in _line_chunks(text.offsets, WORK_TOKENS):
+            yield lines, free.pop()
+
+    for out, pieces in _in_order(lines_bytes, tasks(), n_workers):
+        for piece in pieces:
+            stream.write(memoryview(piece))
+        free.append(out)
 
 
 # --------------------------------------------------------------------------- passes
@@ -489,6 +733,7 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
             raise OptionError(f"--passes must be at least 1, not {passes}")
         for t in expand_thresholds(scorer, thresholds, passes):
             check_threshold(scorer, t)
+    start_numba_without_scipy()
     text = read_text(inputs, lowercase=lowercase)
     if text.n_tokens == 0:
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
@@ -514,44 +759,7 @@ def expand_thresholds(scorer, thresholds, passes):
     return thresholds
 
 
-# --------------------------------------------------------------------------- phrase files
-
-
-def write_phrases(tables, path):
-    """`phrase<TAB>count<TAB>score` lines by score; a `# pass N` line before each pass's
-    table when there are several passes (a phrase line always has tabs, that line none)."""
-    with atomic_write(path, "w") as f:
-        for p, table in enumerate(tables):
-            if len(tables) > 1:
-                f.write(f"# pass {p + 1}\n")
-            for phrase in table:
-                f.write(f"{phrase.text}\t{phrase.count}\t{phrase.score!r}\n")
-
-
-def read_phrases(path):
-    """The tables of a file `write_phrases` wrote, one list of `Phrase` per pass."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not a phrase file: not UTF-8 text") from None
-    tables = [[]]
-    for number, line in enumerate(lines, 1):
-        if "\t" not in line and line.startswith("# pass "):
-            if tables[-1] or number > 1:
-                tables.append([])
-            continue
-        fields = line.split("\t")
-        try:
-            if len(fields) != 3 or not fields[0]:
-                raise ValueError
-            tables[-1].append(Phrase(fields[0], int(fields[1]), float(fields[2])))
-        except ValueError:
-            raise InputError(f"{path}, line {number}: expected phrase<TAB>count<TAB>score, "
-                             f"got {line[:60]!r}") from None
-    return tables
+# --------------------------------------------------------------------------- connector words
 
 
 def read_connectors(name):

@@ -150,25 +150,37 @@ class WordStore:
         self.word_bytes = np.zeros(0, dtype=np.uint8)
         self.n_words = 0
 
-    def tokenize(self, block):
-        """(ids uint32, line_lengths int64) of a bytes-like block of whole lines."""
+    def tokenize(self, block, ids=None, start=0):
+        """(ids uint32, line_lengths int64) of a bytes-like block of whole lines.
+
+        With `ids` (uint32, room for `most_tokens(block)` ids from `start` on), the ids are
+        written there and the returned ids are a view of it: no array per block.
+        """
         buf = np.frombuffer(block, dtype=np.uint8)
-        most = len(buf) // 2 + 1  # tokens, lines or new words a block can hold
+        most = most_tokens(len(buf))  # tokens, lines or new words a block can hold
         if self.n_words + most + 1 > len(self.word_ends):
             self.word_ends = _grown(self.word_ends, 2 * (self.n_words + most + 1))
         used = self.word_ends[self.n_words]
         if used + len(buf) > len(self.word_bytes):
             self.word_bytes = _grown(self.word_bytes, 2 * (used + len(buf)))
-        ids = np.empty(most, dtype=np.uint32)
+        if ids is None:
+            ids, start = np.empty(most, dtype=np.uint32), 0
+        elif len(ids) - start < most:
+            raise ValueError("no room for the ids of a block")
         line_lengths = np.empty(most, dtype=np.int64)
-        pos = n_ids = n_lines = line_start = 0
+        pos, n_ids, n_lines, line_start = 0, start, 0, start
         while pos <= len(buf):
             pos, n_ids, n_lines, line_start, self.n_words = tokenize_block(
                 buf, pos, ids, n_ids, line_lengths, n_lines, line_start, self.table,
                 self.word_ends, self.word_bytes, self.n_words)
             if pos <= len(buf):  # the table is half full
                 self.table = _rehash(self.table, len(self.table))
-        return ids[:n_ids], line_lengths[:n_lines].copy()  # a copy frees the large base
+        return ids[start:n_ids], line_lengths[:n_lines].copy()  # a copy frees the large base
+
+    def clear(self):
+        """Forget every word, keeping the arrays (and their size) for the next text."""
+        self.table.fill(_EMPTY)
+        self.n_words = 0
 
     def words(self, ids=None):
         """The words as strings, in id order, or those of `ids` only (in that order).
@@ -181,6 +193,11 @@ class WordStore:
         ends = self.word_ends
         data = memoryview(self.word_bytes)
         return [str(data[ends[i] : ends[i + 1]], "utf-8") for i in np.asarray(ids).tolist()]
+
+
+def most_tokens(n_bytes):
+    """The most tokens (or lines) n bytes can hold: one a byte and its separator."""
+    return n_bytes // 2 + 1
 
 
 def _grown(array, size):
