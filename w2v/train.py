@@ -38,6 +38,7 @@ KERNELS = {("sg", "classic"): sgns.SKIPGRAM, ("cbow", "classic"): sgns.CBOW,
            ("sg", "batched"): sgns.SKIPGRAM_BATCHED, ("cbow", "batched"): sgns.CBOW_BATCHED}
 MAX_LAUNCHES = 32  # per epoch: enough for a smooth bar and schedule, few enough to be cheap
 MIN_LAUNCH_TOKENS = 100_000
+HOT_ROWS = 128  # per output matrix, each chunk its own copies (threads > 1); see sgns.HotRows
 
 
 def check_options(**options):
@@ -310,8 +311,10 @@ def _check_same_corpus(model, record):
             f"same corpus; use --init-model to train on new text")
 
 
-def _tables(model):
-    """The read-only lookups of the kernels, derived from the vocabulary and options."""
+def _tables(model, hot_rows=0):
+    """The read-only lookups of the kernels, derived from the vocabulary and options; with
+    hot_rows, each chunk keeps its own copy of that many of the most written output rows
+    of each matrix (`sgns.HotRows`: for threads > 1 only)."""
     config, counts = model.config, model.vocab.counts
     if config.hs:
         codes, points, code_lens = huffman_tree(counts)
@@ -324,8 +327,29 @@ def _tables(model):
         row_offsets, rows = model.subword_table()
     else:  # plain kernels never read the table
         row_offsets, rows = np.zeros(1, np.int64), np.zeros(1, np.int32)
+    kept = np.asarray(counts, np.float64) * keep_probabilities(counts, config.sample)
+    hot_out = _most_written(kept, hot_rows if config.negative else 0)
+    node_writes = np.zeros(len(model.w_hs), np.float64)
+    if config.hs and hot_rows:
+        on_path = np.arange(points.shape[1]) < code_lens[:, None]
+        np.add.at(node_writes, points[on_path], np.broadcast_to(kept[:, None], on_path.shape)[on_path])
+    hot_hs = _most_written(node_writes, hot_rows if config.hs else 0)
     return sgns.Tables(keep_thresholds(counts, config.sample), neg_threshold, neg_alias,
-                       codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows)
+                       codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows,
+                       hot_out, _slots(hot_out, len(counts)), hot_hs,
+                       _slots(hot_hs, len(model.w_hs)))
+
+
+def _most_written(writes, n):
+    """The ids of the n rows with the most expected writes."""
+    return np.sort(np.argsort(-writes, kind="stable")[:n]).astype(np.int64)
+
+
+def _slots(ids, n_rows):
+    """Row id -> its index in ids, or -1."""
+    slot = np.full(max(n_rows, 1), -1, dtype=np.int32)
+    slot[ids] = np.arange(len(ids), dtype=np.int32)
+    return slot
 
 
 def launch_seeds(seed, epoch, launch, n_chunks):
@@ -358,7 +382,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
     weights = sgns.Weights(model.w_in, model.w_out, model.w_hs)
-    tables = _tables(model)
+    tables = _tables(model, HOT_ROWS if threads > 1 else 0)
     max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
     settings = sgns.Settings(KERNELS[config.model, config.kernel], config.window,
                              config.negative, config.hs, config.cbow_mean, max_len)
