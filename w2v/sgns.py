@@ -52,25 +52,30 @@ Weights = namedtuple("Weights", ["w_in", "w_out", "w_hs"])
 """Input vectors, negative-sampling output vectors, HS inner-node vectors (updated in place)."""
 Tables = namedtuple("Tables", ["keep_threshold", "neg_threshold", "neg_alias", "codes",
                                "points", "code_lens", "sigmoid", "log_sigmoid",
-                               "subword_offsets", "subword_rows", "hot_out", "hot_out_slot",
-                               "hot_hs", "hot_hs_slot"])
-"""Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid, the
-input rows of each word (CSR: word w's rows are subword_rows[subword_offsets[w]:
-subword_offsets[w + 1]]; read by the subword kernels only), and the hot output rows that
-each chunk keeps its own copy of (`hot_out`/`hot_hs`: row ids; `*_slot`: row id -> copy
-index or -1; see `HotRows`)."""
-HotRows = namedtuple("HotRows", ["out_local", "out_base", "hs_local", "hs_base"])
-"""A chunk's own copies of the most written output rows (the frequent words' rows of w_out,
-the Huffman nodes near the root of w_hs). Every example writes some of them, so when threads
-share them each write moves the row's cache lines between cores, and two threads ran slower
-than one (CBOW+HS: 4.4 s against 3.9 s an epoch of 10M tokens). Each chunk trains on its
-copies and adds what it changed to the shared rows every `HOT_SYNC_TOKENS` tokens
-(`_merge_hot_rows`), as a thread of data-parallel SGD would; base holds the shared rows as
-last seen. With one thread there are no hot rows (empty tables), so results are word2vec's."""
+                               "subword_offsets", "subword_rows"])
+"""Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid, and
+the input rows of each word (CSR: word w's rows are subword_rows[subword_offsets[w]:
+subword_offsets[w + 1]]; read by the subword kernels only)."""
+HotRows = namedtuple("HotRows", ["out_n", "out_first", "hs_first", "hs_shift", "out_base",
+                                 "hs_base"])
+"""A chunk's own copies of the most written output rows. Every example writes some of them,
+so when threads share them each write moves the row's cache lines between cores, and two
+threads ran slower than one (CBOW+HS: 4.4 s against 3.9 s an epoch of 10M tokens). Each chunk
+trains on its copies and adds what it changed to the shared rows every `HOT_SYNC_TOKENS`
+tokens (`_merge_hot_rows`), as a thread of data-parallel SGD would.
+
+The hot rows are found by position, with no lookup: the `Settings.hot_rows` most frequent
+words (w_out rows 0..out_n-1, the vocabulary being sorted) and the as many heaviest Huffman
+nodes (w_hs rows hs_first.., the last ones built). The copies are rows of the same matrices,
+after the shared ones (the kernels are handed matrices with room for them): w_out row
+i < out_n is read at out_first + i, w_hs row p >= hs_first at p + hs_shift. (Copies in arrays
+of their own, or a lookup table of hot rows, compiled into loops 30-60% slower.) base holds
+the shared rows as last seen. With one thread hot_rows is 0, so results are word2vec's."""
 Settings = namedtuple("Settings", ["model", "window", "negative", "use_hs", "cbow_mean",
-                                   "max_len"])
+                                   "max_len", "hot_rows"])
 """Scalars: model id (SKIPGRAM, CBOW, SKIPGRAM_BATCHED, CBOW_BATCHED), window, negatives, HS
-on, CBOW mean, longest sentence (scratch size)."""
+on, CBOW mean, longest sentence (scratch size), and the hot output rows of each matrix that
+each chunk keeps its own copy of (`HotRows`; 0 with one thread)."""
 
 
 def sigmoid_tables():
@@ -127,45 +132,42 @@ def subsample_sentence(ids, start, end, keep_threshold, state, out):
 # --------------------------------------------------------------------------- hot rows
 
 
-@njit(cache=True, inline="always")
-def _row(shared, slot, local, i):
-    """Row i of an output matrix: the chunk's own copy if it is a hot row, else the shared."""
-    k = slot[i]
-    if k >= 0:
-        return local[k]
-    return shared[i]
-
-
 @njit(cache=True)
-def _hot_rows(tables, w_out, w_hs):
-    """A chunk's copies of the hot rows, taken from the shared matrices."""
-    out_local = np.empty((tables.hot_out.shape[0], w_out.shape[1]), dtype=w_out.dtype)
-    hs_local = np.empty((tables.hot_hs.shape[0], w_hs.shape[1]), dtype=w_hs.dtype)
-    for k in range(tables.hot_out.shape[0]):
-        out_local[k] = w_out[tables.hot_out[k]]
-    for k in range(tables.hot_hs.shape[0]):
-        hs_local[k] = w_hs[tables.hot_hs[k]]
-    return HotRows(out_local, out_local.copy(), hs_local, hs_local.copy())
+def _hot_rows(settings, n_words, w_out, w_hs, chunk):
+    """Chunk `chunk`'s copies of the hot rows, taken from the shared rows (`HotRows`)."""
+    out_n = min(settings.hot_rows, n_words) if settings.negative > 0 else 0
+    hs_n = min(settings.hot_rows, n_words - 1) if settings.use_hs else 0
+    out_first = n_words + chunk * out_n
+    hs_first = n_words - 1 - hs_n
+    hs_copy = max(n_words - 1, 1) + chunk * hs_n
+    for k in range(out_n):
+        w_out[out_first + k] = w_out[k]
+    for k in range(hs_n):
+        w_hs[hs_copy + k] = w_hs[hs_first + k]
+    return HotRows(out_n, out_first, hs_first, hs_copy - hs_first,
+                   w_out[:out_n].copy(), w_hs[hs_first:hs_first + hs_n].copy())
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _merge_rows(shared, ids, local, base):
-    dim = shared.shape[1]
-    for k in range(ids.shape[0]):
-        row = shared[ids[k]]
+def _merge_rows(matrix, first, copy, base):
+    """Shared rows first.., the chunk's copies at copy.., as base saw them."""
+    dim = matrix.shape[1]
+    for k in range(base.shape[0]):
+        shared = matrix[first + k]
+        local = matrix[copy + k]
         for j in range(dim):
-            value = row[j] + (local[k, j] - base[k, j])
-            row[j] = value
-            local[k, j] = value
+            value = shared[j] + (local[j] - base[k, j])
+            shared[j] = value
+            local[j] = value
             base[k, j] = value
 
 
 @njit(cache=True)
-def _merge_hot_rows(tables, w_out, w_hs, hot):
+def _merge_hot_rows(w_out, w_hs, hot):
     """Add what the chunk changed in its hot rows to the shared rows, and take the result
     (with the other threads' changes) as the chunk's copies again."""
-    _merge_rows(w_out, tables.hot_out, hot.out_local, hot.out_base)
-    _merge_rows(w_hs, tables.hot_hs, hot.hs_local, hot.hs_base)
+    _merge_rows(w_out, 0, hot.out_first, hot.out_base)
+    _merge_rows(w_hs, hot.hs_first, hot.hs_first + hot.hs_shift, hot.hs_base)
 
 
 # --------------------------------------------------------------------------- one output unit
@@ -200,7 +202,8 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, hot, tables, noise, 
     if use_hs:
         dim = hidden.shape[0]
         for d in range(code_lens[target]):
-            row = _row(w_hs, tables.hot_hs_slot, hot.hs_local, points[target, d])
+            node = points[target, d]
+            row = w_hs[node + hot.hs_shift if node >= hot.hs_first else node]
             f = np.float32(0.0)
             for k in range(dim):
                 f += hidden[k] * row[k]
@@ -221,7 +224,7 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, hot, tables, noise, 
                 if out == target:
                     continue
                 label = 0
-            row = _row(w_out, tables.hot_out_slot, hot.out_local, out)
+            row = w_out[out + hot.out_first if out < hot.out_n else out]
             f = np.float32(0.0)
             for k in range(dim):
                 f += hidden[k] * row[k]
@@ -236,13 +239,12 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, hot, tables, noise, 
 @njit(cache=True, inline="always")
 def _draw_noise(state, tables, negative, noise, w_out):
     """Draw the `negative` noise words of one example into noise, in the order the output
-    layer uses them, and hint the cache to fetch their shared rows. Returns the new state.
+    layer uses them, and hint the cache to fetch their rows. Returns the new state.
     (The hint is what makes drawing them early pay: 20-30% less CPU time for CBOW and
     skip-gram on 10M tokens, the rows being scattered over more than the cache holds.)"""
     for s in range(negative):
         noise[s], state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
-        if tables.hot_out_slot[noise[s]] < 0:
-            prefetch_row(w_out, noise[s])
+        prefetch_row(w_out, noise[s])
     return state
 
 
@@ -250,9 +252,11 @@ def _draw_noise(state, tables, negative, noise, w_out):
 
 
 @njit(cache=True, fastmath=True)
-def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_from, alpha_to):
+def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_from, alpha_to,
+                chunk):
     """Train on sentences first..last-1; alpha goes linearly from alpha_from to alpha_to
-    over the chunk's tokens. Returns (summed loss, examples trained).
+    over the chunk's tokens; `chunk` (its index in the launch) places its hot-row copies.
+    Returns (summed loss, examples trained).
     """
     ids, offsets = tokens.ids, tokens.offsets
     w_in, w_out, w_hs = weights.w_in, weights.w_out, weights.w_hs
@@ -265,7 +269,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
     batch_grads = np.empty((max(2 * window, negative), dim), dtype=np.float32)
     batch_bounds = np.empty((CBOW_BATCH, 3), dtype=np.int64)
     noise = np.empty(max(negative, 1), dtype=np.int64)
-    hot = _hot_rows(tables, w_out, w_hs)
+    hot = _hot_rows(settings, tables.keep_threshold.shape[0], w_out, w_hs, chunk)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
     unmerged = 0
@@ -278,7 +282,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
         done += end - start
         unmerged += end - start
         if unmerged >= HOT_SYNC_TOKENS:
-            _merge_hot_rows(tables, w_out, w_hs, hot)
+            _merge_hot_rows(w_out, w_hs, hot)
             unmerged = 0
         n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
         if model == CBOW_BATCHED:
@@ -332,7 +336,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                 if count == 0:
                     continue
                 state = _draw_noise(state, tables, negative, noise, w_out)
-                if negative > 0 and tables.hot_out_slot[word] < 0:
+                if negative > 0:
                     prefetch_row(w_out, word)
                 hidden[:] = 0.0
                 for c in range(lo, hi):
@@ -355,7 +359,7 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     context_row = w_in[sentence[c]]
                     for k in range(dim):
                         context_row[k] += grad_hidden[k]
-    _merge_hot_rows(tables, w_out, w_hs, hot)
+    _merge_hot_rows(w_out, w_hs, hot)
     return loss, examples
 
 
@@ -384,7 +388,8 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, hot, negative, use_
     for s in range(n_units):
         node = s < n_nodes
         if node:
-            row = _row(w_hs, tables.hot_hs_slot, hot.hs_local, tables.points[word, s])
+            node = tables.points[word, s]
+            row = w_hs[node + hot.hs_shift if node >= hot.hs_first else node]
             label = 1 - np.int64(tables.codes[word, s])
         else:
             if s == n_nodes:
@@ -395,7 +400,7 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, hot, negative, use_
                 if target == word:
                     continue
                 label = 0
-            row = _row(w_out, tables.hot_out_slot, hot.out_local, target)
+            row = w_out[target + hot.out_first if target < hot.out_n else target]
         out_grad[:] = 0.0
         j = -1
         for c in range(lo, hi):
@@ -439,7 +444,7 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, hot, negative, cbow
     """
     w_in, w_out = weights.w_in, weights.w_out
     sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
-    out_slot, out_local = tables.hot_out_slot, hot.out_local
+    out_n, out_first = hot.out_n, hot.out_first
     dim = w_in.shape[1]
     state = _draw_noise(state, tables, negative, noise, w_out)
     for s in range(negative):
@@ -459,7 +464,7 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, hot, negative, cbow
             for k in range(dim):
                 hidden[k] *= scale
         grad_hidden[:] = 0.0
-        row = _row(w_out, out_slot, out_local, word)
+        row = w_out[word + out_first if word < out_n else word]
         f = np.float32(0.0)
         for k in range(dim):
             f += hidden[k] * row[k]
@@ -471,7 +476,7 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, hot, negative, cbow
         for s in range(negative):
             if noise[s] == word:
                 continue
-            row = _row(w_out, out_slot, out_local, noise[s])
+            row = w_out[noise[s] + out_first if noise[s] < out_n else noise[s]]
             f = np.float32(0.0)
             for k in range(dim):
                 f += hidden[k] * row[k]
@@ -493,7 +498,7 @@ def _cbow_batched_step(sentence, bounds, m, weights, tables, hot, negative, cbow
                 for k in range(dim):
                     context_row[k] += grad_hidden[k]
     for s in range(negative):
-        row = _row(w_out, out_slot, out_local, noise[s])
+        row = w_out[noise[s] + out_first if noise[s] < out_n else noise[s]]
         for k in range(dim):
             row[k] += out_grads[s, k]
     return loss, state
@@ -529,7 +534,7 @@ def _add_to_rows(w_in, offsets, rows, word, grad):
 
 @njit(cache=True, fastmath=True)
 def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, alpha_from,
-                         alpha_to):
+                         alpha_to, chunk):
     """`train_chunk` for subword models (SKIPGRAM, SKIPGRAM_BATCHED, CBOW).
 
     SKIPGRAM is fastText's update: per (centre, context) pair, the centre's mean input
@@ -549,7 +554,7 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
     hidden = np.empty(dim, dtype=np.float32)
     grad_hidden = np.empty(dim, dtype=np.float32)
     noise = np.empty(max(negative, 1), dtype=np.int64)
-    hot = _hot_rows(tables, w_out, w_hs)
+    hot = _hot_rows(settings, tables.keep_threshold.shape[0], w_out, w_hs, chunk)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
     unmerged = 0
@@ -562,7 +567,7 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
         done += end - start
         unmerged += end - start
         if unmerged >= HOT_SYNC_TOKENS:
-            _merge_hot_rows(tables, w_out, w_hs, hot)
+            _merge_hot_rows(w_out, w_hs, hot)
             unmerged = 0
         n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
         for pos in range(n):
@@ -615,7 +620,7 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
                     _add_to_rows(w_in, row_offsets, rows, word, grad_hidden)
             if batched:
                 _add_to_rows(w_in, row_offsets, rows, word, grad_hidden)
-    _merge_hot_rows(tables, w_out, w_hs, hot)
+    _merge_hot_rows(w_out, w_hs, hot)
     return loss, examples
 
 
@@ -636,7 +641,7 @@ def _launch(tokens, weights, tables, settings, chunk_bounds, seeds, alpha_from, 
     for c in prange(n_chunks):
         losses[c], examples[c] = train_chunk(
             tokens, weights, tables, settings, chunk_bounds[c, 0], chunk_bounds[c, 1], seeds[c],
-            alpha_from, alpha_to)
+            alpha_from, alpha_to, c)
     return losses, examples
 
 

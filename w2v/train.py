@@ -311,10 +311,8 @@ def _check_same_corpus(model, record):
             f"same corpus; use --init-model to train on new text")
 
 
-def _tables(model, hot_rows=0):
-    """The read-only lookups of the kernels, derived from the vocabulary and options; with
-    hot_rows, each chunk keeps its own copy of that many of the most written output rows
-    of each matrix (`sgns.HotRows`: for threads > 1 only)."""
+def _tables(model):
+    """The read-only lookups of the kernels, derived from the vocabulary and options."""
     config, counts = model.config, model.vocab.counts
     if config.hs:
         codes, points, code_lens = huffman_tree(counts)
@@ -327,29 +325,18 @@ def _tables(model, hot_rows=0):
         row_offsets, rows = model.subword_table()
     else:  # plain kernels never read the table
         row_offsets, rows = np.zeros(1, np.int64), np.zeros(1, np.int32)
-    kept = np.asarray(counts, np.float64) * keep_probabilities(counts, config.sample)
-    hot_out = _most_written(kept, hot_rows if config.negative else 0)
-    node_writes = np.zeros(len(model.w_hs), np.float64)
-    if config.hs and hot_rows:
-        on_path = np.arange(points.shape[1]) < code_lens[:, None]
-        np.add.at(node_writes, points[on_path], np.broadcast_to(kept[:, None], on_path.shape)[on_path])
-    hot_hs = _most_written(node_writes, hot_rows if config.hs else 0)
     return sgns.Tables(keep_thresholds(counts, config.sample), neg_threshold, neg_alias,
-                       codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows,
-                       hot_out, _slots(hot_out, len(counts)), hot_hs,
-                       _slots(hot_hs, len(model.w_hs)))
+                       codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows)
 
 
-def _most_written(writes, n):
-    """The ids of the n rows with the most expected writes."""
-    return np.sort(np.argsort(-writes, kind="stable")[:n]).astype(np.int64)
-
-
-def _slots(ids, n_rows):
-    """Row id -> its index in ids, or -1."""
-    slot = np.full(max(n_rows, 1), -1, dtype=np.int32)
-    slot[ids] = np.arange(len(ids), dtype=np.int32)
-    return slot
+def _with_room(matrix, extra_rows):
+    """(matrix, the array the kernels write): with extra_rows, the matrix becomes the first
+    rows of a taller array whose last rows hold the threads' copies of hot rows."""
+    if extra_rows == 0:
+        return matrix, matrix
+    whole = np.empty((len(matrix) + extra_rows, matrix.shape[1]), dtype=matrix.dtype)
+    whole[:len(matrix)] = matrix
+    return whole[:len(matrix)], whole
 
 
 def launch_seeds(seed, epoch, launch, n_chunks):
@@ -381,11 +368,18 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     n_tokens = corpus.n_tokens
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
-    weights = sgns.Weights(model.w_in, model.w_out, model.w_hs)
-    tables = _tables(model, HOT_ROWS if threads > 1 else 0)
+    tables = _tables(model)
+    hot_rows = HOT_ROWS if threads > 1 else 0
+    chunks = max(threads, pos.parts)
+    n_words = len(model.vocab)
+    model.w_out, w_out = _with_room(
+        model.w_out, chunks * min(hot_rows, n_words) if config.negative else 0)
+    model.w_hs, w_hs = _with_room(
+        model.w_hs, chunks * min(hot_rows, n_words - 1) if config.hs else 0)
+    weights = sgns.Weights(model.w_in, w_out, w_hs)
     max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
     settings = sgns.Settings(KERNELS[config.model, config.kernel], config.window,
-                             config.negative, config.hs, config.cbow_mean, max_len)
+                             config.negative, config.hs, config.cbow_mean, max_len, hot_rows)
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
     plans = {}  # by the number of parts
