@@ -1,8 +1,10 @@
 """A cache hint for the kernels: start loading a matrix row before it is needed.
 
-The output rows a CBOW window will touch (its negatives, its Huffman path) are known before
-its hidden vector is summed, but they are scattered over a table larger than the cache; the
-hint lets those loads overlap the summing. It changes no result, only when memory is read.
+The output rows of an example's negatives (and CBOW's centre word) are known before they
+are used, once the noise words are drawn first, but they are scattered over a table larger
+than the cache; the hint lets those loads overlap the work before them (about 20-30% of CPU
+time for CBOW and skip-gram on 10M tokens). It changes no result, only when memory is read.
+(Prefetching the Huffman path's rows gained nothing: its hot nodes stay in cache.)
 """
 
 from llvmlite import ir

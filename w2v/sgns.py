@@ -10,7 +10,11 @@ The arithmetic follows word2vec C: the effective window is uniform in 1..window 
 word, subsampling drops tokens before windowing, Skip-gram updates the context word's input
 vector against the centre word's output vector, CBOW averages (or sums) its context and
 sends the whole gradient to every context word, and the sigmoid comes from a 1000-entry
-table over [-6, 6] (NS clamps outside it, HS skips the node).
+table over [-6, 6] (NS clamps outside it, HS skips the node). An example's negatives are
+drawn before its hidden vector is formed, so their rows can be fetched meanwhile
+(`prefetch.prefetch_row`). With threads, each chunk trains on its own copies of the most
+written output rows and merges them now and then (`HotRows`): shared, those rows made two
+threads slower than one with HS.
 
 With subwords (fastText's model) a word's input vector is the mean of its rows, read through
 a CSR table (`Tables.subword_offsets`, `subword_rows`), and the gradient goes unscaled to each
