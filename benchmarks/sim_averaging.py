@@ -50,7 +50,7 @@ def simulate(corpus, config, k, sync_words, hot_words, hot_every, threads, merge
     tables = _tables(model)
     max_len = int(np.diff(offsets).max())
     settings = sgns.Settings(KERNELS[config.model, config.kernel], config.window,
-                             config.negative, config.hs, config.cbow_mean, max_len)
+                             config.negative, config.hs, config.cbow_mean, max_len, 0)
     launch = sgns.train_launch_serial if threads == 1 else sgns.train_launch
     copies = [sgns.Weights(model.w_in.copy(), model.w_out.copy(), model.w_hs.copy())
               for _ in range(k)]

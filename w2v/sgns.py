@@ -10,7 +10,11 @@ The arithmetic follows word2vec C: the effective window is uniform in 1..window 
 word, subsampling drops tokens before windowing, Skip-gram updates the context word's input
 vector against the centre word's output vector, CBOW averages (or sums) its context and
 sends the whole gradient to every context word, and the sigmoid comes from a 1000-entry
-table over [-6, 6] (NS clamps outside it, HS skips the node).
+table over [-6, 6] (NS clamps outside it, HS skips the node). An example's negatives are
+drawn before its hidden vector is formed, so their rows can be fetched meanwhile
+(`prefetch.prefetch_row`). With threads, each chunk trains on its own copies of the most
+written output rows and merges them now and then (`HotRows`): shared, those rows made two
+threads slower than one with HS.
 
 With subwords (fastText's model) a word's input vector is the mean of its rows, read through
 a CSR table (`Tables.subword_offsets`, `subword_rows`), and the gradient goes unscaled to each
@@ -26,6 +30,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
+from .prefetch import prefetch_row
 from .sampling import next_state, random_bits
 
 MAX_EXP = 6.0
@@ -38,6 +43,9 @@ CBOW_BATCHED = 3
 
 CBOW_BATCH = 8
 """Consecutive CBOW windows (centre words of one sentence) that share one set of negatives."""
+
+HOT_SYNC_TOKENS = 1024
+"""A chunk merges its hot output rows into the shared ones after at least this many tokens."""
 
 _U32 = np.uint64(32)
 
@@ -52,10 +60,26 @@ Tables = namedtuple("Tables", ["keep_threshold", "neg_threshold", "neg_alias", "
 """Read-only lookups: subsampling thresholds, noise alias table, Huffman paths, sigmoid, and
 the input rows of each word (CSR: word w's rows are subword_rows[subword_offsets[w]:
 subword_offsets[w + 1]]; read by the subword kernels only)."""
+HotRows = namedtuple("HotRows", ["out_n", "out_first", "hs_first", "hs_shift", "out_base",
+                                 "hs_base"])
+"""A chunk's own copies of the most written output rows. Every example writes some of them,
+so when threads share them each write moves the row's cache lines between cores, and two
+threads ran slower than one (CBOW+HS: 4.4 s against 3.9 s an epoch of 10M tokens). Each chunk
+trains on its copies and adds what it changed to the shared rows every `HOT_SYNC_TOKENS`
+tokens (`_merge_hot_rows`), as a thread of data-parallel SGD would.
+
+The hot rows are found by position, with no lookup: the `Settings.hot_rows` most frequent
+words (w_out rows 0..out_n-1, the vocabulary being sorted) and the as many heaviest Huffman
+nodes (w_hs rows hs_first.., the last ones built). The copies are rows of the same matrices,
+after the shared ones (the kernels are handed matrices with room for them): w_out row
+i < out_n is read at out_first + i, w_hs row p >= hs_first at p + hs_shift. (Copies in arrays
+of their own, or a lookup table of hot rows, compiled into loops 30-60% slower.) base holds
+the shared rows as last seen. With one thread hot_rows is 0, so results are word2vec's."""
 Settings = namedtuple("Settings", ["model", "window", "negative", "use_hs", "cbow_mean",
-                                   "max_len"])
+                                   "max_len", "hot_rows"])
 """Scalars: model id (SKIPGRAM, CBOW, SKIPGRAM_BATCHED, CBOW_BATCHED), window, negatives, HS
-on, CBOW mean, longest sentence (scratch size)."""
+on, CBOW mean, longest sentence (scratch size), and the hot output rows of each matrix that
+each chunk keeps its own copy of (`HotRows`; 0 with one thread)."""
 
 
 def sigmoid_tables():
@@ -109,6 +133,47 @@ def subsample_sentence(ids, start, end, keep_threshold, state, out):
     return n, state
 
 
+# --------------------------------------------------------------------------- hot rows
+
+
+@njit(cache=True)
+def _hot_rows(settings, n_words, w_out, w_hs, chunk):
+    """Chunk `chunk`'s copies of the hot rows, taken from the shared rows (`HotRows`)."""
+    out_n = min(settings.hot_rows, n_words) if settings.negative > 0 else 0
+    hs_n = min(settings.hot_rows, n_words - 1) if settings.use_hs else 0
+    out_first = n_words + chunk * out_n
+    hs_first = n_words - 1 - hs_n
+    hs_copy = max(n_words - 1, 1) + chunk * hs_n
+    for k in range(out_n):
+        w_out[out_first + k] = w_out[k]
+    for k in range(hs_n):
+        w_hs[hs_copy + k] = w_hs[hs_first + k]
+    return HotRows(out_n, out_first, hs_first, hs_copy - hs_first,
+                   w_out[:out_n].copy(), w_hs[hs_first:hs_first + hs_n].copy())
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _merge_rows(matrix, first, copy, base):
+    """Shared rows first.., the chunk's copies at copy.., as base saw them."""
+    dim = matrix.shape[1]
+    for k in range(base.shape[0]):
+        shared = matrix[first + k]
+        local = matrix[copy + k]
+        for j in range(dim):
+            value = shared[j] + (local[j] - base[k, j])
+            shared[j] = value
+            local[j] = value
+            base[k, j] = value
+
+
+@njit(cache=True)
+def _merge_hot_rows(w_out, w_hs, hot):
+    """Add what the chunk changed in its hot rows to the shared rows, and take the result
+    (with the other threads' changes) as the chunk's copies again."""
+    _merge_rows(w_out, 0, hot.out_first, hot.out_base)
+    _merge_rows(w_hs, hot.hs_first, hot.hs_first + hot.hs_shift, hot.hs_base)
+
+
 # --------------------------------------------------------------------------- one output unit
 
 
@@ -128,17 +193,21 @@ def _logistic_gradient(f, label, alpha, sigmoid, log_sigmoid):
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_lens,
-                  neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state):
-    """HS along target's Huffman path, then NS: target plus `negative` noise words.
+def _output_layer(hidden, target, grad_hidden, w_out, w_hs, hot, tables, noise, negative,
+                  use_hs, alpha):
+    """HS along target's Huffman path, then NS: target plus the `negative` noise words
+    drawn beforehand (`_draw_noise`), a noise word equal to target skipped.
 
-    Returns (loss, new state); grad_hidden receives the gradient for `hidden`.
+    Returns the loss; grad_hidden receives the gradient for `hidden`.
     """
+    codes, points, code_lens = tables.codes, tables.points, tables.code_lens
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
     loss = 0.0
     if use_hs:
         dim = hidden.shape[0]
         for d in range(code_lens[target]):
-            row = w_hs[points[target, d]]
+            node = points[target, d]
+            row = w_hs[node + hot.hs_shift if node >= hot.hs_first else node]
             f = np.float32(0.0)
             for k in range(dim):
                 f += hidden[k] * row[k]
@@ -155,11 +224,11 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_
             if s == 0:
                 out, label = target, 1
             else:
-                out, state = draw_negative(state, neg_threshold, neg_alias)
+                out = noise[s - 1]
                 if out == target:
                     continue
                 label = 0
-            row = w_out[out]
+            row = w_out[out + hot.out_first if out < hot.out_n else out]
             f = np.float32(0.0)
             for k in range(dim):
                 f += hidden[k] * row[k]
@@ -168,23 +237,33 @@ def _output_layer(hidden, target, grad_hidden, w_out, w_hs, codes, points, code_
             for k in range(dim):
                 grad_hidden[k] += g * row[k]
                 row[k] += g * hidden[k]
-    return loss, state
+    return loss
+
+
+@njit(cache=True, inline="always")
+def _draw_noise(state, tables, negative, noise, w_out):
+    """Draw the `negative` noise words of one example into noise, in the order the output
+    layer uses them, and hint the cache to fetch their rows. Returns the new state.
+    (The hint is what makes drawing them early pay: 20-30% less CPU time for CBOW and
+    skip-gram on 10M tokens, the rows being scattered over more than the cache holds.)"""
+    for s in range(negative):
+        noise[s], state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+        prefetch_row(w_out, noise[s])
+    return state
 
 
 # --------------------------------------------------------------------------- one chunk
 
 
 @njit(cache=True, fastmath=True)
-def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_from, alpha_to):
+def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_from, alpha_to,
+                chunk):
     """Train on sentences first..last-1; alpha goes linearly from alpha_from to alpha_to
-    over the chunk's tokens. Returns (summed loss, examples trained).
+    over the chunk's tokens; `chunk` (its index in the launch) places its hot-row copies.
+    Returns (summed loss, examples trained).
     """
     ids, offsets = tokens.ids, tokens.offsets
     w_in, w_out, w_hs = weights.w_in, weights.w_out, weights.w_hs
-    keep_threshold, neg_threshold, neg_alias = (tables.keep_threshold, tables.neg_threshold,
-                                                tables.neg_alias)
-    codes, points, code_lens = tables.codes, tables.points, tables.code_lens
-    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
     model, window, negative, use_hs = (settings.model, settings.window, settings.negative,
                                        settings.use_hs)
     dim = w_in.shape[1]
@@ -193,9 +272,11 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
     grad_hidden = np.empty(dim, dtype=np.float32)
     batch_grads = np.empty((max(2 * window, negative), dim), dtype=np.float32)
     batch_bounds = np.empty((CBOW_BATCH, 3), dtype=np.int64)
-    batch_noise = np.empty(max(negative, 1), dtype=np.int64)
+    noise = np.empty(max(negative, 1), dtype=np.int64)
+    hot = _hot_rows(settings, tables.keep_threshold.shape[0], w_out, w_hs, chunk)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
+    unmerged = 0
     loss = 0.0
     examples = 0
     for s in range(first, last):
@@ -203,7 +284,11 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
         end = offsets[s + 1]
         alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
         done += end - start
-        n, state = subsample_sentence(ids, start, end, keep_threshold, state, sentence)
+        unmerged += end - start
+        if unmerged >= HOT_SYNC_TOKENS:
+            _merge_hot_rows(w_out, w_hs, hot)
+            unmerged = 0
+        n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
         if model == CBOW_BATCHED:
             pos = 0
             while pos < n:
@@ -220,9 +305,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     pos += 1
                 if m > 0:
                     step_loss, state = _cbow_batched_step(
-                        sentence, batch_bounds, m, w_in, w_out, neg_threshold, neg_alias,
-                        negative, settings.cbow_mean, alpha, sigmoid, log_sigmoid, batch_noise,
-                        batch_grads, hidden, grad_hidden, state)
+                        sentence, batch_bounds, m, weights, tables, hot, negative,
+                        settings.cbow_mean, alpha, noise, batch_grads, hidden, grad_hidden,
+                        state)
                     loss += step_loss
                     examples += m
             continue
@@ -237,22 +322,26 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                         continue
                     context_row = w_in[sentence[c]]
                     grad_hidden[:] = 0.0
-                    step_loss, state = _output_layer(
-                        context_row, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
-                        neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid,
-                        state)
-                    loss += step_loss
+                    state = _draw_noise(state, tables, negative, noise, w_out)
+                    loss += _output_layer(context_row, word, grad_hidden, w_out, w_hs, hot,
+                                          tables, noise, negative, use_hs, alpha)
                     examples += 1
                     for k in range(dim):
                         context_row[k] += grad_hidden[k]
             elif model == SKIPGRAM_BATCHED:
                 if hi - lo > 1:
                     step_loss, state = _sg_batched_step(
-                        sentence, pos, lo, hi, weights, tables, settings.negative,
-                        settings.use_hs, alpha, batch_grads, hidden, state)
+                        sentence, pos, lo, hi, weights, tables, hot, negative, use_hs, alpha,
+                        noise, batch_grads, hidden, state)
                     loss += step_loss
                     examples += hi - lo - 1
             else:
+                count = hi - lo - 1
+                if count == 0:
+                    continue
+                state = _draw_noise(state, tables, negative, noise, w_out)
+                if negative > 0:
+                    prefetch_row(w_out, word)
                 hidden[:] = 0.0
                 for c in range(lo, hi):
                     if c == pos:
@@ -260,18 +349,13 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     context_row = w_in[sentence[c]]
                     for k in range(dim):
                         hidden[k] += context_row[k]
-                count = hi - lo - 1
-                if count == 0:
-                    continue
                 if settings.cbow_mean:
                     scale = np.float32(1.0 / count)
                     for k in range(dim):
                         hidden[k] *= scale
                 grad_hidden[:] = 0.0
-                step_loss, state = _output_layer(
-                    hidden, word, grad_hidden, w_out, w_hs, codes, points, code_lens,
-                    neg_threshold, neg_alias, negative, use_hs, alpha, sigmoid, log_sigmoid, state)
-                loss += step_loss
+                loss += _output_layer(hidden, word, grad_hidden, w_out, w_hs, hot, tables,
+                                      noise, negative, use_hs, alpha)
                 examples += 1
                 for c in range(lo, hi):
                     if c == pos:
@@ -279,12 +363,13 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                     context_row = w_in[sentence[c]]
                     for k in range(dim):
                         context_row[k] += grad_hidden[k]
+    _merge_hot_rows(w_out, w_hs, hot)
     return loss, examples
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, use_hs, alpha, grads,
-                     out_grad, state):
+def _sg_batched_step(sentence, pos, lo, hi, weights, tables, hot, negative, use_hs, alpha,
+                     noise, grads, out_grad, state):
     """Skip-gram for one centre word with every context word sharing its output units
     (pWord2Vec's HogBatch): the Huffman path's nodes (HS) and the centre's and its
     negatives' output rows (NS) are each read once and updated once for the whole window,
@@ -301,23 +386,25 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, use_hs, a
             grads[m, :] = 0.0
             m += 1
     loss = 0.0
+    state = _draw_noise(state, tables, negative, noise, w_out)
     n_nodes = tables.code_lens[word] if use_hs else 0
     n_units = n_nodes + (negative + 1 if negative > 0 else 0)
     for s in range(n_units):
         node = s < n_nodes
         if node:
-            row = w_hs[tables.points[word, s]]
+            node = tables.points[word, s]
+            row = w_hs[node + hot.hs_shift if node >= hot.hs_first else node]
             label = 1 - np.int64(tables.codes[word, s])
         else:
             if s == n_nodes:
                 target = word
                 label = 1
             else:
-                target, state = draw_negative(state, tables.neg_threshold, tables.neg_alias)
+                target = noise[s - n_nodes - 1]
                 if target == word:
                     continue
                 label = 0
-            row = w_out[target]
+            row = w_out[target + hot.out_first if target < hot.out_n else target]
         out_grad[:] = 0.0
         j = -1
         for c in range(lo, hi):
@@ -349,9 +436,8 @@ def _sg_batched_step(sentence, pos, lo, hi, weights, tables, negative, use_hs, a
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alias, negative,
-                       cbow_mean, alpha, sigmoid, log_sigmoid, noise, out_grads, hidden,
-                       grad_hidden, state):
+def _cbow_batched_step(sentence, bounds, m, weights, tables, hot, negative, cbow_mean, alpha,
+                       noise, out_grads, hidden, grad_hidden, state):
     """CBOW NS for m consecutive windows (bounds[b] = centre, lo, hi) sharing one set of
     negatives (BlazingText's batch idea applied to CBOW): the negatives' output rows stay in
     cache for the batch and are written once, at its end, with the summed updates. Each
@@ -360,9 +446,12 @@ def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alia
     updated before the next window; a negative equal to a window's centre is skipped for
     that window only.
     """
+    w_in, w_out = weights.w_in, weights.w_out
+    sigmoid, log_sigmoid = tables.sigmoid, tables.log_sigmoid
+    out_n, out_first = hot.out_n, hot.out_first
     dim = w_in.shape[1]
+    state = _draw_noise(state, tables, negative, noise, w_out)
     for s in range(negative):
-        noise[s], state = draw_negative(state, neg_threshold, neg_alias)
         out_grads[s, :] = 0.0
     loss = 0.0
     for b in range(m):
@@ -379,7 +468,7 @@ def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alia
             for k in range(dim):
                 hidden[k] *= scale
         grad_hidden[:] = 0.0
-        row = w_out[word]
+        row = w_out[word + out_first if word < out_n else word]
         f = np.float32(0.0)
         for k in range(dim):
             f += hidden[k] * row[k]
@@ -391,7 +480,7 @@ def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alia
         for s in range(negative):
             if noise[s] == word:
                 continue
-            row = w_out[noise[s]]
+            row = w_out[noise[s] + out_first if noise[s] < out_n else noise[s]]
             f = np.float32(0.0)
             for k in range(dim):
                 f += hidden[k] * row[k]
@@ -413,7 +502,7 @@ def _cbow_batched_step(sentence, bounds, m, w_in, w_out, neg_threshold, neg_alia
                 for k in range(dim):
                     context_row[k] += grad_hidden[k]
     for s in range(negative):
-        row = w_out[noise[s]]
+        row = w_out[noise[s] + out_first if noise[s] < out_n else noise[s]]
         for k in range(dim):
             row[k] += out_grads[s, k]
     return loss, state
@@ -449,7 +538,7 @@ def _add_to_rows(w_in, offsets, rows, word, grad):
 
 @njit(cache=True, fastmath=True)
 def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, alpha_from,
-                         alpha_to):
+                         alpha_to, chunk):
     """`train_chunk` for subword models (SKIPGRAM, SKIPGRAM_BATCHED, CBOW).
 
     SKIPGRAM is fastText's update: per (centre, context) pair, the centre's mean input
@@ -468,8 +557,11 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
     sentence = np.empty(settings.max_len, dtype=np.int64)
     hidden = np.empty(dim, dtype=np.float32)
     grad_hidden = np.empty(dim, dtype=np.float32)
+    noise = np.empty(max(negative, 1), dtype=np.int64)
+    hot = _hot_rows(settings, tables.keep_threshold.shape[0], w_out, w_hs, chunk)
     total = max(offsets[last] - offsets[first], 1)
     done = 0
+    unmerged = 0
     loss = 0.0
     examples = 0
     for s in range(first, last):
@@ -477,6 +569,10 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
         end = offsets[s + 1]
         alpha = alpha_from + (alpha_to - alpha_from) * (done / total)
         done += end - start
+        unmerged += end - start
+        if unmerged >= HOT_SYNC_TOKENS:
+            _merge_hot_rows(w_out, w_hs, hot)
+            unmerged = 0
         n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
         for pos in range(n):
             word = sentence[pos]
@@ -486,6 +582,7 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
             if hi - lo <= 1:
                 continue
             if model == CBOW:
+                state = _draw_noise(state, tables, negative, noise, w_out)
                 hidden[:] = 0.0
                 bag = 0
                 for c in range(lo, hi):
@@ -502,11 +599,8 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
                     for k in range(dim):
                         hidden[k] *= scale
                 grad_hidden[:] = 0.0
-                step_loss, state = _output_layer(
-                    hidden, word, grad_hidden, w_out, w_hs, tables.codes, tables.points,
-                    tables.code_lens, tables.neg_threshold, tables.neg_alias, negative, use_hs,
-                    alpha, tables.sigmoid, tables.log_sigmoid, state)
-                loss += step_loss
+                loss += _output_layer(hidden, word, grad_hidden, w_out, w_hs, hot, tables,
+                                      noise, negative, use_hs, alpha)
                 examples += 1
                 for c in range(lo, hi):
                     if c != pos:
@@ -522,16 +616,15 @@ def train_chunk_subwords(tokens, weights, tables, settings, first, last, state, 
                 if not batched:
                     _mean_of_rows(w_in, row_offsets, rows, word, hidden)
                     grad_hidden[:] = 0.0
-                step_loss, state = _output_layer(
-                    hidden, sentence[c], grad_hidden, w_out, w_hs, tables.codes, tables.points,
-                    tables.code_lens, tables.neg_threshold, tables.neg_alias, negative, use_hs,
-                    alpha, tables.sigmoid, tables.log_sigmoid, state)
-                loss += step_loss
+                state = _draw_noise(state, tables, negative, noise, w_out)
+                loss += _output_layer(hidden, sentence[c], grad_hidden, w_out, w_hs, hot,
+                                      tables, noise, negative, use_hs, alpha)
                 examples += 1
                 if not batched:
                     _add_to_rows(w_in, row_offsets, rows, word, grad_hidden)
             if batched:
                 _add_to_rows(w_in, row_offsets, rows, word, grad_hidden)
+    _merge_hot_rows(w_out, w_hs, hot)
     return loss, examples
 
 
@@ -552,7 +645,7 @@ def _launch(tokens, weights, tables, settings, chunk_bounds, seeds, alpha_from, 
     for c in prange(n_chunks):
         losses[c], examples[c] = train_chunk(
             tokens, weights, tables, settings, chunk_bounds[c, 0], chunk_bounds[c, 1], seeds[c],
-            alpha_from, alpha_to)
+            alpha_from, alpha_to, c)
     return losses, examples
 
 

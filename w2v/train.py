@@ -38,6 +38,7 @@ KERNELS = {("sg", "classic"): sgns.SKIPGRAM, ("cbow", "classic"): sgns.CBOW,
            ("sg", "batched"): sgns.SKIPGRAM_BATCHED, ("cbow", "batched"): sgns.CBOW_BATCHED}
 MAX_LAUNCHES = 32  # per epoch: enough for a smooth bar and schedule, few enough to be cheap
 MIN_LAUNCH_TOKENS = 100_000
+HOT_ROWS = 128  # per output matrix, each chunk its own copies (threads > 1); see sgns.HotRows
 
 
 def check_options(**options):
@@ -328,6 +329,16 @@ def _tables(model):
                        codes, points, code_lens, sigmoid, log_sigmoid, row_offsets, rows)
 
 
+def _with_room(matrix, extra_rows):
+    """(matrix, the array the kernels write): with extra_rows, the matrix becomes the first
+    rows of a taller array whose last rows hold the threads' copies of hot rows."""
+    if extra_rows == 0:
+        return matrix, matrix
+    whole = np.empty((len(matrix) + extra_rows, matrix.shape[1]), dtype=matrix.dtype)
+    whole[:len(matrix)] = matrix
+    return whole[:len(matrix)], whole
+
+
 def launch_seeds(seed, epoch, launch, n_chunks):
     """One random state per chunk of a launch, from (seed, epoch, launch, chunk)."""
     return np.array([seed_for(seed, epoch, launch, c) for c in range(n_chunks)],
@@ -357,11 +368,18 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     n_tokens = corpus.n_tokens
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
-    weights = sgns.Weights(model.w_in, model.w_out, model.w_hs)
     tables = _tables(model)
+    hot_rows = HOT_ROWS if threads > 1 else 0
+    chunks = max(threads, pos.parts)
+    n_words = len(model.vocab)
+    model.w_out, w_out = _with_room(
+        model.w_out, chunks * min(hot_rows, n_words) if config.negative else 0)
+    model.w_hs, w_hs = _with_room(
+        model.w_hs, chunks * min(hot_rows, n_words - 1) if config.hs else 0)
+    weights = sgns.Weights(model.w_in, w_out, w_hs)
     max_len = int(np.diff(offsets).max()) if len(offsets) > 1 else 1
     settings = sgns.Settings(KERNELS[config.model, config.kernel], config.window,
-                             config.negative, config.hs, config.cbow_mean, max_len)
+                             config.negative, config.hs, config.cbow_mean, max_len, hot_rows)
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
     plans = {}  # by the number of parts
