@@ -437,8 +437,9 @@ def phrase_options(func):
               help="Noise words per example (0 turns negative sampling off; needs --hs).")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax over a Huffman tree "
                                          "(alone with --negative 0, or together).")
-@click.option("--ns-exponent", type=float, default=0.75, show_default=True,
-              help="Noise distribution: counts raised to this power.")
+@click.option("--ns-exponent", type=float, default=None,
+              help="Noise distribution: counts raised to this power.  [default: 0.75; 0.5 "
+                   "with --subwords, as fastText]")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
 @click.option("--epochs", type=int, default=5, show_default=True, help="Passes over the corpus.")
