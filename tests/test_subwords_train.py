@@ -172,7 +172,8 @@ def topic_margins(model, word):
 UNSEEN = ("praxation", "zwoqation", "praxology", "zwoqology")
 
 
-@pytest.mark.parametrize("options", [dict(), dict(kernel="classic"), dict(model="cbow")],
+@pytest.mark.parametrize("options", [dict(kernel="batched"), dict(kernel="classic"),
+                                     dict(model="cbow")],
                          ids=["sg-batched", "sg-classic", "cbow"])
 def test_an_unseen_word_lands_near_the_company_of_its_suffix(suffix_corpus, options):
     """Its n-grams are shared only with the words of its suffix, so only training can bring
@@ -203,7 +204,7 @@ def test_untrained_an_unseen_word_is_near_no_company(suffix_corpus):
 # --------------------------------------------------------------------------- model file, resume
 
 
-MODES = {"sg-batched": dict(), "sg-classic": dict(kernel="classic"), "cbow": dict(model="cbow"),
+MODES = {"sg-batched": dict(kernel="batched"), "sg-classic": dict(kernel="classic"), "cbow": dict(model="cbow"),
          "sg-hs": dict(kernel="classic", hs=True, negative=2)}
 
 
@@ -317,6 +318,15 @@ def test_save_fasttext_needs_subwords_and_negative_sampling(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- fastText's defaults
+
+
+def test_subword_skipgram_defaults_to_the_classic_kernel():
+    """fastText's per-pair update: as fast as batched with subwords, and better over 3 seeds;
+    plain skip-gram keeps batched."""
+    assert Word2VecConfig(subwords=True).kernel == "classic"
+    assert Word2VecConfig(subwords=True, kernel="batched").kernel == "batched"
+    assert Word2VecConfig().kernel == "batched"
+    assert Word2VecConfig().replace(subwords=True).kernel == "classic"
 
 
 def test_subwords_default_to_fasttexts_noise_exponent():

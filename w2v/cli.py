@@ -457,7 +457,8 @@ def phrase_options(func):
                    "skip-gram window (pWord2Vec; 1.7x the classic kernel's speed on 10M "
                    "tokens, as good or better on every evaluation set) or by 8 consecutive "
                    "CBOW windows; classic: word2vec C's per-pair updates. auto: batched for "
-                   "skip-gram with negative sampling alone, else classic.")
+                   "skip-gram with negative sampling alone (without --subwords), else "
+                   "classic.")
 @click.option("--subwords", is_flag=True,
               help="fastText's model: a word's input vector is the mean of its own row and "
                    "its character n-gram rows, so unseen words get vectors too. The n-gram "
@@ -540,7 +541,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         config = model.config
         if options["kernel"] == "auto":  # what the model would choose, as it did when made
             options = {**options, "kernel": auto_kernel(config.model, config.negative,
-                                                        config.hs)}
+                                                        config.hs, config.subwords)}
         _refuse_changed_options(given, options, config)
         if not corpus:
             corpus = _recorded_inputs(model.corpus)
