@@ -321,8 +321,8 @@ def test_save_fasttext_needs_subwords_and_negative_sampling(tmp_path, capsys):
 
 
 def test_subword_skipgram_defaults_to_the_classic_kernel():
-    """fastText's per-pair update: as fast as batched with subwords, and better over 3 seeds;
-    plain skip-gram keeps batched."""
+    """fastText's per-pair update: slower than batched with subwords, but better over 3
+    seeds; plain skip-gram keeps batched."""
     assert Word2VecConfig(subwords=True).kernel == "classic"
     assert Word2VecConfig(subwords=True, kernel="batched").kernel == "batched"
     assert Word2VecConfig().kernel == "batched"
