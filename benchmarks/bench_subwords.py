@@ -8,8 +8,8 @@ Settings, the same for both tools: dim 100, window 5, negative 5, 5 epochs, minn
 bucket 2M, sample (fastText's t) 1e-4, min count 5, 2 threads, learning rate 0.05 for sg and
 cbow (fastText's default; linear decay to 0 in fastText, to lr x 1e-4 in w2v), and negatives
 drawn from counts^0.5 (fastText's fixed noise distribution; w2v's default with --subwords;
-change it for w2v with --ns-exponent). w2v runs its default kernel for each model (batched
-for sg, classic for cbow); `--kernels` adds others (a kernel a model lacks, batched for cbow,
+change it for w2v with --ns-exponent). w2v runs its default kernel for each model (classic
+with --subwords, for sg and cbow); `--kernels` adds others (a kernel a model lacks, batched for cbow,
 is skipped). Each seed goes to both tools (fastText's `seed`; with 2 threads neither tool
 is deterministic anyway).
 
