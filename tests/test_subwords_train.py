@@ -172,7 +172,8 @@ def topic_margins(model, word):
 UNSEEN = ("praxation", "zwoqation", "praxology", "zwoqology")
 
 
-@pytest.mark.parametrize("options", [dict(), dict(kernel="classic"), dict(model="cbow")],
+@pytest.mark.parametrize("options", [dict(kernel="batched"), dict(kernel="classic"),
+                                     dict(model="cbow")],
                          ids=["sg-batched", "sg-classic", "cbow"])
 def test_an_unseen_word_lands_near_the_company_of_its_suffix(suffix_corpus, options):
     """Its n-grams are shared only with the words of its suffix, so only training can bring
@@ -203,7 +204,7 @@ def test_untrained_an_unseen_word_is_near_no_company(suffix_corpus):
 # --------------------------------------------------------------------------- model file, resume
 
 
-MODES = {"sg-batched": dict(), "sg-classic": dict(kernel="classic"), "cbow": dict(model="cbow"),
+MODES = {"sg-batched": dict(kernel="batched"), "sg-classic": dict(kernel="classic"), "cbow": dict(model="cbow"),
          "sg-hs": dict(kernel="classic", hs=True, negative=2)}
 
 
@@ -314,3 +315,46 @@ def test_save_fasttext_needs_subwords_and_negative_sampling(tmp_path, capsys):
                  str(tmp_path / "v.txt"), "--save-fasttext", str(target)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("w2v: error: --save-fasttext") and not target.exists()
+
+
+# --------------------------------------------------------------------------- fastText's defaults
+
+
+def test_subword_skipgram_defaults_to_the_classic_kernel():
+    """fastText's per-pair update: slower than batched with subwords, but better over 3
+    seeds; plain skip-gram keeps batched."""
+    assert Word2VecConfig(subwords=True).kernel == "classic"
+    assert Word2VecConfig(subwords=True, kernel="batched").kernel == "batched"
+    assert Word2VecConfig().kernel == "batched"
+    assert Word2VecConfig().replace(subwords=True).kernel == "classic"
+
+
+def test_subwords_default_to_fasttexts_noise_exponent():
+    """fastText draws negatives from counts^0.5; word2vec's 0.75 stays the plain default."""
+    assert Word2VecConfig().ns_exponent == 0.75
+    assert Word2VecConfig(subwords=True).ns_exponent == 0.5
+    assert Word2VecConfig(subwords=True, ns_exponent=0.75).ns_exponent == 0.75
+    assert Word2VecConfig().replace(subwords=True).ns_exponent == 0.5
+    assert Word2VecConfig(ns_exponent=0.6).replace(subwords=True).ns_exponent == 0.6
+    saved = Word2VecConfig(subwords=True, ns_exponent=0.75).to_dict()
+    assert Word2VecConfig.from_dict(saved).ns_exponent == 0.75  # a record keeps its value
+
+
+def test_cli_subwords_record_their_noise_exponent_and_resume_keeps_it(tmp_path, capsys):
+    corpus = write_suffix_groups(tmp_path / "s.txt", n_sentences=40)
+    model_path = tmp_path / "m.w2v"
+    common = ["--min-count", "1", "--dim", "8", "--epochs", "1", "--threads", "1",
+              "-o", str(tmp_path / "v.txt")]
+    assert main(["train", corpus, "--subwords", "--bucket", "500", *common,
+                 "--save-model", str(model_path)]) == 0
+    assert load_model(model_path).config.ns_exponent == 0.5
+    assert main(["train", "--resume", str(model_path), "--ns-exponent", "0.75", *common]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("w2v: error: --ns-exponent 0.75 differs")
+    assert main(["train", "--resume", str(model_path), *common]) == 0
+    assert load_model(model_path).config.ns_exponent == 0.5
+
+
+def test_help_states_the_subword_noise_exponent(capsys):
+    assert main(["train", "--help"]) == 0
+    assert "0.5 with --subwords" in " ".join(capsys.readouterr().out.split())

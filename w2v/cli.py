@@ -437,8 +437,9 @@ def phrase_options(func):
               help="Noise words per example (0 turns negative sampling off; needs --hs).")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax over a Huffman tree "
                                          "(alone with --negative 0, or together).")
-@click.option("--ns-exponent", type=float, default=0.75, show_default=True,
-              help="Noise distribution: counts raised to this power.")
+@click.option("--ns-exponent", type=float, default=None,
+              help="Noise distribution: counts raised to this power.  [default: 0.75; 0.5 "
+                   "with --subwords, as fastText]")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
 @click.option("--epochs", type=int, default=5, show_default=True, help="Passes over the corpus.")
@@ -456,7 +457,8 @@ def phrase_options(func):
                    "skip-gram window (pWord2Vec; 1.7x the classic kernel's speed on 10M "
                    "tokens, as good or better on every evaluation set) or by 8 consecutive "
                    "CBOW windows; classic: word2vec C's per-pair updates. auto: batched for "
-                   "skip-gram with negative sampling alone, else classic.")
+                   "skip-gram with negative sampling alone (without --subwords), else "
+                   "classic.")
 @click.option("--subwords", is_flag=True,
               help="fastText's model: a word's input vector is the mean of its own row and "
                    "its character n-gram rows, so unseen words get vectors too. The n-gram "
@@ -539,7 +541,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         config = model.config
         if options["kernel"] == "auto":  # what the model would choose, as it did when made
             options = {**options, "kernel": auto_kernel(config.model, config.negative,
-                                                        config.hs)}
+                                                        config.hs, config.subwords)}
         _refuse_changed_options(given, options, config)
         if not corpus:
             corpus = _recorded_inputs(model.corpus)
