@@ -70,7 +70,8 @@ def test_hot_rows_copy_the_most_frequent_words_and_the_last_nodes(corpus):
     dict(model="cbow", kernel="classic", subwords=True, minn=2, maxn=3, bucket=500, hs=True),
 ])
 def test_a_chunk_on_its_copies_trains_as_on_the_shared_rows(corpus, options):
-    """One chunk, nobody else writing: the copies only move where the sums are rounded."""
+    """One chunk, nobody else writing: the copies only move where the sums are rounded (a
+    row read from the shared matrix but written to its copy moves by 1e-2 and more)."""
     config = Word2VecConfig(dim=16, window=3, sample=0, epochs=1, **options)
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
@@ -91,7 +92,7 @@ def test_a_chunk_on_its_copies_trains_as_on_the_shared_rows(corpus, options):
     plain, hot = results
     assert np.abs(plain.w_out - init_model(config, corpus.vocab).w_out).max() > 0.01
     for name in ("w_in", "w_out", "w_hs"):
-        np.testing.assert_allclose(getattr(hot, name), getattr(plain, name), atol=2e-5)
+        np.testing.assert_allclose(getattr(hot, name), getattr(plain, name), atol=1e-4)
 
 
 @pytest.mark.parametrize("model", ["sg", "cbow"])

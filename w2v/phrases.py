@@ -101,7 +101,6 @@ def start_numba_without_scipy():
             del sys.modules[name]
 
 
-
 def read_text(inputs, lowercase=False):
     """Read every input once (files, globs, '-', compressed) into a `Text`, blank lines kept."""
     paths = expand_inputs(inputs)
