@@ -88,6 +88,15 @@ def default_lists():
             read_words(data_path(SPECIFIC), "gender-specific words"))
 
 
+def lists_or_defaults(definitional, equalize, specific):
+    """The three lists, each None replaced by the shipped one (read only when needed)."""
+    if None not in (definitional, equalize, specific):
+        return definitional, equalize, specific
+    defaults = default_lists()
+    return tuple(default if given is None else given
+                 for given, default in zip((definitional, equalize, specific), defaults))
+
+
 def bias_subspace(unit, rows_pairs, components=1):
     """(orthonormal rows spanning the bias subspace, explained-variance shares of the first
     ten components): the first principal components of the pairs' differences from their
@@ -139,11 +148,7 @@ def hard_debias(wv, definitional=None, equalize=None, specific=None, components=
     """
     if components < 1:
         raise InputError(f"components must be at least 1, got {components}")
-    if None in (definitional, equalize, specific):
-        default_def, default_eq, default_spec = default_lists()
-        definitional = default_def if definitional is None else definitional
-        equalize = default_eq if equalize is None else equalize
-        specific = default_spec if specific is None else specific
+    definitional, equalize, specific = lists_or_defaults(definitional, equalize, specific)
     unit = _normalized(wv.vectors)  # float32, as big as the input
     def_rows = definitional_rows(wv, definitional)
     if len(def_rows) < len(definitional):

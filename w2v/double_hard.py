@@ -28,7 +28,8 @@ import logging
 import numpy as np
 
 from .bias import resolve
-from .debias import DebiasResult, bias_subspace, default_lists, definitional_rows, hard_debias
+from .debias import DebiasResult, bias_subspace, definitional_rows, hard_debias, \
+    lists_or_defaults
 from .errors import InputError
 from .inlp import weat_overlap
 from .vectors import WordVectors
@@ -178,11 +179,7 @@ def double_hard_debias(wv, definitional=None, equalize=None, specific=None, comp
                          f"dimension {wv.dim}, got {searched}")
     if components < 1:
         raise InputError(f"components must be at least 1, got {components}")
-    if None in (definitional, equalize, specific):
-        default_def, default_eq, default_spec = default_lists()
-        definitional = default_def if definitional is None else definitional
-        equalize = default_eq if equalize is None else equalize
-        specific = default_spec if specific is None else specific
+    definitional, equalize, specific = lists_or_defaults(definitional, equalize, specific)
     classes = clustering_rows(wv, specific, direction, candidates, per_side)
     cluster = np.concatenate([classes["male"], classes["female"]])
     truth = np.repeat([0, 1], per_side)
