@@ -44,7 +44,7 @@ import time
 
 import numpy as np
 
-from measure import child_peak_kb, count_tokens, plain_text
+from measure import child_peak_kb, count_tokens, mean_sd, plain_text, spread_cells
 
 EVAL = os.environ.get("W2V_EVAL") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
@@ -190,14 +190,6 @@ def valid_kernel(model, kernel):
     return not (model == "cbow" and kernel == "batched")
 
 
-def mean_sd(values):
-    """Mean and sample standard deviation (0 for one value)."""
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-
-
 def compare(model, name, r, ft):
     """One line: w2v run `r` against the fastText run `ft` of the same seed."""
     return (f"{model:6} {name:12} vs fastText: words/s x{r['words_s'] / ft['words_s']:.2f} "
@@ -211,11 +203,7 @@ def summary(model, results):
     quality differences to fastText taken seed by seed (paired), mean +- sd."""
     lines = []
     for name, runs in results.items():
-        cells = []
-        for key, label, form in SUMMARY:
-            mean, sd = mean_sd([r[key] for r in runs])
-            cells.append(f"{label} {form.format(mean)} +- {form.format(sd)}")
-        lines.append(f"{model:6} {name:12} " + "  ".join(cells))
+        lines.append(f"{model:6} {name:12} " + "  ".join(spread_cells(runs, SUMMARY)))
     ft = results.get("fastText")
     for name, runs in results.items():
         if name == "fastText" or not ft or len(ft) != len(runs):

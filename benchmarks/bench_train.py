@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from measure import child_peak_kb, count_tokens, plain_text
+from measure import child_peak_kb, count_tokens, mean_sd, plain_text, spread_cells
 
 EVAL = os.environ.get("W2V_EVAL") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
@@ -114,13 +114,6 @@ def valid_kernel(model, kernel, args):
     return True
 
 
-def mean_sd(values):
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-
-
 FIGURES = (("words_s", "words/s", "{:,.0f}"), ("analogy", "analogy %", "{:.2f}"),
            ("ws353", "ws353", "{:.3f}"), ("rw", "rw", "{:.3f}"))
 
@@ -134,11 +127,7 @@ def summary(model, results, seeds):
         tool, _, threads = name.rpartition(" t")
         by_threads.setdefault(tool, {})[int(threads)] = runs
     for name, runs in results.items():
-        cells = []
-        for key, label, form in FIGURES:
-            mean, sd = mean_sd([r[key] for r in runs])
-            cells.append(f"{label} {form.format(mean)} +- {form.format(sd)}")
-        lines.append(f"{model:6} {name:17} " + "  ".join(cells))
+        lines.append(f"{model:6} {name:17} " + "  ".join(spread_cells(runs, FIGURES)))
     for name, runs in results.items():
         tool, _, threads = name.rpartition(" t")
         gensim = results.get(f"gensim t{threads}")

@@ -45,3 +45,20 @@ def child_peak_kb(command):
         return kb
 
     return ["/usr/bin/time", "-f", "%M", "-o", path, *command], read
+
+
+def mean_sd(values):
+    """Mean and sample standard deviation (0 for one value)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def spread_cells(runs, figures):
+    """"label mean +- sd" for each (key, label, format) of figures, over the runs (dicts)."""
+    cells = []
+    for key, label, form in figures:
+        mean, sd = mean_sd([r[key] for r in runs])
+        cells.append(f"{label} {form.format(mean)} +- {form.format(sd)}")
+    return cells
