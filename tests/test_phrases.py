@@ -295,6 +295,46 @@ def test_train_phrases_gives_the_planted_phrase_a_vector(tmp_path):
     assert load_model(str(model)).config.phrases == 1
 
 
+def _no_thread_pools(monkeypatch):
+    """Make 8 cores usable and any phrase thread pool an error: only a run held to one
+    thread by --threads passes."""
+    import concurrent.futures
+
+    import w2v.threads
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a thread pool was started")
+
+    monkeypatch.setattr(w2v.threads, "usable_cores", lambda: 8)
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", refuse)
+
+
+def test_phrases_threads_one_runs_in_the_calling_thread(tmp_path, monkeypatch):
+    text = "new york is big\n" * 30 + "a b c d\n" * 30
+    expected, _ = phrases_of(text, tmp_path, min_count=1, thresholds=[1.0])
+    _no_thread_pools(monkeypatch)
+    with pytest.raises(AssertionError, match="thread pool"):
+        phrases_of(text, tmp_path, min_count=1, thresholds=[1.0])
+    assert phrases_of(text, tmp_path, min_count=1, thresholds=[1.0], threads=1)[0] == expected
+    assert "new_york" in expected
+
+
+def test_train_phrases_keeps_to_threads(tmp_path, monkeypatch):
+    """`train --phrases N --threads 1` joins phrases in one thread, as it trains."""
+    corpus = planted_corpus(tmp_path / "c.txt")
+    _no_thread_pools(monkeypatch)
+    assert main(["train", corpus, "--phrases", "1", "--min-count", "1", "--dim", "8",
+                 "--epochs", "1", "--threads", "1", "-o", str(tmp_path / "v.txt"), "--text",
+                 "-q"]) == 0
+    assert "new_york" in (tmp_path / "v.txt").read_text()
+
+
+def test_phrases_bad_threads_is_an_error(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TOY)
+    assert_one_line_error(run(["phrases", str(path), "--threads", "0"]), 2, "--threads")
+
+
 def test_train_phrases_equals_phrases_piped_into_train(tmp_path):
     """Joined in memory on token ids, the corpus is the one `w2v phrases` writes: same
     words in the same order, same vectors bit for bit (threads 1)."""
@@ -528,7 +568,7 @@ def test_threads_and_small_pieces_change_nothing(tmp_path, monkeypatch):
     whole_ids, _ = store.tokenize(raw + b"\n")
     outputs = []
     for n_workers, small in ((1, False), (3, True), (2, True), (1, True)):
-        monkeypatch.setattr(phrases, "workers", lambda n=n_workers: n)
+        monkeypatch.setattr(phrases, "workers", lambda threads=None, n=n_workers: n)
         if small:
             monkeypatch.setattr(phrases, "GROUP_BYTES", 100)
             monkeypatch.setattr(phrases, "WORK_TOKENS", 7)

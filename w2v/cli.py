@@ -558,7 +558,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         raise OptionError("--save-fasttext writes fastText's subword model: it needs "
                           "--subwords and negative sampling (--negative >= 1)")
 
-    reading = dict(config.corpus_options(), progress=show)
+    reading = dict(config.corpus_options(), progress=show, threads=threads)
     if resume:
         loaded = load_corpus(corpus, **{**reading, "vocab": model.vocab})
     elif init_model and update_vocab:
@@ -1710,7 +1710,8 @@ def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentenc
         loaded = load_corpus(corpus, min_count=min_count, max_vocab=max_vocab,
                              lowercase=lowercase, preprocess=preprocess,
                              max_sentence_length=max_sentence_length, progress=show,
-                             phrases=phrases, phrase_threshold=phrase_threshold)
+                             phrases=phrases, phrase_threshold=phrase_threshold,
+                             threads=threads)
         log.info("corpus: %d tokens, %d words, %.1fs", loaded.n_tokens, len(loaded.vocab),
                  time.perf_counter() - started)
         wv = train_svd(loaded, **options, add_context=add_context, normalize=normalize,
@@ -1758,7 +1759,7 @@ def _count_corpus(corpus, reading, window, weighting, symmetric, memory, tmp_dir
         return matrix, vocab
     from .corpus import load_corpus
 
-    loaded = load_corpus(corpus, **reading, progress=show)
+    loaded = load_corpus(corpus, **reading, progress=show, threads=threads)
     log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
     matrix = cooccurrence_matrix(loaded, window=window, weighting=weighting, symmetric=symmetric,
                                  memory_gb=memory, threads=threads, progress=show,
@@ -1933,7 +1934,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
                       "fingerprint": None, "inputs": counted["inputs"]}
         else:
             loaded = load_corpus(corpus, **config.corpus_options(), progress=show,
-                                 vocab=None if model is None else model.vocab)
+                                 vocab=None if model is None else model.vocab, threads=threads)
             log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
             matrix = cooccurrence_matrix(loaded, window=config.window,
                                          weighting=config.weighting, symmetric=True,
@@ -1998,9 +1999,10 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
 @click.option("--memory", type=float, default=None, metavar="GB",
               help="Memory bound for the pair counts; past it, sorted partial counts spill to "
                    "a temporary file.  [default: half the available memory]")
+@threads_option("Threads for splitting, counting, joining and writing (by default at most 4).")
 @common_options
 def phrases_command(corpus, output, scorer, threshold, min_count, passes, connector_words,
-                    delimiter, lowercase, save_phrases, apply_path, memory):
+                    delimiter, lowercase, save_phrases, apply_path, memory, threads):
     """Write CORPUS (files, globs, '-' for stdin) back with its phrases joined: new_york.
 
     Pairs of adjacent words on a line are counted exactly and scored; those above the
@@ -2024,7 +2026,7 @@ def phrases_command(corpus, output, scorer, threshold, min_count, passes, connec
     run_phrases(corpus, output, scorer=scorer, thresholds=threshold, min_count=min_count,
                 passes=passes, connectors=read_connectors(connector_words), delimiter=delimiter,
                 lowercase=lowercase, save_phrases=save_phrases, apply=apply_path,
-                memory_gb=memory)
+                memory_gb=memory, threads=threads)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -565,7 +565,7 @@ def _check_text(name, block):
 
 def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=False,
                 max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES,
-                preprocess="none", phrases=0, phrase_threshold=None):
+                preprocess="none", phrases=0, phrase_threshold=None, threads=None):
     """Read the corpus once and return it as a `Corpus` over its vocabulary.
 
     The vocabulary is built from the counts (min_count, max_vocab) unless `vocab` is given
@@ -574,7 +574,8 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
     With `phrases` N, N passes of `w2v phrases` (word2phrase's score, `phrase_threshold`:
     one value or one a pass, default 100) join phrases in the token ids before the
     vocabulary is chosen, as `w2v phrases --passes N` piped into this would (same words,
-    counts and order); `Corpus.phrases` records them.
+    counts and order); `Corpus.phrases` records them, and at most `threads` threads run
+    those passes (`w2v.phrases.workers`).
     Memory: 4 bytes a token read, plus the vocabulary, the sentence offsets and a constant
     (see README); with phrases, also the pair counts of one pass.
     """
@@ -592,7 +593,7 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
     ids = record = None
     if phrases and n_raw:
         ids, lengths, counts, order, record = _phrased(store, tokens, lengths, phrases,
-                                                       phrase_threshold)
+                                                       phrase_threshold, threads)
         tokens = None
         n_raw = len(ids)
     remap = np.full(store.n_words, -1, dtype=np.int32)
@@ -625,7 +626,7 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
                   invalid_bytes=invalid, phrases=record)
 
 
-def _phrased(store, tokens, lengths, passes, thresholds):
+def _phrased(store, tokens, lengths, passes, thresholds, threads=None):
     """Phrase passes over the ids of a finished scan, in place.
 
     Returns (ids, line lengths, counts by provisional id, the words that occur in
@@ -637,7 +638,7 @@ def _phrased(store, tokens, lengths, passes, thresholds):
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     text = Text(store, tokens.take_ids(), offsets)
-    text, tables = phrase_passes(text, passes, thresholds=thresholds)
+    text, tables = phrase_passes(text, passes, thresholds=thresholds, threads=threads)
     counts, order = first_seen(text.ids, store.n_words)
     return (text.ids, np.diff(text.offsets), counts, order,
             phrase_record(tables, thresholds, passes))

@@ -101,10 +101,12 @@ def start_numba_without_scipy():
             del sys.modules[name]
 
 
-def read_text(inputs, lowercase=False):
-    """Read every input once (files, globs, '-', compressed) into a `Text`, blank lines kept."""
+def read_text(inputs, lowercase=False, threads=None):
+    """Read every input once (files, globs, '-', compressed) into a `Text`, blank lines kept.
+    `threads` (here and below): at most this many threads (default: `workers()`)."""
     paths = expand_inputs(inputs)
-    return _tokenize_blocks(_file_blocks(paths, lowercase), _plain_bytes(paths))
+    return _tokenize_blocks(_file_blocks(paths, lowercase), _plain_bytes(paths),
+                            workers(threads))
 
 
 def _plain_bytes(paths):
@@ -276,11 +278,13 @@ def _line_chunks(offsets, tokens=CHUNK_TOKENS):
         lo = hi
 
 
-def workers():
-    """Threads for the kernels of a pass: the usable cores, at most MAX_WORKERS."""
-    from .threads import usable_cores
+def workers(threads=None):
+    """Threads for the kernels of a pass: the usable cores, at most MAX_WORKERS, and at most
+    `threads` (`--threads`) where given."""
+    from .threads import check_threads, usable_cores
 
-    return max(1, min(MAX_WORKERS, usable_cores()))
+    threads = check_threads(threads)
+    return max(1, min(MAX_WORKERS if threads is None else threads, usable_cores()))
 
 
 def _in_order(function, items, n_workers=None):
@@ -377,13 +381,13 @@ class _Keys:
         return (a * self.n_words + b) * self.n_seq + int(self.seq_start[len(run_ids)]) + value
 
 
-def count_candidates(text, keys, min_count=1, memory_gb=None):
+def count_candidates(text, keys, min_count=1, memory_gb=None, threads=None):
     """(word counts, sorted candidate keys, their counts) of a Text, exact int64.
 
     Candidates with an end seen fewer than `min_count` times are not counted: no scorer
     joins them (a pair is never seen more often than either of its words).
     """
-    word_counts, runs = _counted(text, keys, min_count, memory_gb)
+    word_counts, runs = _counted(text, keys, min_count, memory_gb, threads=threads)
     try:
         blocks = [(k.copy(), c.copy()) for k, c in runs.blocks()]
     finally:
@@ -394,7 +398,7 @@ def count_candidates(text, keys, min_count=1, memory_gb=None):
         np.concatenate([c for _, c in blocks])
 
 
-def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None):
+def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None, threads=None):
     """(word counts, the candidates' counts as cooccur's store of sorted runs, finished).
 
     Candidates with an end seen fewer than `min_count` times, or more than `most` times,
@@ -409,7 +413,7 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None):
     from .phrase_kernels import candidate_keys, count_runs
 
     budget = int((default_memory_gb() if memory_gb is None else memory_gb) * 1e9)
-    n_workers = workers()
+    n_workers = workers(threads)
     # a quarter of the bound for the keys of the chunks in hand (each sorted in place, then
     # counted), the rest for the runs
     chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16 // (n_workers + 1))))
@@ -509,22 +513,23 @@ def check_threshold(scorer, threshold):
 
 
 def find_phrases(text, *, scorer="word2phrase", threshold=None, min_count=5, connectors=(),
-                 delimiter="_", memory_gb=None):
+                 delimiter="_", memory_gb=None, threads=None):
     """The phrases of a Text: a list of `Phrase`, highest score first (ties by text).
 
     `memory_gb` bounds the pair counts (default: half the memory available); past it they
     spill to a temporary file."""
     phrases, _ = _choose(text, _Keys(text, connectors), scorer, threshold, min_count, delimiter,
-                         memory_gb)
+                         memory_gb, threads)
     return phrases
 
 
-def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None):
+def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None, threads=None):
     """(the phrases of a Text by score, the sorted keys of the candidates chosen)."""
     threshold = SCORERS.get(scorer, 0.0) if threshold is None else float(threshold)
     check_threshold(scorer, threshold)
     word_counts, runs = _counted(text, keys, min_count, memory_gb,
-                                 most=_most_for(scorer, threshold, min_count, text.n_tokens))
+                                 most=_most_for(scorer, threshold, min_count, text.n_tokens),
+                                 threads=threads)
     chosen_keys, chosen_counts, chosen_scores = [], [], []
     n_candidates = 0
     try:
@@ -587,7 +592,7 @@ def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
     return np.array(sorted(found), dtype=np.int64), keys
 
 
-def join_text(text, sorted_keys, keys, delimiter="_"):
+def join_text(text, sorted_keys, keys, delimiter="_", threads=None):
     """`text` with the candidates in `sorted_keys` joined, each phrase one token, and how
     many were joined. Consumes `text`: its ids are rewritten in place, and the phrases are
     added to its word store (a phrase that is already a word of the text gets that word's id).
@@ -614,7 +619,7 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
     # to follow the previous chunk (a line never gets longer, so nothing is overwritten).
     n, joined = 0, 0
     for (lo, hi), (end, chunk_joined) in _in_order(
-            join_lines, _line_chunks(text.offsets, WORK_TOKENS)):
+            join_lines, _line_chunks(text.offsets, WORK_TOKENS), workers(threads)):
         start = int(text.offsets[lo])
         if start > n:
             move_down(text.ids, start, end, n)
@@ -624,13 +629,13 @@ def join_text(text, sorted_keys, keys, delimiter="_"):
     return Text(store, text.ids[:n], new_offsets), joined
 
 
-def write_text(text, stream, buffer_bytes=1 << 23):
+def write_text(text, stream, buffer_bytes=1 << 23, threads=None):
     """Write the text to a binary stream: chunks of lines are made into bytes in threads,
     each through a buffer of whole lines, and written in order."""
     from .phrase_kernels import write_lines
 
     store = text.store
-    n_workers = workers()
+    n_workers = workers(threads)
     free = [np.empty(buffer_bytes, dtype=np.uint8) for _ in range(n_workers + 1)]
 
     def lines_bytes(task):
@@ -668,12 +673,13 @@ def check_delimiter(delimiter):
 
 
 def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_count=5,
-                  connectors=(), delimiter="_", tables=None, memory_gb=None):
+                  connectors=(), delimiter="_", tables=None, memory_gb=None, threads=None):
     """`text` after `passes` passes, each counting the previous pass's output and joining its
     phrases (or those of `tables`, one list of `Phrase` a pass, without counting).
 
     Returns (the joined Text, the table of each pass). Consumes `text`; everything stays
-    token ids, so memory is the text's ids and the pair counts of one pass.
+    token ids, so memory is the text's ids and the pair counts of one pass. At most
+    `threads` threads work (default: `workers()`).
     """
     check_delimiter(delimiter)
     if tables is None:
@@ -689,14 +695,14 @@ def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_
         keys = _Keys(text, connectors)
         if tables is None:
             table, sorted_keys = _choose(text, keys, scorer, thresholds[p], min_count,
-                                         delimiter, memory_gb)
+                                         delimiter, memory_gb, threads)
         else:
             table = tables[p]
         if tables is not None or not _no_word_has(text.store, delimiter):
             sorted_keys, keys = phrase_keys(text, [phrase.text for phrase in table], connectors,
                                             delimiter, keys)
         found.append(table)
-        text, joined = join_text(text, sorted_keys, keys, delimiter)
+        text, joined = join_text(text, sorted_keys, keys, delimiter, threads)
         log.info("pass %d: %d phrases, %d joined in the text", p + 1, len(table), joined)
     return text, found
 
@@ -714,12 +720,13 @@ def phrase_record(tables, thresholds=None, passes=None, scorer="word2phrase", mi
 
 def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, min_count=5,
                 passes=1, connectors=(), delimiter="_", lowercase=False, save_phrases=None,
-                apply=None, memory_gb=None):
+                apply=None, memory_gb=None, threads=None):
     """Read `inputs`, join phrases in `passes` passes (or those of the file `apply`), write
     the text to `output` ('-' for stdout). Returns the phrase table of each pass.
 
     `thresholds` has one value per pass (or one for all); `save_phrases` writes the tables;
-    `memory_gb` bounds the pair counts (past it they spill to a temporary file).
+    `memory_gb` bounds the pair counts (past it they spill to a temporary file); at most
+    `threads` threads work (default: the usable cores, at most MAX_WORKERS).
     """
     check_delimiter(delimiter)
     if memory_gb is not None and not memory_gb > 0:
@@ -733,14 +740,15 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
         for t in expand_thresholds(scorer, thresholds, passes):
             check_threshold(scorer, t)
     start_numba_without_scipy()
-    text = read_text(inputs, lowercase=lowercase)
+    workers(threads)  # checks --threads before reading
+    text = read_text(inputs, lowercase=lowercase, threads=threads)
     if text.n_tokens == 0:
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
     text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
                                  min_count=min_count, connectors=connectors, delimiter=delimiter,
-                                 tables=applied, memory_gb=memory_gb)
+                                 tables=applied, memory_gb=memory_gb, threads=threads)
     with atomic_write(output, "wb") as f:
-        write_text(text, f)
+        write_text(text, f, threads=threads)
     if save_phrases is not None and apply is None:
         write_phrases(tables, save_phrases)
     return tables
