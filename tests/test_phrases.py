@@ -476,6 +476,28 @@ def test_a_saved_pooling_keeps_the_phrases(phrase_model, tmp_path):
     assert np.array_equal(np.load(first), np.load(again))
 
 
+def test_a_pooling_with_phrases_is_format_2_which_older_readers_refuse(phrase_model,
+                                                                       tmp_path):
+    """Format 1 readers accept only format 1: a pooling that joins phrases must not pass for
+    one, or they would embed the text unjoined. Without phrases a pooling stays format 1."""
+    from w2v.docs import load_pooling
+    from w2v.errors import InputError
+
+    text = tmp_path / "q.txt"
+    text.write_text("new york\nw1 w2\n")
+    for source, form in (("phrases", "w2v-pooling-2"), ("plain", "w2v-pooling-1")):
+        pooling = tmp_path / f"{source}.npz"
+        assert main(["embed", "-v", phrase_model[source], str(text), "-o",
+                     str(tmp_path / "e.npy"), "--save-pooling", str(pooling), "-q"]) == 0
+        with np.load(pooling) as data:
+            assert str(data["format"]) == form
+            arrays = dict(data)
+    arrays["format"] = np.array("w2v-pooling-3")
+    np.savez(tmp_path / "newer.npz", **arrays)
+    with pytest.raises(InputError, match="pooling format 3 is newer .* upgrade w2v"):
+        load_pooling(tmp_path / "newer.npz")
+
+
 def test_a_model_without_phrases_embeds_as_before(phrase_model, tmp_path):
     from w2v.docs import embed
     from w2v.formats import load_vectors

@@ -47,6 +47,9 @@ SIF_A = 1e-3
 USIF_SENTENCE_LENGTH = 11  # n in uSIF's derivation of a (the reference code's default)
 DEFAULT_REMOVE_PC = {"mean": 0, "sif": 1, "usif": 5}
 POOLING_FORMAT = "w2v-pooling-1"
+# A pooling that joins phrases is format 2, so that a w2v that cannot join them refuses the
+# file rather than embedding the text unjoined; one without phrases stays format 1.
+POOLING_FORMAT_PHRASES = "w2v-pooling-2"
 
 
 # --------------------------------------------------------------------------- weights
@@ -176,13 +179,15 @@ class Pooling:
 
     def arrays(self):
         """The pooling as named numpy arrays (no objects): what `save` and an index store."""
-        fields = {"format": np.array(POOLING_FORMAT), "kind": np.array(self.kind),
+        fields = {"format": np.array(POOLING_FORMAT if self.phrases is None
+                                     else POOLING_FORMAT_PHRASES),
+                  "kind": np.array(self.kind),
                   "dim": np.int64(self.dim), "n_words": np.int64(self.n_words),
                   "vocabulary": np.array(self.vocabulary), "a": np.float64(self.a),
                   "unit_words": np.bool_(self.unit_words), "remove_pc": np.int64(self.remove_pc),
                   "normalize": np.bool_(self.normalize), "lowercase": np.bool_(self.lowercase),
                   "preprocess": np.array(self.preprocess)}
-        if self.phrases is not None:  # absent otherwise: a pooling without phrases is as before
+        if self.phrases is not None:  # absent otherwise: format 1, as before phrases
             fields["phrases"] = np.array(json.dumps(self.phrases, ensure_ascii=False))
         for name in ("weights", "components", "component_weights"):
             value = getattr(self, name)
@@ -211,8 +216,12 @@ def pooling_from_arrays(data, name):
     InputError naming `name` when they are not one."""
     try:
         files = set(data.files if hasattr(data, "files") else data.keys())
-        if "format" not in files or str(data["format"]) != POOLING_FORMAT:
-            raise InputError(f"{name}: not a w2v pooling file")
+        kind = str(data["format"]) if "format" in files else ""
+        if kind not in (POOLING_FORMAT, POOLING_FORMAT_PHRASES):
+            newer = kind.startswith("w2v-pooling-")
+            raise InputError(f"{name}: " + (f"pooling format {kind[12:]} is newer than this w2v "
+                                            "reads (1-2): upgrade w2v" if newer
+                                            else "not a w2v pooling file"))
         optional = {k: data[k] for k in ("weights", "components", "component_weights")
                     if k in files}
         if "phrases" in files:
