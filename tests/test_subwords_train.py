@@ -358,3 +358,43 @@ def test_cli_subwords_record_their_noise_exponent_and_resume_keeps_it(tmp_path, 
 def test_help_states_the_subword_noise_exponent(capsys):
     assert main(["train", "--help"]) == 0
     assert "0.5 with --subwords" in " ".join(capsys.readouterr().out.split())
+
+
+# --------------------------------------------------------------------------- --eos
+
+
+def test_eos_ends_every_line_as_fasttext_reads_text(tmp_path):
+    """`</s>` after every line (an empty line is `</s>` alone; a last line without a newline
+    gets none), exactly as if the text had ` </s>` appended to each line."""
+    text = "a b\nc\n\nb a"
+    plain, appended = tmp_path / "plain.txt", tmp_path / "appended.txt"
+    plain.write_text(text)
+    appended.write_text("a b </s>\nc </s>\n </s>\nb a")
+    ours = load_corpus([str(plain)], min_count=1, eos=True)
+    theirs = load_corpus([str(appended)], min_count=1)
+    assert ours.vocab.words == theirs.vocab.words
+    assert list(ours.vocab.counts) == list(theirs.vocab.counts)
+    assert np.array_equal(ours.ids, theirs.ids) and np.array_equal(ours.offsets, theirs.offsets)
+    assert ours.vocab.counts[ours.vocab.index["</s>"]] == 3
+    words = [[ours.vocab.words[i] for i in ours.ids[a:b]]
+             for a, b in zip(ours.offsets[:-1], ours.offsets[1:])]
+    assert words == [["a", "b", "</s>"], ["c", "</s>"], ["</s>"], ["b", "a"]]
+    assert "</s>" not in load_corpus([str(plain)], min_count=1).vocab.words
+
+
+def test_cli_eos_gives_the_token_no_ngrams_and_resume_reads_it_again(tmp_path, capsys):
+    corpus = write_suffix_groups(tmp_path / "s.txt", n_sentences=40)
+    model_path = tmp_path / "m.w2v"
+    common = ["--min-count", "1", "--dim", "8", "--epochs", "1", "--threads", "1",
+              "-o", str(tmp_path / "v.txt")]
+    assert main(["train", corpus, "--subwords", "--eos", "--bucket", "500", *common,
+                 "--save-model", str(model_path)]) == 0
+    model = load_model(model_path)
+    assert model.config.eos
+    eos = model.vocab.index["</s>"]
+    assert model.vocab.counts[eos] == 40
+    offsets, rows = model.subword_table()
+    assert list(rows[offsets[eos]:offsets[eos + 1]]) == [eos]
+    # the resumed run reads the corpus with </s> again: without it the text would not be the
+    # one the model recorded, and resuming would be refused
+    assert main(["train", "--resume", str(model_path), *common]) == 0

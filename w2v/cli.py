@@ -464,6 +464,10 @@ def phrase_options(func):
                    "its character n-gram rows, so unseen words get vectors too. The n-gram "
                    "matrix is --bucket x --dim float32 (800 MB at the defaults with dim 100): "
                    "lower --bucket on small machines.")
+@click.option("--eos", is_flag=True,
+              help="End every line with fastText's </s> token, a word of the vocabulary, as "
+                   "fastText reads text (with --subwords it has no n-grams). With CBOW "
+                   "--subwords it raised Rare Words rho by 0.006 on 10M tokens (README).")
 @click.option("--minn", type=int, default=3, show_default=True,
               help="With --subwords: shortest character n-gram.")
 @click.option("--maxn", type=int, default=6, show_default=True,
@@ -558,7 +562,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         raise OptionError("--save-fasttext writes fastText's subword model: it needs "
                           "--subwords and negative sampling (--negative >= 1)")
 
-    reading = dict(config.corpus_options(), progress=show, threads=threads)
+    reading = dict(config.corpus_options(), progress=show, threads=threads, eos=config.eos)
     if resume:
         loaded = load_corpus(corpus, **{**reading, "vocab": model.vocab})
     elif init_model and update_vocab:

@@ -151,6 +151,7 @@ class Word2VecConfig(CorpusConfig):
     minn: int = 3
     maxn: int = 6
     bucket: int = 2000000
+    eos: bool = False  # every line ends with fastText's `</s>` token (read by load_corpus)
 
     def __post_init__(self):
         super().__post_init__()
@@ -164,6 +165,7 @@ class Word2VecConfig(CorpusConfig):
         _check_bool("hs", self.hs)
         _check_bool("cbow_mean", self.cbow_mean)
         _check_bool("subwords", self.subwords)
+        _check_bool("eos", self.eos)
         for name in ("minn", "maxn", "bucket"):
             _check_int(name, getattr(self, name), 0)
         if self.subwords:

@@ -565,7 +565,7 @@ def _check_text(name, block):
 
 def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=False,
                 max_sentence_length=10000, progress=False, spill_bytes=SPILL_BYTES,
-                preprocess="none", phrases=0, phrase_threshold=None, threads=None):
+                preprocess="none", phrases=0, phrase_threshold=None, threads=None, eos=False):
     """Read the corpus once and return it as a `Corpus` over its vocabulary.
 
     The vocabulary is built from the counts (min_count, max_vocab) unless `vocab` is given
@@ -578,12 +578,14 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
     those passes (`w2v.phrases.workers`).
     Memory: 4 bytes a token read, plus the vocabulary, the sentence offsets and a constant
     (see README); with phrases, also the pair counts of one pass.
+    `eos` ends every line with fastText's `</s>` token, a word of the vocabulary like any
+    other (`preprocess.end_lines`).
     """
     if phrase_threshold is not None:
         from .config import check_phrase_thresholds
 
         phrase_threshold = check_phrase_thresholds(phrases, phrase_threshold)
-    store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess),
+    store, tokens, lengths, invalid = _scan(inputs, text_normaliser(lowercase, preprocess, eos),
                                             progress, True, spill_bytes)
     if invalid:
         log.warning("replaced %d bytes that were not valid UTF-8", invalid)

@@ -59,10 +59,24 @@ def normaliser(name):
     return None
 
 
-def text_normaliser(lowercase=False, preprocess="none"):
+EOS = "</s>"  # fastText's end-of-line token (`w2v.subwords` gives it no n-grams)
+
+
+def end_lines(text):
+    """Each newline of `text` preceded by fastText's `</s>` token, as fastText reads text:
+    every line ends with it, an empty line is `</s>` alone, a last line without a newline
+    gets none."""
+    return text.replace("\n", " " + EOS + "\n")
+
+
+def text_normaliser(lowercase=False, preprocess="none", eos=False):
     """The str -> str function the corpus reader applies to each block (None: none needed):
-    `--lowercase`, then `--preprocess`."""
+    `--lowercase`, then `--preprocess`, then `--eos` (`end_lines`)."""
     chosen = normaliser(preprocess)
-    if not lowercase or chosen is not None:  # letters and lower lowercase anyway
+    if lowercase and chosen is None:  # letters and lower lowercase anyway
+        chosen = str.lower
+    if not eos:
         return chosen
-    return str.lower
+    if chosen is None:
+        return end_lines
+    return lambda text: end_lines(chosen(text))

@@ -13,10 +13,11 @@ numpy only: the query commands compose out-of-vocabulary words without importing
 
 import numpy as np
 
+from .preprocess import EOS
+
 FNV_OFFSET = 2166136261
 FNV_PRIME = 16777619
-BOW, EOW = "<", ">"
-EOS = "</s>"  # fastText's end-of-line token; it has no n-grams
+BOW, EOW = "<", ">"  # EOS, fastText's end-of-line token, has no n-grams
 
 
 def check_ngram_range(minn, maxn, bucket):
