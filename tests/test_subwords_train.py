@@ -398,3 +398,18 @@ def test_cli_eos_gives_the_token_no_ngrams_and_resume_reads_it_again(tmp_path, c
     # the resumed run reads the corpus with </s> again: without it the text would not be the
     # one the model recorded, and resuming would be refused
     assert main(["train", "--resume", str(model_path), *common]) == 0
+
+
+def test_a_corpus_read_without_eos_is_refused_by_an_eos_model(tmp_path):
+    from w2v.train import train_word2vec
+
+    path = tmp_path / "c.txt"
+    path.write_text("a b c\nb c a\n" * 20)
+    with pytest.raises(OptionError, match="eos"):
+        train_word2vec(load_corpus([str(path)], min_count=1), eos=True, min_count=1, dim=4,
+                       epochs=1, threads=1)
+    wv = train_word2vec(load_corpus([str(path)], min_count=1, eos=True), eos=True, min_count=1,
+                        dim=4, epochs=1, threads=1)
+    assert "</s>" in wv.words
+    assert "</s>" in train_word2vec(str(path), eos=True, min_count=1, dim=4, epochs=1,
+                                    threads=1).words

@@ -61,6 +61,7 @@ class Corpus:
     n_raw_tokens: int  # tokens read, before pruning
     invalid_bytes: int = 0
     phrases: dict | None = None  # the phrase passes run on the text (`phrases.phrase_record`)
+    eos: bool = False  # every line ends with fastText's `</s>` (load_corpus(eos=True))
 
     @property
     def n_sentences(self):
@@ -625,7 +626,7 @@ def load_corpus(inputs, *, min_count=5, max_vocab=None, vocab=None, lowercase=Fa
     log.debug("corpus: %d tokens read, %d kept in %d sentences, vocabulary %d",
               n_raw, len(ids), len(offsets) - 1, len(vocab))
     return Corpus(vocab=vocab, ids=ids, offsets=offsets, n_raw_tokens=n_raw,
-                  invalid_bytes=invalid, phrases=record)
+                  invalid_bytes=invalid, phrases=record, eos=eos)
 
 
 def _phrased(store, tokens, lengths, passes, thresholds, threads=None):
@@ -661,4 +662,5 @@ def restrict_corpus(corpus, vocab, max_sentence_length=None):
     if written == 0:
         raise VocabularyError("no token of the corpus is in the vocabulary")
     return Corpus(vocab=vocab, ids=ids[:written], offsets=_cut_long(offsets, max_sentence_length),
-                  n_raw_tokens=corpus.n_raw_tokens, invalid_bytes=corpus.invalid_bytes)
+                  n_raw_tokens=corpus.n_raw_tokens, invalid_bytes=corpus.invalid_bytes,
+                  eos=corpus.eos)

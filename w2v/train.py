@@ -356,6 +356,9 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     refuses a different corpus (token count and fingerprint). Returns the model.
     """
     config, pos = model.config, model.position
+    if corpus.eos != config.eos:
+        raise OptionError(f"the model's eos is {config.eos} but the corpus was read with "
+                          f"eos={corpus.eos}: read it with load_corpus(..., eos={config.eos})")
     record = corpus_record(corpus, inputs)
     if model.corpus is None:
         model.corpus = record
