@@ -562,7 +562,7 @@ def train(ctx, corpus, output, binary, save_vocab, read_vocab, save_context, sav
         raise OptionError("--save-fasttext writes fastText's subword model: it needs "
                           "--subwords and negative sampling (--negative >= 1)")
 
-    reading = dict(config.corpus_options(), progress=show, threads=threads, eos=config.eos)
+    reading = dict(config.corpus_options(), progress=show, threads=threads)
     if resume:
         loaded = load_corpus(corpus, **{**reading, "vocab": model.vocab})
     elif init_model and update_vocab:

@@ -153,6 +153,10 @@ class Word2VecConfig(CorpusConfig):
     bucket: int = 2000000
     eos: bool = False  # every line ends with fastText's `</s>` token (read by load_corpus)
 
+    def corpus_options(self):
+        """Keyword arguments of `load_corpus`, `eos` included."""
+        return {**super().corpus_options(), "eos": self.eos}
+
     def __post_init__(self):
         super().__post_init__()
         _check_choice("model", self.model, MODELS)

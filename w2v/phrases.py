@@ -38,6 +38,7 @@ from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
                      _refuse_nul, _Source, _TokenIds, expand_inputs)
 from .errors import InputError, OptionError
 from .phrase_tables import Phrase, read_phrases, write_phrases  # noqa: F401
+from .threads import check_threads
 from .tokenize import WordStore, _grown, most_tokens
 
 log = logging.getLogger("w2v")
@@ -281,7 +282,7 @@ def _line_chunks(offsets, tokens=CHUNK_TOKENS):
 def workers(threads=None):
     """Threads for the kernels of a pass: the usable cores, at most MAX_WORKERS, and at most
     `threads` (`--threads`) where given."""
-    from .threads import check_threads, usable_cores
+    from .threads import usable_cores
 
     threads = check_threads(threads)
     return max(1, min(MAX_WORKERS if threads is None else threads, usable_cores()))
@@ -740,7 +741,7 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
         for t in expand_thresholds(scorer, thresholds, passes):
             check_threshold(scorer, t)
     start_numba_without_scipy()
-    workers(threads)  # checks --threads before reading
+    check_threads(threads)
     text = read_text(inputs, lowercase=lowercase, threads=threads)
     if text.n_tokens == 0:
         raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))

@@ -541,7 +541,7 @@ def train_word2vec(corpus, *, threads=None, progress=False, launches_per_epoch=N
     config = Word2VecConfig.from_dict(options)
     if not isinstance(corpus, Corpus):
         corpus = load_corpus(corpus, **config.corpus_options(), progress=progress,
-                             threads=threads, eos=config.eos)
+                             threads=threads)
     model = init_model(config, corpus.vocab)
     if launches_per_epoch is not None:
         model.position.launches_per_epoch = launches_per_epoch
