@@ -36,9 +36,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 from w2v.config import Word2VecConfig  # noqa: E402
-from w2v.modelfile import load_model_vectors  # noqa: E402
-from w2v.train import Word2VecModel, load_model, save_model  # noqa: E402
-from w2v.vocab import Vocab  # noqa: E402
+from w2v.files.model_file import load_model_vectors  # noqa: E402
+from w2v.word2vec.model import Word2VecModel, load_model, save_model  # noqa: E402
+from w2v.corpus.vocab import Vocab  # noqa: E402
 
 CORPUS = os.path.join(ROOT, "..", "shared", "data", "corpus", "enwiki-50m.txt.xz")
 

@@ -32,7 +32,7 @@ def decompress(path, lines, directory):
 
 
 def timed_pass(path):
-    from w2v.corpus import load_corpus
+    from w2v.corpus.corpus import load_corpus
 
     start = time.perf_counter()
     corpus = load_corpus(path, min_count=5)
@@ -45,7 +45,7 @@ def peak_rss_mb(path):
     Read from VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's RSS when it
     was forked, which here holds a whole corpus.
     """
-    code = ("import sys; from w2v.corpus import load_corpus; load_corpus(sys.argv[1]); "
+    code = ("import sys; from w2v.corpus.corpus import load_corpus; load_corpus(sys.argv[1]); "
             "print(next(l.split()[1] for l in open('/proc/self/status') "
             "if l.startswith('VmHWM')))")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,

@@ -30,10 +30,10 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from w2v.docs import (counts_from_vocab, embed, embed_files, make_pooling,  # noqa: E402
+from w2v.documents.embed import (counts_from_vocab, embed, embed_files, make_pooling,  # noqa: E402
                       top_documents)
-from w2v.evaluate import evaluate_sts, read_sts  # noqa: E402
-from w2v.formats import load_vectors  # noqa: E402
+from w2v.vectors.evaluate import evaluate_sts, read_sts  # noqa: E402
+from w2v.files.formats import load_vectors  # noqa: E402
 
 SHARED = os.path.join(ROOT, "..", "shared", "data")
 CORPUS = os.path.join(SHARED, "corpus", "enwiki-50m.txt.xz")
@@ -162,7 +162,7 @@ def main():
         model = args.vectors or train(corpus, directory)
         wv = load_vectors(model)
         if args.vocab:
-            from w2v.vectors import WordVectors
+            from w2v.vectors.word_vectors import WordVectors
 
             wv = WordVectors(wv.words, wv.vectors, counts=counts_from_vocab(wv, args.vocab))
         print(f"vectors: {model} ({len(wv)} words, dim {wv.dim}, counts "

@@ -70,7 +70,7 @@ def first_lines(path, lines, workdir):
 
 
 def quality(wv):
-    from w2v.evaluate import evaluate_analogies, evaluate_similarity
+    from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity
 
     questions = os.path.join(EVAL, "questions-words.txt")
     add = evaluate_analogies(wv, questions, restrict_vocab=30000, method="3cosadd")
@@ -91,7 +91,7 @@ def run_glove_c(binary, cooc, vocab, args, workdir):
     """Train GloVe C's `glove` on `cooc`; returns (wall seconds, WordVectors)."""
     import numpy as np
 
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     cooc = cooc.tocsr()
     records = np.empty(cooc.nnz, dtype=[("word1", "<i4"), ("word2", "<i4"), ("val", "<f8")])
@@ -141,10 +141,10 @@ def main():
     parser.add_argument("--json", default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
-    from w2v.cooccur import cooccurrence_matrix
-    from w2v.corpus import Corpus, load_corpus
-    from w2v.glove import train_glove
-    from w2v.threads import threading_layer
+    from w2v.cooccur.counts import cooccurrence_matrix
+    from w2v.corpus.corpus import Corpus, load_corpus
+    from w2v.glove.model import train_glove
+    from w2v.runtime.threads import threading_layer
 
     report = {"args": vars(args)}
     with tempfile.TemporaryDirectory() as workdir:
@@ -213,9 +213,9 @@ def main():
 
         if args.sgns:
             try:
-                from w2v.train import train_word2vec
+                from w2v.word2vec.model import train_word2vec
             except ImportError:
-                print("  (skip-gram skipped: w2v.train is not there)")
+                print("  (skip-gram skipped: w2v.word2vec.model is not there)")
             else:
                 started = time.perf_counter()
                 sg = train_word2vec(corpus, model="sg", dim=args.dim, window=5, epochs=5,

@@ -22,10 +22,10 @@ import numpy as np
 
 
 def build(directory, n_docs, n_words=10000, dim=100):
-    from w2v.docindex import open_index, write_index
+    from w2v.documents.index import open_index, write_index
     from w2v.errors import W2VError
-    from w2v.formats import save_vectors
-    from w2v.vectors import WordVectors
+    from w2v.files.formats import save_vectors
+    from w2v.vectors.word_vectors import WordVectors
 
     os.makedirs(directory, exist_ok=True)
     vectors, docs = os.path.join(directory, "v.bin"), os.path.join(directory, "docs.txt")
@@ -73,8 +73,8 @@ def main():
 
 
 def in_process(vectors, index_path, batch):
-    from w2v.docindex import open_index, search_index
-    from w2v.formats import load_vectors
+    from w2v.documents.index import open_index, search_index
+    from w2v.files.formats import load_vectors
 
     wv = load_vectors(vectors)
     rng = np.random.default_rng(1)

@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from w2v.formats import load_vectors, save_vectors  # noqa: E402
-from w2v.vectors import WordVectors  # noqa: E402
+from w2v.files.formats import load_vectors, save_vectors  # noqa: E402
+from w2v.vectors.word_vectors import WordVectors  # noqa: E402
 
 
 def random_vectors(n_words, dim, seed=0):

@@ -112,7 +112,7 @@ def main():
               f"({'first %d tokens' % args.tokens if args.tokens else '%d copies' % args.copies}"
               f" of {os.path.basename(args.corpus)})", flush=True)
 
-        from w2v.corpus import count_corpus
+        from w2v.corpus.corpus import count_corpus
 
         counted = count_corpus(corpus)
         tokens = counted.n_raw_tokens
@@ -124,7 +124,7 @@ def main():
 
         commands = {
             "vocab": w2v + ["vocab", corpus, "-o", os.path.join(tmp, "vocab.txt")],
-            "load": [python, "-c", "import sys; from w2v.corpus import load_corpus; "
+            "load": [python, "-c", "import sys; from w2v.corpus.corpus import load_corpus; "
                      "load_corpus(sys.argv[1])", corpus],
             "cooccur": w2v + ["cooccur", corpus, "--window", str(args.window), "--memory",
                               str(args.memory), "--tmp-dir", tmp, "-o",

@@ -23,7 +23,7 @@ Each run is a subprocess (its peak RSS is its own, through GNU time). Reported:
   words/s    corpus tokens (whitespace-separated) x epochs / train s, for both tools
   RSS MB     peak resident memory of the worker (training and evaluation)
   qw/sem/syn questions-words accuracy, 3CosAdd over the 30k most frequent words, computed
-             by w2v.evaluate on each tool's in-vocabulary vectors (fastText: get_word_vector)
+             by w2v.vectors.evaluate on each tool's in-vocabulary vectors (fastText: get_word_vector)
   ws353, rw  Spearman rho with every pair answered: words outside the vocabulary are composed
              from their n-grams (w2v: subwords.oov_rows over the input matrix; fastText:
              get_word_vector); the share of pairs with both words in the vocabulary is printed
@@ -68,8 +68,8 @@ def pair_words(path):
 def scores(wv, oov_vector):
     """Analogy and similarity figures of in-vocabulary vectors `wv`, with `oov_vector(word)`
     answering the similarity sets' words outside the vocabulary."""
-    from w2v.evaluate import evaluate_analogies, evaluate_similarity
-    from w2v.vectors import WordVectors
+    from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity
+    from w2v.vectors.word_vectors import WordVectors
 
     result = {}
     analogy = evaluate_analogies(wv, os.path.join(EVAL, "questions-words.txt"),
@@ -94,9 +94,9 @@ def scores(wv, oov_vector):
 
 
 def work_w2v(args):
-    from w2v import subwords
-    from w2v.corpus import load_corpus
-    from w2v.train import train_word2vec
+    from w2v.vectors import ngrams as subwords
+    from w2v.corpus.corpus import load_corpus
+    from w2v.word2vec.model import train_word2vec
 
     started = time.perf_counter()
     corpus = load_corpus([args.corpus], min_count=args.min_count)
@@ -133,7 +133,7 @@ def train_fasttext(corpus, **options):
 
 
 def work_fasttext(args):
-    from w2v.vectors import WordVectors
+    from w2v.vectors.word_vectors import WordVectors
 
     started = time.perf_counter()
     model = train_fasttext(

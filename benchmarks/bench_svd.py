@@ -8,7 +8,7 @@ Each solver runs in its own subprocess so its memory figures are its own. Report
                       count (co-occurrences), PPMI, SVD, total. The peak is reset before each
                       stage (/proc/self/clear_refs), so it is that stage's own high-water mark.
   cli                 `w2v svd` end to end as a user runs it (wall s, peak RSS), with --cli.
-  analogy             questions-words.txt, top 30k words, 3CosAdd and 3CosMul (w2v.evaluate).
+  analogy             questions-words.txt, top 30k words, 3CosAdd and 3CosMul (w2v.vectors.evaluate).
   rho                 Spearman on WS353, WS353-sim, WS353-rel, MTurk-771, SimVerb-3500.
   sgns                `w2v train` (skip-gram, its defaults) on the same corpus, with --sgns.
 """
@@ -64,14 +64,14 @@ def work(args):
     """One solver, stage by stage as train_svd runs them, writing vectors to args.output."""
     import numpy as np
 
-    from w2v.cooccur import cooccurrence_matrix
-    from w2v.corpus import load_corpus
-    from w2v.formats import save_vectors
-    from w2v.ppmi import ppmi_matrix, subsample_corpus
-    from w2v.svd import (SparseOperator, arpack_svd, blas_threads, normalize_rows,
+    from w2v.cooccur.counts import cooccurrence_matrix
+    from w2v.corpus.corpus import load_corpus
+    from w2v.files.formats import save_vectors
+    from w2v.svd.ppmi import ppmi_matrix, subsample_corpus
+    from w2v.svd.svd import (SparseOperator, arpack_svd, blas_threads, normalize_rows,
                          randomized_svd, svd_embeddings)
-    from w2v.threads import configure_threads
-    from w2v.vectors import WordVectors
+    from w2v.runtime.threads import configure_threads
+    from w2v.vectors.word_vectors import WordVectors
 
     stages = {}
     threads = configure_threads(args.threads)
@@ -131,8 +131,8 @@ def run_measured(cmd):
 
 
 def evaluate(path):
-    from w2v.evaluate import evaluate_analogies, evaluate_similarity
-    from w2v.formats import load_vectors
+    from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity
+    from w2v.files.formats import load_vectors
 
     wv = load_vectors(path)
     scores = {}

@@ -43,9 +43,9 @@ EVAL = os.environ.get("W2V_EVAL") or os.path.join(
 
 
 def work_w2v(args):
-    from w2v.corpus import load_corpus
-    from w2v.formats import save_vectors
-    from w2v.train import train_word2vec
+    from w2v.corpus.corpus import load_corpus
+    from w2v.files.formats import save_vectors
+    from w2v.word2vec.model import train_word2vec
 
     started = time.perf_counter()
     corpus = load_corpus([args.corpus], min_count=args.min_count)

@@ -30,10 +30,10 @@ EVAL = os.path.join(ROOT, "..", "shared", "data", "eval")
 
 from w2v import sgns  # noqa: E402
 from w2v.config import Word2VecConfig  # noqa: E402
-from w2v.corpus import load_corpus  # noqa: E402
-from w2v.evaluate import evaluate_analogies, evaluate_similarity  # noqa: E402
-from w2v.threads import configure_threads  # noqa: E402
-from w2v.train import KERNELS, _tables, init_model, launch_seeds  # noqa: E402
+from w2v.corpus.corpus import load_corpus  # noqa: E402
+from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity  # noqa: E402
+from w2v.runtime.threads import configure_threads  # noqa: E402
+from w2v.word2vec.model import KERNELS, _tables, init_model, launch_seeds  # noqa: E402
 
 
 def shard_bounds(offsets, k):

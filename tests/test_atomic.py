@@ -10,10 +10,10 @@ import threading
 import numpy as np
 import pytest
 
-from w2v.atomic import atomic_write, check_writable
+from w2v.runtime.atomic import atomic_write, check_writable
 from w2v.errors import OutputError
-from w2v.formats import load_vectors, save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_fifo_is_written_in_place(tmp_path, wv):
 def system_target(path):
     """`path`, once w2v is known to write it in place: as root, code that renamed over it
     would replace the machine's /dev/null or /dev/stdout with a regular file."""
-    from w2v import atomic
+    from w2v.runtime import atomic
 
     if not os.path.exists(path):
         pytest.skip(f"no {path}")

@@ -1,4 +1,4 @@
-"""WEAT (w2v.bias) and hard debiasing (w2v.debias) on tiny vectors worked out by hand."""
+"""WEAT (w2v.bias.weat) and hard debiasing (w2v.bias.hard) on tiny vectors worked out by hand."""
 
 import itertools
 import json
@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from w2v import bias, debias
+from w2v.bias import weat as bias
+from w2v.bias import hard as debias
 from w2v.errors import InputError, OptionError, VocabularyError
-from w2v.vectors import WordVectors
+from w2v.vectors.word_vectors import WordVectors
 from wefe_reference import WEFE_ROWS, WEFE_SETS, wefe_figures
 
 

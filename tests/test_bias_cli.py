@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from w2v import bias
-from w2v.formats import load_vectors, save_vectors
-from w2v.vectors import WordVectors
+from w2v.bias import weat as bias
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 from cli_helpers import assert_one_line_error, run_main
 
@@ -190,7 +190,7 @@ def test_plot_words_writes_a_png(vectors, tmp_path, capsys):
     out_path = tmp_path / "words.png"
     code, _, err = run_main(["plot", "-v", vectors, "he", "she", "john", "amy",
                              "--neighbours", "2", "-o", str(out_path)], capsys)
-    from w2v.plot import neighbourhood
+    from w2v.vectors.plot import neighbourhood
 
     labels, groups = neighbourhood(load_vectors(vectors), ["he", "she", "john", "amy"], 2)
     assert labels[:4] == ["he", "she", "john", "amy"] and groups[:4] == [0, 1, 2, 3]
@@ -226,7 +226,7 @@ def test_plot_loss_log(tmp_path, capsys):
 
 
 def test_loss_log_epochs(tmp_path):
-    from w2v.plot import read_loss_log
+    from w2v.vectors.plot import read_loss_log
 
     path = tmp_path / "glove-loss.tsv"  # glove's columns; a resumed run repeats the header
     path.write_text("epoch\tlaunch\tnonzeros\tcost\tseconds\n1\t1\t5\t0.5\t1\n1\t2\t9\t0.4\t2\n"
@@ -294,7 +294,7 @@ def test_convert_needs_an_output(vectors, capsys):
 
 def test_projector_refuses_words_it_cannot_hold(tmp_path):
     from w2v.errors import W2VError
-    from w2v.projector import write_projector
+    from w2v.files.projector import write_projector
 
     wv = WordVectors(["a\tb", "c"], np.zeros((2, 2)))
     with pytest.raises(W2VError, match="tab or line break"):

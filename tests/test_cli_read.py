@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from w2v.formats import save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 from cli_helpers import assert_one_line_error, run_main
 
@@ -137,8 +137,8 @@ def test_evaluate_defaults_to_the_bundled_datasets(vectors, capsys, monkeypatch)
 def _subword_files(tmp_path):
     """A subword model file and a fastText .bin of the same random 2-gram..4-gram model."""
     from w2v.config import Word2VecConfig
-    from w2v.fasttext_format import write_fasttext_bin
-    from w2v.modelfile import write_model
+    from w2v.files.fasttext import write_fasttext_bin
+    from w2v.files.model_file import write_model
 
     words, bucket = ["king", "queen", "man", "woman", "kings"], 17
     rng = np.random.default_rng(0)
@@ -180,7 +180,7 @@ def test_reading_commands_do_not_import_numba(vectors, tmp_path):
 
 
 def test_convert_between_formats_round_trips(vectors, tmp_path, capsys, monkeypatch):
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     original = load_vectors(vectors)
     glove = tmp_path / "royals.glove.txt"

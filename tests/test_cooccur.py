@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-import w2v.cooccur as cooccur_module
-from w2v.cooccur import cooccurrence_matrix, load_cooccur, save_cooccur
-from w2v.corpus import load_corpus
+import w2v.cooccur.counts as cooccur_module
+from w2v.cooccur.counts import cooccurrence_matrix, load_cooccur, save_cooccur
+from w2v.corpus.corpus import load_corpus
 from w2v.errors import InputError, OptionError
 
 
@@ -174,7 +174,7 @@ def test_load_refuses_other_files(tmp_path):
 def test_partitions_counts_sum_to_the_whole(tmp_path):
     """count_partition is what a cluster's partitions run: integer counts of any split of
     the sentences add up to the whole's, key for key."""
-    from w2v.cooccur import count_partition
+    from w2v.cooccur.counts import count_partition
 
     rng = np.random.default_rng(5)
     text = "\n".join(" ".join(f"w{i}" for i in rng.integers(0, 30, rng.integers(1, 12)))

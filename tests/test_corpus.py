@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import w2v.corpus as corpus_module
-from w2v.corpus import count_corpus, load_corpus, scan_corpus
+import w2v.corpus.corpus as corpus_module
+from w2v.corpus.corpus import count_corpus, load_corpus, scan_corpus
 from w2v.errors import InputError, VocabularyError
-from w2v.tokenize import WordStore
+from w2v.text.tokenize import WordStore
 
 TEXT = (
     "the cat sat on the mat\n"
@@ -216,7 +216,7 @@ def test_unreadable_file_even_as_root(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr("w2v.corpus.open", refuse, raising=False)
+    monkeypatch.setattr("w2v.corpus.corpus.open", refuse, raising=False)
     with pytest.raises(InputError, match="cannot read .*Permission denied"):
         load_corpus(path)
 

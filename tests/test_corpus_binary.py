@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from w2v.corpus import BLOCK_BYTES, load_corpus
+from w2v.corpus.corpus import BLOCK_BYTES, load_corpus
 from w2v.errors import InputError
 
 LINE = b"the quick brown fox jumps over the lazy dog\n"

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.cooccur import cooccurrence_matrix, load_cooccur, save_cooccur
-from w2v.corpus import load_corpus
+from w2v.cooccur.counts import cooccurrence_matrix, load_cooccur, save_cooccur
+from w2v.corpus.corpus import load_corpus
 
 distributed = pytest.importorskip("distributed")
 from w2v import distributed as dist  # noqa: E402
@@ -91,9 +91,9 @@ def test_compressed_files_are_whole_partitions(corpus_files):
 
 
 def test_subsampled_stretches_keep_the_tokens_one_pass_keeps(monkeypatch):
-    from w2v import ppmi
-    from w2v.corpus import Corpus
-    from w2v.vocab import Vocab
+    from w2v.svd import ppmi
+    from w2v.corpus.corpus import Corpus
+    from w2v.corpus.vocab import Vocab
 
     monkeypatch.setattr(ppmi, "SUBSAMPLE_CHUNK_TOKENS", 1000)
     rng = np.random.default_rng(0)

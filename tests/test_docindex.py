@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from w2v.docindex import line_offsets, open_index
+from w2v.documents.index import line_offsets, open_index
 from w2v.errors import InputError
-from w2v.formats import save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 from cli_helpers import assert_one_line_error, run_main
 
@@ -103,9 +103,9 @@ def test_changed_text_is_refused(setup, capsys, monkeypatch):
 def test_same_size_edit_is_refused(setup, capsys, monkeypatch, where):
     """Size alone missed an edit that kept the size: offsets then point mid-line. The hashed
     ends are cut to 64 bytes, so that a middle edit is told by the mtime and full hash."""
-    import w2v.docindex
+    import w2v.documents.index
 
-    monkeypatch.setattr(w2v.docindex, "END_BYTES", 64)
+    monkeypatch.setattr(w2v.documents.index, "END_BYTES", 64)
     tmp, vectors, _, docs = setup
     index = str(tmp / "docs.idx")
     assert run_main(["index", "-v", vectors, *docs, "-o", index], capsys, monkeypatch)[0] == 0

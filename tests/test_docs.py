@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.docs import (Pooling, embed, embed_files, load_pooling, make_pooling, search,
+from w2v.documents.embed import (Pooling, embed, embed_files, load_pooling, make_pooling, search,
                       top_documents, usif_a)
 from w2v.errors import InputError
-from w2v.formats import load_vectors, save_vectors
-from w2v.preprocess import letters
-from w2v.vectors import WordVectors
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.text.preprocess import letters
+from w2v.vectors.word_vectors import WordVectors
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from cli_helpers import assert_one_line_error, run_main
-from w2v import double_hard
-from w2v.debias import hard_debias
+from w2v.bias import double_hard
+from w2v.bias.hard import hard_debias
 from w2v.errors import InputError
-from w2v.formats import load_vectors, save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 DIM = 12
 GENDER, FREQUENCY = 0, 1  # coordinates; 2-4 carry large variance unrelated to either

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from w2v.errors import InputError, OptionError
-from w2v.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
-from w2v.vectors import WordVectors
+from w2v.vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
+from w2v.vectors.word_vectors import WordVectors
 
 QUESTIONS = bundled_dataset("questions-words.txt")
 WORDSIM = bundled_dataset("wordsim353.txt")

@@ -16,12 +16,12 @@ import pytest
 from w2v.cli import main
 from w2v.config import Word2VecConfig
 from w2v.errors import InputError, VocabularyError
-from w2v.fasttext_format import (FastTextModel, is_fasttext_bin, read_fasttext_bin,
+from w2v.files.fasttext import (FastTextModel, is_fasttext_bin, read_fasttext_bin,
                                  write_fasttext_bin)
-from w2v.formats import load_vectors
-from w2v.modelfile import load_model_vectors
-from w2v.subword_vectors import SubwordVectors
-from w2v.subwords import compose, subword_rows
+from w2v.files.formats import load_vectors
+from w2v.files.model_file import load_model_vectors
+from w2v.vectors.subword_vectors import SubwordVectors
+from w2v.vectors.ngrams import compose, subword_rows
 
 WORDS = ["walking", "talking", "stone", "apple", "pear", "café", "東京", "🙂x", "</s>"]
 OOV = ["walkin", "stones", "cafés", "東京都", "pearl", "🙂🙂", "xyzzy"]
@@ -43,8 +43,8 @@ def cosine(a, b):
 @pytest.fixture
 def subword_model_file(tmp_path):
     """A w2v subword model file, as `train --subwords --save-model` lays it out."""
-    from w2v.train import Word2VecModel, save_model
-    from w2v.vocab import Vocab
+    from w2v.word2vec.model import Word2VecModel, save_model
+    from w2v.corpus.vocab import Vocab
 
     words, counts, w_in, w_out = random_model()
     config = Word2VecConfig(subwords=True, dim=DIM, minn=MINN, maxn=MAXN, bucket=BUCKET,
@@ -185,8 +185,8 @@ def test_fasttext_and_gensim_load_a_bin_w2v_wrote(subword_model_file, tmp_path, 
 
 
 def test_fasttext_output_needs_a_subword_model(tmp_path, capsys):
-    from w2v.formats import save_vectors
-    from w2v.vectors import WordVectors
+    from w2v.files.formats import save_vectors
+    from w2v.vectors.word_vectors import WordVectors
 
     plain = tmp_path / "plain.bin"
     save_vectors(WordVectors(["a", "b"], np.eye(2, dtype=np.float32)), plain)
@@ -278,7 +278,7 @@ def test_subword_vectors_compose_like_fasttext_and_zero_a_word_without_ngrams(ca
 
 
 def test_plain_vectors_still_refuse_unknown_words():
-    from w2v.vectors import WordVectors
+    from w2v.vectors.word_vectors import WordVectors
 
     wv = WordVectors(["a", "b"], np.eye(2, dtype=np.float32))
     with pytest.raises(VocabularyError, match="not in the vocabulary: zz"):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from w2v.errors import InputError, OptionError, W2VError
-from w2v.formats import load_vectors, save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 WORDS = ["the", "Über", "日本語", "naïve", "a-b", "x" * 120, "</s>"]
 
@@ -258,12 +258,12 @@ def test_refuses_words_with_whitespace_and_keeps_the_old_file(tmp_path, wv):
 
 
 def test_failure_midway_keeps_the_old_file(tmp_path, wv, monkeypatch):
-    import w2v.formats
+    import w2v.files.formats
 
     path = tmp_path / "v.txt"
     save_vectors(wv, path)
     before = path.read_bytes()
-    monkeypatch.setattr(w2v.formats, "WRITE_BLOCK_ROWS", 2)
+    monkeypatch.setattr(w2v.files.formats, "WRITE_BLOCK_ROWS", 2)
     real_tolist = np.ndarray.tolist
     calls = []
 

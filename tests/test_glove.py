@@ -7,10 +7,10 @@ import pytest
 import scipy.sparse
 
 from w2v.cli import main
-from w2v.cooccur import cooccurrence_matrix
-from w2v.corpus import load_corpus
+from w2v.cooccur.counts import cooccurrence_matrix
+from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.glove import BLOCK_ENTRIES, _dealt_entries, train_glove
+from w2v.glove.model import BLOCK_ENTRIES, _dealt_entries, train_glove
 
 PRESET = str(Path(__file__).resolve().parent.parent / "configs" / "glove.toml")
 N_TOPICS = 5
@@ -140,14 +140,14 @@ def test_cli_cooccur_then_glove(topic_corpus, tmp_path, capsys):
     counts = tmp_path / "c.npz"
     assert main(["cooccur", path, "-o", str(counts), "--min-count", "1", "--window", "3",
                  "--weighting", "linear", "--memory", "0.001"]) == 0
-    from w2v.cooccur import load_cooccur
+    from w2v.cooccur.counts import load_cooccur
 
     matrix, vocab, meta = load_cooccur(counts, vocab=corpus.vocab)
     assert meta["window"] == 3 and meta["weighting"] == "linear" and matrix.nnz > 0
     out = tmp_path / "v.bin"
     assert main(["glove", "--read-cooccur", str(counts), "-o", str(out), "--dim", "4",
                  "--epochs", "1"]) == 0
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     assert load_vectors(str(out)).vectors.shape == (len(corpus.vocab), 4)
 

@@ -10,13 +10,13 @@ import time
 import numpy as np
 import pytest
 
-from w2v import glove
+from w2v.glove import model as glove
 from w2v.cli import main
 from w2v.config import GloveConfig
-from w2v.cooccur import cooccurrence_matrix
-from w2v.corpus import load_corpus
+from w2v.cooccur.counts import cooccurrence_matrix
+from w2v.corpus.corpus import load_corpus
 from w2v.errors import InputError
-from w2v.glove import init_model, load_model, save_model, train, train_glove
+from w2v.glove.model import init_model, load_model, save_model, train, train_glove
 
 SMALL = dict(dim=8, epochs=3, seed=4)
 
@@ -188,7 +188,7 @@ def test_cli_resume_refuses_a_different_option(zipf_corpus, tmp_path, capsys):
     # the same value, --threads and the outputs may be given
     assert main(["glove", "--resume", str(model), "--dim", "8", "--threads", "2", "-q",
                  "--output-vectors", "word", "-o", str(tmp_path / "word.bin")]) == 0
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     assert np.array_equal(load_vectors(str(tmp_path / "word.bin")).vectors,
                           load_model(model).vectors("word").vectors)
@@ -202,7 +202,7 @@ def test_cli_resume_reads_the_recorded_counts_file(zipf_corpus, tmp_path, small_
     common = ["--dim", "8", "--epochs", "2", "--threads", "1", "-q"]
     assert main(["glove", "--read-cooccur", str(counts), *common,
                  "-o", str(tmp_path / "unbroken.txt")]) == 0
-    from w2v.cooccur import load_cooccur
+    from w2v.cooccur.counts import load_cooccur
 
     matrix, vocab, _ = load_cooccur(counts)
     model = init_model(GloveConfig(dim=8, epochs=2, window=3), vocab)

@@ -6,10 +6,10 @@ would on the shared rows."""
 import numpy as np
 import pytest
 
-from w2v import sgns
+from w2v.word2vec import kernels as sgns
 from w2v.config import Word2VecConfig
-from w2v.corpus import load_corpus
-from w2v.train import KERNELS, _tables, _with_room, init_model, launch_seeds, train_word2vec
+from w2v.corpus.corpus import load_corpus
+from w2v.word2vec.model import KERNELS, _tables, _with_room, init_model, launch_seeds, train_word2vec
 
 
 def test_a_merge_keeps_what_every_chunk_changed():

@@ -7,12 +7,12 @@ import sys
 import numpy as np
 import pytest
 
-from w2v import inlp
+from w2v.bias import inlp
 from w2v.cli import main
-from w2v.debias import hard_debias
+from w2v.bias.hard import hard_debias
 from w2v.errors import InputError
-from w2v.formats import load_vectors, save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 PER_SET = 200
 

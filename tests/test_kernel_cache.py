@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from w2v import kernel_cache
+from w2v.runtime import numba_cache as kernel_cache
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -96,7 +96,7 @@ def test_reinstalling_editable_after_a_run_still_imports(tmp_path):
 
 
 def test_training_says_compiling_only_while_the_kernels_are_not_cached(tmp_path):
-    from w2v.train import train_word2vec
+    from w2v.word2vec.model import train_word2vec
 
     corpus = tmp_path / "c.txt"
     corpus.write_text("a b c a b a\nc a b\n" * 50)

@@ -17,17 +17,17 @@ import zipfile
 import numpy as np
 import pytest
 
-from w2v import sgns
-from w2v import train as train_module
+from w2v.word2vec import kernels as sgns
+from w2v.word2vec import model as train_module
 from w2v.cli import main
 from w2v.config import Word2VecConfig
-from w2v.corpus import load_corpus, restrict_corpus
+from w2v.corpus.corpus import load_corpus, restrict_corpus
 from w2v.errors import InputError, OutputError
-from w2v.formats import load_vectors, save_vectors
-from w2v.modelfile import FORMAT_VERSION, ModelFile, load_model_vectors
-from w2v.sampling import initial_vectors
-from w2v.train import init_model, load_model, save_model, train
-from w2v.vocab import Vocab
+from w2v.files.formats import load_vectors, save_vectors
+from w2v.files.model_file import FORMAT_VERSION, ModelFile, load_model_vectors
+from w2v.runtime.rng import initial_vectors
+from w2v.word2vec.model import init_model, load_model, save_model, train
+from w2v.corpus.vocab import Vocab
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORDS_PER_GROUP = 6

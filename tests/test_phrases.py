@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.phrases import ENGLISH_CONNECTORS, find_phrases, read_text, run_phrases
+from w2v.corpus.phrases import ENGLISH_CONNECTORS, find_phrases, read_text, run_phrases
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "data", "enwiki-1m.txt.xz")
 
@@ -280,7 +280,7 @@ def planted_corpus(path, lines=500, seed=0):
 
 
 def test_train_phrases_gives_the_planted_phrase_a_vector(tmp_path):
-    from w2v.train import load_model
+    from w2v.word2vec.model import load_model
 
     corpus = planted_corpus(tmp_path / "c.txt")
     out, model = tmp_path / "v.txt", tmp_path / "m.w2v"
@@ -300,12 +300,12 @@ def _no_thread_pools(monkeypatch):
     thread by --threads passes."""
     import concurrent.futures
 
-    import w2v.threads
+    import w2v.runtime.threads
 
     def refuse(*args, **kwargs):
         raise AssertionError("a thread pool was started")
 
-    monkeypatch.setattr(w2v.threads, "usable_cores", lambda: 8)
+    monkeypatch.setattr(w2v.runtime.threads, "usable_cores", lambda: 8)
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", refuse)
 
 
@@ -340,7 +340,7 @@ def test_train_phrases_equals_phrases_piped_into_train(tmp_path):
     words in the same order, same vectors bit for bit (threads 1)."""
     import numpy as np
 
-    from w2v.train import train_word2vec
+    from w2v.word2vec.model import train_word2vec
 
     text = ("new york city is big\n" * 6 + "i saw new york\nto york and new jersey\n"
             "in new york city\n") * 3
@@ -377,7 +377,7 @@ def test_phrase_threshold_needs_phrases(tmp_path):
 def test_write_text_through_a_buffer_shorter_than_a_line(tmp_path):
     import io
 
-    from w2v.phrases import write_text
+    from w2v.corpus.phrases import write_text
 
     path = tmp_path / "in.txt"
     path.write_text("a bb ccc\n\ndddd e\nf\n")
@@ -389,7 +389,7 @@ def test_write_text_through_a_buffer_shorter_than_a_line(tmp_path):
 
 
 def test_a_tiny_memory_bound_spills_the_pair_counts_and_changes_nothing(tmp_path, caplog):
-    from w2v.phrases import _Keys, count_candidates
+    from w2v.corpus.phrases import _Keys, count_candidates
 
     text = read_text(planted_corpus(tmp_path / "c.txt"))
     keys = _Keys(text, ())
@@ -433,7 +433,7 @@ def phrase_model(tmp_path_factory):
 
 
 def test_embed_joins_the_phrases_a_model_recorded(phrase_model, tmp_path):
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     text = tmp_path / "q.txt"
     text.write_text("new york\nnew_york\nw1 new york w2\n")
@@ -462,7 +462,7 @@ def test_search_finds_the_phrase_document_from_the_two_words(phrase_model, tmp_p
 
 
 def test_a_saved_pooling_keeps_the_phrases(phrase_model, tmp_path):
-    from w2v.docs import load_pooling
+    from w2v.documents.embed import load_pooling
 
     text = tmp_path / "q.txt"
     text.write_text("new york\nw1 w2\n")
@@ -480,7 +480,7 @@ def test_a_pooling_with_phrases_is_format_2_which_older_readers_refuse(phrase_mo
                                                                        tmp_path):
     """Format 1 readers accept only format 1: a pooling that joins phrases must not pass for
     one, or they would embed the text unjoined. Without phrases a pooling stays format 1."""
-    from w2v.docs import load_pooling
+    from w2v.documents.embed import load_pooling
     from w2v.errors import InputError
 
     text = tmp_path / "q.txt"
@@ -499,8 +499,8 @@ def test_a_pooling_with_phrases_is_format_2_which_older_readers_refuse(phrase_mo
 
 
 def test_a_model_without_phrases_embeds_as_before(phrase_model, tmp_path):
-    from w2v.docs import embed
-    from w2v.formats import load_vectors
+    from w2v.documents.embed import embed
+    from w2v.files.formats import load_vectors
 
     wv = load_vectors(phrase_model["plain"])
     text = tmp_path / "q.txt"
@@ -527,7 +527,7 @@ def test_phrases_file_gives_plain_vectors_the_table(phrase_model, tmp_path, caps
     assert main(args) == 0
     assert not np.load(out).any()  # a vector file records no phrases: new, york unknown
     assert main([*args, "--phrases-file", str(table)]) == 0
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     assert np.array_equal(np.load(out)[0], load_vectors(phrase_model["vectors"])["new_york"])
     capsys.readouterr()
@@ -541,7 +541,7 @@ def test_phrases_file_gives_plain_vectors_the_table(phrase_model, tmp_path, caps
 def test_python_joiner_equals_phrases_apply(tmp_path):
     """PhraseJoiner (plain Python, for embed and search) joins exactly what the kernels join:
     two passes with connector words over the start of the bundled sample."""
-    from w2v.phrase_tables import PhraseJoiner, phrase_spec, read_phrases
+    from w2v.corpus.phrase_tables import PhraseJoiner, phrase_spec, read_phrases
 
     with lzma.open(SAMPLE, "rt", encoding="utf-8") as f:
         lines = [next(f) for _ in range(3000)]
@@ -579,8 +579,8 @@ def test_embed_and_search_with_phrases_do_not_import_numba(phrase_model, tmp_pat
 def test_threads_and_small_pieces_change_nothing(tmp_path, monkeypatch):
     """Splitting in groups with stores of their own, counting, joining and writing in chunks
     of lines, in threads: the same ids, words, text and tables as in one piece."""
-    import w2v.phrases as phrases
-    from w2v.tokenize import WordStore
+    import w2v.corpus.phrases as phrases
+    from w2v.text.tokenize import WordStore
 
     corpus = planted_corpus(tmp_path / "c.txt")
     with open(corpus, "ab") as f:
@@ -628,7 +628,7 @@ def test_words_too_frequent_for_any_phrase_are_not_counted_and_change_nothing(
         tmp_path, monkeypatch):
     """word2phrase's score is at most N / max(count(a), count(b)): pairs with a word seen
     more than N / threshold times are skipped, and the phrases are those found without."""
-    import w2v.phrases as phrases
+    import w2v.corpus.phrases as phrases
 
     with lzma.open(SAMPLE, "rt", encoding="utf-8") as f:
         lines = [next(f) for _ in range(2000)]

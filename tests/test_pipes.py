@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from w2v.formats import save_vectors
-from w2v.vectors import WordVectors
+from w2v.files.formats import save_vectors
+from w2v.vectors.word_vectors import WordVectors
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None,
                                 reason="needs bash and head")

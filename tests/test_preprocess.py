@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.corpus import count_corpus, load_corpus
+from w2v.corpus.corpus import count_corpus, load_corpus
 from w2v.errors import OptionError
 from w2v.config import Word2VecConfig
-from w2v.modelfile import ModelFile
-from w2v.preprocess import letters, text_normaliser
+from w2v.files.model_file import ModelFile
+from w2v.text.preprocess import letters, text_normaliser
 
 RAW = "The Guitar, 1993!\nGUITAR strings; café\n"
 

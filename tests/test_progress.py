@@ -13,7 +13,7 @@ import termios
 
 import pytest
 
-from w2v.progress import DEFAULT_SIZE, Bar, terminal_size
+from w2v.runtime.progress import DEFAULT_SIZE, Bar, terminal_size
 
 
 def read_all(fd, process=None):

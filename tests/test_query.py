@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from w2v.errors import OptionError, VocabularyError
-from w2v.query import analogy, similar
-from w2v.vectors import WordVectors
+from w2v.vectors.query import analogy, similar
+from w2v.vectors.word_vectors import WordVectors
 
 
 @pytest.fixture

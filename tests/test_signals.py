@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from w2v import signals
+from w2v.runtime import signals
 from w2v.cli import main
 
 
@@ -73,8 +73,8 @@ def test_installed_handler_raises_at_once(fresh_signals):
 
 
 def test_interrupt_inside_a_numba_result_is_reported_as_such(tmp_path, capsys, monkeypatch):
-    """What numba raises when a handler fires while it boxes a result (see w2v.signals)."""
-    import w2v.corpus
+    """What numba raises when a handler fires while it boxes a result (see w2v.runtime.signals)."""
+    import w2v.corpus.corpus
 
     def boxing_hit(*args, **kwargs):
         try:
@@ -83,7 +83,7 @@ def test_interrupt_inside_a_numba_result_is_reported_as_such(tmp_path, capsys, m
             raise SystemError("CPUDispatcher(...) returned a result with an exception set") \
                 from e
 
-    monkeypatch.setattr(w2v.corpus, "count_corpus", boxing_hit)
+    monkeypatch.setattr(w2v.corpus.corpus, "count_corpus", boxing_hit)
     (tmp_path / "c.txt").write_text("a b\n")
     assert main(["vocab", str(tmp_path / "c.txt")]) == 143
     assert capsys.readouterr().err == "w2v: error: terminated\n"
@@ -152,9 +152,9 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal, sys
         import numpy as np
-        from w2v import formats
+        from w2v.files import formats
         from w2v.cli import main
-        from w2v.vectors import WordVectors
+        from w2v.vectors.word_vectors import WordVectors
 
         formats.save_vectors(WordVectors([f"w{{i}}" for i in range(20000)],
                                          np.ones((20000, 3), np.float32)), {str(tmp_path / "v.bin")!r})

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from w2v.subwords import (check_ngram_range, compose, fnv1a, ngram_buckets, oov_rows, subword_rows,
+from w2v.vectors.ngrams import (check_ngram_range, compose, fnv1a, ngram_buckets, oov_rows, subword_rows,
                           word_ngrams)
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "fasttext_ngrams.json").read_text("utf-8"))

@@ -5,12 +5,13 @@ planted suffix structure reaching unseen words, exact resume, the model file and
 import numpy as np
 import pytest
 
-from w2v import sgns, subwords
+from w2v.word2vec import kernels as sgns
+from w2v.vectors import ngrams as subwords
 from w2v.cli import main
 from w2v.config import Word2VecConfig
-from w2v.corpus import load_corpus
+from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.train import _tables, continue_model, init_model, launch_seeds, load_model, save_model, \
+from w2v.word2vec.model import _tables, continue_model, init_model, launch_seeds, load_model, save_model, \
     train
 
 SUFFIXES = ("ation", "ology")
@@ -287,7 +288,7 @@ def test_help_states_the_ngram_matrix_size(capsys):
 
 def test_save_fasttext_writes_a_bin_that_fasttext_answers_as_w2v_does(tmp_path, capsys):
     fasttext = pytest.importorskip("fasttext")
-    from w2v.fasttext_format import load_fasttext_vectors
+    from w2v.files.fasttext import load_fasttext_vectors
 
     corpus = write_suffix_groups(tmp_path / "s.txt", n_sentences=200)
     out, ft_path, model_path = tmp_path / "v.txt", tmp_path / "m.bin", tmp_path / "m.w2v"
@@ -401,7 +402,7 @@ def test_cli_eos_gives_the_token_no_ngrams_and_resume_reads_it_again(tmp_path, c
 
 
 def test_a_corpus_read_without_eos_is_refused_by_an_eos_model(tmp_path):
-    from w2v.train import train_word2vec
+    from w2v.word2vec.model import train_word2vec
 
     path = tmp_path / "c.txt"
     path.write_text("a b c\nb c a\n" * 20)

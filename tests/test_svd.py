@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from w2v.corpus import load_corpus
+from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.ppmi import ppmi_matrix, subsample_corpus
-from w2v.sampling import keep_probabilities
-from w2v.svd import arpack_svd, fold_in, randomized_svd, svd_embeddings, train_svd
+from w2v.svd.ppmi import ppmi_matrix, subsample_corpus
+from w2v.runtime.rng import keep_probabilities
+from w2v.svd.svd import arpack_svd, fold_in, randomized_svd, svd_embeddings, train_svd
 
 
 def decaying_matrix(n_rows=1500, n_cols=1000, seed=1):
@@ -237,7 +237,7 @@ def test_train_svd_from_a_count_matrix_and_options(tmp_path):
     path = tmp_path / "topics.txt"
     topic_corpus(path, lines=300)
     corpus = load_corpus([str(path)], min_count=1)
-    from w2v.cooccur import cooccurrence_matrix
+    from w2v.cooccur.counts import cooccurrence_matrix
 
     counts = cooccurrence_matrix(corpus, window=2, weighting="linear")
     from_matrix = train_svd(counts, corpus.vocab, dim=5)
@@ -264,12 +264,12 @@ def test_cli_end_to_end_and_read_cooccur(tmp_path):
     assert result.returncode == 0, result.stderr
     for stage in ("co-occurrences:", "PPMI:", "SVD:"):
         assert stage in result.stderr
-    from w2v.formats import load_vectors
+    from w2v.files.formats import load_vectors
 
     wv = load_vectors(str(out))
     assert wv.dim == 6 and len(wv) == 48
 
-    from w2v.cooccur import cooccurrence_matrix, save_cooccur
+    from w2v.cooccur.counts import cooccurrence_matrix, save_cooccur
 
     corpus = load_corpus([str(path)], min_count=1)
     counts_path = tmp_path / "counts.npz"

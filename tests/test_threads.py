@@ -6,7 +6,7 @@ import os
 import numba
 import pytest
 
-from w2v import threads
+from w2v.runtime import threads
 from w2v.cli import main
 from w2v.errors import OptionError
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from w2v import topn
-from w2v.topn import top_n
+from w2v.documents import rank as topn
+from w2v.documents.rank import top_n
 
 
 def brute_force(documents, queries, n, scale=None):

@@ -4,14 +4,14 @@ threads=1 repeats exactly, options are checked, and the CLI writes (or refuses) 
 import numpy as np
 import pytest
 
-from w2v import sgns
+from w2v.word2vec import kernels as sgns
 from w2v.cli import main
 from w2v.config import Word2VecConfig
-from w2v.corpus import load_corpus
+from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.huffman import huffman_tree
-from w2v.sampling import keep_probabilities
-from w2v.train import (check_options, keep_thresholds, noise_distribution, plan_chunks,
+from w2v.word2vec.huffman import huffman_tree
+from w2v.runtime.rng import keep_probabilities
+from w2v.word2vec.model import (check_options, keep_thresholds, noise_distribution, plan_chunks,
                        train_word2vec)
 
 TOPICS = 4

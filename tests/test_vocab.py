@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from w2v.errors import InputError
-from w2v.vocab import Vocab, build_vocab, read_vocab, save_vocab
+from w2v.corpus.vocab import Vocab, build_vocab, read_vocab, save_vocab
 
 
 def test_build_sorts_by_count_then_first_occurrence():

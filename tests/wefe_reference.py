@@ -1,4 +1,4 @@
-"""A WEAT fixture and WEFE's figures for it, to check w2v.bias against (test_bias.py).
+"""A WEAT fixture and WEFE's figures for it, to check w2v.bias.weat against (test_bias.py).
 
 WEFE pins numpy<=1.26.4 and scipy<1.13, so it is not in the test extra; the figures it
 gave are recorded in test_bias.py. To make them again, in a separate environment:

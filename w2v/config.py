@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass, fields
 
 from .errors import OptionError
-from .preprocess import PREPROCESSORS
-from .subwords import check_ngram_range
+from .text.preprocess import PREPROCESSORS
+from .vectors.ngrams import check_ngram_range
 
 
 def _option(name):

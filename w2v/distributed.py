@@ -100,7 +100,7 @@ def connect(dask=None, workers=None):
                 _log_cluster(client, dask)
                 yield client
         else:
-            from .threads import usable_cores
+            from .runtime.threads import usable_cores
 
             n = workers or usable_cores()
             if n < 1:
@@ -141,7 +141,7 @@ def _worker_threads(threads, hosts):
     """Numba threads for a task: `threads`, else this host's cores shared by its workers."""
     if threads is not None:
         return threads
-    from .threads import usable_cores
+    from .runtime.threads import usable_cores
 
     try:
         from distributed import get_worker
@@ -158,7 +158,7 @@ def _worker_memory_gb(memory_gb):
     limit, or the memory available)."""
     if memory_gb is not None:
         return memory_gb
-    from .cooccur import default_memory_gb
+    from .cooccur.counts import default_memory_gb
 
     memory = default_memory_gb()
     try:
@@ -188,7 +188,7 @@ class _Progress:
     """The client's tqdm bar, fed by the workers' events on one topic."""
 
     def __init__(self, client, enabled, total, unit, desc):
-        from .progress import Bar
+        from .runtime.progress import Bar
 
         self.client = client
         self.topic = f"w2v-progress-{uuid.uuid4().hex}" if enabled else None
@@ -223,7 +223,7 @@ class Partition:
 def input_files(inputs):
     """[(path, size, compressed)] of the inputs, in order; stdin, which workers cannot
     share, is refused (before any cluster starts)."""
-    from .corpus import expand_inputs
+    from .corpus.corpus import expand_inputs
 
     paths = expand_inputs(inputs)
     if "-" in paths:
@@ -254,7 +254,7 @@ def plan_partitions(inputs, n_partitions):
 
 
 def _is_compressed(path):
-    from .corpus import _BY_EXTENSION, _MAGIC
+    from .corpus.corpus import _BY_EXTENSION, _MAGIC
 
     if os.path.splitext(path)[1].lower() in _BY_EXTENSION:
         return True
@@ -279,7 +279,7 @@ class _FileRange:
 
 def _range_blocks(source, start, end):
     """Blocks of whole lines of a plain file: the lines that start in [start, end)."""
-    from .corpus import BLOCK_BYTES
+    from .corpus.corpus import BLOCK_BYTES
 
     f = source.raw
     try:
@@ -346,10 +346,10 @@ class WordTally:
 
 def scan_partition(part, lowercase=False, preprocess="none", topic=None):
     """Tokenize one partition as the corpus pass does (same checks, same messages)."""
-    from .corpus import (_invalid_counter, _read_ahead, _read_blocks, _Source, _TokenIds,
+    from .corpus.corpus import (_invalid_counter, _read_ahead, _read_blocks, _Source, _TokenIds,
                          tokenize_blocks)
-    from .preprocess import text_normaliser
-    from .tokenize import WordStore
+    from .text.preprocess import text_normaliser
+    from .text.tokenize import WordStore
 
     with _TASK_LOCK:
         store = WordStore()
@@ -410,8 +410,8 @@ def merge_tallies(*tallies):
 
 def choose_vocab(tally, min_count, max_vocab, inputs):
     """(Vocab, tokens read, invalid bytes) of the merged tally, as `load_corpus` chooses."""
-    from .corpus import _kept_words
-    from .vocab import Vocab
+    from .corpus.corpus import _kept_words
+    from .corpus.vocab import Vocab
 
     kept = _kept_words(tally.counts, tally.n_tokens, min_count, max_vocab, inputs)
     words = tally.words
@@ -424,7 +424,7 @@ def choose_vocab(tally, min_count, max_vocab, inputs):
 
 def restrict_partition(scanned, vocab, max_sentence_length):
     """(ids, offsets) of a partition over the vocabulary, as `load_corpus` maps and cuts."""
-    from .corpus import _cut_long, _remap_pieces
+    from .corpus.corpus import _cut_long, _remap_pieces
 
     with _TASK_LOCK:
         remap = np.array([vocab.index.get(w, -1) for w in scanned.words], dtype=np.int32)
@@ -451,7 +451,7 @@ def chunk_firsts(restricted, first_token, chunk_tokens):
 
 
 def subsample_partition(restricted, keep, first_token, firsts, seed):
-    from .ppmi import subsample_stretch
+    from .svd.ppmi import subsample_stretch
 
     with _TASK_LOCK:
         return subsample_stretch(restricted[0], restricted[1], keep, first_token, firsts, seed)
@@ -465,7 +465,7 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
     is mirrored here (`_whole_rows`), so each row range can be reduced to its CSR rows
     alone.
     """
-    from .cooccur import count_runs
+    from .cooccur.counts import count_runs
 
     ids, offsets = restricted
     edge_keys = np.asarray(row_edges, dtype=np.int64) * n_words
@@ -491,7 +491,7 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
 def _whole_rows(keys, counts, n_words):
     """Sorted upper-triangle entries (row <= col) as the symmetric matrix's entries, sorted:
     each off-diagonal entry also as (col, row), the diagonal doubled (as `_fill_csr` does)."""
-    from .cooccur import _merge_two, _transposed
+    from .cooccur.counts import _merge_two, _transposed
 
     rows = keys // n_words
     counts = counts.copy()
@@ -506,7 +506,7 @@ def _whole_rows(keys, counts, n_words):
 
 
 def _merged(runs):
-    from .cooccur import _merge_pair
+    from .cooccur.counts import _merge_pair
 
     if not runs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -526,7 +526,7 @@ def reduce_rows(first_row, end_row, n_words, scale, memory_gb, tmp_dir, *pieces)
     The pieces are merged through `cooccur`'s run store (spilling past memory_gb), then
     filled in two passes by the kernels `cooccurrence_matrix` fills its rows with.
     """
-    from .cooccur import BYTES_PER_ENTRY, _add_row_lengths, _fill_csr, _RunStore
+    from .cooccur.counts import BYTES_PER_ENTRY, _add_row_lengths, _fill_csr, _RunStore
 
     with _TASK_LOCK:
         budget = int(_worker_memory_gb(memory_gb) * 1e9)
@@ -622,7 +622,7 @@ def count_vocabulary(inputs, *, min_count=5, max_vocab=None, lowercase=False, pr
     of `workers` processes. Returns (vocab, tokens read, invalid bytes replaced).
     """
     distributed = import_distributed()
-    from .corpus import expand_inputs
+    from .corpus.corpus import expand_inputs
 
     input_files(inputs)
     with connect(dask, workers) as client:
@@ -657,8 +657,8 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
 
     import scipy.sparse
 
-    from .cooccur import check_options, counting_plan
-    from .corpus import expand_inputs
+    from .cooccur.counts import check_options, counting_plan
+    from .corpus.corpus import expand_inputs
 
     check_options(window, weighting, memory_gb, threads)
     if phrases:  # a phrase pass needs the whole corpus counted first: one process only
@@ -763,8 +763,8 @@ def _pieces_nbytes(pieces):
 
 def _subsample(client, distributed, restricted, sizes, vocab, sample, seed, token):
     """The partitions subsampled as `subsample_corpus` would subsample the whole corpus."""
-    from .ppmi import SUBSAMPLE_CHUNK_TOKENS
-    from .sampling import keep_probabilities
+    from .svd.ppmi import SUBSAMPLE_CHUNK_TOKENS
+    from .runtime.rng import keep_probabilities
 
     firsts_at = np.concatenate(([0], np.cumsum([t for t, _ in sizes]))).astype(np.int64)
     found = client.gather([_submit(client, "chunks", token, i, chunk_firsts, r,

@@ -1,0 +1,1 @@
+"""Bias tests (WEAT) and debiasing (hard, INLP, double-hard)."""

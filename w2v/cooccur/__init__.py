@@ -1,0 +1,1 @@
+"""Co-occurrence counting in bounded memory and the count file."""

@@ -1,0 +1,1 @@
+"""The corpus pass: vocabulary, token ids, subsampling and phrases."""

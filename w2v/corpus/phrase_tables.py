@@ -1,0 +1,140 @@
+"""Phrase tables without numba: the `--save-phrases` file, and joining a table's phrases in
+lines of words in plain Python, for `embed` and `search` (which never import numba).
+
+`PhraseJoiner` joins as `w2v phrases --apply` does (`phrases.join_text`): pass by pass,
+greedy from the left, never overlapping, a phrase being its joined string; a candidate is
+two words that are not connector words, with up to MAX_CONNECTORS connector words between
+them. So text joined here gives the tokens that a model trained with `--phrases N` (or on
+`w2v phrases` output) has vectors for: `new york` becomes `new_york`.
+"""
+
+import dataclasses
+
+from ..runtime.atomic import atomic_write
+from ..errors import InputError
+
+MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
+
+
+@dataclasses.dataclass
+class Phrase:
+    text: str
+    count: int
+    score: float
+
+
+# --------------------------------------------------------------------------- phrase files
+
+
+def write_phrases(tables, path):
+    """`phrase<TAB>count<TAB>score` lines by score; a `# pass N` line before each pass's
+    table when there are several passes (a phrase line always has tabs, that line none)."""
+    with atomic_write(path, "w") as f:
+        for p, table in enumerate(tables):
+            if len(tables) > 1:
+                f.write(f"# pass {p + 1}\n")
+            for phrase in table:
+                f.write(f"{phrase.text}\t{phrase.count}\t{phrase.score!r}\n")
+
+
+def read_phrases(path):
+    """The tables of a file `write_phrases` wrote, one list of `Phrase` per pass."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a phrase file: not UTF-8 text") from None
+    tables = [[]]
+    for number, line in enumerate(lines, 1):
+        if "\t" not in line and line.startswith("# pass "):
+            if tables[-1] or number > 1:
+                tables.append([])
+            continue
+        fields = line.split("\t")
+        try:
+            if len(fields) != 3 or not fields[0]:
+                raise ValueError
+            tables[-1].append(Phrase(fields[0], int(fields[1]), float(fields[2])))
+        except ValueError:
+            raise InputError(f"{path}, line {number}: expected phrase<TAB>count<TAB>score, "
+                             f"got {line[:60]!r}") from None
+    return tables
+
+
+# --------------------------------------------------------------------------- joining
+
+
+def phrase_spec(phrases, delimiter="_", connectors=()):
+    """What a joiner needs, as plain JSON-able data: {"tables", "delimiter", "connectors"}.
+
+    `phrases` is a model's phrase record (`corpus.phrases`: it has "tables" and
+    "delimiter"), such a spec, or a list of tables (each a list of phrase strings or of
+    `Phrase`, as `read_phrases` gives). None or no phrase at all gives None.
+    """
+    if phrases is None:
+        return None
+    if isinstance(phrases, dict):
+        delimiter = phrases.get("delimiter", delimiter)
+        connectors = phrases.get("connectors", connectors)
+        phrases = phrases.get("tables", [])
+    tables = [[p.text if isinstance(p, Phrase) else str(p) for p in table] for table in phrases]
+    if not any(tables):
+        return None
+    if not isinstance(delimiter, str) or not delimiter or delimiter.split() != [delimiter]:
+        raise InputError(f"a phrase delimiter must be non-empty and without whitespace, "
+                         f"got {delimiter!r}")
+    return {"tables": tables, "delimiter": delimiter, "connectors": sorted(set(connectors))}
+
+
+class PhraseJoiner:
+    """Joins the phrases of a `phrase_spec` in lists of words, as `w2v phrases --apply`."""
+
+    def __init__(self, spec):
+        self.tables = [frozenset(table) for table in spec["tables"]]
+        self.delimiter = spec["delimiter"]
+        self.connectors = frozenset(spec.get("connectors", ()))
+
+    def join(self, words):
+        """The words of one line with every pass's phrases joined (a new list)."""
+        for table in self.tables:
+            if table and len(words) > 1:
+                words = self._join_pass(words, table)
+        return words
+
+    def _join_pass(self, words, table):
+        """One pass, as the kernel `join_ids`: a candidate whose joined string is in the
+        table becomes one word, and neither of its ends starts or ends another."""
+        out = []
+        delimiter, connectors = self.delimiter, self.connectors
+        start = -1  # where the open candidate's first word is, -1 for none
+        for t, word in enumerate(words):
+            if connectors and word in connectors:
+                if start < 0:
+                    out.append(word)
+                continue
+            if start >= 0:
+                if t - start - 1 <= MAX_CONNECTORS:
+                    joined = delimiter.join(words[start:t + 1])
+                    if joined in table:
+                        out.append(joined)
+                        start = -1
+                        continue
+                out.extend(words[start:t])
+            start = t
+        if start >= 0:
+            out.extend(words[start:])
+        return out
+
+
+def recorded_phrases(path):
+    """The phrase record of the model file at `path` (`w2v train --phrases N
+    --save-model`), or None: a vector file, or a model trained without phrases."""
+    from ..files.model_file import ModelFile, is_model_file
+
+    if path is None or path == "-" or not is_model_file(path):
+        return None
+    with ModelFile(path) as model:
+        corpus = model.header.get("corpus") or {}
+    return corpus.get("phrases") or None

@@ -1,0 +1,99 @@
+"""The vocabulary: words in descending count order, and word2vec C's `word count` files."""
+
+import logging
+
+import numpy as np
+
+from ..runtime.atomic import atomic_write
+from ..errors import InputError, VocabularyError
+
+log = logging.getLogger("w2v")
+
+
+class Vocab:
+    """Words sorted by descending count (ties in order of first occurrence); id = position."""
+
+    def __init__(self, words, counts):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        if self.counts.shape != (len(self.words),):
+            raise ValueError("one count per word is needed")
+        self.index = {word: i for i, word in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            raise ValueError("duplicate words in the vocabulary")
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def __repr__(self):
+        return f"Vocab({len(self)} words, {int(self.counts.sum())} tokens)"
+
+    @property
+    def total(self):
+        """Tokens of the corpus that are in the vocabulary."""
+        return int(self.counts.sum())
+
+
+def build_vocab(words, counts, min_count=5, max_vocab=None):
+    """Keep words with count >= min_count, most frequent first, at most max_vocab of them.
+
+    `words` must be in first-occurrence order: the stable sort then breaks ties by it,
+    as word2vec C does.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    order = vocab_order(counts, min_count, max_vocab)
+    return Vocab([words[i] for i in order], counts[order])
+
+
+def vocab_order(counts, min_count=5, max_vocab=None):
+    """Indices of the words `build_vocab` keeps, in vocabulary order."""
+    counts = np.asarray(counts)
+    order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] >= min_count]
+    return order if max_vocab is None else order[:max_vocab]
+
+
+def save_vocab(vocab, path, top=None):
+    """Write `word count` lines (word2vec C's -save-vocab format), atomically; '-' is stdout."""
+    n = len(vocab) if top is None else min(top, len(vocab))
+    lines = "".join(f"{w} {c}\n" for w, c in zip(vocab.words[:n], vocab.counts[:n].tolist()))
+    with atomic_write(path, "wb") as out:
+        out.write(lines.encode("utf-8"))
+
+
+def read_vocab(path, min_count=1, max_vocab=None):
+    """Read `word count` lines; word2vec C's `</s>` entry is skipped.
+
+    Counts come from the file (they drive subsampling and negative sampling, as in C);
+    min_count and max_vocab apply to them.
+    """
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise InputError(f"cannot read vocabulary {path}: {e.strerror}") from None
+    words, counts = [], []
+    seen = set()
+    for lineno, line in enumerate(raw.decode("utf-8", errors="replace").split("\n"), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise InputError(f"{path}, line {lineno}: expected 'word count', got {line[:60]!r}")
+        word = parts[0]
+        if word == "</s>":
+            continue
+        if word in seen:
+            raise InputError(f"{path}, line {lineno}: duplicate word {word!r}")
+        seen.add(word)
+        words.append(word)
+        counts.append(int(parts[1]))
+    if not words:
+        raise InputError(f"vocabulary file {path} has no words")
+    vocab = build_vocab(words, counts, min_count=min_count, max_vocab=max_vocab)
+    if len(vocab) == 0:
+        raise VocabularyError(f"no word in {path} has count >= {min_count}")
+    return vocab

@@ -1,0 +1,1 @@
+"""Sentence and document vectors: pooling, embedding, indexes and search."""

@@ -1,0 +1,287 @@
+"""A document index: documents embedded once, searched later without embedding them again.
+
+The index is one uncompressed `.npz` (a zip of `.npy` members; numpy alone reads it, no
+pickle), written atomically:
+- `header`: UTF-8 JSON: format, the text files (absolute paths, lines each, and what tells
+  a changed file: size, modification time, a hash of the first and last blocks, a hash of
+  all of it), the
+  vectors it was made with (path, fingerprint), the document count and dimension.
+- `unit_rows_`: float32 document vectors scaled to unit length (zero rows stay zero), read by
+  memory-mapping the member at its offset in the file, so opening costs nothing;
+  `norms`: their lengths (the `dot` metric multiplies them back).
+- `offsets`: int64 byte offset of each document's line in its text file: a hit's text is
+  read from there, so the text is never loaded.
+- `pooling.*`: the pooling state (`Pooling.arrays`), so queries are pooled as documents were.
+
+numpy only: `search --index` never imports numba.
+"""
+
+import hashlib
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from ..runtime.atomic import atomic_write
+from .embed import embed, embed_files, pooling_from_arrays, unit_rows, vocabulary_digest
+from ..errors import InputError
+from ..files.model_file import read_stored_member
+from ..text.lines import _BY_EXTENSION, _MAGIC, check_inputs
+
+FORMAT = "w2v-docindex"
+FORMAT_VERSION = 2  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
+FINGERPRINT_ROWS = 4096  # rows of the vectors hashed (evenly spaced) besides the vocabulary
+SCAN_BYTES = 1 << 22
+END_BYTES = 1 << 16  # the first and last bytes hashed on every search
+UNIT = "unit_rows_"  # + ".npy": 14 bytes, see write_index
+
+
+def vectors_fingerprint(wv):
+    """Words, dimension and a sample of rows: an index answers only with its own vectors
+    (the same words with retrained vectors differ too)."""
+    h = hashlib.sha256(vocabulary_digest(wv).encode())
+    step = max(1, len(wv) // FINGERPRINT_ROWS)
+    h.update(np.ascontiguousarray(wv.vectors[::step], dtype="<f4").tobytes())
+    return h.hexdigest()
+
+
+def _check_plain(path):
+    """Hits are read back by byte offset, so the text must be a plain file."""
+    if path == "-":
+        raise InputError("an index needs its documents in files (hits are read back from "
+                         "them), not stdin")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if (os.path.splitext(path)[1].lower() in _BY_EXTENSION
+            or any(head.startswith(magic) for magic, _ in _MAGIC)):
+        raise InputError(f"{path} is compressed; an index reads hits back by byte offset: "
+                         f"decompress it first")
+
+
+def check_documents(docs):
+    """Refuse, before any work, text an index cannot point into: missing, stdin, compressed."""
+    docs = check_inputs(docs)
+    for doc in docs:
+        _check_plain(doc)
+    return docs
+
+
+def line_offsets(path):
+    """Byte offset of every line's start (a last line without newline counts, as the
+    readers count it)."""
+    starts = [np.zeros(1, np.int64)]
+    size = 0
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(SCAN_BYTES)
+            if not chunk:
+                break
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            starts.append(ends.astype(np.int64) + size + 1)
+            size += len(chunk)
+    starts = np.concatenate(starts)
+    return starts[starts < size]
+
+
+def ends_digest(path, size):
+    """sha256 of a file's first and last END_BYTES: cheap enough to check on every search."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read(END_BYTES))
+        f.seek(max(0, size - END_BYTES))
+        h.update(f.read(END_BYTES))
+    return h.hexdigest()
+
+
+def file_digest(path):
+    """sha256 of a whole file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(SCAN_BYTES):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_record(path, lines):
+    """What the index keeps of a text file to tell later whether it changed."""
+    status = os.stat(path)
+    return {"path": os.path.abspath(path), "lines": lines, "size": status.st_size,
+            "mtime_ns": status.st_mtime_ns, "ends_sha256": ends_digest(path, status.st_size),
+            "sha256": file_digest(path)}
+
+
+def write_index(path, wv, docs, pooling, vectors_path=None):
+    """Embed the lines of the text files `docs` with `pooling` (a name or a `Pooling`) and
+    write the index at `path`. Returns the `Embedding`."""
+    docs = check_documents(docs)
+    offsets = [line_offsets(doc) for doc in docs]
+    embedding, _, _ = embed_files(wv, docs, pooling)
+    total = sum(len(o) for o in offsets)
+    if total != len(embedding):  # a file changed while it was read
+        raise InputError(f"the documents changed while they were read ({total} lines, then "
+                         f"{len(embedding)}); index them again")
+    if total == 0:
+        raise InputError("no documents: the text is empty")
+    vectors = embedding.vectors
+    norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
+    header = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "documents": int(total), "dim": int(vectors.shape[1]),
+        "files": [file_record(d, len(o)) for d, o in zip(docs, offsets)],
+        "vectors": {"path": None if vectors_path is None else os.path.abspath(vectors_path),
+                    "fingerprint": vectors_fingerprint(wv)},
+    }
+    # The matrix goes first, under a name of 14 bytes: its local header (30 bytes, the name,
+    # a 20-byte zip64 extra) then ends at byte 64, and a .npy header is a multiple of 64, so
+    # the rows start 64-aligned; a misaligned memory map would make numpy skip BLAS (40x).
+    members = {UNIT: unit_rows(vectors), "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"),
+                                       dtype=np.uint8),
+               "norms": norms,
+               "offsets": np.concatenate(offsets),
+               **{f"pooling.{k}": np.asarray(v) for k, v in embedding.pooling.arrays().items()}}
+    with atomic_write(path, "wb") as out:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, array in members.items():
+                with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asarray(array, order="C"),
+                                              allow_pickle=False)
+    return embedding
+
+
+class DocumentIndex:
+    """An opened index: `unit` (memory-mapped), `norms`, `offsets`, `pooling`, `text(row)`."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                self._members = {i.filename: i for i in archive.infolist()}
+        except FileNotFoundError:
+            raise InputError(f"no such index: {self.path}") from None
+        except IsADirectoryError:
+            raise InputError(f"{self.path} is a directory, not an index file") from None
+        except OSError as e:
+            raise InputError(f"cannot read {self.path}: {e.strerror or e}") from None
+        except (zipfile.BadZipFile, ValueError, EOFError):
+            raise InputError(self._broken("it is not a complete index (truncated, or not "
+                                          "made by 'w2v index')")) from None
+        try:
+            self.header = json.loads(bytes(self._array("header")).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise InputError(self._broken("its header is not valid JSON")) from None
+        if not isinstance(self.header, dict) or self.header.get("format") != FORMAT:
+            raise InputError(self._broken("it is not a w2v document index"))
+        if self.header.get("format_version") != FORMAT_VERSION:
+            raise InputError(self._broken(f"index format {self.header.get('format_version')!r}"
+                                          f" (this w2v reads {FORMAT_VERSION}): index again"))
+        self.unit = self._array(UNIT, mmap=True)
+        self.norms = self._array("norms")
+        self.offsets = self._array("offsets")
+        prefix = "pooling."
+        self.pooling = pooling_from_arrays(
+            {n[len(prefix):-4]: self._array(n[:-4]) for n in self._members
+             if n.startswith(prefix)}, self.path)
+        n = self.header["documents"]
+        if self.unit.shape != (n, self.header["dim"]) or len(self.norms) != n \
+                or len(self.offsets) != n:
+            raise InputError(self._broken("its arrays do not match its header"))
+        self.files = self.header["files"]
+        self._first_row = np.cumsum([0] + [f["lines"] for f in self.files])
+        self._handles = {}
+
+    def _broken(self, why):
+        return f"cannot load the index {self.path}: {why}"
+
+    def __len__(self):
+        return len(self.unit)
+
+    def _array(self, name, mmap=False):
+        info = self._members.get(name + ".npy")
+        if info is None:
+            raise InputError(self._broken(f"the array {name!r} is missing"))
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise InputError(self._broken(f"the array {name!r} is compressed"))
+        try:
+            array = read_stored_member(self.path, info, mmap=mmap)
+            if np.isfortran(array) and array.ndim > 1:
+                raise ValueError("Fortran-ordered arrays are refused")
+            return array
+        except (ValueError, EOFError, OSError) as e:
+            raise InputError(self._broken(f"the array {name!r} is damaged ({e})")) from None
+
+    def check(self, wv):
+        """Refuse vectors other than the ones the index was made with."""
+        self.pooling.check(wv)
+        if vectors_fingerprint(wv) != self.header["vectors"]["fingerprint"]:
+            raise InputError(f"the index {self.path} was made with other vectors; index the "
+                             f"documents again with these")
+
+    def check_text(self):
+        """Refuse text files that changed since indexing: offsets would point elsewhere.
+
+        Size, then a hash of the first and last blocks, on every search; a file whose
+        modification time changed too (an edit of the same size in the middle) is hashed
+        in full, so a file merely touched or copied with its content is still accepted."""
+        for f in self.files:
+            path = f["path"]
+            try:
+                status = os.stat(path)
+                if status.st_size != f["size"]:
+                    raise InputError(f"{path} changed since it was indexed ({f['size']} bytes, "
+                                     f"now {status.st_size}); index it again")
+                same = (ends_digest(path, status.st_size) == f["ends_sha256"]
+                        and (status.st_mtime_ns == f["mtime_ns"]
+                             or file_digest(path) == f["sha256"]))
+            except OSError:
+                raise InputError(f"the index's text {path} is gone or unreadable; index "
+                                 f"again") from None
+            if not same:
+                raise InputError(f"{path} changed since it was indexed (same size, other "
+                                 f"content); index it again")
+
+    def text(self, row):
+        """Line `row` of the documents, read from its offset."""
+        which = int(np.searchsorted(self._first_row, row, side="right")) - 1
+        handle = self._handles.get(which)
+        if handle is None:
+            handle = self._handles[which] = open(self.files[which]["path"], "rb")
+        handle.seek(int(self.offsets[row]))
+        return handle.readline().decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+
+    __getitem__ = text
+
+    def close(self):
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def search_index(index, wv, queries, n=10, metric="cosine"):
+    """(pooled queries, rows, scores) for the query texts, ranked exactly over the index's
+    memory-mapped unit rows (never copied): cosine scores as `top_documents` gives them;
+    dot scores are the cosine times the document's norm."""
+    from .embed import check_metric
+    from .rank import top_n
+
+    pooled = embed(wv, list(queries), index.pooling, label="queries").vectors
+    if check_metric(metric) == "dot":
+        rows, scores = top_n(index.unit, pooled, min(n, len(index)), scale=index.norms)
+    else:
+        rows, scores = top_n(index.unit, unit_rows(pooled), min(n, len(index)))
+    return pooled, rows, scores
+
+
+def open_index(path):
+    """A `DocumentIndex`; InputError (one line) when it is missing or damaged."""
+    return DocumentIndex(path)
+
+
+__all__ = ["check_documents", "write_index", "open_index", "search_index", "DocumentIndex", "line_offsets",
+           "vectors_fingerprint"]

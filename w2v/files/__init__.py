@@ -1,0 +1,1 @@
+"""Files on disk: vector formats, fastText .bin, the model file and the projector export."""

@@ -1,0 +1,1 @@
+"""GloVe: kernels and the model's lifecycle."""

@@ -1,0 +1,360 @@
+"""GloVe: weighted least squares on log co-occurrence counts, trained with AdaGrad.
+
+Minimises sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2, f(x) = min(1, (x/x_max)^alpha),
+over the non-zeros of X (both (i, j) and (j, i) of a symmetric matrix), as Pennington et
+al. and GloVe C do. The non-zeros are dealt once into random blocks; every epoch
+visits the blocks in a fresh random order and each block in a fresh random order, threads
+sharing the parameters without locks (Hogwild). The kernels are in `glove_kernels`.
+
+A model is a value, `GloveModel`: its options (`GloveConfig`), vocabulary, the `word` and
+`context` rows (vectors, biases and AdaGrad sums), and how far training got
+(`GlovePosition`). `init_model` makes one, `train` advances it launch by launch (and can
+stop at a launch boundary, checkpoint, and be resumed to the same bits), and
+`save_model`/`load_model` keep it in one file (`modelfile`). Unlike GloVe C, which
+restarts AdaGrad when it starts from saved vectors (GloVe #170), the AdaGrad sums are kept.
+"""
+
+import dataclasses
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..runtime import signals
+from ..config import GloveConfig
+from ..errors import InputError, OptionError, W2VError
+from .kernels import scatter_into_blocks, train_blocks
+from ..files.model_file import Checkpoints, ModelFile, write_model
+from ..runtime.progress import Bar, LossLog
+from ..runtime.rng import chunk_seeds, initial_vectors, seed_for
+from ..runtime.threads import check_threads, configure_threads
+from ..vectors.word_vectors import WordVectors
+from ..corpus.vocab import Vocab
+
+log = logging.getLogger("w2v")
+
+FAMILY = "glove"
+OUTPUTS = ("sum", "word", "context")
+BLOCK_ENTRIES = 1 << 16  # mean non-zeros per block: its order array stays in L2
+LAUNCHES_PER_EPOCH = 20  # kernel launches per epoch, so the progress bar moves
+
+
+def check_options(threads=None, **options):
+    """Raise OptionError, naming the option, for values that make no sense, before any work
+    is done (the rules are `GloveConfig`'s and the one --threads rule)."""
+    check_threads(threads)
+    GloveConfig.from_dict(options)
+
+
+def _dealt_entries(cooc, seed, n_blocks=None):
+    """Rows, columns and values of the positive non-zeros, dealt into random blocks.
+
+    Returns (rows, cols, values, block_starts): 12 bytes per entry, beside the matrix.
+    The same counts, seed and number of blocks deal the same way (a resumed run deals
+    again rather than storing the dealt arrays).
+    """
+    cooc = cooc.tocsr()
+    nnz = int(np.count_nonzero(cooc.data > 0))
+    if n_blocks is None:
+        n_blocks = block_count(nnz)
+    block_starts = np.zeros(n_blocks + 1, dtype=np.int64)
+    rows = np.empty(nnz, dtype=np.int32)
+    cols = np.empty(nnz, dtype=np.int32)
+    values = np.empty(nnz, dtype=np.float32)
+    scatter_into_blocks(cooc.indptr, cooc.indices, cooc.data, seed_for(seed, 0xDEA1),
+                        block_starts, rows, cols, values)
+    return rows, cols, values, block_starts
+
+
+def block_count(nnz):
+    """Blocks the non-zeros are dealt into: about BLOCK_ENTRIES each."""
+    return max(1, -(-nnz // BLOCK_ENTRIES))
+
+
+def counts_record(cooc, source=None):
+    """Size and fingerprint of a co-occurrence matrix (its CSR arrays), to recognise it again.
+
+    `source` (a dict, e.g. {"inputs": [...]} or {"cooccur": path}) is recorded beside them.
+    The arrays are hashed in slices, in fixed dtypes, so no copy of the matrix is made.
+    """
+    cooc = cooc.tocsr()
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.array(cooc.shape, dtype=np.int64).tobytes())
+    step = 1 << 24
+    for array, dtype in ((cooc.indptr, np.int64), (cooc.indices, np.int32),
+                         (cooc.data, np.float32)):
+        for start in range(0, len(array), step):
+            digest.update(np.ascontiguousarray(array[start:start + step], dtype=dtype).tobytes())
+    return {"words": int(cooc.shape[0]), "nnz": int(cooc.nnz),
+            "fingerprint": digest.hexdigest(), **(source or {})}
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class GlovePosition:
+    """How far training got: the block order, the random streams and the launch cuts all
+    derive from (seed, epoch) and the two counts fixed here, so a model saved at a launch
+    boundary and trained on continues exactly as an unbroken run."""
+
+    epoch: int = 0  # epochs finished
+    launch: int = 0  # launches finished in the current epoch
+    epoch_cost: float = 0.0  # cost summed over the current epoch's finished launches
+    epoch_updates: int = 0
+    epoch_skipped: int = 0
+    epoch_seconds: float = 0.0
+    blocks: int = 0  # blocks the non-zeros are dealt into (0: not yet fixed)
+    launches_per_epoch: int = 0  # fixed by the first training call, whatever the threads
+
+
+@dataclass
+class GloveModel:
+    """Options, vocabulary, parameters and training position of a GloVe model.
+
+    `word` and `context` have one float32 row per word: [vector (dim), bias, AdaGrad sums of
+    the vector and of the bias (dim + 1)]. `losses` has one dict per finished epoch (epoch,
+    cost, seconds, skipped); `counts` records the co-occurrence matrix it is trained on
+    (words, nnz, fingerprint, source); `corpus` the corpus the counts came from, if known.
+    """
+
+    config: GloveConfig
+    vocab: Vocab
+    word: np.ndarray
+    context: np.ndarray
+    position: GlovePosition = field(default_factory=GlovePosition)
+    losses: list = field(default_factory=list)
+    counts: dict | None = None
+    corpus: dict | None = None
+    train_seconds: float = 0.0
+
+    @property
+    def finished(self):
+        return self.position.epoch >= self.config.epochs
+
+    def vectors(self, which=None):
+        """WordVectors of `which` ("sum", "word" or "context"; default the config's
+        `output_vectors`), in vocabulary order."""
+        which = which or self.config.output_vectors
+        dim = self.config.dim
+        if which == "word":
+            vectors = self.word[:, :dim]
+        elif which == "context":
+            vectors = self.context[:, :dim]
+        elif which == "sum":
+            vectors = self.word[:, :dim] + self.context[:, :dim]
+        else:
+            raise OptionError(f"--output-vectors must be one of {', '.join(OUTPUTS)}, "
+                              f"got {which!r}")
+        return WordVectors(self.vocab.words, vectors, counts=self.vocab.counts)
+
+
+def init_model(config, vocab):
+    """A fresh model: GloVe C's init, uniform in +-0.5/dim for vectors and biases, AdaGrad
+    sums at 1; each word's row drawn from a stream seeded by the word itself."""
+    dim, n_words = config.dim, len(vocab)
+    word = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
+    context = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
+    low, high = -0.5 / dim, 0.5 / dim
+    word[:, : dim + 1] = initial_vectors(vocab.words, dim + 1, config.seed, low, high, key=1)
+    context[:, : dim + 1] = initial_vectors(vocab.words, dim + 1, config.seed, low, high, key=2)
+    return GloveModel(config, vocab, word, context)
+
+
+def _check_same_counts(model, record):
+    saved = model.counts
+    if saved["nnz"] != record["nnz"] or saved["fingerprint"] != record["fingerprint"]:
+        raise InputError(
+            f"these co-occurrence counts are not the ones the model was trained on "
+            f"({record['nnz']} non-zeros, the model's had {saved['nnz']}, or as many with "
+            f"other values); resume needs the same corpus and counting options, or the same "
+            f"--read-cooccur file")
+
+
+def _epoch_plan(seed, epoch, n_blocks):
+    """The block order of an epoch and one random state per place in it."""
+    epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
+    return (epoch_rng.permutation(n_blocks).astype(np.int64),
+            chunk_seeds(seed, epoch + 1, n_blocks))
+
+
+def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None,
+          checkpoint_every=600.0, loss_log=None, source=None):
+    """Train `model` on `cooc` (scipy sparse, V x V over its vocabulary) from its position
+    to its planned epochs, in place; returns the model.
+
+    `until=(epoch, launch)` stops at that launch boundary instead (for tests and tools).
+    With `save_to`, the model file is rewritten atomically at the end of every epoch,
+    every `checkpoint_every` seconds (at a launch boundary), and when SIGINT or SIGTERM
+    arrives, after which `signals.Interrupted` is raised. A model that has trained refuses
+    other counts (non-zeros and fingerprint). `source` is recorded with the counts the
+    first time. The counts are freed once dealt if the caller passed the only reference.
+    """
+    config, pos = model.config, model.position
+    n_words = len(model.vocab)
+    if cooc.shape != (n_words, n_words):
+        raise W2VError(f"co-occurrence matrix of shape {cooc.shape} for {n_words} words")
+    record = counts_record(cooc, source)
+    if model.counts is None:
+        model.counts = record
+    else:
+        _check_same_counts(model, record)
+    if model.finished:
+        log.info("the model has finished its %d epochs; nothing to train", config.epochs)
+        return model
+    n_threads = configure_threads(threads)
+    if pos.blocks == 0:
+        pos.blocks = block_count(int(np.count_nonzero(cooc.data > 0)))
+    rows, cols, values, block_starts = _dealt_entries(cooc, config.seed, pos.blocks)
+    del cooc  # freed here if the caller passed its only reference (as `w2v glove` does)
+    nnz = len(values)
+    if nnz == 0:
+        raise W2VError("the co-occurrence matrix is empty: no two words of the vocabulary "
+                       "occur within the window; use a larger corpus or window")
+    n_blocks = pos.blocks
+    if pos.launches_per_epoch == 0:
+        pos.launches_per_epoch = max(1, min(LAUNCHES_PER_EPOCH, n_blocks))
+    cuts = np.linspace(0, n_blocks, pos.launches_per_epoch + 1).astype(np.int64)
+    block_sizes = np.diff(block_starts)
+    order_scratch = np.empty((n_threads, max(int(block_sizes.max()), 1)), dtype=np.int32)
+    block_order, seeds = _epoch_plan(config.seed, pos.epoch, n_blocks)
+    planned = pos.epoch
+    done = pos.epoch * nnz + int(block_sizes[block_order[:cuts[pos.launch]]].sum())
+
+    log.info("training GloVe on %d non-zeros, vocabulary %d, dim %d, %d epochs, %d threads%s",
+             nnz, n_words, config.dim, config.epochs, n_threads,
+             f"; resuming at epoch {pos.epoch + 1}, launch {pos.launch + 1} of "
+             f"{pos.launches_per_epoch}" if pos.epoch or pos.launch else "")
+    bar = Bar(progress, config.epochs * nnz, unit="nz", initial=done,
+              desc=f"epoch {pos.epoch + 1}/{config.epochs}")
+    losses_out = LossLog(loss_log, ("epoch", "launch", "nonzeros", "cost", "seconds"),
+                         append=pos.epoch > 0 or pos.launch > 0)
+    checkpoints = Checkpoints(model, save_model, save_to, checkpoint_every)
+    launch_started = time.perf_counter()
+    try:
+        with signals.deferred():
+            while not model.finished:
+                if until is not None and (pos.epoch, pos.launch) >= tuple(until):
+                    return model
+                if planned != pos.epoch:
+                    block_order, seeds = _epoch_plan(config.seed, pos.epoch, n_blocks)
+                    planned = pos.epoch
+                first, last = cuts[pos.launch], cuts[pos.launch + 1]
+                cost, updates, skipped = train_blocks(
+                    rows, cols, values, block_starts, block_order[first:last],
+                    seeds[first:last], model.word, model.context, config.x_max, config.alpha,
+                    config.eta, config.grad_clip, order_scratch)
+                pos.epoch_cost += cost
+                pos.epoch_updates += updates
+                pos.epoch_skipped += skipped
+                pos.launch += 1
+                now = time.perf_counter()
+                pos.epoch_seconds += now - launch_started
+                launch_started = now
+                nonzeros = int(block_sizes[block_order[first:last]].sum())
+                done += nonzeros
+                bar.update(nonzeros, desc=f"epoch {pos.epoch + 1}/{config.epochs}",
+                           postfix=f"cost {pos.epoch_cost / max(pos.epoch_updates, 1):.4f}")
+                losses_out.write(pos.epoch + 1, pos.launch, done, f"{cost / max(updates, 1):.6f}",
+                                 f"{checkpoints.seconds():.2f}")
+                epoch_ended = pos.launch == pos.launches_per_epoch
+                if epoch_ended:
+                    _finish_epoch(model, nnz)
+                if checkpoints.after_launch(epoch_ended):
+                    launch_started = time.perf_counter()  # epoch seconds leave saving out
+    finally:
+        bar.close()
+        losses_out.close()
+        checkpoints.close()
+    return model
+
+
+def _finish_epoch(model, nnz):
+    """Close the current epoch: record and log its cost, move the position on.
+
+    A non-finite cost raises before the epoch is recorded, so no checkpoint keeps it.
+    """
+    pos, epochs = model.position, model.config.epochs
+    mean_cost = pos.epoch_cost / max(pos.epoch_updates, 1)
+    if not np.isfinite(mean_cost) or pos.epoch_updates == 0:
+        raise W2VError(f"training diverged in epoch {pos.epoch + 1} (cost {mean_cost}); "
+                       f"lower --eta or --grad-clip")
+    seconds = pos.epoch_seconds
+    model.losses.append({"epoch": pos.epoch + 1, "cost": mean_cost,
+                         "seconds": round(seconds, 3), "skipped": pos.epoch_skipped})
+    log.info("epoch %d/%d: cost %.6f, %d non-zeros in %.1f s (%.2fM/s)%s",
+             pos.epoch + 1, epochs, mean_cost, nnz, seconds, nnz / max(seconds, 1e-9) / 1e6,
+             f", {pos.epoch_skipped} non-finite updates skipped" if pos.epoch_skipped else "")
+    pos.epoch += 1
+    pos.launch = 0
+    pos.epoch_cost = pos.epoch_seconds = 0.0
+    pos.epoch_updates = pos.epoch_skipped = 0
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def save_model(model, path):
+    """Write the whole model (options, vocabulary, parameters with their AdaGrad sums,
+    position) to one file, atomically."""
+    header = {"config": model.config.to_dict(), "position": dataclasses.asdict(model.position),
+              "losses": model.losses, "counts": model.counts, "corpus": model.corpus,
+              "train_seconds": round(model.train_seconds, 3)}
+    write_model(path, FAMILY, header, model.vocab.words, model.vocab.counts,
+                {"word": model.word, "context": model.context})
+
+
+def load_model(path):
+    """Read a model written by `save_model`; one-line InputError for anything else."""
+    with ModelFile(path) as file:
+        if file.family != FAMILY:
+            raise InputError(f"{path} is a {file.family} model, not a GloVe model")
+        header = file.header
+        try:
+            config = GloveConfig.from_dict(header["config"])
+            position = GlovePosition(**header["position"])
+        except (OptionError, KeyError, TypeError) as e:
+            raise InputError(f"cannot load {path}: its options are not valid ({e})") from None
+        vocab = Vocab(file.words(), file.array("counts"))
+        arrays = [file.array(name) for name in ("word", "context")]
+    shape = (len(vocab), 2 * (config.dim + 1))
+    for name, array in zip(("word", "context"), arrays):
+        if array.shape != shape or array.dtype != np.float32:
+            raise InputError(f"cannot load {path}: {name} is {array.dtype} {array.shape}, "
+                             f"expected float32 {shape}")
+    return GloveModel(config, vocab, *(np.ascontiguousarray(a) for a in arrays),
+                      position=position, losses=list(header.get("losses", [])),
+                      counts=header.get("counts"), corpus=header.get("corpus"),
+                      train_seconds=float(header.get("train_seconds", 0.0)))
+
+
+# --------------------------------------------------------------------------- one call
+
+
+def train_glove(cooc, vocab, *, threads=None, progress=False, stats=None, **options):
+    """Fit GloVe vectors to a co-occurrence matrix (scipy sparse, V x V over `vocab`).
+
+    `options` are `GloveConfig`'s (dim, epochs, eta, x_max, alpha, grad_clip,
+    output_vectors, seed, ...). Returns WordVectors: word + context vectors by default
+    (output_vectors="sum"), or either alone, with `model` (the `GloveModel`) attached.
+    `stats`, if a dict, receives the cost and seconds of every epoch. With threads=1 a
+    given seed gives the same vectors every run. Frees the counts once dealt if the caller
+    passed the only reference.
+    """
+    config = GloveConfig.from_dict(options)
+    check_threads(threads)
+    n_words = len(vocab)
+    if cooc.shape != (n_words, n_words):
+        raise W2VError(f"co-occurrence matrix of shape {cooc.shape} for {n_words} words")
+    model = init_model(config, vocab)
+    counts = [cooc]
+    del cooc
+    train(model, counts.pop(), threads=threads, progress=progress)
+    if stats is not None:
+        stats.update(epochs=model.losses, nnz=model.counts["nnz"],
+                     threads=configure_threads(threads))
+    result = model.vectors()
+    result.model = model
+    return result

@@ -1,0 +1,1 @@
+"""PPMI and truncated SVD."""

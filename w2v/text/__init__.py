@@ -1,0 +1,1 @@
+"""Text in: reading files and streams, preprocessing, tokenizing."""

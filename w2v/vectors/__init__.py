@@ -1,0 +1,1 @@
+"""Word vectors in memory, subword composition, queries, evaluation and plots (numba-free)."""

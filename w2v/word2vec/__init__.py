@@ -1,0 +1,1 @@
+"""Skip-gram and CBOW: configuration, kernels and the model's lifecycle."""
