@@ -92,6 +92,17 @@ def test_save_load_round_trip(zipf_corpus, tmp_path, small_blocks):
     assert np.array_equal(back.vectors().vectors, model.word[:, :SMALL["dim"]])
 
 
+def test_a_damaged_vocabulary_is_one_line_input_error(zipf_corpus, tmp_path):
+    _, corpus, cooc = zipf_corpus
+    save_model(init_model(GloveConfig(**SMALL), corpus.vocab), tmp_path / "m.w2v")
+    with np.load(tmp_path / "m.w2v") as archive:
+        members = {name: archive[name] for name in archive.files}
+    members["counts"] = members["counts"][:-1]
+    np.savez(tmp_path / "short.npz", **members)
+    with pytest.raises(InputError, match="vocabulary is damaged"):
+        load_model(tmp_path / "short.npz")
+
+
 def test_other_counts_are_refused(zipf_corpus, small_blocks):
     _, corpus, cooc = zipf_corpus
     model = train(init_model(GloveConfig(**SMALL), corpus.vocab), cooc, threads=1,

@@ -276,7 +276,7 @@ class SvdConfig(CorpusConfig):
     weighting: str = "linear"
     sample: float = 1e-5
     cds: float = 0.75
-    neg: float = 1.0
+    neg: float = 1
     eig: float = 0.5
     add_context: bool = False
     normalize: bool = False

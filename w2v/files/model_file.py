@@ -24,7 +24,6 @@ import zipfile
 
 import numpy as np
 
-from ..runtime import signals
 from ..runtime.atomic import atomic_write
 from ..errors import InputError
 
@@ -120,45 +119,6 @@ def read_stored_member(path, info, mmap=False):
         if data.size != count:
             raise ValueError(f"{data.size} of {count} values present")
         return data.reshape(shape, order=order)
-
-
-class Checkpoints:
-    """When a training loop saves its model: at every epoch end, every `every` seconds,
-    and when SIGINT/SIGTERM is pending (so an interrupted run leaves a last checkpoint);
-    then a pending signal is raised. Also keeps `model.train_seconds` up to date.
-
-    `save(model, path)` writes the model; with `path` None nothing is saved, but signals
-    are still raised at the launch boundary.
-    """
-
-    def __init__(self, model, save, path, every):
-        self.model, self.save, self.path, self.every = model, save, path, every
-        self.started = self.last_save = time.perf_counter()
-
-    def seconds(self):
-        """Training seconds of the model so far, this run included."""
-        return self.model.train_seconds + time.perf_counter() - self.started
-
-    def after_launch(self, epoch_ended):
-        """Call after every launch; returns whether it saved."""
-        saved = False
-        now = time.perf_counter()
-        if self.path is not None and (signals.pending() is not None or epoch_ended
-                                      or now - self.last_save >= self.every):
-            self._count_time(now)
-            self.save(self.model, self.path)
-            self.last_save = time.perf_counter()
-            log.debug("checkpoint: %s (%.3f s)", self.path, self.last_save - now)
-            saved = True
-        signals.check()
-        return saved
-
-    def close(self):
-        self._count_time(time.perf_counter())
-
-    def _count_time(self, now):
-        self.model.train_seconds += now - self.started
-        self.started = now
 
 
 class ModelFile:

@@ -14,9 +14,8 @@ stop at a launch boundary, checkpoint, and be resumed to the same bits), and
 restarts AdaGrad when it starts from saved vectors (GloVe #170), the AdaGrad sums are kept.
 """
 
-import dataclasses
-import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -24,9 +23,11 @@ import numpy as np
 
 from ..runtime import signals
 from ..config import GloveConfig
-from ..errors import InputError, OptionError, W2VError
+from ..errors import OptionError, W2VError
 from .kernels import scatter_into_blocks, train_blocks
-from ..files.model_file import Checkpoints, ModelFile, write_model
+from ..checkpoints import (CHECKPOINT_EVERY, Checkpoints, check_arrays, check_same_corpus,
+                           check_same_counts, corpus_record, counts_record, read_checkpoint,
+                           recorded_inputs, refuse_changed_options, write_checkpoint)
 from ..runtime.progress import Bar, LossLog
 from ..runtime.rng import chunk_seeds, initial_vectors, seed_for
 from ..runtime.threads import check_threads, configure_threads
@@ -71,24 +72,6 @@ def _dealt_entries(cooc, seed, n_blocks=None):
 def block_count(nnz):
     """Blocks the non-zeros are dealt into: about BLOCK_ENTRIES each."""
     return max(1, -(-nnz // BLOCK_ENTRIES))
-
-
-def counts_record(cooc, source=None):
-    """Size and fingerprint of a co-occurrence matrix (its CSR arrays), to recognise it again.
-
-    `source` (a dict, e.g. {"inputs": [...]} or {"cooccur": path}) is recorded beside them.
-    The arrays are hashed in slices, in fixed dtypes, so no copy of the matrix is made.
-    """
-    cooc = cooc.tocsr()
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array(cooc.shape, dtype=np.int64).tobytes())
-    step = 1 << 24
-    for array, dtype in ((cooc.indptr, np.int64), (cooc.indices, np.int32),
-                         (cooc.data, np.float32)):
-        for start in range(0, len(array), step):
-            digest.update(np.ascontiguousarray(array[start:start + step], dtype=dtype).tobytes())
-    return {"words": int(cooc.shape[0]), "nnz": int(cooc.nnz),
-            "fingerprint": digest.hexdigest(), **(source or {})}
 
 
 # --------------------------------------------------------------------------- the model
@@ -163,16 +146,6 @@ def init_model(config, vocab):
     return GloveModel(config, vocab, word, context)
 
 
-def _check_same_counts(model, record):
-    saved = model.counts
-    if saved["nnz"] != record["nnz"] or saved["fingerprint"] != record["fingerprint"]:
-        raise InputError(
-            f"these co-occurrence counts are not the ones the model was trained on "
-            f"({record['nnz']} non-zeros, the model's had {saved['nnz']}, or as many with "
-            f"other values); resume needs the same corpus and counting options, or the same "
-            f"--read-cooccur file")
-
-
 def _epoch_plan(seed, epoch, n_blocks):
     """The block order of an epoch and one random state per place in it."""
     epoch_rng = np.random.default_rng(int(seed_for(seed, epoch, 0xB10C)))
@@ -181,7 +154,7 @@ def _epoch_plan(seed, epoch, n_blocks):
 
 
 def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None,
-          checkpoint_every=600.0, loss_log=None, source=None):
+          checkpoint_every=CHECKPOINT_EVERY, loss_log=None, source=None):
     """Train `model` on `cooc` (scipy sparse, V x V over its vocabulary) from its position
     to its planned epochs, in place; returns the model.
 
@@ -200,7 +173,7 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
     if model.counts is None:
         model.counts = record
     else:
-        _check_same_counts(model, record)
+        check_same_counts(model.counts, record)
     if model.finished:
         log.info("the model has finished its %d epochs; nothing to train", config.epochs)
         return model
@@ -299,35 +272,137 @@ def _finish_epoch(model, nnz):
 def save_model(model, path):
     """Write the whole model (options, vocabulary, parameters with their AdaGrad sums,
     position) to one file, atomically."""
-    header = {"config": model.config.to_dict(), "position": dataclasses.asdict(model.position),
-              "losses": model.losses, "counts": model.counts, "corpus": model.corpus,
-              "train_seconds": round(model.train_seconds, 3)}
-    write_model(path, FAMILY, header, model.vocab.words, model.vocab.counts,
-                {"word": model.word, "context": model.context})
+    write_checkpoint(path, FAMILY, model, {"word": model.word, "context": model.context},
+                     counts=model.counts, corpus=model.corpus)
 
 
 def load_model(path):
     """Read a model written by `save_model`; one-line InputError for anything else."""
-    with ModelFile(path) as file:
-        if file.family != FAMILY:
-            raise InputError(f"{path} is a {file.family} model, not a GloVe model")
-        header = file.header
-        try:
-            config = GloveConfig.from_dict(header["config"])
-            position = GlovePosition(**header["position"])
-        except (OptionError, KeyError, TypeError) as e:
-            raise InputError(f"cannot load {path}: its options are not valid ({e})") from None
-        vocab = Vocab(file.words(), file.array("counts"))
-        arrays = [file.array(name) for name in ("word", "context")]
+    config, vocab, arrays, fields, header = read_checkpoint(
+        path, FAMILY, "GloVe", GloveConfig, GlovePosition, ("word", "context"))
     shape = (len(vocab), 2 * (config.dim + 1))
-    for name, array in zip(("word", "context"), arrays):
-        if array.shape != shape or array.dtype != np.float32:
-            raise InputError(f"cannot load {path}: {name} is {array.dtype} {array.shape}, "
-                             f"expected float32 {shape}")
-    return GloveModel(config, vocab, *(np.ascontiguousarray(a) for a in arrays),
-                      position=position, losses=list(header.get("losses", [])),
-                      counts=header.get("counts"), corpus=header.get("corpus"),
-                      train_seconds=float(header.get("train_seconds", 0.0)))
+    return GloveModel(config, vocab, *check_arrays(path, arrays, dict(word=shape, context=shape)),
+                      counts=header.get("counts"), **fields)
+
+
+# --------------------------------------------------------------------------- starting a run
+
+
+def resumable(path, given=None):
+    """The model saved at `path`, to train on from where it stopped.
+
+    `given` (option name -> value) are options asked for again: one whose value differs
+    from the model's is an OptionError (a resumed run keeps its options), except
+    `output_vectors`, which only says which vectors to write and is taken.
+    """
+    model = load_model(path)
+    given = given or {}
+    refuse_changed_options(given, model.config, free=("output_vectors",))
+    if "output_vectors" in given:
+        model.config = model.config.replace(output_vectors=given["output_vectors"])
+    return model
+
+
+def count_corpus(inputs, config, *, vocab=None, symmetric=True, memory=None, tmp_dir=None,
+                 threads=None, progress=False, dask=None, workers=None, fingerprint=True):
+    """Read `inputs` with `config`'s corpus options (over `vocab` if given) and count their
+    co-occurrences within its window, on a Dask cluster when `dask` is not None ("" for a
+    local one, else a scheduler address).
+
+    Returns (matrix, vocab, record): `record` is the corpus's `corpus_record` with
+    `fingerprint`, else None (and always None on Dask, where the ids stay on the workers).
+    """
+    from ..cooccur.counts import cooccurrence_matrix
+
+    if dask is not None:
+        from ..distributed import cooccurrence_counts
+
+        matrix, vocab, counted = cooccurrence_counts(
+            inputs, **config.corpus_options(), vocab=vocab, window=config.window,
+            weighting=config.weighting, symmetric=symmetric, memory_gb=memory,
+            threads=threads, tmp_dir=tmp_dir, dask=dask, workers=workers, progress=progress)
+        record = {"tokens": counted["tokens"], "sentences": counted["sentences"],
+                  "fingerprint": None, "inputs": counted["inputs"]}
+        return matrix, vocab, record if fingerprint else None
+    from ..corpus.corpus import load_corpus
+
+    loaded = load_corpus(inputs, **config.corpus_options(), progress=progress, vocab=vocab,
+                         threads=threads)
+    log.info("corpus: %d tokens, %d words", loaded.n_tokens, len(loaded.vocab))
+    matrix = cooccurrence_matrix(loaded, window=config.window, weighting=config.weighting,
+                                 symmetric=symmetric, memory_gb=memory, threads=threads,
+                                 progress=progress, tmp_dir=tmp_dir)
+    return matrix, loaded.vocab, corpus_record(loaded, inputs) if fingerprint else None
+
+
+def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, memory=None,
+            tmp_dir=None, save_cooccur=None, threads=None, progress=False, dask=None,
+            workers=None):
+    """(model, counts, source) ready for `train(model, counts, source=source)`.
+
+    The counts are those of the file `cooccur` (a new model takes its window and
+    weighting; `match`, settings such as {"window": 5}, must agree with it), else those of
+    the corpus `inputs` counted under `config` (saved to `save_cooccur` if given). With
+    `resume` (a model from `resumable`), they must be the ones it trained on, and default
+    to the count file or corpus it recorded.
+    """
+    model = resume
+    if model is not None:
+        config = model.config
+        if not inputs and not cooccur:
+            cooccur = (model.counts or {}).get("cooccur")
+            inputs = () if cooccur else recorded_inputs(model.corpus)
+    if cooccur:
+        from ..cooccur.counts import load_cooccur
+
+        if model is not None:
+            check = dict(vocab=model.vocab, window=config.window, weighting=config.weighting)
+        else:  # settings asked for must match the file; defaults yield to it
+            check = dict(match or {})
+        matrix, vocab, meta = load_cooccur(cooccur, **check)
+        log.info("read %d x %d counts, %d non-zeros (window %s, %s weighting) from %s",
+                 *matrix.shape, matrix.nnz, meta.get("window"), meta.get("weighting"),
+                 cooccur)
+        if model is None:
+            config = config.replace(window=meta.get("window", config.window),
+                                    weighting=meta.get("weighting", config.weighting))
+            model = init_model(config, vocab)
+        return model, matrix, {"cooccur": os.path.abspath(cooccur)}
+    matrix, vocab, record = count_corpus(
+        inputs, config, vocab=None if model is None else model.vocab, memory=memory,
+        tmp_dir=tmp_dir, threads=threads, progress=progress, dask=dask, workers=workers)
+    if model is None:
+        model = init_model(config, vocab)
+        model.corpus = record
+    else:
+        check_same_corpus(model.corpus, record)
+    if save_cooccur:
+        from ..cooccur.counts import save_cooccur as write_counts
+
+        write_counts(save_cooccur, matrix, model.vocab, config.window, config.weighting)
+        log.info("wrote the counts to %s", save_cooccur)
+    return model, matrix, None
+
+
+def fit(inputs=None, config=None, *, cooccur=None, resume=None, threads=None, progress=False,
+        save_to=None, checkpoint_every=CHECKPOINT_EVERY, loss_log=None, **counting):
+    """Train a GloVe model on a corpus or a count file in one call, and return it.
+
+    `inputs` (corpus files) or `cooccur` (a count file) as in `prepare`, under `config`
+    (a GloveConfig); `resume`, a model file, resumes its interrupted run on the same
+    counts (checkpoints go back to it unless `save_to` says). `counting` holds `prepare`'s
+    other keywords (memory, tmp_dir, save_cooccur, dask, workers).
+    """
+    model = resumable(resume) if resume is not None else None
+    if model is None and config is None:
+        config = GloveConfig()
+    model, matrix, source = prepare(inputs, config, cooccur=cooccur, resume=model,
+                                    threads=threads, progress=progress, **counting)
+    counts = [matrix]
+    del matrix  # train gets the only reference, and frees the counts once dealt
+    return train(model, counts.pop(), threads=threads, progress=progress,
+                 save_to=save_to or resume, checkpoint_every=checkpoint_every,
+                 loss_log=loss_log, source=source)
 
 
 # --------------------------------------------------------------------------- one call

@@ -24,9 +24,6 @@ from ..vectors.word_vectors import WordVectors
 
 log = logging.getLogger("w2v")
 
-SOLVERS = ("randomized", "arpack")
-WEIGHTINGS = ("linear", "harmonic", "uniform")
-
 
 # --------------------------------------------------------------------------- sparse products
 
@@ -177,33 +174,33 @@ def normalize_rows(vectors):
     return (vectors / norms).astype(np.float32)
 
 
-def check_svd_options(dim=100, window=2, weighting="linear", sample=1e-5, cds=0.75, neg=1,
-                      eig=0.5, solver="randomized", power_iterations=4, oversample=10,
-                      fit_words=None):
+def check_svd_options(**options):
     """Raise OptionError for a value that makes no sense, before any work is done
-    (the rules are `SvdConfig`'s)."""
-    SvdConfig(dim=dim, window=window, weighting=weighting, sample=sample, cds=cds, neg=neg,
-              eig=eig, solver=solver, power_iterations=power_iterations,
-              oversample=oversample, fit_words=fit_words)
+    (the rules, and the defaults of options not given, are `SvdConfig`'s)."""
+    return SvdConfig.from_dict(options)
 
 
 # --------------------------------------------------------------------------- orchestration
 
 
-def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", sample=1e-5,
-              seed=1, cds=0.75, neg=1, eig=0.5, add_context=False, normalize=False,
-              solver="randomized", power_iterations=4, oversample=10, fit_words=None,
-              threads=None, progress=False):
+def train_svd(source, vocab=None, config=None, *, threads=None, progress=False, **options):
     """PPMI-SVD word vectors from a `Corpus`, or from a co-occurrence matrix and its vocabulary.
 
+    The options are `config` (an `SvdConfig`), or `SvdConfig`'s keywords (dim, window, ...).
     `source` is a Corpus (counted here with `window` and `weighting`, after subsampling
     with `sample` if positive), or a words x words count matrix with `vocab` (a Vocab or a
     list of words) giving its rows. With `fit_words` N, the SVD is fitted to the PPMI rows
     of the N most frequent words only and the other words are folded in (`fold_in`).
     Logs each stage with its time.
     """
-    check_svd_options(dim, window, weighting, sample, cds, neg, eig, solver, power_iterations,
-                      oversample, fit_words)
+    if config is None:
+        config = SvdConfig.from_dict(options)
+    elif options:
+        raise TypeError("give an SvdConfig or its options, not both")
+    dim, window, weighting, sample, seed = (config.dim, config.window, config.weighting,
+                                            config.sample, config.seed)
+    cds, neg, eig, solver, fit_words = (config.cds, config.neg, config.eig, config.solver,
+                                        config.fit_words)
     from ..runtime.threads import configure_threads
 
     threads = configure_threads(threads)
@@ -243,8 +240,8 @@ def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", samp
         if solver == "arpack":
             u, s, vt = arpack_svd(operator, dim, seed=seed)
         else:
-            u, s, vt = randomized_svd(operator, dim, oversample=oversample,
-                                      power_iterations=power_iterations, seed=seed)
+            u, s, vt = randomized_svd(operator, dim, oversample=config.oversample,
+                                      power_iterations=config.power_iterations, seed=seed)
         del operator
         if fitted is not None:
             u = fold_in(ppmi, fitted, u, s, vt)
@@ -254,10 +251,56 @@ def train_svd(source, vocab=None, *, dim=100, window=2, weighting="linear", samp
                  f"fitted to {len(fitted)} words, {len(u) - len(fitted)} folded in, ",
                  time.perf_counter() - started)
 
-    vectors = svd_embeddings(u, s, vt, eig=eig, add_context=add_context)
-    if normalize:
+    vectors = svd_embeddings(u, s, vt, eig=eig, add_context=config.add_context)
+    if config.normalize:
         vectors = normalize_rows(vectors)
     return WordVectors(words, vectors, counts)
+
+
+def svd_vectors(inputs=None, config=None, *, cooccur=None, given=(), phrase_threshold=None,
+                threads=None, progress=False, dask=None, workers=None):
+    """PPMI-SVD word vectors of a corpus or of saved counts, as `w2v svd` makes them.
+
+    From the count file `cooccur`, or from the corpus `inputs` read under `config`'s corpus
+    options (`phrase_threshold`, if given, for its phrase passes; counted on a Dask cluster
+    when `dask` is not None: "" for a local one, else a scheduler address). Counts are
+    already made, so with `cooccur`, phrases or a `sample` in `given` (names of options
+    asked for) are an OptionError.
+    """
+    config = config or SvdConfig()
+    if dask is not None:
+        from ..distributed import cooccurrence_counts
+
+        reading = {name: getattr(config, name) for name in (
+            "min_count", "max_vocab", "lowercase", "preprocess", "max_sentence_length")}
+        matrix, vocab, _ = cooccurrence_counts(
+            inputs, **reading, window=config.window, weighting=config.weighting,
+            symmetric=True, sample=config.sample, seed=config.seed, threads=threads,
+            dask=dask, workers=workers, progress=progress, phrases=config.phrases)
+        return train_svd(matrix, vocab, config, threads=threads, progress=progress)
+    if cooccur:
+        from ..cooccur.counts import load_cooccur
+
+        if config.phrases:
+            raise OptionError("--phrases works on a CORPUS; counts read with --read-cooccur "
+                              "are already made")
+        if config.sample > 0 and "sample" in given:
+            raise OptionError("--sample works on a CORPUS; counts read with --read-cooccur "
+                              "are already made")
+        matrix, vocab, meta = load_cooccur(cooccur)
+        log.info("read %d x %d counts (window %s, %s weighting) from %s", *matrix.shape,
+                 meta.get("window"), meta.get("weighting"), cooccur)
+        return train_svd(matrix, vocab, config, threads=threads, progress=progress)
+    from ..corpus.corpus import load_corpus
+
+    started = time.perf_counter()
+    reading = config.corpus_options()
+    if phrase_threshold is not None:
+        reading["phrase_threshold"] = phrase_threshold
+    loaded = load_corpus(inputs, **reading, progress=progress, threads=threads)
+    log.info("corpus: %d tokens, %d words, %.1fs", loaded.n_tokens, len(loaded.vocab),
+             time.perf_counter() - started)
+    return train_svd(loaded, config=config, threads=threads, progress=progress)
 
 
 def _most_frequent(counts, n):

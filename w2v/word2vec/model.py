@@ -9,10 +9,7 @@ thresholds, noise distribution, Huffman tree), launches of `threads` chunks, the
 learning-rate schedule, progress and loss. The arithmetic lives in `sgns.py`.
 """
 
-import dataclasses
-import hashlib
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -21,12 +18,14 @@ import numpy as np
 from . import kernels as sgns
 from ..runtime import signals
 from ..vectors import ngrams as subwords
-from ..config import Word2VecConfig
+from ..config import Word2VecConfig, auto_kernel
 from ..corpus.corpus import Corpus, load_corpus
-from ..errors import InputError, OptionError
+from ..errors import OptionError
 from .huffman import huffman_tree
 from ..runtime.numba_cache import kernels_cached
-from ..files.model_file import Checkpoints, ModelFile, write_model
+from ..checkpoints import (CHECKPOINT_EVERY, Checkpoints, check_arrays, check_same_corpus,
+                           corpus_record, read_checkpoint, recorded_inputs,
+                           refuse_changed_options, write_checkpoint)
 from ..runtime.progress import Bar, LossLog
 from ..runtime.rng import initial_vectors, keep_probabilities, seed_for
 from ..runtime.threads import configure_threads, threading_layer
@@ -287,32 +286,6 @@ def continue_model(base, config, new_vocab=None):
     return Word2VecModel(config, vocab, w_in, w_out, w_hs)
 
 
-def corpus_record(corpus, inputs=None):
-    """Token and sentence counts and a fingerprint of the ids, to recognise the corpus again."""
-    digest = hashlib.blake2b(digest_size=16)
-    step = 1 << 24
-    for start in range(0, len(corpus.ids), step):
-        digest.update(np.ascontiguousarray(corpus.ids[start:start + step]).tobytes())
-    digest.update(np.ascontiguousarray(corpus.offsets, dtype=np.int64).tobytes())
-    record = {"tokens": int(corpus.n_tokens), "sentences": int(corpus.n_sentences),
-              "fingerprint": digest.hexdigest()}
-    if inputs is not None:
-        record["inputs"] = [p if p == "-" else os.path.abspath(p) for p in inputs]
-    if getattr(corpus, "phrases", None):
-        record["phrases"] = corpus.phrases
-    return record
-
-
-def _check_same_corpus(model, record):
-    saved = model.corpus
-    if saved["tokens"] != record["tokens"] or saved["fingerprint"] != record["fingerprint"]:
-        raise InputError(
-            f"this corpus is not the one the model was trained on ({record['tokens']} tokens "
-            f"in {record['sentences']} sentences, the model's had {saved['tokens']} in "
-            f"{saved['sentences']}, or the same counts with other text); resume needs the "
-            f"same corpus; use --init-model to train on new text")
-
-
 def _tables(model):
     """The read-only lookups of the kernels, derived from the vocabulary and options."""
     config, counts = model.config, model.vocab.counts
@@ -348,7 +321,7 @@ def launch_seeds(seed, epoch, launch, n_chunks):
 
 
 def train(model, corpus, *, threads=None, progress=False, until=None, save_to=None,
-          checkpoint_every=600.0, loss_log=None, inputs=None):
+          checkpoint_every=CHECKPOINT_EVERY, loss_log=None, inputs=None):
     """Train `model` on `corpus` from its position to its planned epochs, in place.
 
     `until=(epoch, launch)` stops at that launch boundary instead (for tests and tools).
@@ -365,7 +338,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
     if model.corpus is None:
         model.corpus = record
     else:
-        _check_same_corpus(model, record)
+        check_same_corpus(model.corpus, record, "; use --init-model to train on new text")
     if model.finished:
         log.info("the model has finished its %d epochs; nothing to train", config.epochs)
         return model
@@ -490,41 +463,108 @@ def _finish_epoch(model, seconds, alpha_now):
 
 def save_model(model, path):
     """Write the whole model (options, vocabulary, matrices, position) to one file."""
-    header = {"config": model.config.to_dict(), "position": dataclasses.asdict(model.position),
-              "losses": model.losses, "corpus": model.corpus,
-              "train_seconds": round(model.train_seconds, 3)}
-    write_model(path, FAMILY, header, model.vocab.words, model.vocab.counts,
-                {"w_in": model.w_in, "w_out": model.w_out, "w_hs": model.w_hs})
+    write_checkpoint(path, FAMILY, model,
+                     {"w_in": model.w_in, "w_out": model.w_out, "w_hs": model.w_hs},
+                     corpus=model.corpus)
 
 
 def load_model(path):
     """Read a model written by `save_model`; one-line InputError for anything else."""
-    with ModelFile(path) as file:
-        if file.family != FAMILY:
-            raise InputError(f"{path} is a {file.family} model, not a word2vec "
-                             f"(skip-gram/CBOW) model")
-        header = file.header
-        try:
-            config = Word2VecConfig.from_dict(header["config"])
-            position = Position(**header["position"])
-        except (OptionError, KeyError, TypeError) as e:
-            raise InputError(f"cannot load {path}: its options are not valid ({e})") from None
-        try:
-            vocab = Vocab(file.words(), file.array("counts"))
-        except (ValueError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot load {path}: its vocabulary is damaged ({e})") from None
-        arrays = [file.array(name) for name in ("w_in", "w_out", "w_hs")]
+    config, vocab, arrays, fields, _ = read_checkpoint(
+        path, FAMILY, "word2vec (skip-gram/CBOW)", Word2VecConfig, Position,
+        ("w_in", "w_out", "w_hs"))
     dim, n_words = config.dim, len(vocab)
-    shapes = [(n_words + (config.bucket if config.subwords else 0), dim), (n_words if config.negative else 1, dim),
-              (max(n_words - 1, 1) if config.hs else 1, dim)]
-    for name, array, shape in zip(("w_in", "w_out", "w_hs"), arrays, shapes):
-        if array.shape != shape or array.dtype != np.float32:
-            raise InputError(f"cannot load {path}: {name} is {array.dtype} {array.shape}, "
-                             f"expected float32 {shape}")
-    return Word2VecModel(config, vocab, *(np.ascontiguousarray(a) for a in arrays),
-                         position=position, losses=list(header.get("losses", [])),
-                         corpus=header.get("corpus"),
-                         train_seconds=float(header.get("train_seconds", 0.0)))
+    shapes = {"w_in": (n_words + (config.bucket if config.subwords else 0), dim),
+              "w_out": (n_words if config.negative else 1, dim),
+              "w_hs": (max(n_words - 1, 1) if config.hs else 1, dim)}
+    return Word2VecModel(config, vocab, *check_arrays(path, arrays, shapes), **fields)
+
+
+# --------------------------------------------------------------------------- starting a run
+
+
+def resumable(path, given=None):
+    """The model saved at `path`, to train on from where it stopped.
+
+    `given` (option name -> value) are options asked for again: one whose value differs
+    from the model's is an OptionError, since a resumed run keeps its options (a kernel
+    given as "auto" is compared as the model chose it).
+    """
+    model = load_model(path)
+    given = dict(given or {})
+    config = model.config
+    if given.get("kernel") == "auto":  # what the model would choose, as it did when made
+        given["kernel"] = auto_kernel(config.model, config.negative, config.hs, config.subwords)
+    refuse_changed_options(given, config)
+    return model
+
+
+def continuable(path, changes=None, update_vocab=False):
+    """(base model, config): the model saved at `path` and the options to train it on under
+    (its own with `changes`); OptionError, before any text is read, if it cannot be."""
+    base = load_model(path)
+    config = base.config.replace(**(changes or {}))
+    check_continuable(base, config, update_vocab)
+    return base, config
+
+
+def prepare(corpus, config=None, *, resume=None, base=None, update_vocab=False, vocab=None,
+            threads=None, progress=False):
+    """(model, Corpus) ready for `train`: read `corpus` as the model's options say.
+
+    With `resume` (a model from `resumable`), its vocabulary; `corpus` None reads the files
+    it recorded. With `base` (from `continuable`), a model that starts from its weights
+    under `config`; `update_vocab` adds the new corpus's words that reach min_count. Else a
+    new model of `config`, on `vocab` (a Vocab, e.g. `read_vocab`'s) or the corpus's own.
+    """
+    if resume is not None:
+        config = resume.config
+        if not corpus:
+            corpus = recorded_inputs(resume.corpus)
+    reading = dict(config.corpus_options(), progress=progress, threads=threads)
+    if resume is not None:
+        return resume, load_corpus(corpus, **reading, vocab=resume.vocab)
+    if base is not None and update_vocab:
+        from ..corpus.corpus import restrict_corpus
+
+        # cut long sentences after dropping words, as load_corpus (and so a resume) does
+        loaded = load_corpus(corpus, **{**reading, "min_count": 1, "max_vocab": None,
+                                        "max_sentence_length": None})
+        model = continue_model(base, config, new_vocab=loaded.vocab)
+        return model, restrict_corpus(loaded, model.vocab, config.max_sentence_length)
+    if base is not None:
+        loaded = load_corpus(corpus, **reading, vocab=base.vocab)
+        return continue_model(base, config), loaded
+    loaded = load_corpus(corpus, **reading, vocab=vocab)
+    return init_model(config, loaded.vocab), loaded
+
+
+def resume(path, corpus=None, *, threads=None, progress=False, save_to=None,
+           checkpoint_every=CHECKPOINT_EVERY, loss_log=None):
+    """Resume the interrupted run saved at `path` to its planned end and return the model.
+
+    `corpus` defaults to the files the model recorded; checkpoints go back to `path`
+    (or to `save_to`). At threads=1 the result is the same, bit for bit, as an unbroken run.
+    """
+    model, loaded = prepare(corpus, resume=resumable(path), threads=threads,
+                            progress=progress)
+    return train(model, loaded, threads=threads, progress=progress, save_to=save_to or path,
+                 checkpoint_every=checkpoint_every, loss_log=loss_log,
+                 inputs=corpus or recorded_inputs(model.corpus))
+
+
+def continue_training(path, corpus, *, update_vocab=False, threads=None, progress=False,
+                      save_to=None, checkpoint_every=CHECKPOINT_EVERY, loss_log=None,
+                      **changes):
+    """Train the model saved at `path` on new text `corpus`, with a fresh learning-rate
+    schedule; `changes` are options to change (epochs, alpha, ...), `update_vocab` adds the
+    new text's words that reach min_count. Returns the new model (`path` is not rewritten
+    unless `save_to` names it)."""
+    base, config = continuable(path, changes, update_vocab)
+    model, loaded = prepare(corpus, config, base=base, update_vocab=update_vocab,
+                            threads=threads, progress=progress)
+    return train(model, loaded, threads=threads, progress=progress, save_to=save_to,
+                 checkpoint_every=checkpoint_every, loss_log=loss_log, inputs=corpus)
 
 
 # --------------------------------------------------------------------------- one call
