@@ -14,7 +14,8 @@ use_user_cache()
 
 __version__ = "0.1.0"
 
-# name -> module that defines it; imported lazily (PEP 562).
+# name -> module that defines it ("module:name" where it has another name there);
+# imported lazily (PEP 562).
 _LAZY = {
     "load_corpus": "corpus.corpus",
     "Corpus": "corpus.corpus",
@@ -32,10 +33,15 @@ _LAZY = {
     "Word2VecConfig": "config",
     "GloveConfig": "config",
     "Word2VecModel": "word2vec.model",
+    "resume_word2vec": "word2vec.model:resume",
+    "continue_word2vec": "word2vec.model:continue_training",
+    "SvdConfig": "config",
     "train_svd": "svd.svd",
+    "svd_vectors": "svd.svd",
     "ppmi_matrix": "svd.ppmi",
     "cooccurrence_matrix": "cooccur.counts",
     "train_glove": "glove.model",
+    "fit_glove": "glove.model:fit",
     "embed": "documents.embed",
     "embed_files": "documents.embed",
     "search": "documents.embed",
@@ -64,12 +70,13 @@ _LAZY = {
 
 
 def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
+    where = _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module 'w2v' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    module, _, attribute = where.partition(":")
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute or name)
     globals()[name] = value
     return value
 
