@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.documents.embed import (Pooling, embed, embed_files, load_pooling, make_pooling, search,
-                      top_documents, usif_a)
+from w2v.documents.embed import embed, embed_files
+from w2v.documents.pooling import Pooling, load_pooling, make_pooling, usif_a
+from w2v.documents.rank import top_documents
+from w2v.documents.search import search
 from w2v.errors import InputError
 from w2v.files.formats import load_vectors, save_vectors
 from w2v.text.preprocess import letters

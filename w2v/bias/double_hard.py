@@ -32,7 +32,7 @@ from .hard import DebiasResult, bias_subspace, definitional_rows, hard_debias, \
     lists_or_defaults
 from ..errors import InputError
 from .inlp import weat_overlap
-from ..vectors.word_vectors import WordVectors
+from ..vectors.word_vectors import WordVectors, unit_rows
 
 log = logging.getLogger("w2v")
 
@@ -148,9 +148,7 @@ def cluster_accuracy(x, labels, seed=1):
 
 
 def _unit(m):
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return m / norms
+    return unit_rows(m, None)
 
 
 def _neutralised(unit, pairs, cluster, components):

@@ -26,6 +26,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import InputError, OptionError, VocabularyError
+from ..vectors.word_vectors import unit_rows
 
 DEFAULT_PERMUTATIONS = 100_000
 SAMPLE_BATCH = 10_000  # random partitions drawn per numpy call
@@ -224,18 +225,16 @@ def lookup(wv, test):
     return rows, missing
 
 
-def unit_rows(vectors, rows):
+def _unit_rows_of(vectors, rows):
     """The given rows scaled to unit length, in float64 (zero rows stay zero)."""
-    v = np.asarray(vectors[rows], dtype=np.float64)
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return v / norms
+    return unit_rows(np.asarray(vectors[rows], dtype=np.float64), None)
 
 
 def association(vectors, targets, a, b):
     """s(w, A, B) for each target row: mean cosine to A's rows minus mean cosine to B's."""
-    w = unit_rows(vectors, targets)
-    return (w @ unit_rows(vectors, a).T).mean(axis=1) - (w @ unit_rows(vectors, b).T).mean(axis=1)
+    w = _unit_rows_of(vectors, targets)
+    return ((w @ _unit_rows_of(vectors, a).T).mean(axis=1)
+            - (w @ _unit_rows_of(vectors, b).T).mean(axis=1))
 
 
 def effect_size(sx, sy):
