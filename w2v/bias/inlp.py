@@ -22,7 +22,7 @@ import logging
 
 import numpy as np
 
-from .weat import data_path, read_json, resolve
+from .weat import data_path, pair_direction, read_json, resolve
 from ..errors import InputError
 from ..vectors.word_vectors import WordVectors
 
@@ -64,13 +64,8 @@ def training_words(wv, direction=("he", "she"), candidates=DEFAULT_CANDIDATES,
     extreme by cosine with the unit `direction[0] - direction[1]`, and those nearest zero
     (`neutral`). `per_class` defaults to DEFAULT_PER_CLASS, or a quarter of the usable
     words if fewer. Words in `excluded` (compared lowercased) are never chosen."""
-    a, b = (resolve(wv, w) for w in direction)
-    if a is None or b is None:
-        raise InputError(f"{direction[0]!r} and {direction[1]!r} must both be in the "
-                         "vocabulary to choose INLP's training words")
+    g = pair_direction(wv, direction, "INLP's training words")
     unit = wv.unit
-    g = np.float64(unit[a]) - unit[b]
-    g /= np.linalg.norm(g)
     banned = {w.lower() for w in excluded}
     rows = np.array([i for i, w in enumerate(wv.words[:candidates])
                      if w.lower() not in banned], dtype=np.int64)

@@ -208,6 +208,18 @@ def resolve(wv, word):
     return row
 
 
+def pair_direction(wv, pair, purpose):
+    """Unit float64 vector from pair[1] to pair[0] ("he" - "she") over unit word vectors;
+    InputError naming `purpose` when a word of the pair is not in the vocabulary."""
+    a, b = (resolve(wv, w) for w in pair)
+    if a is None or b is None:
+        raise InputError(f"{pair[0]!r} and {pair[1]!r} must both be in the "
+                         f"vocabulary to choose {purpose}")
+    unit = wv.unit
+    g = np.float64(unit[a]) - unit[b]
+    return g / np.linalg.norm(g)
+
+
 def lookup(wv, test):
     """(rows per set key, missing words per set key); raises VocabularyError if a set
     has no word in the vocabulary."""
