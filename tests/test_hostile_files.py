@@ -103,3 +103,60 @@ def test_convert_keeps_the_token_count_fasttext_wrote(fasttext_bin, tmp_path, ca
     out = tmp_path / "again.bin"
     assert run(["convert", path, "--fasttext", "-o", out], capsys)[0] == 0
     assert out.read_bytes() == path.read_bytes()
+
+
+def test_inlp_that_would_remove_every_direction_is_refused_with_a_short_line(tmp_path, capsys):
+    from w2v.files.formats import save_vectors
+    from w2v.vectors.word_vectors import WordVectors
+
+    rng = np.random.default_rng(0)
+    words = ["he", "she"] + [f"w{i}" for i in range(300)]
+    vectors = rng.normal(size=(len(words), 6)).astype(np.float32)
+    path = tmp_path / "v.txt"
+    save_vectors(WordVectors(words, vectors), str(path))
+    code, out, err = run(["debias", "-v", path, "--method", "inlp", "--iterations", "1000",
+                          "-o", tmp_path / "d.txt"], capsys)
+    assert code == 1 and not (tmp_path / "d.txt").exists()
+    assert "all 6 directions" in err
+    assert max(len(line) for line in err.splitlines()) < 300
+
+
+@pytest.fixture
+def small_vectors(tmp_path):
+    from w2v.files.formats import save_vectors
+    from w2v.vectors.word_vectors import WordVectors
+
+    rng = np.random.default_rng(1)
+    words = ["cat", "dog", "car", "bus", "tree"]
+    path = tmp_path / "v.txt"
+    save_vectors(WordVectors(words, rng.normal(size=(5, 4)).astype(np.float32)), str(path))
+    return path
+
+
+@pytest.mark.parametrize("score", ["1e400", "nan", "-inf"])
+def test_a_non_finite_gold_score_is_refused(small_vectors, tmp_path, capsys, score):
+    pairs = tmp_path / "sim.txt"
+    pairs.write_text(f"cat dog 1\ncar bus {score}\n")
+    code, _, err = run(["evaluate", small_vectors, "--similarity", pairs], capsys)
+    assert code == 1
+    assert_one_line(err, "finite score")
+    sts = tmp_path / "sts.txt"
+    sts.write_text(f"1\tcat dog\tcar\n{score}\tbus\ttree\n")
+    code, _, err = run(["evaluate", small_vectors, "--sts", sts, "--pooling", "mean"], capsys)
+    assert code == 1
+    assert_one_line(err, "finite score")
+
+
+def test_constant_gold_scores_give_nan_without_warnings(small_vectors, tmp_path, capsys):
+    import warnings
+
+    sts = tmp_path / "sts.txt"
+    sts.write_text("3\tcat dog\tcar\n3\tbus\ttree\n3\tdog\tcat tree\n")
+    pairs = tmp_path / "sim.txt"
+    pairs.write_text("cat dog 2\ncar bus 2\ntree cat 2\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, out, err = run(["evaluate", small_vectors, "--sts", sts, "--similarity", pairs,
+                              "--pooling", "mean"], capsys)
+    assert code == 0, err
+    assert "Warning" not in err

@@ -5,13 +5,12 @@ Spearman and Pearson correlation of the pairs' cosines with the gold scores.
 """
 
 import dataclasses
-import math
 import os
 
 import numpy as np
 
 from ..errors import InputError
-from ..vectors.evaluate import json_number, ratio, read_lines
+from ..vectors.evaluate import correlations, finite_score, json_number, ratio, read_lines
 from .embed import embed
 
 
@@ -48,10 +47,10 @@ def read_sts(path):
         try:
             if len(fields) != 3:
                 raise ValueError
-            gold.append(float(fields[0]))
+            gold.append(finite_score(fields[0]))
         except ValueError:
             raise InputError(f"{path}: line {line_no}: expected 'score<TAB>sentence1<TAB>"
-                             f"sentence2', got {line.strip()[:60]!r}") from None
+                             f"sentence2' with a finite score, got {line.strip()[:60]!r}") from None
         left.append(fields[1])
         right.append(fields[2])
     if not gold:
@@ -68,8 +67,6 @@ def evaluate_sts(wv, path, poolings=("mean", "sif", "usif"), counts=None, prepro
     skipped and counted in the coverage. `preprocess` "letters" suits vectors trained on
     text prepared like the shared corpus (lowercase a-z, digits spelled out).
     """
-    from scipy import stats
-
     path = os.fspath(path)
     gold, left, right = read_sts(path)
     results = []
@@ -80,10 +77,6 @@ def evaluate_sts(wv, path, poolings=("mean", "sif", "usif"), counts=None, prepro
         norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
         used = norms > 0
         cosines = np.einsum("ij,ij->i", first[used], second[used]) / norms[used]
-        if used.sum() >= 2:
-            spearman = float(stats.spearmanr(gold[used], cosines)[0])
-            pearson = float(stats.pearsonr(gold[used], cosines)[0])
-        else:
-            spearman = pearson = math.nan
+        spearman, pearson = correlations(gold[used], cosines)
         results.append(StsResult(path, kind, spearman, pearson, int(used.sum()), len(gold)))
     return results

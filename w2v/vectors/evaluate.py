@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import math
 import os
+import warnings
 from importlib import resources
 
 import numpy as np
@@ -155,6 +156,27 @@ def _lookup(wv, restrict_vocab, case_insensitive):
     return first, canonical
 
 
+def finite_score(text):
+    """A gold score as a float; ValueError unless it is a finite number."""
+    score = float(text)
+    if not math.isfinite(score):
+        raise ValueError(text)
+    return score
+
+
+def correlations(gold, model):
+    """(Spearman, Pearson) of two equal-length sequences; NaN where they are undefined
+    (fewer than two pairs, or one side constant), without scipy's warnings."""
+    from scipy import stats
+
+    gold, model = np.asarray(gold, dtype=np.float64), np.asarray(model, dtype=np.float64)
+    if len(gold) < 2 or np.ptp(gold) == 0 or np.ptp(model) == 0:
+        return math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return float(stats.spearmanr(gold, model)[0]), float(stats.pearsonr(gold, model)[0])
+
+
 def read_lines(path):
     """The lines of a UTF-8 text file (bad bytes replaced); InputError if it cannot be read."""
     try:
@@ -251,8 +273,6 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, co
     gets the mean of its n-gram rows, as fastText answers it, and the result counts those
     pairs. With no usable pair the correlations are NaN.
     """
-    from scipy import stats
-
     path = os.fspath(path)
     key_to_row, _ = _lookup(wv, restrict_vocab, case_insensitive)
     compose = compose and wv.composes_unknown
@@ -267,10 +287,10 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, co
         try:
             if len(fields) != 3:
                 raise ValueError
-            score = float(fields[2])
+            score = finite_score(fields[2])
         except ValueError:
-            raise InputError(f"{path}: line {line_no}: expected 'word1 word2 score', "
-                             f"got {line.strip()[:60]!r}") from None
+            raise InputError(f"{path}: line {line_no}: expected 'word1 word2 score' with a "
+                             f"finite score, got {line.strip()[:60]!r}") from None
         total += 1
         a, b = (key_to_row.get(w.upper() if case_insensitive else w) for w in fields[:2])
         if compose and (a is None or b is None):
@@ -292,11 +312,7 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, co
         composed_unit = np.zeros((0, wv.dim), dtype=np.float32)
     first, second = (_gather(wv.unit, composed_unit, ids) for ids in (left, right))
     model = np.einsum("ij,ij->i", first, second) if left else np.zeros(0)
-    if len(gold) >= 2:
-        spearman = float(stats.spearmanr(gold, model)[0])
-        pearson = float(stats.pearsonr(gold, model)[0])
-    else:
-        spearman = pearson = math.nan
+    spearman, pearson = correlations(gold, model)
     return SimilarityResult(path, spearman, pearson, len(gold), total, composed_pairs,
                             list(extra))
 
