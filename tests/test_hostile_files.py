@@ -160,3 +160,23 @@ def test_constant_gold_scores_give_nan_without_warnings(small_vectors, tmp_path,
                               "--pooling", "mean"], capsys)
     assert code == 0, err
     assert "Warning" not in err
+
+
+@pytest.mark.parametrize("count", ["100000000000000000000000", "²"])
+def test_a_vocabulary_count_out_of_range_is_one_line(tmp_path, capsys, small_vectors, count):
+    vocab = tmp_path / "v.vocab"
+    vocab.write_text(f"cat {count}\ndog 4\n")
+    docs = tmp_path / "d.txt"
+    docs.write_text("cat dog\n")
+    code, _, err = run(["embed", "-v", small_vectors, "--vocab", vocab, "--pooling", "sif",
+                        docs, "-o", tmp_path / "e.npy"], capsys)
+    assert code == 1
+    assert_one_line(err, "line 1")
+
+
+def test_a_binary_weat_tests_file_is_one_line(tmp_path, capsys, small_vectors):
+    binary = tmp_path / "tests.toml"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)))
+    code, _, err = run(["bias", "-v", small_vectors, "--tests-file", binary], capsys)
+    assert code == 1
+    assert_one_line(err, "not valid TOML")

@@ -129,7 +129,7 @@ def read_tests(path):
             doc = tomllib.load(f)
     except OSError as e:
         raise InputError(f"cannot read the tests file {path}: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not valid TOML ({e})") from None
     if not doc:
         raise InputError(f"{path}: no tests in the file")
