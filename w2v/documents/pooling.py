@@ -243,15 +243,22 @@ def check_pooling(kind):
     return value
 
 
+def zipf_counts(n_words, top=10**9):
+    """Counts that Zipf's law gives words by rank (the r-th most frequent ~ top / r), for
+    vectors whose file lists words most frequent first but carries no counts."""
+    return np.maximum(1, top // np.arange(1, n_words + 1, dtype=np.int64))
+
+
 def make_pooling(wv, kind="auto", counts=None, a=None, remove_pc=None, normalize=False,
-                 lowercase=False, preprocess="none", phrases=None):
+                 lowercase=False, preprocess="none", phrases=None, estimate_counts=False):
     """A `Pooling` for the vectors `wv` (not yet fitted to documents).
 
     `kind` "auto" is uSIF when word counts are known (`counts`, else `wv.counts`), else
     mean. `a` overrides SIF's 1e-3 or uSIF's derived value; `remove_pc` the number of
     components removed (SIF 1, uSIF 5, mean 0). `phrases` are joined in the text after
     splitting: a model's phrase record (`phrase_tables.recorded_phrases(path)`) or tables
-    (`phrase_tables.read_phrases(path)`); see `phrase_tables.phrase_spec`.
+    (`phrase_tables.read_phrases(path)`); see `phrase_tables.phrase_spec`. SIF and uSIF
+    need counts; with `estimate_counts`, vectors without them get `zipf_counts` and a warning.
     """
     kind = check_pooling(kind)
     if counts is None:
@@ -270,6 +277,11 @@ def make_pooling(wv, kind="auto", counts=None, a=None, remove_pc=None, normalize
                       phrases=phrase_spec(phrases))
     if kind == "mean":
         return pooling
+    if counts is None and estimate_counts:
+        log.warning("%s pooling: the vectors carry no word counts, so they are estimated from "
+                    "each word's rank by Zipf's law (assuming the file lists words most "
+                    "frequent first); give --vocab FILE for the real ones", kind)
+        counts = zipf_counts(len(wv))
     if counts is None:
         raise OptionError(f"{kind} pooling needs word counts: a model file, or a vocabulary "
                           f"file of 'word count' lines")
