@@ -75,3 +75,16 @@ def test_svd_vectors_reads_the_corpus_as_train_svd_is_given_it(text):
     assert np.array_equal(svd_vectors([text], config).vectors, direct.vectors)
     assert np.array_equal(train_svd(load_corpus([text], min_count=1), dim=4, sample=0).vectors,
                           direct.vectors)
+
+
+def test_a_pooling_reads_text_as_the_model_was_trained(text, tmp_path):
+    from w2v.documents.pooling import for_vectors
+    from w2v.files.model_file import load_model_vectors
+
+    model = word2vec.train_word2vec(text, **SMALL, preprocess="letters", threads=1).model
+    word2vec.save_model(model, tmp_path / "m.w2v")
+    wv = load_model_vectors(tmp_path / "m.w2v")
+    pooling = for_vectors(wv, str(tmp_path / "m.w2v"))
+    assert (pooling.kind, pooling.preprocess, pooling.lowercase) == ("usif", "letters", False)
+    plain = for_vectors(wv, None, "mean", lowercase=True)
+    assert (plain.kind, plain.preprocess, plain.lowercase) == ("mean", "none", True)

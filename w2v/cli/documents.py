@@ -10,8 +10,7 @@ import click
 
 from ..runtime.atomic import check_writable
 from ..runtime.stdio import stdin_buffer
-from .options import (common_options, json_option, load_query_vectors, vectors_option,
-                      word_counts)
+from .options import common_options, json_option, load_query_vectors, vectors_option
 
 log = logging.getLogger("w2v")
 
@@ -41,56 +40,6 @@ def pooling_options(func):
     for option in reversed(options):
         func = option(func)
     return func
-
-
-def _trained_text_options(path):
-    """(lowercase, preprocess) that a model file's training applied; None for vector files."""
-    from ..files.model_file import ModelFile, is_model_file
-
-    if path is None or not is_model_file(path):
-        return None
-    with ModelFile(path) as model:
-        config = model.header.get("config", {})
-    return bool(config.get("lowercase", False)), config.get("preprocess", "none")
-
-
-def _phrases_for(path, phrases_file):
-    """The phrases to join in the text: --phrases-file's tables, else those recorded in the
-    model at `path` (`train --phrases N`), else None."""
-    from ..corpus.phrase_tables import phrase_spec, read_phrases, recorded_phrases
-
-    if phrases_file is not None:
-        return phrase_spec(read_phrases(phrases_file))
-    spec = phrase_spec(recorded_phrases(path))
-    if spec is not None:
-        passes = len(spec["tables"])
-        log.info("phrases: joined in the text as in the model's training text (%d pass%s)",
-                 passes, "" if passes == 1 else "es")
-    return spec
-
-
-def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase, preprocess,
-                  path=None, phrases_file=None):
-    """The pooling the options ask for; says on stderr which one 'auto' chose. Text is
-    normalised as the model at `path` was trained, unless --lowercase/--preprocess say, and
-    gets the phrases the model recorded joined (or those of --phrases-file)."""
-    from ..documents.embed import make_pooling
-
-    trained = _trained_text_options(path)
-    if trained is not None:
-        lowercase = lowercase or trained[0]
-        if preprocess is None and trained[1] != "none":
-            preprocess = trained[1]
-            log.info("preprocess: %s (as the model's training text)", preprocess)
-    preprocess = preprocess or "none"
-    counts = word_counts(wv, vocab_path)
-    if pooling is None and counts is not None:
-        log.info("pooling: usif (word counts from %s)", "--vocab" if vocab_path else "the model")
-    elif pooling is None:
-        log.info("pooling: mean (no word counts: give a model file or --vocab FILE for usif)")
-    return make_pooling(wv, pooling or "auto", counts=counts, a=sif_a, remove_pc=remove_pc,
-                        normalize=normalize, lowercase=lowercase, preprocess=preprocess,
-                        phrases=_phrases_for(path, phrases_file))
 
 
 def phrases_file_option(func):
@@ -133,7 +82,8 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     Example:  w2v embed -v run.w2v reviews.txt -o reviews.npy --save-pooling reviews.pool.npz
               w2v embed -v run.w2v reviews.txt -o reviews.bin && w2v similar -v reviews.bin 12
     """
-    from ..documents.embed import embed_files, load_pooling
+    from ..documents.embed import embed_files
+    from ..documents.pooling import for_vectors, load_pooling
     from ..text.lines import check_inputs
 
     if vectors_path == "-" and "-" in text:
@@ -152,8 +102,9 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
         chosen = load_pooling(read_pooling)
         chosen.check(wv)
     else:
-        chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercase,
-                               preprocess, path, phrases_file)
+        chosen = for_vectors(wv, path, pooling, vocab_path=vocab_path, a=sif_a,
+                             remove_pc=remove_pc, normalize=normalize, lowercase=lowercase,
+                             preprocess=preprocess, phrases_file=phrases_file)
     result, _, ids = embed_files(wv, text, chosen, id_column=id_column)
     _write_documents(result.vectors, output, binary, ids)
     if save_pooling:
@@ -220,7 +171,9 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     Example:  w2v search -v run.w2v --docs faq.txt "how do i reset my password"
               cat questions.txt | w2v search -v run.w2v --docs faq.txt -n 3 --json
     """
-    from ..documents.embed import embed, embed_files, hits, top_documents
+    from ..documents.embed import embed, embed_files
+    from ..documents.pooling import for_vectors
+    from ..documents.rank import hits, top_documents
     from ..text.lines import check_inputs
 
     if vectors_path == "-":
@@ -241,8 +194,8 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     _refuse_file_queries(queries, docs_paths)
     check_inputs(docs_paths)
     path, wv = load_query_vectors(vectors_path)
-    chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
-                           preprocess, path, phrases_file)
+    chosen = for_vectors(wv, path, pooling, vocab_path=vocab_path, a=sif_a, remove_pc=remove_pc,
+                         lowercase=lowercase, preprocess=preprocess, phrases_file=phrases_file)
     documents, lines, _ = embed_files(wv, docs_paths, chosen, keep_text=True)
     if len(documents) == 0:
         from ..errors import InputError
@@ -268,7 +221,7 @@ def _refuse_file_queries(queries, docs_paths):
 def _search_index(queries, vectors_path, index_path, n, metric, as_json):
     """search --index: the matrix memory-mapped, hits' text read by offset."""
     from ..documents.index import open_index, search_index
-    from ..documents.embed import hits
+    from ..documents.rank import hits
 
     with open_index(index_path) as index:
         recorded = index.header["vectors"]["path"]
@@ -302,14 +255,15 @@ def index_command(docs, vectors_path, output, pooling, vocab_path, sif_a, remove
               w2v search --index faq.idx "how do i reset my password"
     """
     from ..documents.index import check_documents, write_index
+    from ..documents.pooling import for_vectors
 
     if vectors_path == "-":
         raise click.UsageError("index reads vectors from a file, not stdin")
     check_documents(docs)
     check_writable(output)
     path, wv = load_query_vectors(vectors_path)
-    chosen = _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, False, lowercase,
-                           preprocess, path)
+    chosen = for_vectors(wv, path, pooling, vocab_path=vocab_path, a=sif_a, remove_pc=remove_pc,
+                         lowercase=lowercase, preprocess=preprocess)
     result = write_index(output, wv, docs, chosen, vectors_path=path)
     log.info("indexed %d documents of dim %d (%s pooling; %d of %d tokens unknown) in %s",
              len(result), wv.dim, result.pooling.kind, result.unknown, result.tokens, output)

@@ -285,12 +285,3 @@ def number(x):
 
 def percent(x):
     return "n/a" if x != x else f"{100 * x:.1f}%"
-
-
-def word_counts(wv, vocab_path):
-    """Counts for SIF/uSIF: from --vocab, else from a model file, else None."""
-    if vocab_path is None:
-        return wv.counts
-    from ..documents.embed import counts_from_vocab
-
-    return counts_from_vocab(wv, vocab_path)

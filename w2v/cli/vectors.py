@@ -14,7 +14,7 @@ from ..errors import OptionError, W2VError
 from ..runtime.atomic import check_writable
 from ..runtime.stdio import stdin_buffer
 from .options import (common_options, json_option, load_query_vectors, number, percent,
-                      vectors_option, word_counts)
+                      vectors_option)
 
 log = logging.getLogger("w2v")
 
@@ -191,7 +191,9 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     """
     import json
 
-    from ..vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity, evaluate_sts
+    from ..documents.pooling import counts_for
+    from ..documents.sts import evaluate_sts
+    from ..vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
 
     if not analogy_files and not similarity_files and not sts_files:
         analogy_files = [bundled_dataset("questions-words.txt")]
@@ -204,7 +206,7 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
                     for f in similarity_files]
     sts = []
     if sts_files:
-        counts = word_counts(wv, vocab_path)
+        counts = counts_for(wv, vocab_path)
         if not poolings:
             poolings = ("mean", "sif", "usif") if counts is not None else ("mean",)
             if counts is None:
