@@ -80,8 +80,9 @@ def write_checkpoint(path, family, model, arrays, **records):
 def read_checkpoint(path, family, what, config_type, position_type, names):
     """Read a model file of `family` (`what` names it in the message for another family).
 
-    Returns (config, vocab, arrays by name, fields): `fields` are the keyword arguments
-    every model takes beside them (position, losses, corpus, train_seconds). Anything
+    Returns (config, vocab, arrays by name, fields, header): `fields` are the keyword
+    arguments every model takes beside them (position, losses, corpus, train_seconds),
+    `header` the file's JSON header for what a family adds. Anything
     unreadable (options, position, vocabulary, a missing array) is a one-line InputError.
     """
     from .corpus.vocab import Vocab

@@ -82,7 +82,8 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
 @corpus_optional
 @corpus_options
 @vector_output_options
-@click.option("--dim", type=int, default=default_of(GloveConfig, "dim"), show_default=True, help="Vector dimension.")
+@click.option("--dim", type=int, default=default_of(GloveConfig, "dim"),
+              show_default=True, help="Vector dimension.")
 @counting_options
 @click.option("--epochs", type=int, default=default_of(GloveConfig, "epochs"), show_default=True,
               help="Passes over the non-zero counts.")
@@ -92,9 +93,11 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
               help="Counts at or above this get full weight in the loss.")
 @click.option("--alpha", type=float, default=default_of(GloveConfig, "alpha"), show_default=True,
               help="Exponent of the weighting function (x / x-max)^alpha.")
-@click.option("--grad-clip", type=float, default=default_of(GloveConfig, "grad_clip"), show_default=True,
+@click.option("--grad-clip", type=float, default=default_of(GloveConfig, "grad_clip"),
+              show_default=True,
               help="Clip every gradient component (biases too) to +-this.")
-@click.option("--output-vectors", default=default_of(GloveConfig, "output_vectors"), show_default=True, metavar="sum|word|context",
+@click.option("--output-vectors", default=default_of(GloveConfig, "output_vectors"),
+              show_default=True, metavar="sum|word|context",
               help="Write word + context vectors, or one of them.")
 @click.option("--save-cooccur", default=None, metavar="PATH",
               help="Also save the counts, to train again with --read-cooccur.")
@@ -207,9 +210,11 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
               help="Vectors are U S^EIG (0: U alone, 1: U S).")
 @click.option("--add-context", is_flag=True, help="Add the context vectors: U S^p + V S^p.")
 @click.option("--normalize", is_flag=True, help="Scale every vector to unit length.")
-@click.option("--solver", default=default_of(SvdConfig, "solver"), show_default=True, metavar="randomized|arpack",
+@click.option("--solver", default=default_of(SvdConfig, "solver"),
+              show_default=True, metavar="randomized|arpack",
               help="Randomized range finder (fast), or ARPACK's Lanczos (exact, slower).")
-@click.option("--power-iterations", type=int, default=default_of(SvdConfig, "power_iterations"), show_default=True,
+@click.option("--power-iterations", type=int, default=default_of(SvdConfig, "power_iterations"),
+              show_default=True,
               help="Randomized solver: passes that sharpen the subspace.")
 @click.option("--fit-words", type=int, default=None, metavar="N",
               help="Fit the SVD to the N most frequent words only and fold the rest in "

@@ -20,22 +20,27 @@ log = logging.getLogger("w2v")
 @corpus_optional
 @corpus_options
 @vector_output_options
-@click.option("--model", default=default_of(Word2VecConfig, "model"), show_default=True, metavar="sg|cbow",
+@click.option("--model", default=default_of(Word2VecConfig, "model"),
+              show_default=True, metavar="sg|cbow",
               help="Skip-gram or continuous bag of words.")
-@click.option("--dim", type=int, default=default_of(Word2VecConfig, "dim"), show_default=True, help="Vector dimension.")
+@click.option("--dim", type=int, default=default_of(Word2VecConfig, "dim"),
+              show_default=True, help="Vector dimension.")
 @click.option("--window", type=int, default=default_of(Word2VecConfig, "window"), show_default=True,
               help="Maximum distance between centre and context word (the effective window "
                    "is drawn uniformly from 1..N per word).")
-@click.option("--negative", type=int, default=default_of(Word2VecConfig, "negative"), show_default=True,
+@click.option("--negative", type=int, default=default_of(Word2VecConfig, "negative"),
+              show_default=True,
               help="Noise words per example (0 turns negative sampling off; needs --hs).")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax over a Huffman tree "
                                          "(alone with --negative 0, or together).")
 @click.option("--ns-exponent", type=float, default=None,
               help="Noise distribution: counts raised to this power.  [default: 0.75; 0.5 "
                    "with --subwords, as fastText]")
-@click.option("--sample", type=float, default=default_of(Word2VecConfig, "sample"), show_default=True,
+@click.option("--sample", type=float, default=default_of(Word2VecConfig, "sample"),
+              show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
-@click.option("--epochs", type=int, default=default_of(Word2VecConfig, "epochs"), show_default=True, help="Passes over the corpus.")
+@click.option("--epochs", type=int, default=default_of(Word2VecConfig, "epochs"),
+              show_default=True, help="Passes over the corpus.")
 @click.option("--alpha", type=float, default=None,
               help="Starting learning rate.  [default: 0.025 for sg, 0.05 for cbow]")
 @click.option("--min-alpha", type=float, default=None,
@@ -43,9 +48,11 @@ log = logging.getLogger("w2v")
 @threads_option("Training threads.")
 @click.option("--seed", type=int, default=default_of(Word2VecConfig, "seed"), show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
-@click.option("--cbow-mean/--cbow-sum", default=default_of(Word2VecConfig, "cbow_mean"), show_default=True,
+@click.option("--cbow-mean/--cbow-sum", default=default_of(Word2VecConfig, "cbow_mean"),
+              show_default=True,
               help="CBOW: average or sum the context vectors.")
-@click.option("--kernel", default=default_of(Word2VecConfig, "kernel"), show_default=True, metavar="auto|classic|batched",
+@click.option("--kernel", default=default_of(Word2VecConfig, "kernel"),
+              show_default=True, metavar="auto|classic|batched",
               help="batched: negative sampling with one set of negatives shared by a "
                    "skip-gram window (pWord2Vec; 1.7x the classic kernel's speed on 10M "
                    "tokens, as good or better on every evaluation set) or by 8 consecutive "

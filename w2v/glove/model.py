@@ -4,14 +4,16 @@ Minimises sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2, f(x) = min(1, (x
 over the non-zeros of X (both (i, j) and (j, i) of a symmetric matrix), as Pennington et
 al. and GloVe C do. The non-zeros are dealt once into random blocks; every epoch
 visits the blocks in a fresh random order and each block in a fresh random order, threads
-sharing the parameters without locks (Hogwild). The kernels are in `glove_kernels`.
+sharing the parameters without locks (Hogwild). The kernels are in `glove.kernels`.
 
 A model is a value, `GloveModel`: its options (`GloveConfig`), vocabulary, the `word` and
 `context` rows (vectors, biases and AdaGrad sums), and how far training got
 (`GlovePosition`). `init_model` makes one, `train` advances it launch by launch (and can
 stop at a launch boundary, checkpoint, and be resumed to the same bits), and
-`save_model`/`load_model` keep it in one file (`modelfile`). Unlike GloVe C, which
-restarts AdaGrad when it starts from saved vectors (GloVe #170), the AdaGrad sums are kept.
+`save_model`/`load_model` keep it in one file (`files.model_file`). `fit` trains one on a
+corpus or a count file, or resumes one, in one call (`resumable` and `prepare` are its
+steps). Unlike GloVe C, which restarts AdaGrad when it starts from saved vectors
+(GloVe #170), the AdaGrad sums are kept.
 """
 
 import logging

@@ -4,9 +4,12 @@ A model is a value, `Word2VecModel`: its options (`Word2VecConfig`), vocabulary 
 counts, the input, output and HS matrices, and how far training got (`Position`).
 `init_model` makes one, `train` advances it launch by launch (and can stop at any launch
 boundary, checkpoint, and be resumed to the same bits), `save_model`/`load_model` keep it
-in one file (`modelfile`). Orchestration only: the tables the kernels read (subsampling
-thresholds, noise distribution, Huffman tree), launches of `threads` chunks, the
-learning-rate schedule, progress and loss. The arithmetic lives in `sgns.py`.
+in one file (`files.model_file`, through `checkpoints`). `resume` finishes an interrupted
+run and `continue_training` trains a saved model on new text, each in one call
+(`resumable`, `continuable` and `prepare` are their steps). Orchestration only: the tables
+the kernels read (subsampling thresholds, noise distribution, Huffman tree), launches of
+`threads` chunks, the learning-rate schedule, progress and loss. The arithmetic lives in
+`word2vec.kernels`.
 """
 
 import logging
@@ -91,7 +94,7 @@ def plan_chunks(offsets, n_launches, n_chunks):
 
     As in word2vec C and gensim, each thread owns its own part of the corpus for the whole
     epoch, so the threads train on text far apart at any moment rather than on neighbouring
-    text (issue 16). One part walks the corpus in order, as before. Returns a list, one per
+    text. With one part the corpus is walked in order. Returns a list, one per
     launch, of int64 (n_chunks, 2) arrays of [first, last) sentence indices.
     """
     n_sentences = len(offsets) - 1
