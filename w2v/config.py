@@ -14,18 +14,32 @@ from dataclasses import dataclass, fields
 
 from .errors import OptionError
 from .text.preprocess import PREPROCESSORS
-from .vectors.ngrams import check_ngram_range
+from .vectors.ngrams import MAX_NGRAM, check_ngram_range
 
 
 def _option(name):
     return "--" + name.replace("_", "-")
 
 
-def _check_int(name, value, least, allow_none=False):
+# Upper bounds of the size options: far above any useful value, low enough that a typo
+# (an extra digit or ten) is an option error rather than an allocation or a kernel that fails.
+MAX_DIM = 100_000
+MAX_WINDOW = 100_000
+MAX_NEGATIVE = 10_000
+MAX_EPOCHS = 1_000_000
+MAX_BUCKET = 1_000_000_000  # n-gram rows follow the word rows, indexed by int32
+MAX_PHRASE_PASSES = 100
+MAX_POWER_ITERATIONS = 1_000
+MAX_OVERSAMPLE = 100_000
+
+
+def _check_int(name, value, least, allow_none=False, most=None):
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise OptionError(f"{_option(name)} must be an integer >= {least}, got {value!r}")
+    if most is not None and value > most:
+        raise OptionError(f"{_option(name)} must be at most {most}, got {value}")
 
 
 def _check_seed(value):
@@ -104,7 +118,7 @@ class CorpusConfig(_Config):
         _check_bool("lowercase", self.lowercase)
         _check_int("max_sentence_length", self.max_sentence_length, 1)
         _check_choice("preprocess", self.preprocess, PREPROCESSORS)
-        _check_int("phrases", self.phrases, 0)
+        _check_int("phrases", self.phrases, 0, most=MAX_PHRASE_PASSES)
         if self.phrase_threshold is not None:
             object.__setattr__(self, "phrase_threshold",
                                check_phrase_thresholds(self.phrases, self.phrase_threshold))
@@ -161,17 +175,18 @@ class Word2VecConfig(CorpusConfig):
         super().__post_init__()
         _check_choice("model", self.model, MODELS)
         _check_choice("kernel", self.kernel, KERNELS)
-        _check_int("dim", self.dim, 1)
-        _check_int("window", self.window, 1)
-        _check_int("negative", self.negative, 0)
-        _check_int("epochs", self.epochs, 1)
+        _check_int("dim", self.dim, 1, most=MAX_DIM)
+        _check_int("window", self.window, 1, most=MAX_WINDOW)
+        _check_int("negative", self.negative, 0, most=MAX_NEGATIVE)
+        _check_int("epochs", self.epochs, 1, most=MAX_EPOCHS)
         _check_seed(self.seed)
         _check_bool("hs", self.hs)
         _check_bool("cbow_mean", self.cbow_mean)
         _check_bool("subwords", self.subwords)
         _check_bool("eos", self.eos)
-        for name in ("minn", "maxn", "bucket"):
-            _check_int(name, getattr(self, name), 0)
+        for name in ("minn", "maxn"):
+            _check_int(name, getattr(self, name), 0, most=MAX_NGRAM)
+        _check_int("bucket", self.bucket, 0, most=MAX_BUCKET)
         if self.subwords:
             try:
                 check_ngram_range(self.minn, self.maxn, self.bucket)
@@ -250,9 +265,9 @@ class GloveConfig(CorpusConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        _check_int("dim", self.dim, 1)
-        _check_int("window", self.window, 1)
-        _check_int("epochs", self.epochs, 1)
+        _check_int("dim", self.dim, 1, most=MAX_DIM)
+        _check_int("window", self.window, 1, most=MAX_WINDOW)
+        _check_int("epochs", self.epochs, 1, most=MAX_EPOCHS)
         _check_seed(self.seed)
         _check_choice("weighting", self.weighting, WEIGHTINGS)
         _check_choice("output_vectors", self.output_vectors, GLOVE_OUTPUTS)
@@ -288,10 +303,10 @@ class SvdConfig(CorpusConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        _check_int("dim", self.dim, 1)
-        _check_int("window", self.window, 1)
-        _check_int("power_iterations", self.power_iterations, 0)
-        _check_int("oversample", self.oversample, 0)
+        _check_int("dim", self.dim, 1, most=MAX_DIM)
+        _check_int("window", self.window, 1, most=MAX_WINDOW)
+        _check_int("power_iterations", self.power_iterations, 0, most=MAX_POWER_ITERATIONS)
+        _check_int("oversample", self.oversample, 0, most=MAX_OVERSAMPLE)
         _check_int("fit_words", self.fit_words, 1, allow_none=True)
         _check_seed(self.seed)
         _check_bool("add_context", self.add_context)

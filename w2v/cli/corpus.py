@@ -4,8 +4,9 @@ import logging
 
 import click
 
+from ..config import MAX_PHRASE_PASSES
 from ..runtime.atomic import check_writable
-from .options import (common_options, corpus_options, dask_options, dask_target,
+from .options import (common_options, corpus_options, dask_options, dask_target, memory_type,
                       progress_option, show_progress, thresholds, threads_option)
 
 log = logging.getLogger("w2v")
@@ -58,7 +59,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_leng
                    "[default: 100 for word2phrase, 0.5 for npmi]")
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
               help="Pairs seen fewer times never join (and word2phrase's delta).")
-@click.option("--passes", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--passes", type=click.IntRange(min=1, max=MAX_PHRASE_PASSES), default=1, show_default=True,
               help="Run again on the output, to build longer phrases.")
 @click.option("--connector-words", default=None, metavar="FILE|english",
               help="Words that may sit inside a phrase but never start or end one "
@@ -69,7 +70,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_leng
               help="Write the phrases found (phrase<TAB>count<TAB>score, by score).")
 @click.option("--apply", "apply_path", default=None, metavar="FILE",
               help="Join the phrases of a --save-phrases file instead of counting.")
-@click.option("--memory", type=float, default=None, metavar="GB",
+@click.option("--memory", type=memory_type(), default=None, metavar="GB",
               help="Memory bound for the pair counts; past it, sorted partial counts spill to "
                    "a temporary file.  [default: half the available memory]")
 @threads_option("Threads for splitting, counting, joining and writing (by default at most 4).")

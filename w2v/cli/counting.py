@@ -8,8 +8,8 @@ from ..config import GloveConfig, SvdConfig
 from ..runtime.atomic import check_writable
 from .options import (checkpoint_every_option, common_options, corpus_optional, corpus_options,
                       dask_options, dask_target, default_of, default_vectors_path,
-                      given_options, model_output, one_input, phrase_options, progress_option,
-                      show_progress, threads_option, vector_output_options,
+                      given_options, memory_type, model_output, one_input, phrase_options,
+                      progress_option, show_progress, threads_option, vector_output_options,
                       warn_resume_command)
 
 log = logging.getLogger("w2v")
@@ -26,7 +26,7 @@ def counting_options(func):
                      metavar="harmonic|uniform|linear",
                      help="Weight of a pair at distance d: 1/d (GloVe), 1, or "
                           "(window - d + 1)/window (word2vec's dynamic window)."),
-        click.option("--memory", type=float, default=None, metavar="GB",
+        click.option("--memory", type=memory_type(), default=None, metavar="GB",
                      help="Memory bound for counting; past it, sorted partial counts spill to "
                           "one temporary file.  [default: half the available memory]"),
         click.option("--tmp-dir", default=None, metavar="DIR",

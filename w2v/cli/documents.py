@@ -8,6 +8,7 @@ import os
 
 import click
 
+from ..config import MAX_DIM
 from ..runtime.atomic import check_writable
 from ..runtime.stdio import stdin_buffer
 from .options import common_options, json_option, load_query_vectors, vectors_option
@@ -28,7 +29,7 @@ def pooling_options(func):
         click.option("--sif-a", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="a in a/(a + p(w)).  [default: 1e-3 for sif; derived from the "
                           "vocabulary for usif]"),
-        click.option("--remove-pc", type=click.IntRange(min=0), default=None,
+        click.option("--remove-pc", type=click.IntRange(min=0, max=MAX_DIM), default=None,
                      help="Principal components removed.  [default: sif 1, usif 5, mean 0]"),
         click.option("--lowercase", is_flag=True, help="Lowercase the text before splitting."),
         click.option("--preprocess", type=click.Choice(["none", "lower", "letters"],

@@ -143,7 +143,8 @@ def one_input(corpus, read_cooccur):
 
 def dask_options(func):
     """--dask [ADDRESS] and --workers N of the counting commands (see `distributed`)."""
-    func = click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+    func = click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
+                        metavar="N",
                         help="With --dask and no address: local worker processes.  "
                              "[default: one per physical core]")(func)
     return click.option("--dask", is_flag=False, flag_value="local", default=None,
@@ -179,6 +180,16 @@ def dask_target(dask, workers):
         raise click.UsageError("--workers is for a local cluster; an existing cluster has "
                                "its own workers")
     return dask
+
+
+MAX_MEMORY_GB = 1e6  # --memory: a petabyte; inf or a typo of many digits is a usage error
+MAX_WORKERS = 4096
+
+
+def memory_type():
+    """The type of the counting commands' --memory GB: a number, at most MAX_MEMORY_GB
+    (0, negative and nan are left to the library's own check, which names them)."""
+    return click.FloatRange(max=MAX_MEMORY_GB)
 
 
 def default_vectors_path():

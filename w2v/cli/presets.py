@@ -26,6 +26,8 @@ def read_config(ctx, param, path):
         raise click.BadParameter(f"cannot read {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise click.BadParameter(f"{path}: invalid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{path}: not a TOML file (not UTF-8 text)") from None
     params = {p.name: p for p in ctx.command.params if p.name and p.name != "config"}
     defaults = {}
     for key, value in data.items():
