@@ -81,3 +81,128 @@ def test_a_binary_config_file_is_a_usage_error(text, tmp_path, capsys):
     code, _, err = run_main(["train", "--config", str(binary), text], capsys)
     assert code == 2
     assert_one_line_error(err, "not a TOML file")
+
+
+# --------------------------------------------------------------------------- model headers
+
+
+@pytest.fixture(scope="module")
+def model(text, tmp_path_factory):
+    """A small word2vec model file trained on `text` with its corpus recorded."""
+    from w2v.cli import main
+
+    where = tmp_path_factory.mktemp("model")
+    path = where / "m.w2v"
+    assert main(["train", text, "--dim", "4", "--epochs", "1", "--min-count", "1",
+                 "--threads", "1", "-q", "-o", str(where / "m.bin"),
+                 "--save-model", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def glove_model(text, tmp_path_factory):
+    from w2v.cli import main
+
+    where = tmp_path_factory.mktemp("glove")
+    path = where / "g.w2v"
+    assert main(["glove", text, "--dim", "4", "--epochs", "1", "--min-count", "1",
+                 "--threads", "1", "-q", "-o", str(where / "g.bin"),
+                 "--save-model", str(path)]) == 0
+    return path
+
+
+def rewrite_model(source, target, header_changes=None, counts=None):
+    """Copy the model file `source` to `target` with its JSON header updated by
+    `header_changes` and, if given, other word counts."""
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = json.loads(bytes(np.load(io.BytesIO(members["header.npy"]))).decode())
+    header.update(header_changes or {})
+    arrays = {"header.npy": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
+    if counts is not None:
+        arrays["counts.npy"] = np.asarray(counts, dtype=np.int64)
+    for name, array in arrays.items():
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, array)
+        members[name] = buffer.getvalue()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(target)
+
+
+def header_of(path):
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(bytes(np.load(io.BytesIO(archive.read("header.npy")))).decode())
+
+
+DAMAGED_HEADERS = [
+    ({"train_seconds": "abc"}, "train_seconds"),
+    ({"position": {"epoch": "x"}}, "position epoch"),
+    ({"position": [1, 2]}, "position"),
+    ({"corpus": "abc"}, "corpus"),
+    ({"corpus": {"tokens": "many", "sentences": 1}}, "corpus tokens"),
+    ({"losses": "abc"}, "losses"),
+    ({"losses": [{"x": 1}, 5]}, "losses"),
+    ({"config": [1, 2]}, "config"),
+]
+
+
+@pytest.mark.parametrize("changes, fragment", DAMAGED_HEADERS)
+@pytest.mark.parametrize("how", ["--resume", "--init-model"])
+def test_training_on_from_a_damaged_header_is_one_line(changes, fragment, how, model, text,
+                                                        tmp_path, capsys, monkeypatch):
+    damaged = rewrite_model(model, tmp_path / "bad.w2v", changes)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the corpus was read before the model's header was checked")
+
+    monkeypatch.setattr("w2v.word2vec.model.load_corpus", no_reading)
+    code, _, err = run_main(["train", text, how, damaged, "-o", str(tmp_path / "v.bin")],
+                            capsys)
+    assert code == 1
+    assert_one_line_error(err, fragment)
+
+
+@pytest.mark.parametrize("changes, fragment", DAMAGED_HEADERS[:4])
+def test_glove_resume_from_a_damaged_header_is_one_line(changes, fragment, glove_model,
+                                                         tmp_path, capsys):
+    damaged = rewrite_model(glove_model, tmp_path / "bad.w2v", changes)
+    code, _, err = run_main(["glove", "--resume", damaged, "-o", str(tmp_path / "v.bin")],
+                            capsys)
+    assert code == 1
+    assert_one_line_error(err, fragment)
+
+
+@pytest.mark.parametrize("counts", ["negative", "zero"])
+def test_training_on_from_damaged_counts_is_refused(counts, model, text, tmp_path, capsys):
+    n = len(np.load(model)["counts"])
+    bad = -np.arange(1, n + 1) if counts == "negative" else np.zeros(n)
+    damaged = rewrite_model(model, tmp_path / "bad.w2v", counts=bad)
+    code, _, err = run_main(["train", text, "--init-model", damaged, "-o",
+                             str(tmp_path / "v.bin")], capsys)
+    assert code == 1
+    assert_one_line_error(err, "word counts are damaged")
+
+
+def test_a_sound_header_still_resumes(model, text, tmp_path, capsys):
+    copy = rewrite_model(model, tmp_path / "same.w2v")
+    code, _, err = run_main(["train", "--resume", copy, "-o", str(tmp_path / "v.bin")], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("changes, fragment", DAMAGED_HEADERS)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_info_on_a_damaged_header_is_one_line(changes, fragment, as_json, model, tmp_path,
+                                               capsys):
+    damaged = rewrite_model(model, tmp_path / "bad.w2v", changes)
+    code, out, err = run_main(["info", damaged] + (["--json"] if as_json else []), capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err, fragment)
+
+
+def test_info_still_describes_a_model(model, glove_model, capsys):
+    for path in (model, glove_model):
+        code, out, err = run_main(["info", str(path)], capsys)
+        assert code == 0, err
+        assert "loss per epoch:" in out and "training time:" in out

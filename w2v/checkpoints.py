@@ -83,7 +83,8 @@ def read_checkpoint(path, family, what, config_type, position_type, names):
     Returns (config, vocab, arrays by name, fields, header): `fields` are the keyword
     arguments every model takes beside them (position, losses, corpus, train_seconds),
     `header` the file's JSON header for what a family adds. Anything
-    unreadable (options, position, vocabulary, a missing array) is a one-line InputError.
+    unreadable (options, position, training record, vocabulary and its counts, a missing
+    array) is a one-line InputError, raised before any corpus is read.
     """
     from .corpus.vocab import Vocab
 
@@ -91,6 +92,7 @@ def read_checkpoint(path, family, what, config_type, position_type, names):
         if file.family != family:
             raise InputError(f"{path} is a {file.family} model, not a {what} model")
         header = file.header
+        check_header(path, header, position_type)
         try:
             config = config_type.from_dict(header["config"])
             position = position_type(**header["position"])
@@ -100,11 +102,90 @@ def read_checkpoint(path, family, what, config_type, position_type, names):
             vocab = Vocab(file.words(), file.array("counts"))
         except (ValueError, UnicodeDecodeError) as e:
             raise InputError(f"cannot load {path}: its vocabulary is damaged ({e})") from None
+        if len(vocab) and (vocab.counts.min() < 0 or vocab.counts.sum() <= 0):
+            raise InputError(f"cannot load {path}: its word counts are damaged (they must be "
+                             f"non-negative with a positive total)")
         arrays = {name: file.array(name) for name in names}
-    fields = dict(position=position, losses=list(header.get("losses", [])),
+    train_seconds = header.get("train_seconds")
+    fields = dict(position=position, losses=list(header.get("losses") or []),
                   corpus=header.get("corpus"),
-                  train_seconds=float(header.get("train_seconds", 0.0)))
+                  train_seconds=0.0 if train_seconds is None else float(train_seconds))
     return config, vocab, arrays, fields, header
+
+
+def check_header(path, header, position_type=None):
+    """InputError unless the fields of a model file's header that the lifecycle and `w2v
+    info` read have their types: `config` a table; `position` a table of numbers (counts
+    where `position_type`'s field is an int); `train_seconds` a number of seconds;
+    `losses` a list of tables, each with its epoch and a loss or cost; `corpus` and
+    `counts` tables of counts, a fingerprint and the inputs."""
+    problem = header_problem(header, position_type)
+    if problem is not None:
+        raise InputError(f"cannot load {path}: its header is damaged ({problem})")
+
+
+def header_problem(header, position_type=None):
+    """What `check_header` finds wrong with `header`, in a few words, or None."""
+    if not isinstance(header.get("config"), dict):
+        return f"config is {_shown(header.get('config'))}, not a table of options"
+    position = header.get("position")
+    if position is not None or position_type is not None:
+        if not isinstance(position, dict):
+            return f"position is {_shown(position)}, not a table"
+        counts = {f.name for f in dataclasses.fields(position_type)
+                  if isinstance(f.default, int)} if position_type is not None else set()
+        for name, value in position.items():
+            if not _is_number(value) or (name in counts and not _is_count(value)):
+                return f"position {name} is {_shown(value)}, not a " + \
+                    ("count" if name in counts else "number")
+    seconds = header.get("train_seconds")
+    if seconds is not None and not (_is_number(seconds) and 0 <= seconds < float("inf")):
+        return f"train_seconds is {_shown(seconds)}, not a number of seconds"
+    losses = header.get("losses")
+    if losses is not None:
+        if not isinstance(losses, list):
+            return f"losses is {_shown(losses)}, not a list"
+        for entry in losses:
+            if not isinstance(entry, dict) or not _is_count(entry.get("epoch")) or \
+                    not _is_number(entry.get("loss", entry.get("cost"))) or \
+                    not all(_is_number(value) for value in entry.values()):
+                return f"losses holds {_shown(entry)}, not an epoch's loss"
+    for name in ("corpus", "counts"):
+        record = header.get(name)
+        if record is None:
+            continue
+        if not isinstance(record, dict):
+            return f"{name} is {_shown(record)}, not a table"
+        for key in ("tokens", "sentences", "words", "nnz"):
+            if key in record and not _is_count(record[key]):
+                return f"{name} {key} is {_shown(record[key])}, not a count"
+        if name == "corpus" and not {"tokens", "sentences"} <= set(record):
+            return "corpus has no token or sentence count"
+        if name == "counts" and not {"nnz"} <= set(record):
+            return "counts has no non-zero count"
+        if not isinstance(record.get("fingerprint"), (str, type(None))):
+            return f"{name} fingerprint is {_shown(record['fingerprint'])}, not a string"
+        inputs = record.get("inputs")
+        if inputs is not None and not (isinstance(inputs, list) and
+                                       all(isinstance(p, str) for p in inputs)):
+            return f"{name} inputs is {_shown(inputs)}, not a list of paths"
+    return None
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _shown(value, width=40):
+    """A header value as JSON, cut to `width` characters, for a message."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def check_arrays(path, arrays, shapes):

@@ -284,6 +284,11 @@ def info_command(path, as_json):
         click.echo(json.dumps(facts) if as_json else
                    f"{path}: vector file, {len(wv)} words, dim {wv.dim}")
         return
+    from ..checkpoints import check_header
+    from ..files.model_file import ModelFile
+
+    with ModelFile(path) as model:
+        check_header(path, model.header)  # the fields shown below, before describing them
     facts = describe(path)
     if as_json:
         click.echo(json.dumps(facts, ensure_ascii=False))
