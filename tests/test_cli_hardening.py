@@ -206,3 +206,41 @@ def test_info_still_describes_a_model(model, glove_model, capsys):
         code, out, err = run_main(["info", str(path)], capsys)
         assert code == 0, err
         assert "loss per epoch:" in out and "training time:" in out
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def test_the_resume_command_is_quoted_for_the_shell():
+    import logging
+    import shlex
+
+    from w2v.cli.options import warn_resume_command
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    log = logging.getLogger("w2v")
+    log.addHandler(handler)
+    try:
+        warn_resume_command("train", "my model's file.w2v",
+                            [("-o", "out put.bin"), ("--loss-log", None)])
+    finally:
+        log.removeHandler(handler)
+    command = records[0].getMessage().split("resume with: ", 1)[1]
+    assert shlex.split(command) == ["w2v", "train", "--resume", "my model's file.w2v",
+                                    "-o", "out put.bin"]
+
+
+def test_search_names_the_vectors_an_index_was_made_with(text, tmp_path, capsys,
+                                                         monkeypatch):
+    vectors = tmp_path / "my vectors.txt"
+    vectors.write_text("3 2\nw1 1 0\nw2 0 1\nw3 1 1\n")
+    index = str(tmp_path / "m.idx")
+    assert run_main(["index", text, "-v", str(vectors), "-o", index, "-q"], capsys)[0] == 0
+    vectors.unlink()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("W2V_VECTORS", raising=False)
+    code, _, err = run_main(["search", "--index", index, "w1"], capsys)
+    assert code == 1
+    assert_one_line_error(err, f"no vectors file {vectors} (the one {index} was made with)")

@@ -11,7 +11,8 @@ import click
 from ..config import MAX_DIM
 from ..runtime.atomic import check_writable
 from ..runtime.stdio import stdin_buffer
-from .options import common_options, json_option, load_query_vectors, vectors_option
+from .options import (common_options, default_vectors_path, json_option, load_query_vectors,
+                      vectors_option)
 
 log = logging.getLogger("w2v")
 
@@ -226,8 +227,14 @@ def _search_index(queries, vectors_path, index_path, n, metric, as_json):
 
     with open_index(index_path) as index:
         recorded = index.header["vectors"]["path"]
-        if vectors_path is None and recorded and os.path.exists(recorded):
-            vectors_path = recorded
+        if vectors_path is None and recorded:
+            if os.path.exists(recorded):
+                vectors_path = recorded
+            elif not os.path.exists(default_vectors_path()):
+                from ..errors import InputError
+
+                raise InputError(f"no vectors file {recorded} (the one {index_path} was made "
+                                 f"with); pass -v PATH")
         _, wv = load_query_vectors(vectors_path)
         index.check(wv)
         index.check_text()

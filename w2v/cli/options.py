@@ -223,13 +223,17 @@ def checkpoint_every_option(func):
 
 
 def warn_resume_command(command, save_to, outputs):
-    """After Ctrl-C/SIGTERM with a checkpoint: the command that carries on, outputs included."""
+    """After Ctrl-C/SIGTERM with a checkpoint: the command that carries on, outputs included,
+    quoted for the shell."""
+    import shlex
+
     if save_to is None:
         return
-    flags = "".join(f" {flag} {path}" for flag, path in outputs
-                    if path is not None and not (flag == "-o" and path == "vectors.bin"))
-    log.warning("the model is saved in %s; resume with: w2v %s --resume %s%s",
-                save_to, command, save_to, flags)
+    words = ["w2v", command, "--resume", save_to]
+    for flag, path in outputs:
+        if path is not None and not (flag == "-o" and path == "vectors.bin"):
+            words += [flag, path]
+    log.warning("the model is saved in %s; resume with: %s", save_to, shlex.join(words))
 
 
 def thresholds(ctx, param, value):
