@@ -244,3 +244,47 @@ def test_search_names_the_vectors_an_index_was_made_with(text, tmp_path, capsys,
     code, _, err = run_main(["search", "--index", index, "w1"], capsys)
     assert code == 1
     assert_one_line_error(err, f"no vectors file {vectors} (the one {index} was made with)")
+
+
+# --------------------------------------------------------------------------- newcomers
+
+
+@pytest.mark.parametrize("value", ["[200, 100]", "150", '"200,100"'])
+def test_phrase_threshold_takes_a_toml_array(value, text, tmp_path, capsys, monkeypatch):
+    seen = {}
+
+    def fake_prepare(corpus, config, **kwargs):
+        seen["config"] = config
+        raise SystemExit(0)
+
+    monkeypatch.setattr("w2v.word2vec.model.prepare", fake_prepare)
+    config = tmp_path / "c.toml"
+    config.write_text(f"phrases = 2\nphrase-threshold = {value}\n")
+    with pytest.raises(SystemExit):
+        run_main(["train", text, "--config", str(config), "-o", str(tmp_path / "v.bin")],
+                 capsys)
+    expected = {"[200, 100]": (200.0, 100.0), "150": (150.0,), '"200,100"': (200.0, 100.0)}
+    assert seen["config"].phrase_threshold == expected[value]
+
+
+@pytest.mark.parametrize("value", ["[true]", "[]", '"abc"'])
+def test_a_bad_phrase_threshold_in_a_config_file_is_a_usage_error(value, text, tmp_path,
+                                                                   capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f"phrases = 2\nphrase-threshold = {value}\n")
+    code, _, err = run_main(["train", text, "--config", str(config)], capsys)
+    assert code == 2
+    assert_one_line_error(err, "phrase-threshold")
+
+
+def test_config_keys_are_the_option_names(tmp_path, capsys):
+    """A multi-valued option (evaluate --similarity) by its own name, as an array."""
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("3 2\nw1 1 0\nw2 0 1\nw3 1 1\n")
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("w1 w2 1\nw1 w3 5\nw2 w3 6\n")
+    config = tmp_path / "c.toml"
+    config.write_text(f'similarity = ["{pairs}", "{pairs}"]\n')
+    code, out, err = run_main(["evaluate", str(vectors), "--config", str(config)], capsys)
+    assert code == 0, err
+    assert out.count(f"similarity: {pairs}") == 2

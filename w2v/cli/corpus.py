@@ -7,7 +7,7 @@ import click
 from ..config import MAX_PHRASE_PASSES
 from ..runtime.atomic import check_writable
 from .options import (common_options, corpus_options, dask_options, dask_target, memory_type,
-                      progress_option, show_progress, thresholds, threads_option)
+                      progress_option, show_progress, THRESHOLDS, threads_option)
 
 log = logging.getLogger("w2v")
 
@@ -54,7 +54,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, preprocess, max_sentence_leng
               help="Write the text with its phrases joined here; '-' is stdout.")
 @click.option("--scorer", type=click.Choice(["word2phrase", "npmi"]), default="word2phrase",
               show_default=True, help="word2phrase's score, or normalised PMI in [-1, 1].")
-@click.option("--threshold", default=None, callback=thresholds, metavar="T[,T...]",
+@click.option("--threshold", type=THRESHOLDS, default=None, metavar="T[,T...]",
               help="Join pairs scoring above T; one per pass, e.g. 200,100.  "
                    "[default: 100 for word2phrase, 0.5 for npmi]")
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,

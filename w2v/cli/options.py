@@ -236,24 +236,32 @@ def warn_resume_command(command, save_to, outputs):
     log.warning("the model is saved in %s; resume with: %s", save_to, shlex.join(words))
 
 
-def thresholds(ctx, param, value):
-    """--threshold, --phrase-threshold: one number, or a comma-separated list of one per pass."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):  # from a --config file
-        value = ",".join(str(v) for v in value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (float(value),)
-    try:
-        return tuple(float(v) for v in str(value).split(","))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a number or a list of numbers "
-                                 "such as 200,100") from None
+class Thresholds(click.ParamType):
+    """The type of --threshold and --phrase-threshold: one number, or one per pass, given as
+    200,100 on the command line or as a number or an array of numbers in a --config file."""
+
+    name = "thresholds"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):  # already converted
+            return value
+        if isinstance(value, list):  # from a --config file
+            value = ",".join(str(v) for v in value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (float(value),)
+        try:
+            return tuple(float(v) for v in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a number or a list of numbers such as 200,100",
+                      param, ctx)
+
+
+THRESHOLDS = Thresholds()
 
 
 def phrase_options(func):
     """--phrases N and --phrase-threshold of the commands that train on a corpus."""
-    func = click.option("--phrase-threshold", default=None, callback=thresholds,
+    func = click.option("--phrase-threshold", type=THRESHOLDS, default=None,
                         metavar="T[,T...]",
                         help="Threshold of the --phrases passes, one for all or one each "
                              "(200,100).  [default: 100]")(func)

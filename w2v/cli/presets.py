@@ -28,14 +28,20 @@ def read_config(ctx, param, path):
         raise click.BadParameter(f"{path}: invalid TOML: {e}") from None
     except UnicodeDecodeError:
         raise click.BadParameter(f"{path}: not a TOML file (not UTF-8 text)") from None
-    params = {p.name: p for p in ctx.command.params if p.name and p.name != "config"}
+    params = {}  # a key is an option's long name (evaluate's sts for --sts) or its Python name
+    for param in ctx.command.params:
+        if param.name and param.name != "config":
+            for name in [param.name] + [opt[2:] for opt in param.opts if opt.startswith("--")]:
+                params.setdefault(name.replace("-", "_"), param)
     defaults = {}
     for key, value in data.items():
         name = key.replace("-", "_")
         if name not in params:
             raise click.BadParameter(f"{path}: unknown key {key!r} for 'w2v {ctx.command.name}'")
         _check_config_value(ctx, params[name], path, key, value)
-        defaults[name] = value
+        if params[name].name in defaults:
+            raise click.BadParameter(f"{path}: {key!r} sets an option set already")
+        defaults[params[name].name] = value
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path
 
@@ -63,12 +69,19 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_numbers(value):
+    """One number, or a non-empty array of numbers (or their 200,100 string)."""
+    return _is_number(value) or isinstance(value, str) or \
+        (isinstance(value, list) and bool(value) and all(_is_number(v) for v in value))
+
+
 # click type, or a custom type's name -> (what a TOML value must be, its name, the plural)
 _CONFIG_TYPES = [
     (click.types.BoolParamType, "boolean", lambda v: isinstance(v, bool), "true or false",
      "booleans"),
     (click.types.IntParamType, "integer", _is_int, "an integer", "integers"),
     (click.types.FloatParamType, "float", _is_number, "a number", "numbers"),
+    (type(None), "thresholds", _is_numbers, "a number or an array of numbers", "arrays"),
 ]
 
 
