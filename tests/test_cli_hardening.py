@@ -288,3 +288,44 @@ def test_config_keys_are_the_option_names(tmp_path, capsys):
     code, out, err = run_main(["evaluate", str(vectors), "--config", str(config)], capsys)
     assert code == 0, err
     assert out.count(f"similarity: {pairs}") == 2
+
+
+WORDS = ["the", "cat", "dog", "sat", "ran", "mat", "far", "red"]
+
+
+@pytest.fixture
+def plain(tmp_path):
+    """A vector file without counts, a text of its words, and an STS file of them."""
+    rng = np.random.default_rng(3)
+    vectors = tmp_path / "plain.txt"
+    vectors.write_text(f"{len(WORDS)} 4\n" + "".join(
+        f"{w} {' '.join(f'{x:.3f}' for x in rng.normal(size=4))}\n" for w in WORDS))
+    text = tmp_path / "docs.txt"
+    text.write_text("".join(" ".join(rng.choice(WORDS, 5)) + "\n" for _ in range(12)))
+    sts = tmp_path / "sts.txt"
+    sts.write_text("".join(f"{i % 5}\t{' '.join(rng.choice(WORDS, 4))}\t"
+                           f"{' '.join(rng.choice(WORDS, 4))}\n" for i in range(12)))
+    return str(vectors), str(text), str(sts)
+
+
+@pytest.mark.parametrize("kind", ["sif", "usif"])
+@pytest.mark.parametrize("command", ["embed", "index", "search", "evaluate"])
+def test_sif_and_usif_by_name_estimate_counts_on_plain_vectors(kind, command, plain, tmp_path,
+                                                               capsys):
+    vectors, text, sts = plain
+    args = {"embed": ["embed", text, "-v", vectors, "-o", str(tmp_path / "d.npy")],
+            "index": ["index", text, "-v", vectors, "-o", str(tmp_path / "d.idx")],
+            "search": ["search", "-v", vectors, "--docs", text, "cat sat"],
+            "evaluate": ["evaluate", vectors, "--sts", sts]}[command]
+    code, out, err = run_main([*args, "--pooling", kind], capsys)
+    assert code == 0, err
+    assert "estimated from each word's rank by Zipf's law" in err
+    if command == "evaluate":
+        assert f"  {kind} " in out
+
+
+def test_auto_pooling_on_plain_vectors_stays_mean(plain, tmp_path, capsys):
+    vectors, text, _ = plain
+    code, _, err = run_main(["embed", text, "-v", vectors, "-o", str(tmp_path / "d.npy")],
+                            capsys)
+    assert code == 0 and "Zipf" not in err and "pooling: mean" in err

@@ -191,7 +191,7 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     """
     import json
 
-    from ..documents.pooling import counts_for
+    from ..documents.pooling import counts_for, estimated_counts
     from ..documents.sts import evaluate_sts
     from ..vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
 
@@ -212,6 +212,9 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
             if counts is None:
                 log.info("--sts: mean pooling only (no word counts: give a model file or "
                          "--vocab FILE for sif and usif)")
+        weighted = [p.lower() for p in poolings if p.lower() != "mean"]
+        if counts is None and weighted:
+            counts = estimated_counts(wv, "/".join(dict.fromkeys(weighted)))
         sts = [r for f in sts_files for r in evaluate_sts(
             wv, f, [p.lower() for p in poolings], counts=counts, preprocess=preprocess)]
     if as_json:

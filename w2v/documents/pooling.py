@@ -278,10 +278,7 @@ def make_pooling(wv, kind="auto", counts=None, a=None, remove_pc=None, normalize
     if kind == "mean":
         return pooling
     if counts is None and estimate_counts:
-        log.warning("%s pooling: the vectors carry no word counts, so they are estimated from "
-                    "each word's rank by Zipf's law (assuming the file lists words most "
-                    "frequent first); give --vocab FILE for the real ones", kind)
-        counts = zipf_counts(len(wv))
+        counts = estimated_counts(wv, kind)
     if counts is None:
         raise OptionError(f"{kind} pooling needs word counts: a model file, or a vocabulary "
                           f"file of 'word count' lines")
@@ -343,6 +340,14 @@ def top_singular_vectors(matrix, k):
 # --------------------------------------------------------------------------- from a vectors file
 
 
+def estimated_counts(wv, kind):
+    """`zipf_counts` for the vectors `wv`, which carry none, with a warning naming `kind`."""
+    log.warning("%s pooling: the vectors carry no word counts, so they are estimated from "
+                "each word's rank by Zipf's law (assuming the file lists words most "
+                "frequent first); give --vocab FILE for the real ones", kind)
+    return zipf_counts(len(wv))
+
+
 def counts_for(wv, vocab_path=None):
     """Word counts for SIF and uSIF: from the `word count` file `vocab_path`, else those the
     vectors carry (a model file's), else None."""
@@ -385,7 +390,8 @@ def for_vectors(wv, path=None, kind=None, *, vocab_path=None, a=None, remove_pc=
     A model file's training decides what is not given: its lowercasing (`lowercase` can
     only add it), its `preprocess` normaliser and its phrases (`phrases_file` replaces
     them). `kind` None is uSIF with word counts (`vocab_path`, else the model's), else
-    mean; which one is said on stderr. Other arguments are `make_pooling`'s.
+    mean; which one is said on stderr. SIF or uSIF asked for by name on vectors without
+    counts estimate them (`estimated_counts`). Other arguments are `make_pooling`'s.
     """
     trained = trained_text_options(path)
     if trained is not None:
@@ -401,4 +407,5 @@ def for_vectors(wv, path=None, kind=None, *, vocab_path=None, a=None, remove_pc=
         log.info("pooling: mean (no word counts: give a model file or --vocab FILE for usif)")
     return make_pooling(wv, kind or "auto", counts=counts, a=a, remove_pc=remove_pc,
                         normalize=normalize, lowercase=lowercase, preprocess=preprocess,
-                        phrases=phrases_for(path, phrases_file))
+                        phrases=phrases_for(path, phrases_file),
+                        estimate_counts=kind is not None)
