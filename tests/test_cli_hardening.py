@@ -329,3 +329,31 @@ def test_auto_pooling_on_plain_vectors_stays_mean(plain, tmp_path, capsys):
     code, _, err = run_main(["embed", text, "-v", vectors, "-o", str(tmp_path / "d.npy")],
                             capsys)
     assert code == 0 and "Zipf" not in err and "pooling: mean" in err
+
+
+def test_info_describes_an_index_a_pooling_and_a_count_file(plain, text, tmp_path, capsys):
+    vectors, docs, _ = plain
+    index, pooling, counts = (str(tmp_path / name) for name in ("d.idx", "p.npz", "c.npz"))
+    assert run_main(["index", docs, "-v", vectors, "-o", index, "-q"], capsys)[0] == 0
+    assert run_main(["embed", docs, "-v", vectors, "-o", str(tmp_path / "d.npy"),
+                     "--save-pooling", pooling, "-q"], capsys)[0] == 0
+    assert run_main(["cooccur", text, "--min-count", "1", "-o", counts, "-q"], capsys)[0] == 0
+    expected = {index: ("document index", "w2v-docindex 2", {"documents": 12, "dim": 4}),
+                pooling: ("pooling", "w2v-pooling-1", {"pooling": "mean", "words": 8}),
+                counts: ("co-occurrence counts", "w2v-cooccur 1", {"words": 30, "window": 10})}
+    for path, (kind, version, sizes) in expected.items():
+        code, out, err = run_main(["info", path], capsys)
+        assert code == 0, err
+        assert out.startswith(f"{path}: w2v {kind} ({version})\n")
+        code, out, err = run_main(["info", path, "--json"], capsys)
+        facts = json.loads(out)
+        assert code == 0 and facts["kind"] == kind and facts["format"] == version
+        assert sizes.items() <= facts.items()
+
+
+def test_info_on_a_foreign_zip_is_still_one_line(tmp_path, capsys):
+    path = tmp_path / "x.npz"
+    np.savez(path, a=np.zeros(3))
+    code, _, err = run_main(["info", str(path)], capsys)
+    assert code == 1
+    assert_one_line_error(err, "not a w2v model")

@@ -290,6 +290,24 @@ def info_command(path, as_json):
     from ..checkpoints import check_header
     from ..files.model_file import ModelFile
 
+    other = _other_data_file(path)
+    if other is not None:
+        if as_json:
+            click.echo(json.dumps(other, ensure_ascii=False))
+            return
+        lines = [f"{path}: w2v {other['kind']} ({other['format']})"]
+        for name, value in other.items():
+            if name == "pooling" and isinstance(value, dict):
+                value = (f"{value['kind']}, dim {value['dim']}, {value['words']} words, "
+                         f"{value['removed_components']} components removed")
+            if isinstance(value, list):
+                value = " ".join(value)
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            if name not in ("path", "kind", "format"):
+                lines.append(f"{name.replace('_', ' ')}: {value}")
+        click.echo("\n".join(lines))
+        return
     with ModelFile(path) as model:
         check_header(path, model.header)  # the fields shown below, before describing them
     facts = describe(path)
@@ -316,6 +334,86 @@ def info_command(path, as_json):
         lines += [f"  {entry['epoch']:>4}  {entry.get('loss', entry.get('cost')):.6f}"
                   for entry in facts["losses"]]
     click.echo("\n".join(lines))
+
+
+def _other_data_file(path):
+    """What a w2v data file other than a model holds (a document index, a pooling, a count
+    file), as a JSON-able dict: its kind, format and sizes, read from its header and small
+    members only; None for anything else (a model file, or not a w2v file)."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return None  # ModelFile says what is wrong with it
+    if "meta.npy" in names:
+        return _count_file(path)
+    if "format.npy" in names:
+        from ..documents.pooling import load_pooling
+
+        pooling = load_pooling(path)
+        facts = _pooling_facts(pooling)
+        return {"path": path, "kind": "pooling", "format": _pooling_format(path),
+                "pooling": facts.pop("kind"), **facts}
+    if "header.npy" in names:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(bytes(data["header"]).decode("utf-8"))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+        if not isinstance(header, dict) or header.get("format") != "w2v-docindex":
+            return None
+        from ..documents.index import open_index
+
+        with open_index(path) as index:
+            vectors = index.header["vectors"]
+            return {"path": path, "kind": "document index",
+                    "format": f"w2v-docindex {index.header['format_version']}",
+                    "documents": len(index), "dim": int(index.unit.shape[1]),
+                    "files": [f["path"] for f in index.files],
+                    "vectors": vectors.get("path"), "pooling": _pooling_facts(index.pooling)}
+    return None
+
+
+def _pooling_facts(pooling):
+    return {"kind": pooling.kind, "dim": pooling.dim, "words": pooling.n_words,
+            "removed_components": pooling.remove_pc}
+
+
+def _pooling_format(path):
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return str(data["format"])
+
+
+def _count_file(path):
+    """Facts of a count file (`w2v cooccur`): its settings and sizes, the matrix unread."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    from ..errors import InputError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if not isinstance(meta, dict) or meta.get("format") != "w2v-cooccur":
+                raise InputError(f"{path} is not a w2v co-occurrence file")
+            shape = [int(x) for x in data["shape"]]
+            nnz = int(data["indptr"][-1]) if len(data["indptr"]) else 0
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError,
+            zipfile.BadZipFile) as e:
+        raise InputError(f"{path} is not a valid w2v co-occurrence file ({e})") from None
+    return {"path": path, "kind": "co-occurrence counts",
+            "format": f"w2v-cooccur {meta.get('version')}", "words": shape[0],
+            "non-zeros": nnz, "window": meta.get("window"), "weighting": meta.get("weighting"),
+            "symmetric": meta.get("symmetric")}
 
 
 @click.command("convert", short_help="Rewrite a vector file in another format.")
