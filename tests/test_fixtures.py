@@ -97,3 +97,21 @@ def test_a_pooling_rereads_and_rewrites_to_the_same_bytes(name, tmp_path):
 
     load_pooling(os.path.join(FIXTURES, name)).save(tmp_path / name)
     assert sha256(tmp_path / name) == sha256(os.path.join(FIXTURES, name))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_model_file_rereads_and_rewrites_to_the_same_bytes(name, tmp_path, monkeypatch):
+    """At the time its members record (a model file's members carry the time of writing)."""
+    import zipfile
+
+    from w2v.files import container
+    from w2v.glove import model as glove
+    from w2v.word2vec import model as word2vec
+
+    path = os.path.join(FIXTURES, name)
+    with zipfile.ZipFile(path) as archive:
+        written = archive.infolist()[0].date_time
+    monkeypatch.setattr(container, "_clock", lambda: written)
+    family = glove if name.startswith("glove") else word2vec
+    family.save_model(family.load_model(path), tmp_path / name)
+    assert sha256(tmp_path / name) == sha256(path)

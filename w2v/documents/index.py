@@ -26,7 +26,7 @@ import numpy as np
 from ..runtime.atomic import atomic_write
 from .embed import embed, embed_files, pooling_from_arrays, unit_rows, vocabulary_digest
 from ..errors import InputError
-from ..files.model_file import read_stored_member
+from ..files.container import read_stored_member
 from ..text.lines import _BY_EXTENSION, _MAGIC, check_inputs
 
 FORMAT = "w2v-docindex"
