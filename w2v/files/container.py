@@ -225,19 +225,22 @@ def is_container(path):
 def read_stored_member(path, info, mmap=False):
     """The `.npy` array of an uncompressed zip member (`info`), read straight from its offset
     in the file at `path` (memory-mapped with `mmap` when its data is aligned). ValueError
-    for a damaged, truncated or object-dtype member; pickle is never used."""
+    for a damaged, truncated or object-dtype member, or one whose header claims more values
+    than the member and the file hold; pickle is never used."""
     with open(path, "rb") as f:
         f.seek(info.header_offset)
         local = f.read(30)
         if len(local) < 30 or local[:4] != ZIP_MAGIC:
             raise ValueError("bad local header")
         name_len, extra_len = struct.unpack("<HH", local[26:30])
-        f.seek(info.header_offset + 30 + name_len + extra_len)
+        member = info.header_offset + 30 + name_len + extra_len
+        f.seek(member)
         shape, fortran, dtype = _npy_header(f)
         order = "F" if fortran else "C"
         count = int(np.prod(shape, dtype=np.int64))
         start = f.tell()
-        if start + count * dtype.itemsize > os.fstat(f.fileno()).st_size:
+        end = min(member + info.compress_size, os.fstat(f.fileno()).st_size)
+        if start + count * dtype.itemsize > end:
             raise ValueError("truncated")
         if mmap and count and start % dtype.alignment == 0:
             return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
