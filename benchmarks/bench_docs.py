@@ -30,9 +30,10 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from w2v.documents.embed import (counts_from_vocab, embed, embed_files, make_pooling,  # noqa: E402
-                      top_documents)
-from w2v.vectors.evaluate import evaluate_sts, read_sts  # noqa: E402
+from w2v.documents.embed import embed, embed_files  # noqa: E402
+from w2v.documents.pooling import counts_from_vocab, make_pooling  # noqa: E402
+from w2v.documents.rank import top_documents  # noqa: E402
+from w2v.documents.sts import evaluate_sts, read_sts  # noqa: E402
 from w2v.files.formats import load_vectors  # noqa: E402
 
 SHARED = os.path.join(ROOT, "..", "shared", "data")

@@ -347,3 +347,20 @@ def test_projector_directory_checked_before_loading(tmp_path, capsys):
                              str(blocker / "proj")], capsys)
     assert code == 1
     assert_one_line_error(err, "cannot create")  # not "cannot read missing.bin"
+
+
+def test_label_boxes_are_separated_and_lone_boxes_stay():
+    from w2v.vectors.plot import separate_boxes
+
+    rng = np.random.default_rng(0)
+    corners = rng.uniform(0, 40, size=(30, 2))
+    boxes = np.hstack([corners, corners + [30, 8]])  # 30 labels piled on a small area
+    lone = np.array([[500, 500, 530, 508]])
+    shift = separate_boxes(np.vstack([boxes, lone]))
+    moved = np.vstack([boxes, lone]) + np.hstack([shift, shift])
+    x0, y0, x1, y1 = (moved[:, k] for k in range(4))
+    overlap = ((np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None]) > 1e-9)
+               & (np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None]) > 1e-9))
+    np.fill_diagonal(overlap, False)
+    assert not overlap.any()
+    assert np.all(shift[-1] == 0)

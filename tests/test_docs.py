@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.documents.embed import (Pooling, embed, embed_files, load_pooling, make_pooling, search,
-                      top_documents, usif_a)
+from w2v.documents.embed import embed, embed_files
+from w2v.documents.pooling import Pooling, load_pooling, make_pooling, usif_a
+from w2v.documents.rank import top_documents
+from w2v.documents.search import search
 from w2v.errors import InputError
 from w2v.files.formats import load_vectors, save_vectors
 from w2v.text.preprocess import letters
@@ -380,3 +382,14 @@ def test_read_pooling_refuses_options_it_would_ignore(toy, tmp_path, capsys, mon
                              "--lowercase", "-o", "-"], capsys, monkeypatch, stdin="the\n")
     assert code == 2
     assert_one_line_error(err, "--read-pooling carries its own pooling")
+
+
+def test_sif_on_vectors_without_counts_can_estimate_them_by_rank(toy, caplog):
+    from w2v.documents.pooling import zipf_counts
+
+    plain = WordVectors(toy.words, toy.vectors)
+    pooling = make_pooling(plain, "usif", estimate_counts=True)
+    assert "Zipf" in caplog.text
+    expected = make_pooling(WordVectors(toy.words, toy.vectors, zipf_counts(len(toy))), "usif")
+    np.testing.assert_array_equal(pooling.weights, expected.weights)
+    assert np.all(np.diff(zipf_counts(1000)) <= 0) and zipf_counts(1000)[-1] >= 1

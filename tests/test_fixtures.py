@@ -93,7 +93,7 @@ def test_counting_the_same_text_again_gives_the_fixture_bytes(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", ["pooling.npz", "pooling-phrases.npz"])
 def test_a_pooling_rereads_and_rewrites_to_the_same_bytes(name, tmp_path):
-    from w2v.documents.embed import load_pooling
+    from w2v.documents.pooling import load_pooling
 
     load_pooling(os.path.join(FIXTURES, name)).save(tmp_path / name)
     assert sha256(tmp_path / name) == sha256(os.path.join(FIXTURES, name))

@@ -462,7 +462,7 @@ def test_search_finds_the_phrase_document_from_the_two_words(phrase_model, tmp_p
 
 
 def test_a_saved_pooling_keeps_the_phrases(phrase_model, tmp_path):
-    from w2v.documents.embed import load_pooling
+    from w2v.documents.pooling import load_pooling
 
     text = tmp_path / "q.txt"
     text.write_text("new york\nw1 w2\n")
@@ -480,7 +480,7 @@ def test_a_pooling_with_phrases_is_format_2_which_older_readers_refuse(phrase_mo
                                                                        tmp_path):
     """Format 1 readers accept only format 1: a pooling that joins phrases must not pass for
     one, or they would embed the text unjoined. Without phrases a pooling stays format 1."""
-    from w2v.documents.embed import load_pooling
+    from w2v.documents.pooling import load_pooling
     from w2v.errors import InputError
 
     text = tmp_path / "q.txt"

@@ -27,12 +27,12 @@ import logging
 
 import numpy as np
 
-from .weat import resolve
+from .weat import pair_direction
 from .hard import DebiasResult, bias_subspace, definitional_rows, hard_debias, \
     lists_or_defaults
 from ..errors import InputError
 from .inlp import weat_overlap
-from ..vectors.word_vectors import WordVectors
+from ..vectors.word_vectors import WordVectors, unit_rows
 
 log = logging.getLogger("w2v")
 
@@ -78,10 +78,7 @@ def clustering_rows(wv, specific, direction=("he", "she"), candidates=DEFAULT_CA
     """{'male': rows, 'female': rows}: among the `candidates` most frequent words (the
     file's first rows) made of lowercase letters and not in `specific`, the `per_side`
     with the largest and the smallest cosine with direction[0] - direction[1]."""
-    a, b = (resolve(wv, w) for w in direction)
-    if a is None or b is None:
-        raise InputError(f"{direction[0]!r} and {direction[1]!r} must both be in the "
-                         "vocabulary to choose Double-Hard's clustering words")
+    g = pair_direction(wv, direction, "Double-Hard's clustering words")
     if per_side < 1:
         raise InputError(f"clustering words per side must be at least 1, got {per_side}")
     banned = {w.lower() for w in specific}
@@ -92,8 +89,6 @@ def clustering_rows(wv, specific, direction=("he", "she"), candidates=DEFAULT_CA
                          f"{len(rows)} of the {candidates} most frequent words are lowercase "
                          "words outside the gender-specific list")
     unit = wv.unit
-    g = np.float64(unit[a]) - unit[b]
-    g /= np.linalg.norm(g)
     order = np.argsort(unit[rows] @ g, kind="stable")
     return {"male": rows[order[::-1][:per_side]], "female": rows[order[:per_side]]}
 
@@ -148,9 +143,7 @@ def cluster_accuracy(x, labels, seed=1):
 
 
 def _unit(m):
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return m / norms
+    return unit_rows(m, None)
 
 
 def _neutralised(unit, pairs, cluster, components):

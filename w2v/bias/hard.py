@@ -21,7 +21,7 @@ import numpy as np
 
 from .weat import data_path, read_json, resolve
 from ..errors import InputError
-from ..vectors.word_vectors import WordVectors
+from ..vectors.word_vectors import WordVectors, unit_rows
 
 log = logging.getLogger("w2v")
 
@@ -224,7 +224,4 @@ def compare_debiased(before, after, tests=None):
 
 def _normalized(m):
     """Rows of `m` at unit length, as float32 (zero rows stay zero)."""
-    m = np.asarray(m, dtype=np.float32)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return m / norms
+    return unit_rows(np.asarray(m, dtype=np.float32))

@@ -22,7 +22,7 @@ import logging
 
 import numpy as np
 
-from .weat import data_path, read_json, resolve
+from .weat import data_path, pair_direction, read_json, resolve
 from ..errors import InputError
 from ..vectors.word_vectors import WordVectors
 
@@ -64,13 +64,8 @@ def training_words(wv, direction=("he", "she"), candidates=DEFAULT_CANDIDATES,
     extreme by cosine with the unit `direction[0] - direction[1]`, and those nearest zero
     (`neutral`). `per_class` defaults to DEFAULT_PER_CLASS, or a quarter of the usable
     words if fewer. Words in `excluded` (compared lowercased) are never chosen."""
-    a, b = (resolve(wv, w) for w in direction)
-    if a is None or b is None:
-        raise InputError(f"{direction[0]!r} and {direction[1]!r} must both be in the "
-                         "vocabulary to choose INLP's training words")
+    g = pair_direction(wv, direction, "INLP's training words")
     unit = wv.unit
-    g = np.float64(unit[a]) - unit[b]
-    g /= np.linalg.norm(g)
     banned = {w.lower() for w in excluded}
     rows = np.array([i for i, w in enumerate(wv.words[:candidates])
                      if w.lower() not in banned], dtype=np.int64)
@@ -125,7 +120,17 @@ def nullspace_basis(x, labels, iterations):
         # Orthonormalise the union (QR of [B; new]) so rounding does not accumulate.
         q, r = np.linalg.qr(np.vstack([basis, new]).T)
         basis = q[:, np.abs(np.diag(r)) > 1e-10].T
+        if len(basis) >= x.shape[1]:
+            break  # nothing is left to project onto
     return basis, accuracies
+
+
+def _accuracy_summary(accuracies, shown=6):
+    """The accuracies as a short line: all of them, or the first and last few."""
+    text = [f"{a:.3f}" for a in accuracies]
+    if len(text) > 2 * shown:
+        text = text[:shown] + [f"... ({len(text) - 2 * shown} more) ..."] + text[-shown:]
+    return " ".join(text)
 
 
 def inlp_debias(wv, iterations=DEFAULT_ITERATIONS, keep=(), excluded=None,
@@ -147,7 +152,14 @@ def inlp_debias(wv, iterations=DEFAULT_ITERATIONS, keep=(), excluded=None,
     labels = np.repeat(np.arange(len(classes)), [len(v) for v in classes.values()])
     basis, accuracies = nullspace_basis(wv.unit[rows], labels, iterations)
     log.info("INLP: %d iterations removed %d directions; classifier accuracy %s",
-             len(accuracies), len(basis), " ".join(f"{a:.3f}" for a in accuracies))
+             len(accuracies), len(basis), _accuracy_summary(accuracies))
+    if len(basis) >= wv.dim:
+        raise InputError(f"INLP removed all {wv.dim} directions in {len(accuracies)} "
+                         "iterations, which would zero every projected vector; use fewer "
+                         "iterations")
+    if 2 * len(basis) > wv.dim:
+        log.warning("INLP removed %d of %d directions: most of the space is gone",
+                    len(basis), wv.dim)
 
     projected = np.ones(len(wv), dtype=bool)
     for word in keep:

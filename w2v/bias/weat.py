@@ -26,6 +26,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import InputError, OptionError, VocabularyError
+from ..vectors.word_vectors import unit_rows
 
 DEFAULT_PERMUTATIONS = 100_000
 SAMPLE_BATCH = 10_000  # random partitions drawn per numpy call
@@ -128,7 +129,7 @@ def read_tests(path):
             doc = tomllib.load(f)
     except OSError as e:
         raise InputError(f"cannot read the tests file {path}: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not valid TOML ({e})") from None
     if not doc:
         raise InputError(f"{path}: no tests in the file")
@@ -207,6 +208,18 @@ def resolve(wv, word):
     return row
 
 
+def pair_direction(wv, pair, purpose):
+    """Unit float64 vector from pair[1] to pair[0] ("he" - "she") over unit word vectors;
+    InputError naming `purpose` when a word of the pair is not in the vocabulary."""
+    a, b = (resolve(wv, w) for w in pair)
+    if a is None or b is None:
+        raise InputError(f"{pair[0]!r} and {pair[1]!r} must both be in the "
+                         f"vocabulary to choose {purpose}")
+    unit = wv.unit
+    g = np.float64(unit[a]) - unit[b]
+    return g / np.linalg.norm(g)
+
+
 def lookup(wv, test):
     """(rows per set key, missing words per set key); raises VocabularyError if a set
     has no word in the vocabulary."""
@@ -224,18 +237,16 @@ def lookup(wv, test):
     return rows, missing
 
 
-def unit_rows(vectors, rows):
+def _unit_rows_of(vectors, rows):
     """The given rows scaled to unit length, in float64 (zero rows stay zero)."""
-    v = np.asarray(vectors[rows], dtype=np.float64)
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return v / norms
+    return unit_rows(np.asarray(vectors[rows], dtype=np.float64), None)
 
 
 def association(vectors, targets, a, b):
     """s(w, A, B) for each target row: mean cosine to A's rows minus mean cosine to B's."""
-    w = unit_rows(vectors, targets)
-    return (w @ unit_rows(vectors, a).T).mean(axis=1) - (w @ unit_rows(vectors, b).T).mean(axis=1)
+    w = _unit_rows_of(vectors, targets)
+    return ((w @ _unit_rows_of(vectors, a).T).mean(axis=1)
+            - (w @ _unit_rows_of(vectors, b).T).mean(axis=1))
 
 
 def effect_size(sx, sy):

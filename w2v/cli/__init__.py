@@ -812,7 +812,8 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     """
     import json
 
-    from ..vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity, evaluate_sts
+    from ..documents.sts import evaluate_sts
+    from ..vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
 
     if not analogy_files and not similarity_files and not sts_files:
         analogy_files = [bundled_dataset("questions-words.txt")]
@@ -1320,7 +1321,7 @@ def _word_counts(wv, vocab_path):
     """Counts for SIF/uSIF: from --vocab, else from a model file, else None."""
     if vocab_path is None:
         return wv.counts
-    from ..documents.embed import counts_from_vocab
+    from ..documents.pooling import counts_from_vocab
 
     return counts_from_vocab(wv, vocab_path)
 
@@ -1356,7 +1357,7 @@ def _make_pooling(wv, pooling, vocab_path, sif_a, remove_pc, normalize, lowercas
     """The pooling the options ask for; says on stderr which one 'auto' chose. Text is
     normalised as the model at `path` was trained, unless --lowercase/--preprocess say, and
     gets the phrases the model recorded joined (or those of --phrases-file)."""
-    from ..documents.embed import make_pooling
+    from ..documents.pooling import make_pooling
 
     trained = _trained_text_options(path)
     if trained is not None:
@@ -1415,7 +1416,8 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     Example:  w2v embed -v run.w2v reviews.txt -o reviews.npy --save-pooling reviews.pool.npz
               w2v embed -v run.w2v reviews.txt -o reviews.bin && w2v similar -v reviews.bin 12
     """
-    from ..documents.embed import embed_files, load_pooling
+    from ..documents.embed import embed_files
+    from ..documents.pooling import load_pooling
     from ..text.lines import check_inputs
 
     if vectors_path == "-" and "-" in text:
@@ -1502,7 +1504,8 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     Example:  w2v search -v run.w2v --docs faq.txt "how do i reset my password"
               cat questions.txt | w2v search -v run.w2v --docs faq.txt -n 3 --json
     """
-    from ..documents.embed import embed, embed_files, hits, top_documents
+    from ..documents.embed import embed, embed_files
+    from ..documents.rank import hits, top_documents
     from ..text.lines import check_inputs
 
     if vectors_path == "-":
@@ -1550,7 +1553,7 @@ def _refuse_file_queries(queries, docs_paths):
 def _search_index(queries, vectors_path, index_path, n, metric, as_json):
     """search --index: the matrix memory-mapped, hits' text read by offset."""
     from ..documents.index import open_index, search_index
-    from ..documents.embed import hits
+    from ..documents.rank import hits
 
     with open_index(index_path) as index:
         recorded = index.header["vectors"]["path"]

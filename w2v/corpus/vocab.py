@@ -37,6 +37,9 @@ class Vocab:
         return int(self.counts.sum())
 
 
+MAX_COUNT_DIGITS = 15  # so a file's counts, summed, fit in int64 (a trillion words a word at most)
+
+
 def build_vocab(words, counts, min_count=5, max_vocab=None):
     """Keep words with count >= min_count, most frequent first, at most max_vocab of them.
 
@@ -81,8 +84,11 @@ def read_vocab(path, min_count=1, max_vocab=None):
         if not line.strip():
             continue
         parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
+        if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
             raise InputError(f"{path}, line {lineno}: expected 'word count', got {line[:60]!r}")
+        if len(parts[1]) > MAX_COUNT_DIGITS:
+            raise InputError(f"{path}, line {lineno}: the count of {parts[0]!r} is too large "
+                             f"(at most {MAX_COUNT_DIGITS} digits)")
         word = parts[0]
         if word == "</s>":
             continue

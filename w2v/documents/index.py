@@ -21,7 +21,9 @@ import os
 
 import numpy as np
 
-from .embed import embed, embed_files, pooling_from_arrays, unit_rows, vocabulary_digest
+from ..vectors.word_vectors import unit_rows
+from .embed import embed, embed_files
+from .pooling import pooling_from_arrays, vocabulary_digest
 from ..errors import InputError
 from ..files import container
 from ..files.container import INDEX
@@ -226,8 +228,7 @@ def search_index(index, wv, queries, n=10, metric="cosine"):
     """(pooled queries, rows, scores) for the query texts, ranked exactly over the index's
     memory-mapped unit rows (never copied): cosine scores as `top_documents` gives them;
     dot scores are the cosine times the document's norm."""
-    from .embed import check_metric
-    from .rank import top_n
+    from .rank import check_metric, top_n
 
     pooled = embed(wv, list(queries), index.pooling, label="queries").vectors
     if check_metric(metric) == "dot":

@@ -20,6 +20,10 @@ are views of it, never copies.
 
 import numpy as np
 
+from ..errors import InputError, OptionError
+from ..vectors.word_vectors import unit_rows
+
+METRICS = ("cosine", "dot")
 BLOCK_SCORES = 1 << 23  # query x document scores per block (32 MiB of float32)
 MAX_QUERY_BATCH = 512  # queries per pass over the documents
 SEGMENT = 1024  # columns of a block whose maximum is checked against a query's threshold
@@ -122,3 +126,37 @@ class _RunningTop:
         keep = order[starts[:, None] + np.arange(n)]
         self.scores[touched] = score[keep]
         self.rows[touched] = row[keep]
+
+
+def check_metric(metric):
+    value = str(metric).lower()
+    if value not in METRICS:
+        raise OptionError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    return value
+
+
+def top_documents(documents, queries, n=10, metric="cosine"):
+    """(rows, scores): the n best documents of each query, best first.
+
+    `documents` (N x dim) and `queries` (Q x dim) are pooled vectors; "cosine" scales both to
+    unit length first (zero vectors score 0), "dot" uses them as they are. The ranking is
+    exact: equal scores go to the lower row, as a stable sort of all scores would order
+    them; documents are scored in blocks by matrix product (see `top_n`). A zero query (no
+    known word) matches nothing: `hits` leaves it out.
+    """
+    metric = check_metric(metric)
+    documents = np.asarray(documents, dtype=np.float32)
+    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    if queries.shape[1] != documents.shape[1]:
+        raise InputError(f"queries have dimension {queries.shape[1]}, documents "
+                         f"{documents.shape[1]}")
+    if metric == "cosine":
+        documents, queries = unit_rows(documents), unit_rows(queries)
+    return top_n(documents, queries, max(0, min(n, len(documents))))
+
+
+
+def hits(queries, rows, scores):
+    """Per query a list of (row, score); empty for a query with no known word."""
+    empty = ~np.any(queries != 0, axis=1)
+    return [[] if e else list(zip(r.tolist(), s.tolist())) for e, r, s in zip(empty, rows, scores)]

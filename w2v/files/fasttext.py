@@ -28,6 +28,7 @@ import numpy as np
 
 from ..runtime.atomic import atomic_write
 from ..errors import InputError, OptionError
+from ..vectors.ngrams import MAX_NGRAM
 
 log = logging.getLogger("w2v")
 
@@ -141,7 +142,8 @@ def _parse(buf, path, size):
     for name in ("dim", "bucket", "minn", "maxn"):
         if args[name] < 0 or (name == "dim" and args[name] == 0):
             raise fail(8, f"the options hold {name} {args[name]}: a damaged file")
-    if args["maxn"] > 0 and (args["bucket"] == 0 or args["minn"] < 1 or args["maxn"] < args["minn"]):
+    if args["maxn"] > 0 and (args["bucket"] == 0 or args["minn"] < 1 or args["maxn"] < args["minn"]
+                             or args["maxn"] > MAX_NGRAM):
         raise fail(8, f"the options hold n-grams {args['minn']}-{args['maxn']} in "
                       f"{args['bucket']} buckets: a damaged file")
 
@@ -213,9 +215,14 @@ def load_fasttext_vectors(path, limit=None):
     """The vectors of a fastText `.bin`: `SubwordVectors` (unseen words composed), or with
     `limit` plain `WordVectors` of the first `limit` words."""
     try:
-        return read_fasttext_bin(path).vectors(limit)
+        wv = read_fasttext_bin(path).vectors(limit)
     except ValueError as e:  # words that decode alike (invalid UTF-8 replaced), say
         raise InputError(f"{os.fspath(path)}: cannot use its dictionary: {e}") from None
+    bad = ~np.isfinite(wv.vectors).all(axis=1)
+    if bad.any():
+        raise InputError(f"{os.fspath(path)}: non-finite values in the vector of "
+                         f"{wv.words[int(np.argmax(bad))]!r}")
+    return wv
 
 
 # --------------------------------------------------------------------------- writing
@@ -223,7 +230,7 @@ def load_fasttext_vectors(path, limit=None):
 
 def write_fasttext_bin(path, words, counts, input_matrix, output_matrix, *, model="sg",
                        ws=5, epoch=5, min_count=5, neg=5, word_ngrams=1, loss="ns",
-                       bucket=2000000, minn=3, maxn=6, lr_update_rate=100, t=1e-4):
+                       bucket=2000000, minn=3, maxn=6, lr_update_rate=100, t=1e-4, ntokens=None):
     """Write a fastText `.bin` atomically, that `fasttext.load_model` and gensim's
     `load_facebook_model` load.
 
@@ -231,7 +238,8 @@ def write_fasttext_bin(path, words, counts, input_matrix, output_matrix, *, mode
     `output_matrix` the loss's output rows (NS: one per word). The words are written as
     given: fastText's end-of-line token `</s>` is not added when they lack it, since a
     new word row would move every n-gram row (they follow the word rows); both readers
-    load such a file and compose unseen words as w2v does.
+    load such a file and compose unseen words as w2v does. `ntokens`, the tokens fastText
+    trained on, defaults to the sum of the counts.
     """
     words = list(words)
     counts = np.asarray(counts, dtype=np.int64)
@@ -258,7 +266,8 @@ def write_fasttext_bin(path, words, counts, input_matrix, output_matrix, *, mode
     head = struct.pack("<2i", MAGIC, VERSION) + _ARGS.pack(
         dim, ws, epoch, min_count, neg, word_ngrams, reverse[1][loss], reverse[0][model],
         bucket, minn, maxn, lr_update_rate, float(t))
-    head += _DICT_HEAD.pack(n_words, n_words, 0, int(counts.sum()), -1)
+    head += _DICT_HEAD.pack(n_words, n_words, 0, int(counts.sum()) if ntokens is None else ntokens,
+                            -1)
     with atomic_write(path, "wb") as out:
         out.write(head)
         tail = _ENTRY_TAIL.pack
@@ -325,5 +334,5 @@ def rewrite_fasttext_bin(source, path):
                        model=a["model"], ws=a["ws"], epoch=a["epoch"], min_count=a["minCount"],
                        neg=a["neg"], word_ngrams=a["wordNgrams"], loss=a["loss"],
                        bucket=a["bucket"], minn=a["minn"], maxn=a["maxn"],
-                       lr_update_rate=a["lrUpdateRate"], t=a["t"])
+                       lr_update_rate=a["lrUpdateRate"], t=a["t"], ntokens=ft.ntokens)
     return len(ft.words), ft.input_matrix.shape[1]

@@ -20,7 +20,7 @@ from numba import njit, prange
 from ..config import SvdConfig
 from ..errors import InputError, OptionError
 from .ppmi import balanced_row_blocks, ppmi_matrix, subsample_corpus
-from ..vectors.word_vectors import WordVectors
+from ..vectors.word_vectors import WordVectors, unit_rows
 
 log = logging.getLogger("w2v")
 
@@ -172,9 +172,7 @@ def svd_embeddings(u, s, vt, eig=0.5, add_context=False):
 
 def normalize_rows(vectors):
     """Rows scaled to unit L2 norm; zero rows (words without a positive PMI) stay zero."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1
-    return (vectors / norms).astype(np.float32)
+    return unit_rows(vectors)
 
 
 def check_svd_options(dim=100, window=2, weighting="linear", sample=1e-5, cds=0.75, neg=1,

@@ -1,5 +1,7 @@
 """Intrinsic evaluation: word analogies (questions-words format) and word-pair similarity.
 
+Sentence similarity (STS) pools sentences, so it lives with the documents (`documents.sts`).
+
 The rules follow gensim's `evaluate_word_analogies` / `evaluate_word_pairs` (and
 word2vec C's compute-accuracy) so that numbers are comparable with theirs:
 
@@ -15,12 +17,14 @@ import dataclasses
 import logging
 import math
 import os
+import warnings
 from importlib import resources
 
 import numpy as np
 
 from ..errors import InputError
 from .query import analogy_scores, check_method
+from .word_vectors import unit_rows
 
 log = logging.getLogger("w2v")
 
@@ -38,11 +42,13 @@ def bundled_dataset(name):
 # --------------------------------------------------------------------------- results
 
 
-def _ratio(part, whole):
+def ratio(part, whole):
+    """part / whole, NaN when whole is 0 (a result with nothing scored)."""
     return part / whole if whole else math.nan
 
 
-def _json_number(x):
+def json_number(x):
+    """x for JSON output: NaN becomes null."""
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
@@ -55,7 +61,7 @@ class SectionScore:
 
     @property
     def accuracy(self):
-        return _ratio(self.correct, self.seen)
+        return ratio(self.correct, self.seen)
 
     @property
     def semantic(self):
@@ -63,7 +69,7 @@ class SectionScore:
 
     def to_dict(self):
         return {"section": self.name, "correct": self.correct, "seen": self.seen,
-                "total": self.total, "accuracy": _json_number(self.accuracy)}
+                "total": self.total, "accuracy": json_number(self.accuracy)}
 
 
 @dataclasses.dataclass
@@ -97,12 +103,12 @@ class AnalogyResult:
 
     @property
     def coverage(self):
-        return _ratio(self.overall.seen, self.overall.total)
+        return ratio(self.overall.seen, self.overall.total)
 
     def to_dict(self):
         return {
             "file": self.path, "method": self.method, "restrict_vocab": self.restrict_vocab,
-            "accuracy": _json_number(self.accuracy), "coverage": _json_number(self.coverage),
+            "accuracy": json_number(self.accuracy), "coverage": json_number(self.coverage),
             "sections": [s.to_dict() for s in self.sections],
             "semantic": self.semantic.to_dict(), "syntactic": self.syntactic.to_dict(),
             "total": self.overall.to_dict(),
@@ -121,17 +127,17 @@ class SimilarityResult:
 
     @property
     def coverage(self):
-        return _ratio(self.pairs_used, self.pairs_total)
+        return ratio(self.pairs_used, self.pairs_total)
 
     @property
     def vocabulary_coverage(self):
         """Share of pairs whose words are both in the vocabulary (none composed)."""
-        return _ratio(self.pairs_used - self.pairs_composed, self.pairs_total)
+        return ratio(self.pairs_used - self.pairs_composed, self.pairs_total)
 
     def to_dict(self):
-        return {"file": self.path, "spearman": _json_number(self.spearman),
-                "pearson": _json_number(self.pearson), "pairs_used": self.pairs_used,
-                "pairs_total": self.pairs_total, "coverage": _json_number(self.coverage),
+        return {"file": self.path, "spearman": json_number(self.spearman),
+                "pearson": json_number(self.pearson), "pairs_used": self.pairs_used,
+                "pairs_total": self.pairs_total, "coverage": json_number(self.coverage),
                 "pairs_composed": self.pairs_composed,
                 "words_composed": len(self.words_composed)}
 
@@ -150,7 +156,29 @@ def _lookup(wv, restrict_vocab, case_insensitive):
     return first, canonical
 
 
-def _read_lines(path):
+def finite_score(text):
+    """A gold score as a float; ValueError unless it is a finite number."""
+    score = float(text)
+    if not math.isfinite(score):
+        raise ValueError(text)
+    return score
+
+
+def correlations(gold, model):
+    """(Spearman, Pearson) of two equal-length sequences; NaN where they are undefined
+    (fewer than two pairs, or one side constant), without scipy's warnings."""
+    from scipy import stats
+
+    gold, model = np.asarray(gold, dtype=np.float64), np.asarray(model, dtype=np.float64)
+    if len(gold) < 2 or np.ptp(gold) == 0 or np.ptp(model) == 0:
+        return math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return float(stats.spearmanr(gold, model)[0]), float(stats.pearsonr(gold, model)[0])
+
+
+def read_lines(path):
+    """The lines of a UTF-8 text file (bad bytes replaced); InputError if it cannot be read."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read().splitlines()
@@ -191,7 +219,7 @@ def _read_analogies(path, key_to_row, case_insensitive):
     """Sections with their totals and seen counts, and an int array of the answerable
     questions as rows (section index, a, b, c, expected) of canonical ids."""
     sections, questions = [], []
-    for line_no, line in enumerate(_read_lines(path), 1):
+    for line_no, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         if line.startswith(":"):
@@ -245,14 +273,12 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, co
     gets the mean of its n-gram rows, as fastText answers it, and the result counts those
     pairs. With no usable pair the correlations are NaN.
     """
-    from scipy import stats
-
     path = os.fspath(path)
     key_to_row, _ = _lookup(wv, restrict_vocab, case_insensitive)
     compose = compose and wv.composes_unknown
     extra = {}  # composed word -> its row in the extra matrix
     left, right, gold, total, composed_pairs = [], [], [], 0, 0
-    for line_no, line in enumerate(_read_lines(path), 1):
+    for line_no, line in enumerate(read_lines(path), 1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = [f.strip() for f in line.split("\t")]
@@ -261,10 +287,10 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, co
         try:
             if len(fields) != 3:
                 raise ValueError
-            score = float(fields[2])
+            score = finite_score(fields[2])
         except ValueError:
-            raise InputError(f"{path}: line {line_no}: expected 'word1 word2 score', "
-                             f"got {line.strip()[:60]!r}") from None
+            raise InputError(f"{path}: line {line_no}: expected 'word1 word2 score' with a "
+                             f"finite score, got {line.strip()[:60]!r}") from None
         total += 1
         a, b = (key_to_row.get(w.upper() if case_insensitive else w) for w in fields[:2])
         if compose and (a is None or b is None):
@@ -279,26 +305,16 @@ def evaluate_similarity(wv, path, restrict_vocab=None, case_insensitive=True, co
     if total == 0:
         raise InputError(f"{path}: no word pairs in the file")
     if extra:
-        composed_unit = _unit_rows(wv.vectors_for(list(extra)))
+        composed_unit = unit_rows(wv.vectors_for(list(extra)))
         log.info("%s: %d words composed from character n-grams (not in the vocabulary), "
                  "in %d pairs", path, len(extra), composed_pairs)
     else:
         composed_unit = np.zeros((0, wv.dim), dtype=np.float32)
     first, second = (_gather(wv.unit, composed_unit, ids) for ids in (left, right))
     model = np.einsum("ij,ij->i", first, second) if left else np.zeros(0)
-    if len(gold) >= 2:
-        spearman = float(stats.spearmanr(gold, model)[0])
-        pearson = float(stats.pearsonr(gold, model)[0])
-    else:
-        spearman = pearson = math.nan
+    spearman, pearson = correlations(gold, model)
     return SimilarityResult(path, spearman, pearson, len(gold), total, composed_pairs,
                             list(extra))
-
-
-def _unit_rows(vectors):
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32)
 
 
 def _gather(unit, composed_unit, ids):
@@ -313,79 +329,3 @@ def _gather(unit, composed_unit, ids):
 
 
 # --------------------------------------------------------------------------- sentence similarity
-
-
-@dataclasses.dataclass
-class StsResult:
-    """Correlation of pooled-sentence cosines with gold scores for one file and pooling."""
-
-    path: str
-    pooling: str
-    spearman: float
-    pearson: float
-    pairs_used: int
-    pairs_total: int
-
-    @property
-    def coverage(self):
-        return _ratio(self.pairs_used, self.pairs_total)
-
-    def to_dict(self):
-        return {"file": self.path, "pooling": self.pooling,
-                "spearman": _json_number(self.spearman), "pearson": _json_number(self.pearson),
-                "pairs_used": self.pairs_used, "pairs_total": self.pairs_total,
-                "coverage": _json_number(self.coverage)}
-
-
-def read_sts(path):
-    """(gold scores, first sentences, second sentences) of a `score<TAB>s1<TAB>s2` file."""
-    path = os.fspath(path)
-    gold, left, right = [], [], []
-    for line_no, line in enumerate(_read_lines(path), 1):
-        if not line.strip():
-            continue
-        fields = line.split("\t")
-        try:
-            if len(fields) != 3:
-                raise ValueError
-            gold.append(float(fields[0]))
-        except ValueError:
-            raise InputError(f"{path}: line {line_no}: expected 'score<TAB>sentence1<TAB>"
-                             f"sentence2', got {line.strip()[:60]!r}") from None
-        left.append(fields[1])
-        right.append(fields[2])
-    if not gold:
-        raise InputError(f"{path}: no sentence pairs in the file")
-    return np.array(gold), left, right
-
-
-def evaluate_sts(wv, path, poolings=("mean", "sif", "usif"), counts=None, preprocess="letters",
-                 lowercase=False, remove_pc=None, a=None):
-    """Pearson and Spearman between the cosine of pooled sentence vectors and gold scores.
-
-    For each pooling, its components are found on all sentences of the file (both columns),
-    as the SIF and uSIF reference code does. Pairs where a sentence has no known word are
-    skipped and counted in the coverage. `preprocess` "letters" suits vectors trained on
-    text prepared like the shared corpus (lowercase a-z, digits spelled out).
-    """
-    from scipy import stats
-
-    from ..documents.embed import embed
-
-    path = os.fspath(path)
-    gold, left, right = read_sts(path)
-    results = []
-    for kind in poolings:
-        pooled = embed(wv, left + right, kind, counts=counts, preprocess=preprocess,
-                       lowercase=lowercase, remove_pc=remove_pc, a=a).vectors
-        first, second = pooled[:len(left)], pooled[len(left):]
-        norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
-        used = norms > 0
-        cosines = np.einsum("ij,ij->i", first[used], second[used]) / norms[used]
-        if used.sum() >= 2:
-            spearman = float(stats.spearmanr(gold[used], cosines)[0])
-            pearson = float(stats.pearsonr(gold[used], cosines)[0])
-        else:
-            spearman = pearson = math.nan
-        results.append(StsResult(path, kind, spearman, pearson, int(used.sum()), len(gold)))
-    return results

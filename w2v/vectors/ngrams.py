@@ -18,6 +18,8 @@ from ..text.preprocess import EOS
 FNV_OFFSET = 2166136261
 FNV_PRIME = 16777619
 BOW, EOW = "<", ">"  # EOS, fastText's end-of-line token, has no n-grams
+MAX_NGRAM = 100  # longest n-gram length accepted (fastText's default is 6); bounds the work per word
+GRAM_SLOTS = 1 << 21  # (code point, n-gram length) candidates hashed per chunk of words
 
 
 def check_ngram_range(minn, maxn, bucket):
@@ -28,6 +30,8 @@ def check_ngram_range(minn, maxn, bucket):
         raise ValueError(f"--maxn must be 0 (no n-grams) or at least --minn (got {maxn})")
     if 0 < maxn < minn:
         raise ValueError(f"--maxn ({maxn}) must be at least --minn ({minn}), or 0 for no n-grams")
+    if maxn > MAX_NGRAM:
+        raise ValueError(f"--maxn must be at most {MAX_NGRAM} (got {maxn})")
     if bucket < 1 and maxn > 0:
         raise ValueError(f"--bucket must be at least 1 (got {bucket})")
 
@@ -62,13 +66,26 @@ def ngram_buckets(words, minn, maxn, bucket, chunk=32768):
 
     Vectorised over all n-grams of a chunk of words at once, so a vocabulary of a million
     words takes seconds, not minutes: the hash loop runs over byte positions (at most
-    4 * maxn), each step one numpy operation over every n-gram of the chunk.
+    4 * maxn), each step one numpy operation over every n-gram of the chunk. A chunk holds
+    at most `chunk` words and about GRAM_SLOTS candidate n-grams, so long words or a wide
+    n-gram range cost time, never a matrix sized by the product of the two.
     """
     words = list(words)
     n_words = len(words)
     if maxn <= 0 or n_words == 0:
         return np.zeros(n_words + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pieces = [_chunk_buckets(words[i:i + chunk], minn, maxn, bucket) for i in range(0, n_words, chunk)]
+    if minn < 1 or maxn < minn or maxn > MAX_NGRAM:
+        raise ValueError(f"n-grams of {minn} to {maxn} characters: expected 1 <= minn <= maxn "
+                         f"<= {MAX_NGRAM}")
+    slots = np.cumsum(np.fromiter((len(w) + 2 for w in words), dtype=np.int64, count=n_words))
+    slots *= maxn - minn + 1
+    pieces, start = [], 0
+    while start < n_words:
+        before = slots[start - 1] if start else 0
+        stop = int(np.searchsorted(slots, before + GRAM_SLOTS, side="right"))
+        stop = min(max(stop, start + 1), start + chunk)
+        pieces.append(_chunk_buckets(words[start:stop], minn, maxn, bucket))
+        start = stop
     offsets = np.zeros(n_words + 1, dtype=np.int64)
     np.cumsum(np.concatenate([np.diff(o) for o, _ in pieces]), out=offsets[1:])
     return offsets, np.concatenate([b for _, b in pieces])
@@ -95,8 +112,9 @@ def _chunk_buckets(words, minn, maxn, bucket):
     bounds[first_point + np.arange(n_words) + n_points] = byte_start + byte_len
 
     # Candidate (start point, length n) pairs, row-major: by word, by start, by length.
+    # No n-gram is longer than the longest wrapped word, so longer lengths are not tried.
     point_index = np.arange(len(starts)) - first_point[word_of_start]
-    lengths = np.arange(minn, maxn + 1)
+    lengths = np.arange(minn, max(minn, min(maxn, int(n_points.max()))) + 1)
     first = slot[:, None]
     points_left = (n_points[word_of_start] - point_index)[:, None]
     valid = lengths[None, :] <= points_left

@@ -117,17 +117,62 @@ def plot_words(wv, words, output, neighbours=0, method="pca", seed=1, title=None
     ax = figure.add_subplot()
     colours = [f"C{g % 10}" for g in groups]
     ax.scatter(coords[:, 0], coords[:, 1], c=colours, s=18)
+    texts = []
     for (x, y), label, colour in zip(coords, labels, colours):
         bold = label in queries
-        ax.annotate(label, (x, y), xytext=(3, 3), textcoords="offset points", color=colour,
-                    fontsize=10 if bold else 8, fontweight="bold" if bold else "normal")
+        texts.append(ax.annotate(label, (x, y), xytext=(3, 3), textcoords="offset points",
+                                 color=colour, fontsize=10 if bold else 8,
+                                 fontweight="bold" if bold else "normal"))
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title or (f"{', '.join(dict.fromkeys(words))}"
                            + (f" and {neighbours} neighbours each" if neighbours else "")
                            + (" (t-SNE)" if method == "tsne" else " (PCA)")))
+    _repel_labels(figure, texts)
     _save(figure, output)
     return len(labels)
+
+
+def separate_boxes(boxes, iterations=300, pad=1.0):
+    """Shifts (n x 2) that move overlapping boxes (n x 4: x0, y0, x1, y1) apart.
+
+    Each round, every overlapping pair is pushed apart along the axis where it overlaps
+    least, each box by half the overlap (plus `pad`); boxes that overlap nothing stay put.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    shift = np.zeros((len(boxes), 2))
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) / 2
+    for _ in range(iterations):
+        c = centre + shift
+        gap = np.abs(c[:, None, :] - c[None, :, :]) - (half[:, None, :] + half[None, :, :])
+        overlap = -gap  # per pair and axis: > 0 where the boxes overlap on that axis
+        hit = (overlap > 0).all(axis=2)
+        np.fill_diagonal(hit, False)
+        if not hit.any():
+            break
+        axis = np.argmin(overlap, axis=2)  # push along the axis of least overlap
+        push = np.zeros((len(boxes), len(boxes), 2))
+        i, j = np.nonzero(hit)
+        amount = overlap[i, j, axis[i, j]] / 2 + pad
+        direction = np.sign(c[i, axis[i, j]] - c[j, axis[i, j]])
+        direction[direction == 0] = np.where(i[direction == 0] < j[direction == 0], -1, 1)
+        push[i, j, axis[i, j]] = direction * amount
+        shift += push.sum(axis=1) / np.maximum(1, hit.sum(axis=1))[:, None]
+    return shift
+
+
+def _repel_labels(figure, texts):
+    """Move the labels of a plot so that none covers another (label placement by repulsion)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+    renderer = canvas.get_renderer()
+    boxes = np.array([t.get_window_extent(renderer).extents for t in texts])
+    points_per_pixel = 72.0 / figure.dpi
+    for text, (dx, dy) in zip(texts, separate_boxes(boxes) * points_per_pixel):
+        x, y = text.xyann
+        text.xyann = (x + dx, y + dy)
 
 
 # --------------------------------------------------------------------------- loss

@@ -10,6 +10,7 @@ import logging
 import numpy as np
 
 from ..errors import OptionError
+from .word_vectors import unit_rows
 
 log = logging.getLogger("w2v")
 
@@ -59,9 +60,7 @@ def query_units(wv, words):
     vectors = wv.vectors_for(words)  # plain vectors raise VocabularyError here
     composed = [word for word in words if word not in wv.index]
     log.info("composed from character n-grams (not in the vocabulary): %s", ", ".join(composed))
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32), [wv.index[w] for w in words if w in wv.index]
+    return unit_rows(vectors), [wv.index[w] for w in words if w in wv.index]
 
 
 def check_method(method):
@@ -87,10 +86,7 @@ def vector_analogy_scores(unit, qa, qb, qc, method):
     """`analogy_scores` for questions given as unit vectors (rows of qa, qb, qc), which
     need not be rows of `unit`: words composed from subwords."""
     if method == "3cosadd":
-        targets = qa - qb + qc
-        norms = np.linalg.norm(targets, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return (targets / norms) @ unit.T
+        return unit_rows(qa - qb + qc, None) @ unit.T
     shifted = [(1.0 + q @ unit.T) / 2.0 for q in (qa, qb, qc)]
     return shifted[0] * shifted[2] / (shifted[1] + np.float32(COSMUL_EPSILON))
 

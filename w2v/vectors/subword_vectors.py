@@ -13,6 +13,7 @@ import logging
 
 import numpy as np
 
+from ..errors import InputError
 from .ngrams import compose, ngram_buckets, subword_rows
 from .word_vectors import WordVectors
 
@@ -65,6 +66,10 @@ class SubwordVectors(WordVectors):
             unknown_words = [words[i] for i in unknown]
             offsets, buckets = ngram_buckets(unknown_words, self.minn, self.maxn, self.bucket)
             out[unknown] = compose_rows(self.input_matrix, offsets, buckets + len(self.words))
+            bad = ~np.isfinite(out[unknown]).all(axis=1)
+            if bad.any():
+                raise InputError(f"non-finite values in the n-gram rows that compose "
+                                 f"{unknown_words[int(np.argmax(bad))]!r}: a damaged model")
             empty = [w for w, n in zip(unknown_words, np.diff(offsets)) if n == 0]
             if empty:
                 log.warning("no character n-grams (n-grams %d-%d), so a zero vector: %s",

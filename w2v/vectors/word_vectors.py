@@ -8,6 +8,15 @@ import numpy as np
 from ..errors import VocabularyError
 
 
+def unit_rows(matrix, dtype=np.float32):
+    """Rows scaled to unit L2 norm, zero rows staying zero; computed in the matrix's own
+    precision, then cast to `dtype` (None keeps the matrix's)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    rows = matrix / norms
+    return rows if dtype is None else rows.astype(dtype, copy=False)
+
+
 class WordVectors:
     """Words in a fixed order (most frequent first when a model made them) and one row each.
 
@@ -68,7 +77,5 @@ class WordVectors:
     def unit(self):
         """Rows scaled to unit L2 norm (zero rows stay zero), computed once."""
         if self._unit is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            self._unit = (self.vectors / norms).astype(np.float32)
+            self._unit = unit_rows(self.vectors)
         return self._unit

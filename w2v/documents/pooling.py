@@ -1,0 +1,332 @@
+"""Poolings: how word vectors become one document vector (mean, SIF, uSIF), and the state
+that embeds later text exactly as the documents were.
+
+A document is one line of text, tokenised as the corpus reader does (optional normaliser,
+optional lowercasing, then `str.split()`). Row i of every result is line i of the input:
+a line with no known word (or no word at all) gets a zero row.
+
+- mean: the average of the word vectors of the known words.
+- SIF (Arora, Liang & Ma 2017, "A simple but tough-to-beat baseline for sentence
+  embeddings"): the average of a/(a + p(w)) v_w over the known words (a = 1e-3, p(w) the
+  unigram probability from the training counts), then the projection on the first
+  singular vector of the document matrix (uncentred, as TruncatedSVD in the reference code)
+  is removed.
+- uSIF (Ethayarajh 2018, "Unsupervised random walk sentence embeddings"): a is derived
+  from the vocabulary (alpha = share of words with p(w) > 1 - (1 - 1/|V|)^n, n = 11, the
+  assumed sentence length; Z = |V|/2; a = (1 - alpha)/(alpha Z)), words weigh
+  a/(0.5 a + p(w)) and their vectors are scaled to unit length first, the average is taken
+  over the known words, and the projections on the first m = 5 singular vectors are removed,
+  each scaled by lambda_i = s_i^2 / sum_j s_j^2 of the m singular values.
+
+The state needed to embed later text exactly as the documents were (kind, weights, removed
+components and their weights, the tokenisation) is a `Pooling`, saved as a numpy `.npz`.
+The tokenisation includes phrases: when the vectors were trained on text with phrases
+joined (`w2v train --phrases N` records them in the model), the same phrases are joined in
+every line after splitting (`phrase_tables.PhraseJoiner`), so `new york` finds `new_york`.
+"""
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+
+import numpy as np
+
+from ..errors import InputError, OptionError
+from ..files import container
+from ..files.container import POOLING, check_version
+from ..corpus.phrase_tables import phrase_spec
+from ..text.preprocess import check_preprocess
+
+log = logging.getLogger("w2v")
+
+POOLINGS = ("mean", "sif", "usif")
+SIF_A = 1e-3
+USIF_SENTENCE_LENGTH = 11  # n in uSIF's derivation of a (the reference code's default)
+DEFAULT_REMOVE_PC = {"mean": 0, "sif": 1, "usif": 5}
+POOLING_FORMAT = POOLING.stamp(1)
+# A pooling that joins phrases is format 2, so that a w2v that cannot join them refuses the
+# file rather than embedding the text unjoined; one without phrases stays format 1.
+POOLING_FORMAT_PHRASES = POOLING.stamp(2)
+
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def word_probabilities(counts):
+    """p(w) = count / total over the vocabulary (float64)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    if counts.ndim != 1 or total <= 0 or (counts < 0).any():
+        raise InputError("word counts must be non-negative with a positive total")
+    return counts / total
+
+
+def sif_weights(p, a=SIF_A):
+    """SIF's a / (a + p(w))."""
+    return a / (a + np.asarray(p, dtype=np.float64))
+
+
+def usif_a(p, n=USIF_SENTENCE_LENGTH):
+    """uSIF's a from the vocabulary: (1 - alpha) / (alpha |V|/2), alpha the share of words
+    with p(w) above 1 - (1 - 1/|V|)^n. inf when no word is that frequent (tiny vocabularies),
+    where the weights tend to 2 for every word."""
+    p = np.asarray(p, dtype=np.float64)
+    size = len(p)
+    threshold = 1.0 - (1.0 - 1.0 / size) ** n
+    alpha = np.count_nonzero(p > threshold) / size
+    if alpha == 0:
+        return math.inf
+    return (1.0 - alpha) / (alpha * 0.5 * size)
+
+
+def usif_weights(p, a):
+    """uSIF's a / (0.5 a + p(w)); the limit 2 when a is infinite."""
+    p = np.asarray(p, dtype=np.float64)
+    if math.isinf(a):
+        return np.full(len(p), 2.0)
+    return a / (0.5 * a + p)
+
+
+# --------------------------------------------------------------------------- pooling state
+
+
+def vocabulary_digest(wv):
+    """A fingerprint of the words and the dimension: a pooling fits only these vectors."""
+    h = hashlib.sha256(f"{len(wv)} {wv.dim}\n".encode())
+    for start in range(0, len(wv), 65536):
+        h.update("\n".join(wv.words[start:start + 65536]).encode("utf-8", "surrogatepass"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclasses.dataclass
+class Pooling:
+    """How documents become vectors; saved with them so that queries are pooled the same way.
+
+    `weights` (one per vocabulary row) is None for mean pooling. `components` (k x dim) are
+    the removed directions and `component_weights` how much of each is removed (SIF: 1,
+    uSIF: lambda_i); both are None until `fit` has seen the documents.
+    """
+
+    kind: str
+    dim: int
+    n_words: int
+    vocabulary: str  # vocabulary_digest of the vectors
+    weights: np.ndarray = None
+    a: float = math.nan
+    unit_words: bool = False
+    remove_pc: int = 0
+    components: np.ndarray = None
+    component_weights: np.ndarray = None
+    normalize: bool = False
+    lowercase: bool = False
+    preprocess: str = "none"
+    phrases: dict = None  # `phrase_tables.phrase_spec`: joined after splitting, pass by pass
+
+    @property
+    def fitted(self):
+        return self.remove_pc == 0 or self.components is not None
+
+    def check(self, wv):
+        """Refuse vectors other than the ones this pooling was made with."""
+        if wv.dim != self.dim:
+            raise InputError(f"the pooling is for vectors of dimension {self.dim}, these have "
+                             f"dimension {wv.dim}")
+        if len(wv) != self.n_words or vocabulary_digest(wv) != self.vocabulary:
+            raise InputError("the pooling was made with other vectors (the vocabulary "
+                             "differs); embed the documents again with these vectors")
+
+    def word_matrix(self, wv):
+        """Rows already weighted, so a document vector is the mean of its words' rows."""
+        matrix = wv.unit if self.unit_words else wv.vectors
+        if self.weights is None:
+            return matrix
+        return (matrix * self.weights[:, None]).astype(np.float32)
+
+    def fit(self, raw):
+        """Find the components to remove from the pooled document matrix `raw`."""
+        if self.remove_pc == 0:
+            return self
+        k = min(self.remove_pc, self.dim, int(np.count_nonzero(np.any(raw != 0, axis=1))))
+        if k == 0:
+            log.warning("no document has a known word: no component to remove")
+            self.components = np.zeros((0, self.dim), np.float32)
+            self.component_weights = np.zeros(0, np.float32)
+            return self
+        singular, components = top_singular_vectors(raw, k)
+        self.components = components.astype(np.float32)
+        if self.kind == "usif":
+            self.component_weights = (singular ** 2 / (singular ** 2).sum()).astype(np.float32)
+        else:
+            self.component_weights = np.ones(k, np.float32)
+        return self
+
+    def apply(self, raw):
+        """Remove the weighted components and normalise if asked, in place; returns `raw`."""
+        if not self.fitted:
+            raise OptionError("the pooling has not been fitted to documents yet")
+        if self.components is not None and len(self.components):
+            projections = raw @ self.components.T  # (n, k)
+            raw -= (projections * self.component_weights) @ self.components
+        if self.normalize:
+            norms = np.linalg.norm(raw, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            raw /= norms
+        return raw
+
+    def arrays(self):
+        """The pooling as named numpy arrays (no objects): what `save` and an index store."""
+        fields = {"format": np.array(POOLING_FORMAT if self.phrases is None
+                                     else POOLING_FORMAT_PHRASES),
+                  "kind": np.array(self.kind),
+                  "dim": np.int64(self.dim), "n_words": np.int64(self.n_words),
+                  "vocabulary": np.array(self.vocabulary), "a": np.float64(self.a),
+                  "unit_words": np.bool_(self.unit_words), "remove_pc": np.int64(self.remove_pc),
+                  "normalize": np.bool_(self.normalize), "lowercase": np.bool_(self.lowercase),
+                  "preprocess": np.array(self.preprocess)}
+        if self.phrases is not None:  # absent otherwise: format 1, as before phrases
+            fields["phrases"] = np.array(json.dumps(self.phrases, ensure_ascii=False))
+        for name in ("weights", "components", "component_weights"):
+            value = getattr(self, name)
+            if value is not None:
+                fields[name] = value
+        return fields
+
+    def save(self, path):
+        """Write an .npz (numpy only, no pickle), atomically."""
+        container.write(path, POOLING, self.arrays())
+
+
+def load_pooling(path):
+    """A `Pooling` saved by `Pooling.save`; InputError for anything else."""
+    name = os.fspath(path)
+    with container.Container(name, POOLING) as data:
+        return pooling_from_arrays(data.arrays(), name)
+
+
+def pooling_from_arrays(data, name):
+    """A `Pooling` from the arrays of `Pooling.arrays` (a mapping, or an open .npz);
+    InputError naming `name` when they are not one."""
+    try:
+        files = set(data.files if hasattr(data, "files") else data.keys())
+        check_version(POOLING, data, name)
+        optional = {k: data[k] for k in ("weights", "components", "component_weights")
+                    if k in files}
+        if "phrases" in files:
+            optional["phrases"] = phrase_spec(json.loads(str(data["phrases"])))
+        return Pooling(kind=str(data["kind"]), dim=int(data["dim"]),
+                       n_words=int(data["n_words"]), vocabulary=str(data["vocabulary"]),
+                       a=float(data["a"]), unit_words=bool(data["unit_words"]),
+                       remove_pc=int(data["remove_pc"]), normalize=bool(data["normalize"]),
+                       lowercase=bool(data["lowercase"]), preprocess=str(data["preprocess"]),
+                       **optional)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise InputError(f"{name}: not a w2v pooling file ({e})") from None
+
+
+def check_pooling(kind):
+    value = str(kind).lower()
+    if value not in POOLINGS + ("auto",):
+        raise OptionError(f"unknown pooling {kind!r}; expected one of {', '.join(POOLINGS)}")
+    return value
+
+
+def zipf_counts(n_words, top=10**9):
+    """Counts that Zipf's law gives words by rank (the r-th most frequent ~ top / r), for
+    vectors whose file lists words most frequent first but carries no counts."""
+    return np.maximum(1, top // np.arange(1, n_words + 1, dtype=np.int64))
+
+
+def make_pooling(wv, kind="auto", counts=None, a=None, remove_pc=None, normalize=False,
+                 lowercase=False, preprocess="none", phrases=None, estimate_counts=False):
+    """A `Pooling` for the vectors `wv` (not yet fitted to documents).
+
+    `kind` "auto" is uSIF when word counts are known (`counts`, else `wv.counts`), else
+    mean. `a` overrides SIF's 1e-3 or uSIF's derived value; `remove_pc` the number of
+    components removed (SIF 1, uSIF 5, mean 0). `phrases` are joined in the text after
+    splitting: a model's phrase record (`phrase_tables.recorded_phrases(path)`) or tables
+    (`phrase_tables.read_phrases(path)`); see `phrase_tables.phrase_spec`. SIF and uSIF
+    need counts; with `estimate_counts`, vectors without them get `zipf_counts` and a warning.
+    """
+    kind = check_pooling(kind)
+    if counts is None:
+        counts = wv.counts
+    if kind == "auto":
+        kind = "usif" if counts is not None else "mean"
+    if remove_pc is None:
+        remove_pc = DEFAULT_REMOVE_PC[kind]
+    if remove_pc < 0:
+        raise OptionError(f"remove_pc must be at least 0, got {remove_pc}")
+    if a is not None and not a > 0:
+        raise OptionError(f"a must be positive, got {a}")
+    pooling = Pooling(kind=kind, dim=wv.dim, n_words=len(wv), vocabulary=vocabulary_digest(wv),
+                      remove_pc=int(remove_pc), normalize=bool(normalize),
+                      lowercase=bool(lowercase), preprocess=check_preprocess(preprocess),
+                      phrases=phrase_spec(phrases))
+    if kind == "mean":
+        return pooling
+    if counts is None and estimate_counts:
+        log.warning("%s pooling: the vectors carry no word counts, so they are estimated from "
+                    "each word's rank by Zipf's law (assuming the file lists words most "
+                    "frequent first); give --vocab FILE for the real ones", kind)
+        counts = zipf_counts(len(wv))
+    if counts is None:
+        raise OptionError(f"{kind} pooling needs word counts: a model file, or a vocabulary "
+                          f"file of 'word count' lines")
+    counts = np.asarray(counts)
+    if counts.shape != (len(wv),):
+        raise InputError(f"{len(counts)} word counts for {len(wv)} vectors")
+    p = word_probabilities(counts)
+    if kind == "sif":
+        pooling.a = SIF_A if a is None else float(a)
+        pooling.weights = sif_weights(p, pooling.a).astype(np.float32)
+    else:
+        pooling.a = usif_a(p) if a is None else float(a)
+        pooling.weights = usif_weights(p, pooling.a).astype(np.float32)
+        pooling.unit_words = True
+    return pooling
+
+
+def counts_from_vocab(wv, path):
+    """Counts in the order of `wv` from a `word count` file; words it lacks count 0."""
+    from ..corpus.vocab import read_vocab
+
+    vocab = read_vocab(path)
+    counts = np.zeros(len(wv), dtype=np.int64)
+    found = 0
+    for word, count in zip(vocab.words, vocab.counts.tolist()):
+        row = wv.index.get(word)
+        if row is not None:
+            counts[row] = count
+            found += 1
+    if found == 0:
+        raise InputError(f"{path}: none of its words are in the vectors")
+    missing = len(wv) - found
+    if missing:
+        log.warning("%s: %d of %d words of the vectors have no count (taken as 0)", path,
+                    missing, len(wv))
+    return counts
+
+
+def top_singular_vectors(matrix, k):
+    """The k largest singular values and right singular vectors of `matrix` (uncentred).
+
+    Through the dim x dim Gram matrix, summed in float64 in chunks: cheap for millions of
+    rows of dimension a few hundred. Signs are fixed (largest entry positive), though the
+    removal does not depend on them.
+    """
+    dim = matrix.shape[1]
+    gram = np.zeros((dim, dim), dtype=np.float64)
+    for start in range(0, len(matrix), 65536):
+        chunk = np.asarray(matrix[start:start + 65536], dtype=np.float64)
+        gram += chunk.T @ chunk
+    values, vectors = np.linalg.eigh(gram)
+    order = np.argsort(values)[::-1][:k]
+    singular = np.sqrt(np.clip(values[order], 0, None))
+    components = vectors[:, order].T
+    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
+    return singular, components * signs[:, None]
