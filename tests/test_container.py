@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from w2v.cooccur.counts import load_cooccur
-from w2v.documents.pooling import load_pooling
 from w2v.documents.index import open_index
+from w2v.documents.pooling import load_pooling
 from w2v.errors import InputError
 from w2v.files import container
 from w2v.files.model_file import ModelFile

@@ -13,7 +13,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 from cli_helpers import run_main
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "data", "fixtures")
