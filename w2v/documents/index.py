@@ -17,22 +17,20 @@ numpy only: `search --index` never imports numba.
 """
 
 import hashlib
-import json
 import os
-import zipfile
 
 import numpy as np
 
-from ..runtime.atomic import atomic_write
 from ..vectors.word_vectors import unit_rows
 from .embed import embed, embed_files
 from .pooling import pooling_from_arrays, vocabulary_digest
 from ..errors import InputError
-from ..files.model_file import read_stored_member
+from ..files import container
+from ..files.container import INDEX
 from ..text.lines import _BY_EXTENSION, _MAGIC, check_inputs
 
-FORMAT = "w2v-docindex"
-FORMAT_VERSION = 2  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
+FORMAT = INDEX.format
+FORMAT_VERSION = INDEX.version  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
 FINGERPRINT_ROWS = 4096  # rows of the vectors hashed (evenly spaced) besides the vocabulary
 SCAN_BYTES = 1 << 22
 END_BYTES = 1 << 16  # the first and last bytes hashed on every search
@@ -128,7 +126,7 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
     vectors = embedding.vectors
     norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
     header = {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
+        **INDEX.stamp(),
         "documents": int(total), "dim": int(vectors.shape[1]),
         "files": [file_record(d, len(o)) for d, o in zip(docs, offsets)],
         "vectors": {"path": None if vectors_path is None else os.path.abspath(vectors_path),
@@ -137,17 +135,11 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
     # The matrix goes first, under a name of 14 bytes: its local header (30 bytes, the name,
     # a 20-byte zip64 extra) then ends at byte 64, and a .npy header is a multiple of 64, so
     # the rows start 64-aligned; a misaligned memory map would make numpy skip BLAS (40x).
-    members = {UNIT: unit_rows(vectors), "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"),
-                                       dtype=np.uint8),
+    members = {UNIT: unit_rows(vectors), "header": container.json_member(header, INDEX),
                "norms": norms,
                "offsets": np.concatenate(offsets),
                **{f"pooling.{k}": np.asarray(v) for k, v in embedding.pooling.arrays().items()}}
-    with atomic_write(path, "wb") as out:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, array in members.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asarray(array, order="C"),
-                                              allow_pickle=False)
+    container.write(path, INDEX, members)
     return embedding
 
 
@@ -156,34 +148,12 @@ class DocumentIndex:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        try:
-            with zipfile.ZipFile(self.path) as archive:
-                self._members = {i.filename: i for i in archive.infolist()}
-        except FileNotFoundError:
-            raise InputError(f"no such index: {self.path}") from None
-        except IsADirectoryError:
-            raise InputError(f"{self.path} is a directory, not an index file") from None
-        except OSError as e:
-            raise InputError(f"cannot read {self.path}: {e.strerror or e}") from None
-        except (zipfile.BadZipFile, ValueError, EOFError):
-            raise InputError(self._broken("it is not a complete index (truncated, or not "
-                                          "made by 'w2v index')")) from None
-        try:
-            self.header = json.loads(bytes(self._array("header")).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise InputError(self._broken("its header is not valid JSON")) from None
-        if not isinstance(self.header, dict) or self.header.get("format") != FORMAT:
-            raise InputError(self._broken("it is not a w2v document index"))
-        if self.header.get("format_version") != FORMAT_VERSION:
-            raise InputError(self._broken(f"index format {self.header.get('format_version')!r}"
-                                          f" (this w2v reads {FORMAT_VERSION}): index again"))
-        self.unit = self._array(UNIT, mmap=True)
-        self.norms = self._array("norms")
-        self.offsets = self._array("offsets")
-        prefix = "pooling."
-        self.pooling = pooling_from_arrays(
-            {n[len(prefix):-4]: self._array(n[:-4]) for n in self._members
-             if n.startswith(prefix)}, self.path)
+        with container.Container(self.path, INDEX) as self._file:
+            self.header = self._file.read_header()
+            self.unit = self._array(UNIT, mmap=True)
+            self.norms = self._array("norms")
+            self.offsets = self._array("offsets")
+            self.pooling = pooling_from_arrays(self._file.arrays("pooling."), self.path)
         n = self.header["documents"]
         if self.unit.shape != (n, self.header["dim"]) or len(self.norms) != n \
                 or len(self.offsets) != n:
@@ -199,18 +169,7 @@ class DocumentIndex:
         return len(self.unit)
 
     def _array(self, name, mmap=False):
-        info = self._members.get(name + ".npy")
-        if info is None:
-            raise InputError(self._broken(f"the array {name!r} is missing"))
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise InputError(self._broken(f"the array {name!r} is compressed"))
-        try:
-            array = read_stored_member(self.path, info, mmap=mmap)
-            if np.isfortran(array) and array.ndim > 1:
-                raise ValueError("Fortran-ordered arrays are refused")
-            return array
-        except (ValueError, EOFError, OSError) as e:
-            raise InputError(self._broken(f"the array {name!r} is damaged ({e})")) from None
+        return self._file.array(name, mmap=mmap)
 
     def check(self, wv):
         """Refuse vectors other than the ones the index was made with."""

@@ -34,8 +34,9 @@ import os
 
 import numpy as np
 
-from ..runtime.atomic import atomic_write
 from ..errors import InputError, OptionError
+from ..files import container
+from ..files.container import POOLING, check_version
 from ..corpus.phrase_tables import phrase_spec
 from ..text.preprocess import check_preprocess
 
@@ -45,10 +46,10 @@ POOLINGS = ("mean", "sif", "usif")
 SIF_A = 1e-3
 USIF_SENTENCE_LENGTH = 11  # n in uSIF's derivation of a (the reference code's default)
 DEFAULT_REMOVE_PC = {"mean": 0, "sif": 1, "usif": 5}
-POOLING_FORMAT = "w2v-pooling-1"
+POOLING_FORMAT = POOLING.stamp(1)
 # A pooling that joins phrases is format 2, so that a w2v that cannot join them refuses the
 # file rather than embedding the text unjoined; one without phrases stays format 1.
-POOLING_FORMAT_PHRASES = "w2v-pooling-2"
+POOLING_FORMAT_PHRASES = POOLING.stamp(2)
 
 
 
@@ -197,18 +198,14 @@ class Pooling:
 
     def save(self, path):
         """Write an .npz (numpy only, no pickle), atomically."""
-        with atomic_write(path, "wb") as out:
-            np.savez(out, **self.arrays())
+        container.write(path, POOLING, self.arrays())
 
 
 def load_pooling(path):
     """A `Pooling` saved by `Pooling.save`; InputError for anything else."""
     name = os.fspath(path)
-    try:
-        with np.load(name, allow_pickle=False) as data:
-            return pooling_from_arrays(data, name)
-    except OSError as e:
-        raise InputError(f"cannot read {name}: {e.strerror or e}") from None
+    with container.Container(name, POOLING) as data:
+        return pooling_from_arrays(data.arrays(), name)
 
 
 def pooling_from_arrays(data, name):
@@ -216,12 +213,7 @@ def pooling_from_arrays(data, name):
     InputError naming `name` when they are not one."""
     try:
         files = set(data.files if hasattr(data, "files") else data.keys())
-        kind = str(data["format"]) if "format" in files else ""
-        if kind not in (POOLING_FORMAT, POOLING_FORMAT_PHRASES):
-            newer = kind.startswith("w2v-pooling-")
-            raise InputError(f"{name}: " + (f"pooling format {kind[12:]} is newer than this w2v "
-                                            "reads (1-2): upgrade w2v" if newer
-                                            else "not a w2v pooling file"))
+        check_version(POOLING, data, name)
         optional = {k: data[k] for k in ("weights", "components", "component_weights")
                     if k in files}
         if "phrases" in files:
