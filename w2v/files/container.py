@@ -25,8 +25,10 @@ files; new optional members or header fields that older readers ignore keep it.
 
 Files may come from strangers, so reading never runs code from the file (`allow_pickle` is
 never set, object arrays are refused) and never allocates what a member header claims
-before checking it against the bytes the file holds. Members stored plainly (all that w2v
-writes) are read straight from their offset in the file, memory-mapped on request; a model
+before checking it against the bytes the file holds. Members are stored plainly: a
+compressed member (`numpy.savez_compressed`) is refused in every kind, since what it
+inflates to is not bounded by the file's size. Members are read straight from their offset
+in the file, memory-mapped on request; a model
 file pads its members so their data start 64-byte aligned, so a large matrix maps without a
 copy. The members of count files, indexes and poolings carry the zip epoch as their time,
 so their bytes depend on their content only; a model file's carry the time of writing.
@@ -36,6 +38,7 @@ numpy only: the reading commands load these files without numba.
 
 import dataclasses
 import json
+import math
 import os
 import struct
 import time
@@ -75,7 +78,6 @@ class Kind:
     dated: bool = False  # members carry the time of writing (else the zip epoch)
     c_order: bool = True  # write arrays C-ordered (else as they are)
     fortran: bool = True  # accept Fortran-ordered matrices when reading
-    packed: bool = True  # accept compressed members when reading
     ascii_header: bool = False  # escape non-ASCII in the JSON header
 
     def stamp(self, version=None):
@@ -121,7 +123,7 @@ INDEX = Kind(
     missing="no such index: {path}", directory="{path} is a directory, not an index file",
     incomplete="it is not a complete index (truncated, or not made by 'w2v index')",
     older="cannot load the index {path}: index format {version!r} (this w2v reads {newest}): "
-          "index again", fortran=False, packed=False)
+          "index again", fortran=False)
 
 POOLING = Kind(
     noun="pooling", format="w2v-pooling", version=2, oldest=1, spelling="suffix",
@@ -228,6 +230,9 @@ def read_stored_member(path, info, mmap=False):
     for a damaged, truncated or object-dtype member, or one whose header claims more values
     than the member and the file hold; pickle is never used."""
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if not 0 <= info.header_offset <= size - 30:
+            raise ValueError("bad local header")
         f.seek(info.header_offset)
         local = f.read(30)
         if len(local) < 30 or local[:4] != ZIP_MAGIC:
@@ -237,9 +242,9 @@ def read_stored_member(path, info, mmap=False):
         f.seek(member)
         shape, fortran, dtype = _npy_header(f)
         order = "F" if fortran else "C"
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)
         start = f.tell()
-        end = min(member + info.compress_size, os.fstat(f.fileno()).st_size)
+        end = min(member + info.compress_size, size)
         if start + count * dtype.itemsize > end:
             raise ValueError("truncated")
         if mmap and count and start % dtype.alignment == 0:
@@ -250,28 +255,19 @@ def read_stored_member(path, info, mmap=False):
         return data.reshape(shape, order=order)
 
 
-def _read_packed_member(archive, info):
-    """The `.npy` array of a compressed member, its size checked against the member's."""
-    with archive.open(info) as f:
-        shape, fortran, dtype = _npy_header(f)
-        count = int(np.prod(shape, dtype=np.int64))
-        size = count * dtype.itemsize
-        if size > info.file_size:
-            raise ValueError("truncated")
-        data = f.read(size)
-        if len(data) != size:
-            raise ValueError(f"{len(data) // max(dtype.itemsize, 1)} of {count} values present")
-        return np.frombuffer(bytearray(data), dtype=dtype).reshape(
-            shape, order="F" if fortran else "C")
-
-
 def _npy_header(f):
     version = np.lib.format.read_magic(f)
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise ValueError(f"unknown .npy version {version}")
     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                    else np.lib.format.read_array_header_2_0)
     shape, fortran, dtype = read_header(f)
     if dtype.hasobject:
         raise ValueError("object arrays are refused")
+    if dtype.itemsize == 0 or dtype.subdtype is not None:
+        raise ValueError(f"the dtype {dtype} is refused")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"negative shape {shape}")
     return shape, fortran, dtype
 
 
@@ -290,7 +286,8 @@ class Container:
             raise InputError(self._say(kind.directory, kind.unreadable, why=e.strerror)) from None
         except OSError as e:
             raise InputError(self._say(kind.unreadable, why=e.strerror or e)) from None
-        except (zipfile.BadZipFile, ValueError, EOFError):
+        except (zipfile.BadZipFile, ValueError, EOFError, OverflowError, struct.error,
+                NotImplementedError):
             raise InputError(self.broken(kind.incomplete)) from None
 
     def _say(self, template, fallback=None, **values):
@@ -305,9 +302,12 @@ class Container:
         kind = self.kind
         if kind.header + ".npy" not in self._members and kind.headless:
             raise InputError(self.broken(kind.headless))
+        raw = self.array(kind.header)
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise InputError(self.broken("its header is not valid JSON"))
         try:
-            header = json.loads(bytes(self.array(kind.header)).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+            header = json.loads(raw.tobytes().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InputError(self.broken("its header is not valid JSON")) from None
         if not isinstance(header, dict):
             raise InputError(kind.message(kind.foreign, self.path))
@@ -328,16 +328,16 @@ class Container:
         if info is None:
             raise InputError(self.broken(f"the array {name!r} is missing"))
         try:
-            if info.compress_type == zipfile.ZIP_STORED:
-                array = read_stored_member(self.path, info, mmap=mmap)
-            elif self.kind.packed:
-                array = _read_packed_member(self._zip, info)
-            else:
-                raise InputError(self.broken(f"the array {name!r} is compressed"))
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise InputError(self.broken(
+                    f"the array {name!r} is compressed; w2v reads its files uncompressed "
+                    f"(numpy.savez, not savez_compressed)"))
+            array = read_stored_member(self.path, info, mmap=mmap)
             if not self.kind.fortran and array.ndim > 1 and np.isfortran(array):
                 raise ValueError("Fortran-ordered arrays are refused")
             return array
-        except (ValueError, EOFError, OSError, zipfile.BadZipFile) as e:
+        except (ValueError, EOFError, OSError, OverflowError, RecursionError,
+                zipfile.BadZipFile) as e:
             raise InputError(self.broken(f"the array {name!r} is damaged ({e})")) from None
 
     def arrays(self, prefix=""):
