@@ -17,7 +17,9 @@ numpy only: `search --index` never imports numba.
 """
 
 import hashlib
+import logging
 import os
+import stat
 
 import numpy as np
 
@@ -28,6 +30,8 @@ from ..errors import InputError
 from ..files import container
 from ..files.container import INDEX
 from ..text.lines import _BY_EXTENSION, _MAGIC, check_inputs
+
+log = logging.getLogger("w2v")
 
 FORMAT = INDEX.format
 FORMAT_VERSION = INDEX.version  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
@@ -143,24 +147,96 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
     return embedding
 
 
+FILE_FIELDS = {"path": str, "lines": int, "size": int, "mtime_ns": int, "ends_sha256": str,
+               "sha256": str}
+CHECK_ROWS = 1 << 16  # rows of the matrix checked at a time
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class DocumentIndex:
-    """An opened index: `unit` (memory-mapped), `norms`, `offsets`, `pooling`, `text(row)`."""
+    """An opened index: `unit` (memory-mapped), `norms`, `offsets`, `pooling`, `text(row)`.
+
+    Opening checks the header's schema and every array against it (types, shapes, finite
+    unit rows and norms, offsets inside their files), so a damaged or crafted index is a
+    one-line InputError. `vectors_path` is the recorded vectors file, None when the header
+    names none or names something other than a regular file (a device never is read)."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
         with container.Container(self.path, INDEX) as self._file:
             self.header = self._file.read_header()
+            self._check_header()
             self.unit = self._array(UNIT, mmap=True)
             self.norms = self._array("norms")
             self.offsets = self._array("offsets")
             self.pooling = pooling_from_arrays(self._file.arrays("pooling."), self.path)
         n = self.header["documents"]
-        if self.unit.shape != (n, self.header["dim"]) or len(self.norms) != n \
-                or len(self.offsets) != n:
+        if self.unit.shape != (n, self.header["dim"]) or self.norms.shape != (n,) \
+                or self.offsets.shape != (n,):
             raise InputError(self._broken("its arrays do not match its header"))
+        if self.unit.dtype.kind != "f" or self.norms.dtype.kind != "f" \
+                or self.offsets.dtype.kind not in "iu":
+            raise InputError(self._broken(f"its arrays have the wrong types ({self.unit.dtype}, "
+                                          f"{self.norms.dtype}, {self.offsets.dtype})"))
+        if self.pooling.dim != self.header["dim"]:
+            raise InputError(self._broken(f"its pooling is for dimension {self.pooling.dim}, "
+                                          f"its documents have {self.header['dim']}"))
         self.files = self.header["files"]
         self._first_row = np.cumsum([0] + [f["lines"] for f in self.files])
+        self._check_arrays()
         self._handles = {}
+
+    def _check_header(self):
+        header = self.header
+        for name in ("documents", "dim"):
+            if not _is_int(header.get(name)) or header[name] < 1:
+                raise InputError(self._broken(f"its header holds {name} {header.get(name)!r}"))
+        files = header.get("files")
+        if not isinstance(files, list) or not files:
+            raise InputError(self._broken("its header has no list of text files"))
+        for record in files:
+            if not isinstance(record, dict) or not all(
+                    isinstance(record.get(k), t) and not isinstance(record.get(k), bool)
+                    for k, t in FILE_FIELDS.items()):
+                raise InputError(self._broken(f"its header holds a damaged text file record "
+                                              f"({str(record)[:80]})"))
+            if record["lines"] < 0 or record["size"] < 0:
+                raise InputError(self._broken(f"its header holds a damaged text file record "
+                                              f"({str(record)[:80]})"))
+        if sum(f["lines"] for f in files) != header["documents"]:
+            raise InputError(self._broken("its files' lines do not add up to its documents"))
+        vectors = header.get("vectors")
+        if not isinstance(vectors, dict) or not isinstance(vectors.get("fingerprint"), str) \
+                or not isinstance(vectors.get("path"), (str, type(None))):
+            raise InputError(self._broken("its header has no valid vectors record"))
+        recorded = vectors["path"]
+        if recorded is not None and os.path.exists(recorded) and not os.path.isfile(recorded):
+            log.warning("the index %s records its vectors as %s, which is not a regular file: "
+                        "not read", self.path, recorded)
+            vectors["path"] = None
+
+    def _check_arrays(self):
+        """Unit rows within [-1, 1] (so finite), norms finite and non-negative, and each
+        document's offset inside its file."""
+        for start in range(0, len(self.unit), CHECK_ROWS):
+            block = self.unit[start:start + CHECK_ROWS]
+            if block.size and not np.abs(block).max() <= 1.001:
+                raise InputError(self._broken("its document vectors hold values that are not "
+                                              "unit-length rows (NaN, infinity or damage)"))
+        if len(self.norms) and not (np.isfinite(self.norms).all() and self.norms.min() >= 0):
+            raise InputError(self._broken("its document norms hold NaN, infinity or a "
+                                          "negative value"))
+        for which, f in enumerate(self.files):
+            offsets = self.offsets[self._first_row[which]:self._first_row[which + 1]]
+            if len(offsets) and (offsets.min() < 0 or offsets.max() >= max(f["size"], 1)):
+                raise InputError(self._broken(f"its line offsets fall outside {f['path']}"))
+
+    @property
+    def vectors_path(self):
+        return self.header["vectors"]["path"]
 
     def _broken(self, why):
         return f"cannot load the index {self.path}: {why}"
@@ -188,6 +264,9 @@ class DocumentIndex:
             path = f["path"]
             try:
                 status = os.stat(path)
+                if not stat.S_ISREG(status.st_mode):
+                    raise InputError(f"the index's text {path} is not a regular file; index "
+                                     f"again")
                 if status.st_size != f["size"]:
                     raise InputError(f"{path} changed since it was indexed ({f['size']} bytes, "
                                      f"now {status.st_size}); index it again")

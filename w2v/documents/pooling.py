@@ -208,24 +208,76 @@ def load_pooling(path):
         return pooling_from_arrays(data.arrays(), name)
 
 
+# The scalar members of a pooling and the numpy kinds each may have.
+SCALARS = {"kind": "U", "dim": "iu", "n_words": "iu", "vocabulary": "U", "a": "fiu",
+           "unit_words": "b", "remove_pc": "iu", "normalize": "b", "lowercase": "b",
+           "preprocess": "U"}
+
+
 def pooling_from_arrays(data, name):
     """A `Pooling` from the arrays of `Pooling.arrays` (a mapping, or an open .npz);
-    InputError naming `name` when they are not one."""
+    InputError naming `name` when they are not one: every member is checked for its type
+    and shape, weights and components for their length, width and finite values."""
     try:
         files = set(data.files if hasattr(data, "files") else data.keys())
         check_version(POOLING, data, name)
-        optional = {k: data[k] for k in ("weights", "components", "component_weights")
-                    if k in files}
+        values = {}
+        for key, kinds in SCALARS.items():
+            if key not in files:
+                raise ValueError(f"the member {key!r} is missing")
+            value = np.asarray(data[key])
+            if value.shape != () or value.dtype.kind not in kinds:
+                raise ValueError(f"{key} is {value.dtype} {value.shape}")
+            values[key] = value[()]
+        pooling = Pooling(kind=str(values["kind"]), dim=int(values["dim"]),
+                          n_words=int(values["n_words"]), vocabulary=str(values["vocabulary"]),
+                          a=float(values["a"]), unit_words=bool(values["unit_words"]),
+                          remove_pc=int(values["remove_pc"]), normalize=bool(values["normalize"]),
+                          lowercase=bool(values["lowercase"]),
+                          preprocess=str(values["preprocess"]))
+        if pooling.kind not in POOLINGS:
+            raise ValueError(f"unknown pooling kind {pooling.kind!r}")
+        if pooling.dim < 1 or pooling.n_words < 1 or pooling.remove_pc < 0:
+            raise ValueError(f"dim {pooling.dim}, {pooling.n_words} words, remove_pc "
+                             f"{pooling.remove_pc}")
+        try:
+            pooling.preprocess = check_preprocess(pooling.preprocess)
+        except OptionError as e:
+            raise ValueError(str(e)) from None
+        if pooling.kind != "mean" and "weights" not in files:
+            raise ValueError(f"{pooling.kind} pooling without its weights")
+        if "weights" in files:
+            pooling.weights = _real(data["weights"], "weights", (pooling.n_words,))
+            if len(pooling.weights) and pooling.weights.min() < 0:
+                raise ValueError("a negative weight")
+        if ("components" in files) != ("component_weights" in files):
+            raise ValueError("components without their weights, or weights without them")
+        if "components" in files:
+            components = np.asarray(data["components"])
+            if components.ndim != 2:
+                raise ValueError(f"components of shape {components.shape}")
+            k = len(components)
+            if k > min(pooling.remove_pc, pooling.dim):
+                raise ValueError(f"{k} components, remove_pc {pooling.remove_pc}")
+            pooling.components = _real(components, "components", (k, pooling.dim))
+            pooling.component_weights = _real(data["component_weights"], "component_weights",
+                                              (k,))
         if "phrases" in files:
-            optional["phrases"] = phrase_spec(json.loads(str(data["phrases"])))
-        return Pooling(kind=str(data["kind"]), dim=int(data["dim"]),
-                       n_words=int(data["n_words"]), vocabulary=str(data["vocabulary"]),
-                       a=float(data["a"]), unit_words=bool(data["unit_words"]),
-                       remove_pc=int(data["remove_pc"]), normalize=bool(data["normalize"]),
-                       lowercase=bool(data["lowercase"]), preprocess=str(data["preprocess"]),
-                       **optional)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+            pooling.phrases = phrase_spec(json.loads(str(data["phrases"])))
+        return pooling
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise InputError(f"{name}: not a w2v pooling file ({e})") from None
+
+
+def _real(value, what, shape):
+    """`value` as finite float32 of `shape`; ValueError otherwise."""
+    value = np.asarray(value)
+    if value.dtype.kind not in "fiu" or value.shape != shape:
+        raise ValueError(f"{what} are {value.dtype} {value.shape}, expected {shape}")
+    value = value.astype(np.float32)
+    if not np.isfinite(value).all():
+        raise ValueError(f"{what} hold NaN or infinity")
+    return value
 
 
 def check_pooling(kind):

@@ -42,6 +42,7 @@ import math
 import os
 import struct
 import time
+import tokenize
 import zipfile
 
 import numpy as np
@@ -261,7 +262,11 @@ def _npy_header(f):
         raise ValueError(f"unknown .npy version {version}")
     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                    else np.lib.format.read_array_header_2_0)
-    shape, fortran, dtype = read_header(f)
+    try:
+        shape, fortran, dtype = read_header(f)
+    except (SyntaxError, TypeError, KeyError, AttributeError, RecursionError,
+            tokenize.TokenError) as e:  # numpy parses the header as Python literals
+        raise ValueError(f"a damaged .npy header ({type(e).__name__})") from None
     if dtype.hasobject:
         raise ValueError("object arrays are refused")
     if dtype.itemsize == 0 or dtype.subdtype is not None:
