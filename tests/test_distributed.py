@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.cooccur.counts import cooccurrence_matrix, load_cooccur, save_cooccur
+from w2v.cooccur.counts import cooccurrence_matrix
+from w2v.cooccur.file import load_cooccur, save_cooccur
 from w2v.corpus.corpus import load_corpus
 
 distributed = pytest.importorskip("distributed")

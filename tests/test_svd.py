@@ -269,7 +269,8 @@ def test_cli_end_to_end_and_read_cooccur(tmp_path):
     wv = load_vectors(str(out))
     assert wv.dim == 6 and len(wv) == 48
 
-    from w2v.cooccur.counts import cooccurrence_matrix, save_cooccur
+    from w2v.cooccur.counts import cooccurrence_matrix
+    from w2v.cooccur.file import save_cooccur
 
     corpus = load_corpus([str(path)], min_count=1)
     counts_path = tmp_path / "counts.npz"

@@ -1691,7 +1691,7 @@ def svd_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sentenc
         wv = train_svd(matrix, vocab, **options, add_context=add_context, normalize=normalize,
                        threads=threads, seed=seed, progress=show)
     elif read_cooccur:
-        from ..cooccur.counts import load_cooccur
+        from ..cooccur.file import load_cooccur
 
         if phrases:
             raise OptionError("--phrases works on a CORPUS; counts read with --read-cooccur "
@@ -1795,7 +1795,8 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
     Example:  w2v cooccur data/enwiki-1m.txt.xz -o counts.npz --window 10
               w2v glove --read-cooccur counts.npz -o glove.bin
     """
-    from ..cooccur.counts import check_options, save_cooccur
+    from ..cooccur.counts import check_options
+    from ..cooccur.file import save_cooccur
 
     check_options(window, weighting, memory, threads)
     check_writable(output)
@@ -1906,7 +1907,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
             corpus = () if read_cooccur else _recorded_inputs(model.corpus)
 
     if read_cooccur:
-        from ..cooccur.counts import load_cooccur
+        from ..cooccur.file import load_cooccur
 
         if model is not None:
             check = dict(vocab=model.vocab, window=config.window, weighting=config.weighting)
@@ -1923,7 +1924,8 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
             model = init_model(config, vocab)
         source = {"cooccur": os.path.abspath(read_cooccur)}
     else:
-        from ..cooccur.counts import cooccurrence_matrix, save_cooccur as write_counts
+        from ..cooccur.counts import cooccurrence_matrix
+        from ..cooccur.file import save_cooccur as write_counts
         from ..corpus.corpus import load_corpus
         from ..word2vec.model import corpus_record
 
