@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import w2v.cooccur.counts as cooccur_module
+import w2v.runtime.runs as cooccur_module
 from w2v.cooccur.counts import cooccurrence_matrix
 from w2v.cooccur.file import load_cooccur, save_cooccur
 from w2v.corpus.corpus import load_corpus

@@ -158,7 +158,7 @@ def _worker_memory_gb(memory_gb):
     limit, or the memory available)."""
     if memory_gb is not None:
         return memory_gb
-    from .cooccur.counts import default_memory_gb
+    from .runtime.runs import default_memory_gb
 
     memory = default_memory_gb()
     try:
@@ -490,28 +490,29 @@ def count_partition_rows(restricted, n_words, row_edges, window, weighting, symm
 
 def _whole_rows(keys, counts, n_words):
     """Sorted upper-triangle entries (row <= col) as the symmetric matrix's entries, sorted:
-    each off-diagonal entry also as (col, row), the diagonal doubled (as `_fill_csr` does)."""
-    from .cooccur.counts import _merge_two, _transposed
+    each off-diagonal entry also as (col, row), the diagonal doubled (as `fill_csr` does)."""
+    from .cooccur.kernels import transposed
+    from .runtime.runs import merge_two
 
     rows = keys // n_words
     counts = counts.copy()
     counts[rows == keys - rows * n_words] *= 2
     below_keys = np.empty(len(keys), dtype=np.int64)
     below_counts = np.empty(len(keys), dtype=np.int64)
-    m = _transposed(keys, counts, n_words, below_keys, below_counts)
+    m = transposed(keys, counts, n_words, below_keys, below_counts)
     out_keys = np.empty(len(keys) + m, dtype=np.int64)
     out_counts = np.empty(len(keys) + m, dtype=np.int64)
-    n = _merge_two(keys, counts, below_keys[:m], below_counts[:m], out_keys, out_counts)
+    n = merge_two(keys, counts, below_keys[:m], below_counts[:m], out_keys, out_counts)
     return out_keys[:n], out_counts[:n]
 
 
 def _merged(runs):
-    from .cooccur.counts import _merge_pair
+    from .runtime.runs import merge_pair
 
     if not runs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     while len(runs) > 1:
-        runs = [_merge_pair(runs[i], runs[i + 1]) if i + 1 < len(runs) else runs[i]
+        runs = [merge_pair(runs[i], runs[i + 1]) if i + 1 < len(runs) else runs[i]
                 for i in range(0, len(runs), 2)]
     return runs[0]
 
@@ -526,11 +527,12 @@ def reduce_rows(first_row, end_row, n_words, scale, memory_gb, tmp_dir, *pieces)
     The pieces are merged through `cooccur`'s run store (spilling past memory_gb), then
     filled in two passes by the kernels `cooccurrence_matrix` fills its rows with.
     """
-    from .cooccur.counts import BYTES_PER_ENTRY, _add_row_lengths, _fill_csr, _RunStore
+    from .cooccur.kernels import add_row_lengths, fill_csr
+    from .runtime.runs import BYTES_PER_ENTRY, RunStore
 
     with _TASK_LOCK:
         budget = int(_worker_memory_gb(memory_gb) * 1e9)
-        store = _RunStore(budget // 2 // BYTES_PER_ENTRY, budget, tmp_dir)
+        store = RunStore(budget // 2 // BYTES_PER_ENTRY, budget, tmp_dir)
         base = first_row * n_words
         try:
             for keys, counts in pieces:
@@ -539,14 +541,14 @@ def reduce_rows(first_row, end_row, n_words, scale, memory_gb, tmp_dir, *pieces)
             store.finish()
             lengths = np.zeros(end_row - first_row, dtype=np.int64)
             for keys, _ in store.blocks():
-                _add_row_lengths(keys, n_words, False, lengths)
+                add_row_lengths(keys, n_words, False, lengths)
             nnz = int(lengths.sum())
             cursor = np.zeros(len(lengths), dtype=np.int64)
             np.cumsum(lengths[:-1], out=cursor[1:])
             indices = np.empty(nnz, dtype=np.int64)
             data = np.empty(nnz, dtype=np.float32)
             for keys, counts in store.blocks():
-                _fill_csr(keys, counts, n_words, False, float(scale), cursor, indices, data)
+                fill_csr(keys, counts, n_words, False, float(scale), cursor, indices, data)
         finally:
             store.close()
         return lengths, indices, data

@@ -409,7 +409,7 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None, threads=
     merged from there in bounded windows, as co-occurrence counts are. The caller reads
     `blocks()` and must `close()` the store.
     """
-    from ..cooccur.counts import BYTES_PER_ENTRY, _RunStore, default_memory_gb
+    from ..runtime.runs import BYTES_PER_ENTRY, RunStore, default_memory_gb
     from .corpus import _count_ids
     from .phrase_kernels import candidate_keys, count_runs
 
@@ -419,7 +419,7 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None, threads=
     # counted), the rest for the runs
     chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16 // (n_workers + 1))))
     rest = max(0, budget - 16 * chunk_tokens * (n_workers + 1))
-    runs = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
+    runs = RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
     word_counts = np.zeros(keys.n_words, dtype=np.int64)
     _count_ids(text.ids, word_counts)  # np.bincount would first copy the ids to int64
     frequent = word_counts >= min_count
