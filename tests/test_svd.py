@@ -10,8 +10,8 @@ import scipy.sparse as sp
 
 from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.svd.ppmi import ppmi_matrix, subsample_corpus
-from w2v.runtime.rng import keep_probabilities
+from w2v.corpus.subsample import keep_probabilities, subsample_corpus
+from w2v.svd.ppmi import ppmi_matrix
 from w2v.svd.svd import arpack_svd, fold_in, randomized_svd, svd_embeddings, train_svd
 
 

@@ -1416,7 +1416,7 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
               w2v embed -v run.w2v reviews.txt -o reviews.bin && w2v similar -v reviews.bin 12
     """
     from ..documents.embed import embed_files, load_pooling
-    from ..text.lines import check_inputs
+    from ..text.sources import check_inputs
 
     if vectors_path == "-" and "-" in text:
         raise click.UsageError("vectors and text cannot both come from stdin")
@@ -1503,7 +1503,7 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
               cat questions.txt | w2v search -v run.w2v --docs faq.txt -n 3 --json
     """
     from ..documents.embed import embed, embed_files, hits, top_documents
-    from ..text.lines import check_inputs
+    from ..text.sources import check_inputs
 
     if vectors_path == "-":
         raise click.UsageError("search reads vectors from a file, not stdin")

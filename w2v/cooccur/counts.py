@@ -103,7 +103,7 @@ def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric
     The store's `blocks()` yields the sorted distinct pair keys (row * n_words + col; only
     row <= col when symmetric) with their integer counts in units of 1/scale; the caller
     must `close()` it. This is the counting that one process and every partition of a
-    cluster run (`distributed.py`), within `memory_gb`. on_tokens(n) is called as chunks
+    cluster run (`distributed`), within `memory_gb`. on_tokens(n) is called as chunks
     of n tokens are counted.
     """
     check_options(window, weighting, memory_gb)

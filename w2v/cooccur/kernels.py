@@ -113,7 +113,7 @@ def transposed(pairs, counts, n_words, out_pairs, out_counts):
     """The off-diagonal entries (r, c) of sorted pairs as (c, r), sorted; returns how many.
 
     A counting sort by column: stable, so the rows within a column keep their order. This
-    is how a cluster's partition (`distributed.py`) turns its upper triangle into whole rows
+    is how a cluster's partition (`distributed`) turns its upper triangle into whole rows
     without sorting again.
     """
     starts = np.zeros(n_words + 1, dtype=np.int64)

@@ -19,7 +19,8 @@ from numba import njit, prange
 
 from ..config import SvdConfig
 from ..errors import InputError, OptionError
-from .ppmi import balanced_row_blocks, ppmi_matrix, subsample_corpus
+from ..corpus.subsample import subsample_corpus
+from .ppmi import balanced_row_blocks, ppmi_matrix
 from ..vectors.word_vectors import WordVectors
 
 log = logging.getLogger("w2v")

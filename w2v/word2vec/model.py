@@ -28,7 +28,8 @@ from .huffman import huffman_tree
 from ..runtime.numba_cache import kernels_cached
 from ..files.model_file import Checkpoints, ModelFile, write_model
 from ..runtime.progress import Bar, LossLog
-from ..runtime.rng import initial_vectors, keep_probabilities, seed_for
+from ..corpus.subsample import keep_probabilities
+from ..runtime.rng import initial_vectors, seed_for
 from ..runtime.threads import configure_threads, threading_layer
 from ..vectors.word_vectors import WordVectors
 from ..corpus.vocab import Vocab
