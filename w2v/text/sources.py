@@ -194,25 +194,23 @@ def range_blocks(source, start, end):
     """Blocks of whole lines of a plain file (a `FileRange`): the lines that start in
     [start, end), so that ranges cut anywhere own every line once."""
     f = source.raw
-    try:
+
+    def chunks():
         pos = start
         f.seek(start)
         if start > 0:
             f.seek(start - 1)
             if f.read(1) != b"\n":  # the line in progress belongs to the range before
                 pos += len(f.readline())
-        rest = b""
         while pos < end:
             chunk = f.read(min(BLOCK_BYTES, end - pos))
             if not chunk:
                 break
             pos += len(chunk)
-            cut = chunk.rfind(b"\n")
-            if cut < 0:
-                rest += chunk
-                continue
-            block, rest = rest + chunk[: cut + 1], chunk[cut + 1:]
-            yield block
+            yield chunk
+
+    try:
+        rest = yield from _line_blocks(chunks())
         if rest:  # a line that started in the range ends past it
             yield rest + f.readline()
     except OSError as e:
@@ -247,24 +245,35 @@ class InvalidBytes:
         return "\ufffd", error.end
 
 
-def read_blocks(source):
-    """Byte blocks of `source`, each ending at a line end (or at the end of input)."""
+def _line_blocks(chunks):
+    """Blocks of whole lines of the byte chunks; returns what follows the last line end."""
     rest = b""
-    while True:
-        try:
-            chunk = source.stream.read(BLOCK_BYTES)
-        except (OSError, EOFError, lzma.LZMAError) as e:
-            raise InputError(f"cannot read {source.name}: {e}") from None
-        if not chunk:
-            if rest:
-                yield rest
-            return
+    for chunk in chunks:
         cut = chunk.rfind(b"\n")
         if cut < 0:
             rest += chunk
             continue
         block, rest = rest + chunk[: cut + 1], chunk[cut + 1 :]
         yield block
+    return rest
+
+
+def read_blocks(source):
+    """Byte blocks of `source`, each ending at a line end (or at the end of input)."""
+
+    def chunks():
+        while True:
+            try:
+                chunk = source.stream.read(BLOCK_BYTES)
+            except (OSError, EOFError, lzma.LZMAError) as e:
+                raise InputError(f"cannot read {source.name}: {e}") from None
+            if not chunk:
+                return
+            yield chunk
+
+    rest = yield from _line_blocks(chunks())
+    if rest:
+        yield rest
 
 
 def read_ahead(blocks, depth=4):
