@@ -4,14 +4,12 @@ How it counts. Sentences are cut into chunks of about equal token counts; one pa
 launch handles one chunk per thread. For each pair of tokens at distance d <= window in a
 sentence, a chunk emits one int64 key ((row * V + col) << dbits | d - 1) into its own
 buffer, radix-sorts the buffer and reduces equal pairs to one (pair, count) entry, a sorted
-run. Runs are merged in memory like a binary counter (runs of similar size merge), so
-memory holds O(log) runs; when they would pass the memory bound they are merged into one run
-and appended to a single temporary spill file. When that file holds more than MAX_SPILL_RUNS
-runs they are merged into one, so the number of runs (and of files: one) stays bounded,
-unlike GloVe C's one file per overflow. Spilled runs are merged by streaming: each run is
-read through a small window with plain reads (never memory-mapped, so the spill's pages do
-not count against the process), and the CSR result is filled in two passes over the merged
-stream (row lengths, then entries). `--memory` thus bounds the sort buffers, the runs in
+run (`kernels`). The runs go to the run store (`runtime.runs`): merged in memory like a
+binary counter, past the memory bound merged into one run and appended to a single
+temporary spill file (its runs merged into one when there are more than MAX_SPILL_RUNS, so
+the number of runs and of files stays bounded, unlike GloVe C's one file per overflow),
+and merged by streaming through small windows read with plain reads. The CSR result is
+filled in two passes over the merged stream (row lengths, then entries). `--memory` thus bounds the sort buffers, the runs in
 memory and the merge windows; the token ids and the result matrix come on top.
 
 Counts are kept as integers in units of 1/scale, where every distance weight is an exact
