@@ -36,7 +36,7 @@ STAGES = {
     "corpus": 5,
     "cooccur": 6,
     "config": 7,  # the options records the families share
-    "checkpoints": 7,  # what word2vec and glove share
+    "checkpoints": 7.5,  # what word2vec and glove share (may read the records)
     "word2vec": 8, "glove": 8, "svd": 8,
     "documents": 9,
     "bias": 10,
@@ -50,7 +50,7 @@ NUMBA_ALLOWED = {
     "w2v.runtime.numba_cache", "w2v.runtime.prefetch", "w2v.runtime.rng", "w2v.runtime.runs",
     "w2v.runtime.threads",
     "w2v.text.token_ids", "w2v.text.tokenize",
-    "w2v.corpus.phrase_kernels", "w2v.corpus.phrases", "w2v.corpus.subsample",
+    "w2v.corpus.phrase_kernels", "w2v.corpus.subsample",
     "w2v.cooccur.kernels",
     "w2v.word2vec.huffman", "w2v.word2vec.kernels",
     "w2v.glove.kernels",
