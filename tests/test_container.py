@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from w2v.cooccur.counts import load_cooccur
+from w2v.cooccur.file import load_cooccur
 from w2v.documents.index import open_index
 from w2v.documents.pooling import load_pooling
 from w2v.errors import InputError

@@ -71,7 +71,7 @@ def test_fixtures_answer_as_when_written(entry, fixtures, capsys):
 
 
 def test_a_count_file_rereads_and_rewrites_to_the_same_bytes(tmp_path):
-    from w2v.cooccur.counts import load_cooccur, save_cooccur
+    from w2v.cooccur.file import load_cooccur, save_cooccur
 
     matrix, vocab, meta = load_cooccur(os.path.join(FIXTURES, "counts.npz"))
     save_cooccur(tmp_path / "again.npz", matrix, vocab, meta["window"], meta["weighting"],

@@ -9,9 +9,10 @@ them. So text joined here gives the tokens that a model trained with `--phrases 
 """
 
 import dataclasses
+import math
 
 from ..runtime.atomic import atomic_write
-from ..errors import InputError
+from ..errors import InputError, OptionError
 
 MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
 
@@ -138,3 +139,17 @@ def recorded_phrases(path):
     with ModelFile(path) as model:
         corpus = model.header.get("corpus") or {}
     return corpus.get("phrases") or None
+
+
+def check_phrase_thresholds(passes, thresholds):
+    """--phrase-threshold as a tuple of floats: one value, or one per --phrases pass."""
+    values = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds]
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value):
+            raise OptionError(f"--phrase-threshold must be a finite number or a list, got {value!r}")
+    if passes == 0:
+        raise OptionError("--phrase-threshold needs --phrases N (N passes)")
+    if len(values) not in (1, passes):
+        raise OptionError(f"--phrase-threshold has {len(values)} values for {passes} passes")
+    return tuple(float(v) for v in values)

@@ -103,3 +103,15 @@ def read_vocab(path, min_count=1, max_vocab=None):
     if len(vocab) == 0:
         raise VocabularyError(f"no word in {path} has count >= {min_count}")
     return vocab
+
+
+def kept_words(counts, n_raw, min_count, max_vocab, inputs):
+    """`vocab_order`, refusing an empty corpus or an empty vocabulary with a clear error."""
+    if n_raw == 0:
+        raise InputError("the corpus is empty: no tokens in " + ", ".join(inputs))
+    kept = vocab_order(counts, min_count, max_vocab)
+    if len(kept) == 0:
+        raise VocabularyError(
+            f"no word occurs at least {min_count} times (--min-count) in the corpus "
+            f"of {n_raw} tokens; lower --min-count")
+    return kept

@@ -29,7 +29,7 @@ from .pooling import pooling_from_arrays, vocabulary_digest
 from ..errors import InputError
 from ..files import container
 from ..files.container import INDEX
-from ..text.lines import _BY_EXTENSION, _MAGIC, check_inputs
+from ..text.sources import check_inputs, check_plain, line_offsets
 
 log = logging.getLogger("w2v")
 
@@ -50,42 +50,12 @@ def vectors_fingerprint(wv):
     return h.hexdigest()
 
 
-def _check_plain(path):
-    """Hits are read back by byte offset, so the text must be a plain file."""
-    if path == "-":
-        raise InputError("an index needs its documents in files (hits are read back from "
-                         "them), not stdin")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if (os.path.splitext(path)[1].lower() in _BY_EXTENSION
-            or any(head.startswith(magic) for magic, _ in _MAGIC)):
-        raise InputError(f"{path} is compressed; an index reads hits back by byte offset: "
-                         f"decompress it first")
-
-
 def check_documents(docs):
     """Refuse, before any work, text an index cannot point into: missing, stdin, compressed."""
     docs = check_inputs(docs)
     for doc in docs:
-        _check_plain(doc)
+        check_plain(doc)
     return docs
-
-
-def line_offsets(path):
-    """Byte offset of every line's start (a last line without newline counts, as the
-    readers count it)."""
-    starts = [np.zeros(1, np.int64)]
-    size = 0
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(SCAN_BYTES)
-            if not chunk:
-                break
-            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-            starts.append(ends.astype(np.int64) + size + 1)
-            size += len(chunk)
-    starts = np.concatenate(starts)
-    return starts[starts < size]
 
 
 def ends_digest(path, size):
