@@ -124,6 +124,13 @@ MODEL_CASES = {
     "position a string": dict(header=lambda h: {**h, "position": "x"}),
     "subwords with string minn": dict(header=lambda h: {**h, "config": {
         **h["config"], "subwords": True, "minn": "3", "maxn": 6, "bucket": 10}}),
+    "phrases not a record": dict(header=lambda h: {**h, "corpus": {**h["corpus"], "phrases": 5}}),
+    "phrase tables not lists": dict(header=lambda h: {**h, "corpus": {
+        **h["corpus"], "phrases": {"tables": [[["new", "york"]]], "delimiter": "_"}}}),
+    "preprocess bogus": dict(header=lambda h: {**h, "config": {**h["config"],
+                                                              "preprocess": "bogus"}}),
+    "lowercase a string": dict(header=lambda h: {**h, "config": {**h["config"],
+                                                                "lowercase": "yes"}}),
     "fewer words than rows": dict(words=json_bytes("\n".join(words_of("sg.w2v")[:-1]))),
     "w_in 1-D": dict(w_in=np.zeros(204 * 8, np.float32)),
     "w_in 3-D": dict(w_in=np.zeros((204, 8, 1), np.float32)),
@@ -417,3 +424,14 @@ def test_a_fasttext_dictionary_larger_than_the_file_is_refused_before_allocating
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="more than the file can hold"):
         read_fasttext_bin(path)
+
+
+@pytest.mark.parametrize("case", ["phrases not a record", "phrase tables not lists",
+                                  "preprocess bogus"])
+def test_embed_with_a_damaged_training_record_is_one_line(tmp_path, capsys, case):
+    path = crafted(tmp_path, "sg.w2v", **MODEL_CASES[case])
+    (tmp_path / "t.txt").write_text("the of and\n")
+    code, out, err = run_main(["embed", str(tmp_path / "t.txt"), "-v", str(path), "-o",
+                               str(tmp_path / "e.npy")], capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err, str(path))

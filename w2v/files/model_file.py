@@ -20,6 +20,7 @@ import logging
 import numpy as np
 
 from ..errors import InputError
+from ..text.preprocess import PREPROCESSORS
 from . import container
 from .container import MODEL, Container
 
@@ -76,6 +77,18 @@ def first_non_finite(matrix):
     return None
 
 
+def _phrase_record(record):
+    """Whether `record` is a phrase record as training writes it: {"tables": lists of
+    phrase strings, "delimiter": a string, "connectors": strings}."""
+    def strings(value):
+        return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+    return (isinstance(record, dict) and isinstance(record.get("tables"), list)
+            and all(strings(table) for table in record["tables"])
+            and isinstance(record.get("delimiter", "_"), str)
+            and strings(record.get("connectors", [])))
+
+
 class ModelFile(Container):
     """An opened model file: its header, and its arrays read on demand.
 
@@ -110,6 +123,12 @@ class ModelFile(Container):
         for name, types in (("lowercase", (bool,)), ("preprocess", (str,))):
             if name in config and not isinstance(config[name], types):
                 raise InputError(self.broken(f"its options hold {name} {config[name]!r}"))
+        if config.get("preprocess", "none") not in PREPROCESSORS:
+            raise InputError(self.broken(f"its options hold preprocess "
+                                         f"{config['preprocess']!r}"))
+        phrases = (header.get("corpus") or {}).get("phrases")
+        if phrases and not _phrase_record(phrases):
+            raise InputError(self.broken("its phrase record is damaged"))
         if self.family == "glove" and config.get("output_vectors", "sum") not in GLOVE_OUTPUTS:
             raise InputError(self.broken(f"its options hold output_vectors "
                                          f"{config['output_vectors']!r}"))
