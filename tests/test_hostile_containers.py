@@ -4,7 +4,6 @@ never a traceback or a silent empty answer."""
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import zipfile
@@ -58,14 +57,20 @@ def crafted(tmp_path, fixture, header=None, **changes):
     return savez(tmp_path / f"x{os.path.splitext(fixture)[1]}", members)
 
 
+PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[2:]).returncode; "
+        "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
+        ".ru_maxrss)); sys.exit(code)")
+
+
 def w2v_rss(args, cwd, env=None, timeout=120):
-    """(exit code, stderr, peak MB) of `python -m w2v.cli ARGS` in a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run([sys.executable, "-m", "w2v.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONPATH": ROOT, **(env or {})})
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return done.returncode, done.stderr, max(peak, before) / 1024
+    """(exit code, stderr, peak MB) of `python -m w2v.cli ARGS`, measured by a parent of
+    its own (this process's children's peak holds every earlier test's too)."""
+    peak = os.path.join(cwd, "peak.txt")
+    done = subprocess.run([sys.executable, "-c", PEAK, peak, sys.executable, "-m", "w2v.cli",
+                           *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": ROOT, **(env or {})})
+    with open(peak) as f:
+        return done.returncode, done.stderr, int(f.read()) / 1024
 
 
 def words_of(fixture):
