@@ -10,8 +10,8 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from cli_helpers import assert_one_line_error, run_main
+
 from w2v.cooccur.file import load_cooccur
 from w2v.documents.index import open_index
 from w2v.documents.pooling import load_pooling
