@@ -118,3 +118,16 @@ def test_compressed_stdin_is_still_recognised(tmp_path):
                             input=data, capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().split("\n")[0] == "the 2"
+
+
+def test_a_failed_dask_task_is_one_line_without_dasks_own_logging(tmp_path):
+    pytest.importorskip("distributed")
+    path = tmp_path / "late-nul.txt"
+    path.write_bytes(b"the cat sat on the mat\n" * 5000 + b"bad \0 line\n")
+    result = subprocess.run([sys.executable, "-m", "w2v.cli", "cooccur", str(path), "--dask",
+                             "--workers", "1", "-o", str(tmp_path / "c.npz")],
+                            capture_output=True, timeout=300)
+    err = result.stderr.decode()
+    assert result.returncode == 1, err
+    errors = [line for line in err.splitlines() if not line.startswith("w2v: dask:")]
+    assert errors == [errors[0]] and "NUL byte" in errors[0], err
