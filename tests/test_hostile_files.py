@@ -180,3 +180,29 @@ def test_a_binary_weat_tests_file_is_one_line(tmp_path, capsys, small_vectors):
     code, _, err = run(["bias", "-v", small_vectors, "--tests-file", binary], capsys)
     assert code == 1
     assert_one_line(err, "not valid TOML")
+
+
+def test_sts_and_similarity_files_are_read_like_every_input(small_vectors, tmp_path, capsys,
+                                                              monkeypatch):
+    import gzip
+    import io
+    import sys
+
+    sts = tmp_path / "sts.txt.gz"
+    sts.write_bytes(gzip.compress(b"1\tcat dog\tcar\n2\tbus\ttree\n3\tdog\tcat tree\n"))
+    code, out, err = run(["evaluate", small_vectors, "--sts", sts, "--pooling", "mean"], capsys)
+    assert code == 0, err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"cat dog 1\ncar bus 2\n"
+                                                                  b"tree cat 3\n")))
+    code, out, err = run(["evaluate", small_vectors, "--similarity", "-"], capsys)
+    assert code == 0, err
+
+
+def test_phrases_passes_empty_input_through(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n\n")))
+    code, out, err = run(["phrases", "-", "-o", tmp_path / "out.txt"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "out.txt").read_bytes() == b"\n\n"

@@ -12,6 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, fields
 
+from .cooccur.weights import WEIGHTINGS
 from .corpus.phrase_tables import check_phrase_thresholds
 from .errors import OptionError
 from .text.preprocess import PREPROCESSORS
@@ -108,7 +109,6 @@ KERNELS = ("auto", "classic", "batched")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 # noise distribution counts^x: word2vec's 0.75, fastText's 0.5 (fixed in fastText)
 DEFAULT_NS_EXPONENT = {False: 0.75, True: 0.5}
-WEIGHTINGS = ("harmonic", "uniform", "linear")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ matrix has the word as row and the words to its left as columns (GloVe C's `-sym
 """
 
 import logging
-import math
 import time
 
 import numpy as np
@@ -34,31 +33,14 @@ from ..runtime.progress import Bar
 from ..runtime.runs import BYTES_PER_ENTRY, RunStore, default_memory_gb
 from ..runtime.threads import configure_threads
 from .kernels import add_row_lengths, count_chunks, fill_csr
+from .weights import WEIGHTINGS, distance_weights
 
 log = logging.getLogger("w2v")
 
-WEIGHTINGS = ("harmonic", "uniform", "linear")
 MAX_CHUNK_TOKENS = 1 << 19  # tokens per chunk and launch slot; bounds the sort buffers
-_EXACT_SCALE_LIMIT = 1 << 31
 
 
 # --------------------------------------------------------------------------- orchestration
-
-
-def distance_weights(window, weighting):
-    """Integer weight per distance 1..window and the scale they are in units of (see module doc)."""
-    if weighting not in WEIGHTINGS:
-        raise OptionError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
-    distances = np.arange(1, window + 1, dtype=np.int64)
-    if weighting == "uniform":
-        return np.ones(window, dtype=np.int64), 1
-    if weighting == "linear":
-        return window - distances + 1, window
-    scale = math.lcm(*range(1, window + 1))
-    if scale <= _EXACT_SCALE_LIMIT:
-        return scale // distances, scale
-    scale = _EXACT_SCALE_LIMIT  # 1/d rounded to 2**-31: far below float32 precision
-    return np.rint(scale / distances).astype(np.int64), scale
 
 
 def _plan_chunks(offsets, target_tokens):

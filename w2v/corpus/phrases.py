@@ -544,11 +544,14 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
     start_numba_without_scipy()
     check_threads(threads)
     text = read_text(inputs, lowercase=lowercase, threads=threads)
-    if text.n_tokens == 0:
-        raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
-    text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
-                                 min_count=min_count, connectors=connectors, delimiter=delimiter,
-                                 tables=applied, memory_gb=memory_gb, threads=threads)
+    if text.n_tokens == 0:  # a filter passes empty text through
+        log.warning("no words in %s: nothing to join", ", ".join(expand_inputs(inputs)))
+        tables = applied if applied is not None else [[] for _ in range(passes)]
+    else:
+        text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
+                                     min_count=min_count, connectors=connectors,
+                                     delimiter=delimiter, tables=applied, memory_gb=memory_gb,
+                                     threads=threads)
     with atomic_write(output, "wb") as f:
         write_text(text, f, threads=threads)
     if save_phrases is not None and apply is None:

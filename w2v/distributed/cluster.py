@@ -12,6 +12,9 @@ from ..errors import InputError, OptionError, W2VError
 
 log = logging.getLogger("w2v")
 
+DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
+SILENT = logging.CRITICAL + 1  # above every level Dask logs at
+
 DASK_MISSING = 'counting on a Dask cluster needs Dask: pip install "w2v[dask]"'
 TASK_LOCK = threading.Lock()  # numba's parallel kernels run one task at a time per process
 
@@ -56,9 +59,14 @@ def connect(dask=None, workers=None):
         yield dask
         return
     quiet = log.level > logging.DEBUG or not log.isEnabledFor(logging.DEBUG)
-    previous = logging.getLogger("distributed").level
-    if quiet:  # Dask's own chatter would run through the progress bar
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+    # Dask's own logging (a failed task's traceback, heartbeats to a closed comm, asyncio's
+    # unretrieved task exceptions) would run through the progress bar and repeat, as a
+    # traceback, the one-line error w2v reports; it is shown with --verbose only.
+    loggers = [logging.getLogger(name) for name in DASK_LOGGERS]
+    previous = [logger.level for logger in loggers]
+    if quiet:
+        for logger in loggers:
+            logger.setLevel(SILENT)
     try:
         if dask:
             try:
@@ -80,12 +88,13 @@ def connect(dask=None, workers=None):
             cluster = distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True,
                 dashboard_address=":0" if _has_bokeh() else None,
-                silence_logs=logging.ERROR if quiet else logging.WARNING)
+                silence_logs=SILENT if quiet else logging.WARNING)
             with cluster, distributed.Client(cluster) as client:
                 _log_cluster(client, "a local cluster")
                 yield client
     finally:
-        logging.getLogger("distributed").setLevel(previous)
+        for logger, level in zip(loggers, previous):
+            logger.setLevel(level)
 
 
 def _has_bokeh():

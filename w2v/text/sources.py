@@ -17,6 +17,7 @@ import codecs
 import contextlib
 import glob
 import gzip
+import io
 import logging
 import lzma
 import os
@@ -26,11 +27,13 @@ import threading
 import numpy as np
 
 from ..errors import InputError
-from ..runtime.stdio import stdin_buffer
+from ..runtime.stdio import stdin_reader
 
 log = logging.getLogger("w2v")
 
 BLOCK_BYTES = 1 << 20  # decompressed bytes decoded and split at a time
+MAX_LINE_BYTES = 100 << 20  # a longer line is refused: binary data, or text without line ends
+STOP_WAIT_SECONDS = 0.1  # how long a consumer that stops early waits for its reader thread
 
 
 def _gunzip(raw):
@@ -154,15 +157,19 @@ class Source:
         self.path = path
         self.name = "<stdin>" if path == "-" else path
         try:
-            raw = stdin_buffer() if path == "-" else open(path, "rb")
+            raw = stdin_reader() if path == "-" else open(path, "rb")
         except OSError as e:
             raise InputError(f"cannot read {path}: {e.strerror}") from None
-        self.raw = raw
         self.size = None if path == "-" else os.fstat(raw.fileno()).st_size
         opener = BY_EXTENSION.get(os.path.splitext(path)[1].lower())
         if opener is None:
-            head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+            if hasattr(raw, "peek"):
+                head = raw.peek(8)[:8]
+            else:  # unbuffered stdin: the first bytes are read, then given back in front
+                head = _read_up_to(raw, 8)
+                raw = _Prefixed(head, raw)
             opener = next((o for magic, o in MAGIC if head.startswith(magic)), None)
+        self.raw = raw
         self.stream = raw if opener is None else opener(raw)
 
     def position(self):
@@ -174,6 +181,38 @@ class Source:
     def close(self):
         if self.path != "-":
             self.raw.close()
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that gives `head` first, then the rest of `raw`: stdin read unbuffered
+    after its first bytes were looked at."""
+
+    def __init__(self, head, raw):
+        super().__init__()
+        self.head, self.raw = head, raw
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        return self.raw.readinto(buffer)
+
+
+def _read_up_to(stream, size):
+    """`size` bytes of `stream`, fewer only at its end (a pipe returns what it has)."""
+    parts, got = [], 0
+    while got < size:
+        data = stream.read(size - got)
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts)
 
 
 class FileRange:
@@ -210,7 +249,7 @@ def range_blocks(source, start, end):
             yield chunk
 
     try:
-        rest = yield from _line_blocks(chunks())
+        rest = yield from _line_blocks(chunks(), source.name)
         if rest:  # a line that started in the range ends past it
             yield rest + f.readline()
     except OSError as e:
@@ -245,33 +284,49 @@ class InvalidBytes:
         return "\ufffd", error.end
 
 
-def _line_blocks(chunks):
-    """Blocks of whole lines of the byte chunks; returns what follows the last line end."""
-    rest = b""
+def _line_blocks(chunks, name):
+    """Blocks of whole lines of the byte chunks; returns what follows the last line end.
+
+    Input without line ends stays bounded: a chunk with a NUL byte goes out at once, line
+    end or not (every consumer refuses it as binary data), and a line longer than
+    MAX_LINE_BYTES is an InputError.
+    """
+    parts, pending = [], 0
     for chunk in chunks:
         cut = chunk.rfind(b"\n")
         if cut < 0:
-            rest += chunk
+            parts.append(chunk)
+            pending += len(chunk)
+            if b"\0" in chunk:
+                yield b"".join(parts)
+                parts, pending = [], 0
+            elif pending > MAX_LINE_BYTES:
+                raise InputError(f"{name} has a line longer than {MAX_LINE_BYTES >> 20} MB: "
+                                 f"not text with line ends")
             continue
-        block, rest = rest + chunk[: cut + 1], chunk[cut + 1 :]
-        yield block
-    return rest
+        parts.append(chunk[: cut + 1])
+        yield b"".join(parts)
+        rest = chunk[cut + 1 :]
+        parts, pending = [rest], len(rest)
+    return b"".join(parts)
 
 
 def read_blocks(source):
     """Byte blocks of `source`, each ending at a line end (or at the end of input)."""
 
+    read = _read_up_to if isinstance(source.stream, _Prefixed) else lambda f, n: f.read(n)
+
     def chunks():
         while True:
             try:
-                chunk = source.stream.read(BLOCK_BYTES)
+                chunk = read(source.stream, BLOCK_BYTES)
             except (OSError, EOFError, lzma.LZMAError) as e:
                 raise InputError(f"cannot read {source.name}: {e}") from None
             if not chunk:
                 return
             yield chunk
 
-    rest = yield from _line_blocks(chunks())
+    rest = yield from _line_blocks(chunks(), source.name)
     if rest:
         yield rest
 
@@ -281,8 +336,10 @@ def read_ahead(blocks, depth=4):
 
     Reading and decompressing (zlib, bz2 and lzma release the GIL) then overlap with
     tokenizing (a nogil kernel), so a compressed corpus costs about the slower of the two
-    rather than their sum. An exception in the thread is raised here; if the consumer
-    stops early, the thread is told to stop and is waited for.
+    rather than their sum. An exception in the thread is raised here. If the consumer
+    stops early (an error, Ctrl-C), the thread is told to stop and waited for briefly: one
+    blocked in read() on a pipe whose writer stays open is left behind, a daemon thread
+    that ends with the process, so a signal stops w2v at once whatever the input does.
     """
     items = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -309,17 +366,19 @@ def read_ahead(blocks, depth=4):
 
     thread = threading.Thread(target=produce, name="w2v-reader", daemon=True)
     thread.start()
+    finished = False
     try:
         while True:
             item = items.get()
             if item is done:
+                finished = True
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
         stop.set()
-        thread.join()
+        thread.join(None if finished else STOP_WAIT_SECONDS)
 
 
 def refuse_nul(source, block, offset, decompressed=True):
