@@ -406,6 +406,7 @@ def test_a_flipped_value_in_a_count_file_is_caught(tmp_path, capsys, member, ind
 @pytest.mark.parametrize("changes, fragment", [
     (dict(header=lambda m: {**m, "window": "2"}), "window"),
     (dict(header=lambda m: {**m, "weighting": ["harmonic"]}), "weighting"),
+    (dict(header=lambda m: {**m, "weighting": "bogus"}), "weighting"),
     (dict(shape=np.array([80.0, 80.0])), "shape"),
     (dict(counts=np.ones(80, np.float32)), "word counts"),
     (dict(words=json_bytes("a\na" + "\nw" * 78)), "vocabulary is damaged"),

@@ -7,6 +7,7 @@ from ..corpus.vocab import Vocab
 from ..errors import InputError
 from ..files import container
 from ..files.container import COUNTS
+from .weights import WEIGHTINGS
 
 FORMAT_VERSION = COUNTS.version
 
@@ -63,7 +64,7 @@ def _check_meta(f, meta):
     window = meta.get("window")
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise InputError(f.broken(f"its header holds window {window!r}"))
-    if not isinstance(meta.get("weighting"), str):
+    if meta.get("weighting") not in WEIGHTINGS:
         raise InputError(f.broken(f"its header holds weighting {meta.get('weighting')!r}"))
     if not isinstance(meta.get("symmetric", True), bool):
         raise InputError(f.broken(f"its header holds symmetric {meta.get('symmetric')!r}"))
