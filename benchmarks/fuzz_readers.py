@@ -574,6 +574,7 @@ def run_case(kind, data, mutation, folder, rng, baseline=None, template=None):
     stdin = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(b""))
     tracemalloc.reset_peak()
+    held = tracemalloc.get_traced_memory()[0]  # what earlier cases left is not this one's
     start = time.perf_counter()
     exc = None
     try:
@@ -586,7 +587,7 @@ def run_case(kind, data, mutation, folder, rng, baseline=None, template=None):
     finally:
         sys.stdin = stdin
     seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1]
+    peak = tracemalloc.get_traced_memory()[1] - held
 
     def failure(signature, detail):
         return Failure(kind, signature, detail, args, mutation, data)
@@ -707,6 +708,8 @@ def main_cli(argv=None):
                         help="folder for the seeds and the files that show each failure")
     parser.add_argument("--memory-limit-gb", type=int, default=8,
                         help="address-space limit of the process that runs the cases")
+    parser.add_argument("--hang-seconds", type=float, default=120,
+                        help="a case running longer is killed and reported as a hang")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, default=None, help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
@@ -729,7 +732,7 @@ def main_cli(argv=None):
     while start < opts.cases:
         args = [sys.executable, os.path.abspath(__file__), "--worker", str(start),
                 "--started", str(started)] + [a for a in (argv or sys.argv[1:])]
-        rc = __import__("subprocess").run(args).returncode
+        rc = _run_worker(args, os.path.join(opts.failures, "current.json"), opts.hang_seconds)
         if rc == 0:
             break
         with open(os.path.join(opts.failures, "current.json")) as f:
@@ -737,13 +740,38 @@ def main_cli(argv=None):
         shutil.copy(os.path.join(opts.failures, "current.data"),
                     os.path.join(opts.failures, f"case-{case['n']}.data"))
         template = KINDS[case["kind"]].commands[case["command"]]
-        crashes.append({**case, "signature": f"crash (exit {rc}) in {template[0]}",
-                        "detail": f"the process died with exit status {rc}",
+        what = "hang" if rc == HUNG else f"crash (exit {rc})"
+        crashes.append({**case, "signature": f"{what} in {template[0]}",
+                        "detail": (f"no answer within {opts.hang_seconds} s" if rc == HUNG else
+                                   f"the process died with exit status {rc}"),
                         "args": template})
-        print(f"[{case['n'] + 1}] {case['kind']}: crash, exit {rc}", file=sys.stderr, flush=True)
+        print(f"[{case['n'] + 1}] {case['kind']}: {what}", file=sys.stderr, flush=True)
         start = case["n"] + 1
     report(opts, kinds, results_path, crashes, time.time() - started)
     return 0
+
+
+HUNG = "hung"
+
+
+def _run_worker(args, current, hang_seconds):
+    """The worker's exit status, or HUNG when one case ran `hang_seconds` (it is killed)."""
+    import subprocess
+
+    child = subprocess.Popen(args)
+    while True:
+        try:
+            return child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            idle = time.time() - os.path.getmtime(current)
+        except OSError:
+            continue
+        if idle > hang_seconds:
+            child.kill()
+            child.wait()
+            return HUNG
 
 
 def report(opts, kinds, results_path, crashes, seconds):

@@ -99,6 +99,7 @@ def test_an_endless_vector_line_is_refused_in_bounded_memory(tmp_path):
     assert peak < 48 << 20
 
 
+@pytest.mark.filterwarnings("error")
 def test_text_vectors_read_across_blocks(tmp_path, monkeypatch):
     import w2v.files.formats as formats
 
@@ -107,6 +108,8 @@ def test_text_vectors_read_across_blocks(tmp_path, monkeypatch):
     path.write_text("3 2\nalpha 1 2\n\nbeta 3 4\ngamma 5 6")
     wv = load_vectors(path)
     assert wv.words == ["alpha", "beta", "gamma"] and wv.vectors.tolist()[2] == [5, 6]
+    path.write_text("alpha 1 2\nbeta 3 4\n \t ")  # GloVe, a blank last line
+    assert load_vectors(path).words == ["alpha", "beta"]
     path.write_text("2 2\nalpha 1 2\nbeta 3 4\ngamma 5 6\n")
     with pytest.raises(InputError, match="more vectors than the 2"):
         load_vectors(path)

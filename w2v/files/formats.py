@@ -186,6 +186,9 @@ def _read_text(stream, name, dim, count, first_line_no, limit):
                 raise InputError(f"{name}: line {line_no + extra}: more vectors than the "
                                  f"{count} the header announces")
             kept = kept[: wanted - n_rows]
+        if not kept:  # blank lines only
+            line_no += len(lines)
+            continue
         try:
             if any(len(p) != 2 for p in kept):
                 raise ValueError
