@@ -156,6 +156,15 @@ def test_a_phrase_line_with_a_bad_count_or_score_is_refused(tmp_path, line):
         read_phrases(path)
 
 
+@pytest.mark.parametrize("record", [{"tables": 7}, {"tables": [[1, 2]]}, {"tables": [3]},
+                                    {"tables": [["a_b"]], "connectors": 5},
+                                    {"tables": [["a_b"]], "delimiter": None},
+                                    {"tables": [[[[]]]]}])
+def test_a_damaged_phrase_record_is_an_input_error(record):
+    with pytest.raises(InputError):
+        phrase_spec(record)
+
+
 # --------------------------------------------------------------------------- vocabulary files
 
 

@@ -120,7 +120,14 @@ def phrase_spec(phrases, delimiter="_", connectors=()):
         delimiter = phrases.get("delimiter", delimiter)
         connectors = phrases.get("connectors", connectors)
         phrases = phrases.get("tables", [])
-    tables = [[p.text if isinstance(p, Phrase) else str(p) for p in table] for table in phrases]
+    if not isinstance(phrases, (list, tuple)) or not all(
+            isinstance(table, (list, tuple)) and all(isinstance(p, (str, Phrase)) for p in table)
+            for table in phrases):
+        raise InputError("a phrase record must hold tables that are lists of phrases")
+    if not isinstance(connectors, (list, tuple, set, frozenset)) or not all(
+            isinstance(c, str) for c in connectors):
+        raise InputError("a phrase record's connector words must be a list of words")
+    tables = [[p.text if isinstance(p, Phrase) else p for p in table] for table in phrases]
     if not any(tables):
         return None
     if not isinstance(delimiter, str) or not delimiter or delimiter.split() != [delimiter]:
