@@ -206,3 +206,21 @@ def test_phrases_passes_empty_input_through(tmp_path, capsys, monkeypatch):
     code, out, err = run(["phrases", "-", "-o", tmp_path / "out.txt"], capsys)
     assert code == 0, err
     assert (tmp_path / "out.txt").read_bytes() == b"\n\n"
+
+
+def test_huge_finite_values_give_unit_rows_without_overflow_warnings(tmp_path, capsys):
+    import warnings
+
+    from w2v.vectors.word_vectors import unit_rows
+
+    matrix = np.array([[1e20, 1], [1, 1], [0, 0], [3e38, 3e38]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unit = unit_rows(matrix)
+    np.testing.assert_allclose(np.linalg.norm(unit[[0, 1, 3]].astype(np.float64), axis=1), 1,
+                               rtol=1e-6)
+    assert not unit[2].any()
+    path = tmp_path / "v.txt"
+    path.write_text("2 2\na 1e20 1\nb 1 1\n")
+    code, out, err = run(["similar", "b", "-v", path], capsys)
+    assert code == 0 and out.startswith("a\t0.7071") and err == "", err
