@@ -224,3 +224,15 @@ def test_huge_finite_values_give_unit_rows_without_overflow_warnings(tmp_path, c
     path.write_text("2 2\na 1e20 1\nb 1 1\n")
     code, out, err = run(["similar", "b", "-v", path], capsys)
     assert code == 0 and out.startswith("a\t0.7071") and err == "", err
+
+
+def test_phrases_apply_refuses_a_phrase_with_an_edge_delimiter(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    table = tmp_path / "bad.phr"
+    table.write_text("new_york\t5\t10\n_york\t3\t5\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"new york\n")))
+    code, _, err = run(["phrases", "-", "--apply", table], capsys)
+    assert code == 1
+    assert_one_line(err, "'_york'")

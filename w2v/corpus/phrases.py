@@ -535,7 +535,7 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
         raise OptionError(f"--memory must be positive, got {memory_gb}")
     applied = None
     if apply is not None:
-        applied = read_phrases(apply)
+        applied = read_phrases(apply, delimiter=delimiter)
     else:
         if passes < 1:
             raise OptionError(f"--passes must be at least 1, not {passes}")
