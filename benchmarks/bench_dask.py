@@ -82,7 +82,7 @@ def child(args):
     """One dask run in this process: what `w2v cooccur --dask` does, plus the peaks."""
     import distributed
 
-    from w2v.cooccur.counts import save_cooccur
+    from w2v.cooccur.file import save_cooccur
     from w2v.distributed import cooccurrence_counts
 
     def worker_peak_mb():

@@ -67,7 +67,8 @@ def work(args):
     from w2v.cooccur.counts import cooccurrence_matrix
     from w2v.corpus.corpus import load_corpus
     from w2v.files.formats import save_vectors
-    from w2v.svd.ppmi import ppmi_matrix, subsample_corpus
+    from w2v.corpus.subsample import subsample_corpus
+    from w2v.svd.ppmi import ppmi_matrix
     from w2v.svd.svd import (SparseOperator, arpack_svd, blas_threads, normalize_rows,
                          randomized_svd, svd_embeddings)
     from w2v.runtime.threads import configure_threads

@@ -28,7 +28,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 EVAL = os.path.join(ROOT, "..", "shared", "data", "eval")
 
-from w2v import sgns  # noqa: E402
+from w2v.word2vec import kernels as sgns  # noqa: E402
 from w2v.config import Word2VecConfig  # noqa: E402
 from w2v.corpus.corpus import load_corpus  # noqa: E402
 from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity  # noqa: E402

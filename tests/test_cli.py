@@ -44,16 +44,16 @@ def test_vocab_top_and_output_file(corpus, tmp_path):
 
 def test_vocab_keeps_no_token_ids(corpus, tmp_path, monkeypatch):
     """`w2v vocab` only prints counts: its pass must not hold 4 bytes a token."""
-    import w2v.corpus.corpus
+    import w2v.text.token_ids
 
     modes = []
-    original = w2v.corpus.corpus._TokenIds.__init__
+    original = w2v.text.token_ids.TokenIds.__init__
 
     def spy(self, keep=True, *args, **kwargs):
         modes.append(keep)
         original(self, keep, *args, **kwargs)
 
-    monkeypatch.setattr(w2v.corpus.corpus._TokenIds, "__init__", spy)
+    monkeypatch.setattr(w2v.text.token_ids.TokenIds, "__init__", spy)
     out = tmp_path / "v.txt"
     assert main(["vocab", corpus, "--min-count", "1", "-o", str(out), "-q"]) == 0
     assert out.read_text() == "a 4\nb 2\nc 2\n" and modes == [False]

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-import w2v.cooccur.counts as cooccur_module
-from w2v.cooccur.counts import cooccurrence_matrix, load_cooccur, save_cooccur
+import w2v.runtime.runs as cooccur_module
+from w2v.cooccur.counts import cooccurrence_matrix
+from w2v.cooccur.file import load_cooccur, save_cooccur
 from w2v.corpus.corpus import load_corpus
 from w2v.errors import InputError, OptionError
 

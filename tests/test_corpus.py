@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import w2v.corpus.corpus as corpus_module
+import w2v.text.token_ids as corpus_module
 from w2v.corpus.corpus import count_corpus, load_corpus, scan_corpus
 from w2v.errors import InputError, VocabularyError
 from w2v.text.tokenize import WordStore
@@ -133,13 +133,13 @@ def test_count_corpus_keeps_no_ids_and_counts_like_load_corpus(tmp_path, monkeyp
     loaded = load_corpus(path, min_count=2, max_vocab=6)
     monkeypatch.setattr(corpus_module, "PIECE_TOKENS", 7)  # would fill many pieces
     passes = []
-    original = corpus_module._TokenIds.finish
+    original = corpus_module.TokenIds.finish
 
     def spy(self, n_words):
         passes.append(self)
         return original(self, n_words)
 
-    monkeypatch.setattr(corpus_module._TokenIds, "finish", spy)
+    monkeypatch.setattr(corpus_module.TokenIds, "finish", spy)
     counts = count_corpus(path)
     assert len(passes) == 1 and passes[0].pieces == [] and passes[0].file is None
     assert counts.n_raw_tokens == loaded.n_raw_tokens
@@ -216,7 +216,7 @@ def test_unreadable_file_even_as_root(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr("w2v.corpus.corpus.open", refuse, raising=False)
+    monkeypatch.setattr("w2v.text.sources.open", refuse, raising=False)
     with pytest.raises(InputError, match="cannot read .*Permission denied"):
         load_corpus(path)
 

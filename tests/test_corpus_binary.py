@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from w2v.corpus.corpus import BLOCK_BYTES, load_corpus
+from w2v.corpus.corpus import load_corpus
+from w2v.text.sources import BLOCK_BYTES
 from w2v.errors import InputError
 
 LINE = b"the quick brown fox jumps over the lazy dog\n"

@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 
 from w2v.cli import main
-from w2v.cooccur.counts import cooccurrence_matrix, load_cooccur, save_cooccur
+from w2v.cooccur.counts import cooccurrence_matrix
+from w2v.cooccur.file import load_cooccur, save_cooccur
 from w2v.corpus.corpus import load_corpus
 
 distributed = pytest.importorskip("distributed")
 from w2v import distributed as dist  # noqa: E402
+from w2v.text import sources  # noqa: E402
 
 
 def _text(seed, lines):
@@ -77,9 +79,9 @@ def test_byte_ranges_own_every_line_once(tmp_path, n):
     assert len(parts) == n and parts[0].start == 0 and parts[-1].end == len(text)
     got = b""
     for part in parts:
-        source = dist._FileRange(part.path)
+        source = sources.FileRange(part.path)
         try:
-            got += b"".join(dist._range_blocks(source, part.start, part.end))
+            got += b"".join(sources.range_blocks(source, part.start, part.end))
         finally:
             source.close()
     assert got == text
@@ -91,7 +93,7 @@ def test_compressed_files_are_whole_partitions(corpus_files):
 
 
 def test_subsampled_stretches_keep_the_tokens_one_pass_keeps(monkeypatch):
-    from w2v.svd import ppmi
+    from w2v.corpus import subsample as ppmi
     from w2v.corpus.corpus import Corpus
     from w2v.corpus.vocab import Vocab
 

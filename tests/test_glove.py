@@ -140,7 +140,7 @@ def test_cli_cooccur_then_glove(topic_corpus, tmp_path, capsys):
     counts = tmp_path / "c.npz"
     assert main(["cooccur", path, "-o", str(counts), "--min-count", "1", "--window", "3",
                  "--weighting", "linear", "--memory", "0.001"]) == 0
-    from w2v.cooccur.counts import load_cooccur
+    from w2v.cooccur.file import load_cooccur
 
     matrix, vocab, meta = load_cooccur(counts, vocab=corpus.vocab)
     assert meta["window"] == 3 and meta["weighting"] == "linear" and matrix.nnz > 0

@@ -213,7 +213,7 @@ def test_cli_resume_reads_the_recorded_counts_file(zipf_corpus, tmp_path, small_
     common = ["--dim", "8", "--epochs", "2", "--threads", "1", "-q"]
     assert main(["glove", "--read-cooccur", str(counts), *common,
                  "-o", str(tmp_path / "unbroken.txt")]) == 0
-    from w2v.cooccur.counts import load_cooccur
+    from w2v.cooccur.file import load_cooccur
 
     matrix, vocab, _ = load_cooccur(counts)
     model = init_model(GloveConfig(dim=8, epochs=2, window=3), vocab)

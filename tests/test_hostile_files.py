@@ -180,3 +180,59 @@ def test_a_binary_weat_tests_file_is_one_line(tmp_path, capsys, small_vectors):
     code, _, err = run(["bias", "-v", small_vectors, "--tests-file", binary], capsys)
     assert code == 1
     assert_one_line(err, "not valid TOML")
+
+
+def test_sts_and_similarity_files_are_read_like_every_input(small_vectors, tmp_path, capsys,
+                                                              monkeypatch):
+    import gzip
+    import io
+    import sys
+
+    sts = tmp_path / "sts.txt.gz"
+    sts.write_bytes(gzip.compress(b"1\tcat dog\tcar\n2\tbus\ttree\n3\tdog\tcat tree\n"))
+    code, out, err = run(["evaluate", small_vectors, "--sts", sts, "--pooling", "mean"], capsys)
+    assert code == 0, err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"cat dog 1\ncar bus 2\n"
+                                                                  b"tree cat 3\n")))
+    code, out, err = run(["evaluate", small_vectors, "--similarity", "-"], capsys)
+    assert code == 0, err
+
+
+def test_phrases_passes_empty_input_through(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n\n")))
+    code, out, err = run(["phrases", "-", "-o", tmp_path / "out.txt"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "out.txt").read_bytes() == b"\n\n"
+
+
+def test_huge_finite_values_give_unit_rows_without_overflow_warnings(tmp_path, capsys):
+    import warnings
+
+    from w2v.vectors.word_vectors import unit_rows
+
+    matrix = np.array([[1e20, 1], [1, 1], [0, 0], [3e38, 3e38]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unit = unit_rows(matrix)
+    np.testing.assert_allclose(np.linalg.norm(unit[[0, 1, 3]].astype(np.float64), axis=1), 1,
+                               rtol=1e-6)
+    assert not unit[2].any()
+    path = tmp_path / "v.txt"
+    path.write_text("2 2\na 1e20 1\nb 1 1\n")
+    code, out, err = run(["similar", "b", "-v", path], capsys)
+    assert code == 0 and out.startswith("a\t0.7071") and err == "", err
+
+
+def test_phrases_apply_refuses_a_phrase_with_an_edge_delimiter(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    table = tmp_path / "bad.phr"
+    table.write_text("new_york\t5\t10\n_york\t3\t5\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"new york\n")))
+    code, _, err = run(["phrases", "-", "--apply", table], capsys)
+    assert code == 1
+    assert_one_line(err, "'_york'")

@@ -186,7 +186,7 @@ def test_a_model_written_by_numpy_savez_loads(corpus, tmp_path):
     save_model(model, tmp_path / "m.w2v")
     with np.load(tmp_path / "m.w2v") as archive:
         members = {name: archive[name] for name in archive.files}
-    np.savez_compressed(tmp_path / "other.npz", **members)
+    np.savez(tmp_path / "other.npz", **members)
     loaded = load_model(tmp_path / "other.npz")
     assert arrays_equal(loaded, model) and loaded.position == model.position
 

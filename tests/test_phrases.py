@@ -389,7 +389,8 @@ def test_write_text_through_a_buffer_shorter_than_a_line(tmp_path):
 
 
 def test_a_tiny_memory_bound_spills_the_pair_counts_and_changes_nothing(tmp_path, caplog):
-    from w2v.corpus.phrases import _Keys, count_candidates
+    from w2v.corpus.phrase_keys import CandidateKeys as _Keys
+    from w2v.corpus.phrases import count_candidates
 
     text = read_text(planted_corpus(tmp_path / "c.txt"))
     keys = _Keys(text, ())

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 
 from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
-from w2v.svd.ppmi import ppmi_matrix, subsample_corpus
-from w2v.runtime.rng import keep_probabilities
+from w2v.corpus.subsample import keep_probabilities, subsample_corpus
+from w2v.svd.ppmi import ppmi_matrix
 from w2v.svd.svd import arpack_svd, fold_in, randomized_svd, svd_embeddings, train_svd
 
 
@@ -269,7 +269,8 @@ def test_cli_end_to_end_and_read_cooccur(tmp_path):
     wv = load_vectors(str(out))
     assert wv.dim == 6 and len(wv) == 48
 
-    from w2v.cooccur.counts import cooccurrence_matrix, save_cooccur
+    from w2v.cooccur.counts import cooccurrence_matrix
+    from w2v.cooccur.file import save_cooccur
 
     corpus = load_corpus([str(path)], min_count=1)
     counts_path = tmp_path / "counts.npz"

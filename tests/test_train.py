@@ -10,7 +10,7 @@ from w2v.config import Word2VecConfig
 from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError
 from w2v.word2vec.huffman import huffman_tree
-from w2v.runtime.rng import keep_probabilities
+from w2v.corpus.subsample import keep_probabilities
 from w2v.word2vec.model import (check_options, keep_thresholds, noise_distribution, plan_chunks,
                        train_word2vec)
 

@@ -12,6 +12,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, fields
 
+from .cooccur.weights import WEIGHTINGS
+from .corpus.phrase_tables import check_phrase_thresholds
 from .errors import OptionError
 from .text.preprocess import PREPROCESSORS
 from .vectors.ngrams import MAX_NGRAM, check_ngram_range
@@ -61,18 +63,6 @@ def _check_bool(name, value):
 def _check_choice(name, value, choices):
     if value not in choices:
         raise OptionError(f"{_option(name)} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def check_phrase_thresholds(passes, thresholds):
-    """--phrase-threshold as a tuple of floats: one value, or one per --phrases pass."""
-    values = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds]
-    for value in values:
-        _check_float("phrase_threshold", value, lambda x: True, "a finite number or a list")
-    if passes == 0:
-        raise OptionError("--phrase-threshold needs --phrases N (N passes)")
-    if len(values) not in (1, passes):
-        raise OptionError(f"--phrase-threshold has {len(values)} values for {passes} passes")
-    return tuple(float(v) for v in values)
 
 
 class _Config:
@@ -133,7 +123,6 @@ KERNELS = ("auto", "classic", "batched")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 # noise distribution counts^x: word2vec's 0.75, fastText's 0.5 (fixed in fastText)
 DEFAULT_NS_EXPONENT = {False: 0.75, True: 0.5}
-WEIGHTINGS = ("harmonic", "uniform", "linear")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from ..vectors.word_vectors import unit_rows
 
 DEFAULT_PERMUTATIONS = 100_000
 SAMPLE_BATCH = 10_000  # random partitions drawn per numpy call
+MAX_TESTS_FILE_BYTES = 16 << 20  # a tests file (TOML) larger than this is not one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,10 +127,14 @@ def read_tests(path):
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
-            doc = tomllib.load(f)
+            raw = f.read(MAX_TESTS_FILE_BYTES + 1)
+        if len(raw) > MAX_TESTS_FILE_BYTES:
+            raise InputError(f"{path}: not a tests file: larger than "
+                             f"{MAX_TESTS_FILE_BYTES >> 20} MiB")
+        doc = tomllib.loads(raw.decode("utf-8"))
     except OSError as e:
         raise InputError(f"cannot read the tests file {path}: {e.strerror or e}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise InputError(f"{path}: not valid TOML ({e})") from None
     if not doc:
         raise InputError(f"{path}: no tests in the file")

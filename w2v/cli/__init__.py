@@ -169,7 +169,9 @@ def _error(message):
 
 
 def run():
-    sys.exit(main())
+    code = main()
+    signals.ignore()  # Python's shutdown puts the default handlers back: a late Ctrl-C would kill
+    sys.exit(code)
 
 
 if __name__ == "__main__":

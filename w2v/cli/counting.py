@@ -61,7 +61,8 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
     Example:  w2v cooccur data/enwiki-1m.txt.xz -o counts.npz --window 10
               w2v glove --read-cooccur counts.npz -o glove.bin
     """
-    from ..cooccur.counts import check_options, save_cooccur
+    from ..cooccur.counts import check_options
+    from ..cooccur.file import save_cooccur
     from ..glove.model import count_corpus
 
     check_options(window, weighting, memory, threads)

@@ -86,7 +86,7 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     """
     from ..documents.embed import embed_files
     from ..documents.pooling import for_vectors, load_pooling
-    from ..text.lines import check_inputs
+    from ..text.sources import check_inputs
 
     if vectors_path == "-" and "-" in text:
         raise click.UsageError("vectors and text cannot both come from stdin")
@@ -176,7 +176,7 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
     from ..documents.embed import embed, embed_files
     from ..documents.pooling import for_vectors
     from ..documents.rank import hits, top_documents
-    from ..text.lines import check_inputs
+    from ..text.sources import check_inputs
 
     if vectors_path == "-":
         raise click.UsageError("search reads vectors from a file, not stdin")

@@ -4,14 +4,12 @@ How it counts. Sentences are cut into chunks of about equal token counts; one pa
 launch handles one chunk per thread. For each pair of tokens at distance d <= window in a
 sentence, a chunk emits one int64 key ((row * V + col) << dbits | d - 1) into its own
 buffer, radix-sorts the buffer and reduces equal pairs to one (pair, count) entry, a sorted
-run. Runs are merged in memory like a binary counter (runs of similar size merge), so
-memory holds O(log) runs; when they would pass the memory bound they are merged into one run
-and appended to a single temporary spill file. When that file holds more than MAX_SPILL_RUNS
-runs they are merged into one, so the number of runs (and of files: one) stays bounded,
-unlike GloVe C's one file per overflow. Spilled runs are merged by streaming: each run is
-read through a small window with plain reads (never memory-mapped, so the spill's pages do
-not count against the process), and the CSR result is filled in two passes over the merged
-stream (row lengths, then entries). `--memory` thus bounds the sort buffers, the runs in
+run (`kernels`). The runs go to the run store (`runtime.runs`): merged in memory like a
+binary counter, past the memory bound merged into one run and appended to a single
+temporary spill file (its runs merged into one when there are more than MAX_SPILL_RUNS, so
+the number of runs and of files stays bounded, unlike GloVe C's one file per overflow),
+and merged by streaming through small windows read with plain reads. The CSR result is
+filled in two passes over the merged stream (row lengths, then entries). `--memory` thus bounds the sort buffers, the runs in
 memory and the merge windows; the token ids and the result matrix come on top.
 
 Counts are kept as integers in units of 1/scale, where every distance weight is an exact
@@ -25,316 +23,24 @@ X[a,b] and X[b,a] for every pair (so the diagonal gets twice the weight). The as
 matrix has the word as row and the words to its left as columns (GloVe C's `-symmetric 0`).
 """
 
-import json
 import logging
-import math
-import os
-import tempfile
 import time
-import zipfile
 
 import numpy as np
-from numba import njit, prange
 
-from ..runtime.atomic import atomic_write
-from ..errors import InputError, OptionError
+from ..errors import OptionError
 from ..runtime.progress import Bar
+from ..runtime.runs import BYTES_PER_ENTRY, RunStore, default_memory_gb
 from ..runtime.threads import configure_threads
-from ..corpus.vocab import Vocab
+from .kernels import add_row_lengths, count_chunks, fill_csr
+from .weights import WEIGHTINGS, distance_weights
 
 log = logging.getLogger("w2v")
 
-WEIGHTINGS = ("harmonic", "uniform", "linear")
-FORMAT_VERSION = 1
-MAX_SPILL_RUNS = 16  # sorted runs the spill file may hold before they are merged into one
 MAX_CHUNK_TOKENS = 1 << 19  # tokens per chunk and launch slot; bounds the sort buffers
-BYTES_PER_ENTRY = 16  # an entry of a run: int64 pair key + int64 count
-MIN_WINDOW_ENTRIES = 64  # entries of each run a merge reads at a time: at least,
-MAX_WINDOW_ENTRIES = 1 << 19  # and at most (8 MB a run; larger reads gain nothing)
-_EXACT_SCALE_LIMIT = 1 << 31
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so a count file's bytes depend on its content only
-
-
-# --------------------------------------------------------------------------- kernels
-
-
-@njit(cache=True)
-def _emit_pairs(ids, offsets, first_sentence, end_sentence, n_words, window, dbits, symmetric,
-                keys):
-    """Write one key per (token, context within the window) pair of the chunk; returns how many."""
-    code_mask = (np.int64(1) << dbits) - 1  # no distance code when every weight is the same
-    n = 0
-    for s in range(first_sentence, end_sentence):
-        start = offsets[s]
-        end = offsets[s + 1]
-        for i in range(start, end):
-            a = np.int64(ids[i])
-            stop = min(end, i + window + 1)
-            for j in range(i + 1, stop):
-                b = np.int64(ids[j])
-                if symmetric:
-                    pair = a * n_words + b if a <= b else b * n_words + a
-                else:
-                    pair = b * n_words + a  # row: the later word; column: the word to its left
-                keys[n] = (pair << dbits) | ((j - i - 1) & code_mask)
-                n += 1
-    return n
-
-
-@njit(cache=True)
-def _radix_sort(keys, scratch, n, key_bits):
-    """LSD radix sort of keys[:n] (non-negative, below 2**key_bits).
-
-    Returns True when the sorted keys ended up in scratch. Digits that are equal for every
-    key are skipped, which saves a pass on small vocabularies.
-    """
-    passes = max(1, (key_bits + 11) // 12)
-    digit_bits = (key_bits + passes - 1) // passes
-    n_buckets = 1 << digit_bits
-    mask = n_buckets - 1
-    counts = np.empty(n_buckets, dtype=np.int64)
-    in_scratch = False
-    for p in range(passes):
-        shift = p * digit_bits
-        src = scratch if in_scratch else keys
-        dst = keys if in_scratch else scratch
-        counts[:] = 0
-        for i in range(n):
-            counts[(src[i] >> shift) & mask] += 1
-        if n == 0 or counts[(src[0] >> shift) & mask] == n:
-            continue
-        total = 0
-        for b in range(n_buckets):
-            c = counts[b]
-            counts[b] = total
-            total += c
-        for i in range(n):
-            key = src[i]
-            b = (key >> shift) & mask
-            dst[counts[b]] = key
-            counts[b] += 1
-        in_scratch = not in_scratch
-    return in_scratch
-
-
-@njit(cache=True)
-def _reduce_sorted(sorted_keys, n, dbits, weights, out_pairs, out_counts):
-    """Sum the weights of equal pairs in sorted keys[:n]; returns the number of distinct pairs.
-
-    out_pairs may be sorted_keys itself: an entry is written only after it was read.
-    """
-    mask = (np.int64(1) << dbits) - 1
-    m = 0
-    i = 0
-    while i < n:
-        key = sorted_keys[i]
-        pair = key >> dbits
-        count = weights[key & mask]
-        i += 1
-        while i < n and (sorted_keys[i] >> dbits) == pair:
-            count += weights[sorted_keys[i] & mask]
-            i += 1
-        out_pairs[m] = pair
-        out_counts[m] = count
-        m += 1
-    return m
-
-
-@njit(cache=True, parallel=True)
-def _count_chunks(ids, offsets, bounds, n_words, window, dbits, key_bits, weights, symmetric,
-                  keys_buf, scratch_buf, lengths, in_scratch):
-    """Count chunk t (sentences bounds[t]:bounds[t+1]) into row t of the buffers, in parallel.
-
-    Afterwards row t of one buffer holds the sorted distinct pairs and row t of the other
-    their counts: pairs in scratch_buf when in_scratch[t], else in keys_buf.
-    """
-    for t in prange(len(bounds) - 1):
-        keys = keys_buf[t]
-        scratch = scratch_buf[t]
-        n = _emit_pairs(ids, offsets, bounds[t], bounds[t + 1], n_words, window, dbits,
-                        symmetric, keys)
-        flipped = _radix_sort(keys, scratch, n, key_bits)
-        if flipped:
-            lengths[t] = _reduce_sorted(scratch, n, dbits, weights, scratch, keys)
-        else:
-            lengths[t] = _reduce_sorted(keys, n, dbits, weights, keys, scratch)
-        in_scratch[t] = flipped
-
-
-@njit(cache=True)
-def _merge_two(a_pairs, a_counts, b_pairs, b_counts, out_pairs, out_counts):
-    """Merge two sorted runs, adding the counts of pairs in both; returns the entries written."""
-    i = j = m = 0
-    na = len(a_pairs)
-    nb = len(b_pairs)
-    while i < na and j < nb:
-        pa = a_pairs[i]
-        pb = b_pairs[j]
-        if pa < pb:
-            out_pairs[m] = pa
-            out_counts[m] = a_counts[i]
-            i += 1
-        elif pb < pa:
-            out_pairs[m] = pb
-            out_counts[m] = b_counts[j]
-            j += 1
-        else:
-            out_pairs[m] = pa
-            out_counts[m] = a_counts[i] + b_counts[j]
-            i += 1
-            j += 1
-        m += 1
-    while i < na:
-        out_pairs[m] = a_pairs[i]
-        out_counts[m] = a_counts[i]
-        i += 1
-        m += 1
-    while j < nb:
-        out_pairs[m] = b_pairs[j]
-        out_counts[m] = b_counts[j]
-        j += 1
-        m += 1
-    return m
-
-
-@njit(cache=True)
-def _merge_windows(win_pairs, win_counts, pos, fill, final, out_pairs, out_counts, m):
-    """k-way merge of windows of sorted runs into out[m:], adding the counts of equal pairs.
-
-    Row r of win_pairs/win_counts holds entries pos[r]:fill[r] of run r's current window;
-    final[r] says the window reaches the end of the run. k is small (bounded), so the
-    smallest head is found by a linear scan. Returns (m, r): r >= 0 when run r's window is
-    used up before its run ends (refill it and call again), -2 when out is full (the
-    entries in it are complete: the next pair differs from the last), -1 when all is done.
-    """
-    k = len(pos)
-    while True:
-        best = -1
-        best_pair = np.int64(0)
-        for r in range(k):
-            if pos[r] < fill[r]:
-                p = win_pairs[r, pos[r]]
-                if best < 0 or p < best_pair:
-                    best = r
-                    best_pair = p
-            elif not final[r]:
-                return m, r
-        if best < 0:
-            return m, -1
-        count = win_counts[best, pos[best]]
-        if m > 0 and out_pairs[m - 1] == best_pair:
-            out_counts[m - 1] += count
-        else:
-            if m == len(out_pairs):
-                return m, -2
-            out_pairs[m] = best_pair
-            out_counts[m] = count
-            m += 1
-        pos[best] += 1
-
-
-@njit(cache=True)
-def _transposed(pairs, counts, n_words, out_pairs, out_counts):
-    """The off-diagonal entries (r, c) of sorted pairs as (c, r), sorted; returns how many.
-
-    A counting sort by column: stable, so the rows within a column keep their order. This
-    is how a cluster's partition (`distributed.py`) turns its upper triangle into whole rows
-    without sorting again.
-    """
-    starts = np.zeros(n_words + 1, dtype=np.int64)
-    for p in pairs:
-        r = p // n_words
-        c = p - r * n_words
-        if r != c:
-            starts[c + 1] += 1
-    for i in range(n_words):
-        starts[i + 1] += starts[i]
-    m = starts[n_words]
-    for e in range(len(pairs)):
-        p = pairs[e]
-        r = p // n_words
-        c = p - r * n_words
-        if r != c:
-            at = starts[c]
-            out_pairs[at] = c * n_words + r
-            out_counts[at] = counts[e]
-            starts[c] = at + 1
-    return m
-
-
-@njit(cache=True)
-def _add_row_lengths(pairs, n_words, symmetric, lengths):
-    for p in pairs:
-        row = p // n_words
-        col = p - row * n_words
-        lengths[row] += 1
-        if symmetric and row != col:
-            lengths[col] += 1
-
-
-@njit(cache=True)
-def _fill_csr(pairs, counts, n_words, symmetric, scale, cursor, indices, data):
-    """Scatter sorted (pair, count) entries into CSR arrays, mirroring them when symmetric.
-
-    cursor[row] is where row's next entry goes; blocks of the sorted entries are filled
-    in order. Walking pairs in order fills every row in increasing column order: the
-    mirrored entries (c, r) of row r come from rows c < r, which precede row r's own entries.
-    """
-    inv_scale = 1.0 / scale
-    for e in range(len(pairs)):
-        p = pairs[e]
-        row = p // n_words
-        col = p - row * n_words
-        value = counts[e] * inv_scale
-        if symmetric and row == col:
-            value *= 2.0
-        at = cursor[row]
-        indices[at] = col
-        data[at] = value
-        cursor[row] = at + 1
-        if symmetric and row != col:
-            at = cursor[col]
-            indices[at] = row
-            data[at] = value
-            cursor[col] = at + 1
 
 
 # --------------------------------------------------------------------------- orchestration
-
-
-def distance_weights(window, weighting):
-    """Integer weight per distance 1..window and the scale they are in units of (see module doc)."""
-    if weighting not in WEIGHTINGS:
-        raise OptionError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
-    distances = np.arange(1, window + 1, dtype=np.int64)
-    if weighting == "uniform":
-        return np.ones(window, dtype=np.int64), 1
-    if weighting == "linear":
-        return window - distances + 1, window
-    scale = math.lcm(*range(1, window + 1))
-    if scale <= _EXACT_SCALE_LIMIT:
-        return scale // distances, scale
-    scale = _EXACT_SCALE_LIMIT  # 1/d rounded to 2**-31: far below float32 precision
-    return np.rint(scale / distances).astype(np.int64), scale
-
-
-def default_memory_gb():
-    """Half of the memory available now (at least 0.25 GB): room for the corpus and the result."""
-    available = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    if available is None:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError):
-            available = 4 << 30
-    return max(0.25, available / 2 / 1e9)
 
 
 def _plan_chunks(offsets, target_tokens):
@@ -343,179 +49,6 @@ def _plan_chunks(offsets, target_tokens):
     cuts = np.searchsorted(offsets, np.arange(target_tokens, n_tokens, target_tokens), "left")
     bounds = np.unique(np.concatenate(([0], cuts, [len(offsets) - 1]))).astype(np.int64)
     return bounds
-
-
-class _RunStore:
-    """Sorted runs: a few in memory (merged like a binary counter), the rest in one spill file.
-
-    run_entries bounds the entries the in-memory runs hold (a merge needs up to twice that);
-    merge_bytes bounds the windows through which spilled runs are merged. The spill file
-    is only ever read with plain reads of bounded windows, never memory-mapped, so its
-    pages stay in the page cache and not in this process.
-    """
-
-    def __init__(self, run_entries, merge_bytes, tmp_dir):
-        self.run_entries = max(1, run_entries)
-        self.merge_bytes = merge_bytes
-        self.tmp_dir = tmp_dir
-        self.stack = []  # (pairs, counts), sizes roughly halving towards the top
-        self.result = None  # the one run, once finished without spilling
-        self.spill_file = None
-        self.spill_runs = []  # (pair_start, count_start, length) in int64 elements
-        self.spill_end = 0
-        self.n_spills = 0
-        self.n_compactions = 0
-        self.n_window_reads = 0
-
-    def in_memory(self):
-        return sum(len(p) for p, _ in self.stack)
-
-    def push(self, pairs, counts, copy=True):
-        """Store a copy of a sorted run (pairs, counts may be views of reused buffers), or
-        the arrays themselves with copy=False (the caller gives them away)."""
-        if self.stack and self.in_memory() + len(pairs) > self.run_entries:
-            self.spill()
-        self.stack.append((pairs.copy(), counts.copy()) if copy else (pairs, counts))
-        while len(self.stack) >= 2 and len(self.stack[-2][0]) <= 2 * len(self.stack[-1][0]):
-            b = self.stack.pop()
-            a = self.stack.pop()
-            self.stack.append(_merge_pair(a, b))
-
-    def collapse(self):
-        """Merge the in-memory runs into one (smallest first) and return it."""
-        while len(self.stack) >= 2:
-            b = self.stack.pop()
-            a = self.stack.pop()
-            self.stack.append(_merge_pair(a, b))
-        if not self.stack:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return self.stack.pop()
-
-    def spill(self):
-        pairs, counts = self.collapse()
-        if len(pairs) == 0:
-            return
-        if self.spill_file is None:
-            self.spill_file = tempfile.TemporaryFile(prefix="w2v-cooccur-", dir=self.tmp_dir)
-        n = len(pairs)
-        _write_at(self.spill_file, self.spill_end, pairs)
-        _write_at(self.spill_file, self.spill_end + n, counts)
-        self.spill_runs.append((self.spill_end, self.spill_end + n, n))
-        self.spill_end += 2 * n
-        self.n_spills += 1
-        del pairs, counts
-        if len(self.spill_runs) > MAX_SPILL_RUNS:
-            self._compact()
-
-    def _merged_blocks(self):
-        """Blocks (pairs, counts) of all spilled runs merged, in order.
-
-        Each run is read through a window of W entries, refilled with a plain read when
-        used up; the blocks are views of one output buffer, valid until the next block.
-        """
-        runs = np.array(self.spill_runs, dtype=np.int64).reshape(-1, 3)
-        k = len(runs)
-        width = self.merge_bytes // (BYTES_PER_ENTRY * (k + 1))
-        width = max(MIN_WINDOW_ENTRIES, min(MAX_WINDOW_ENTRIES, width))
-        win_pairs = np.empty((k, width), dtype=np.int64)
-        win_counts = np.empty((k, width), dtype=np.int64)
-        pos = np.zeros(k, dtype=np.int64)
-        fill = np.zeros(k, dtype=np.int64)
-        final = np.zeros(k, dtype=np.bool_)
-        taken = np.zeros(k, dtype=np.int64)  # entries of each run read so far
-        out_pairs = np.empty(width, dtype=np.int64)
-        out_counts = np.empty(width, dtype=np.int64)
-
-        def refill(r):
-            n = int(min(width, runs[r, 2] - taken[r]))
-            _read_at(self.spill_file, runs[r, 0] + taken[r], win_pairs[r, :n])
-            _read_at(self.spill_file, runs[r, 1] + taken[r], win_counts[r, :n])
-            taken[r] += n
-            pos[r] = 0
-            fill[r] = n
-            final[r] = taken[r] == runs[r, 2]
-            self.n_window_reads += 1
-
-        for r in range(k):
-            refill(r)
-        m = 0
-        while True:
-            m, r = _merge_windows(win_pairs, win_counts, pos, fill, final, out_pairs,
-                                  out_counts, m)
-            if r >= 0:
-                refill(r)
-                continue
-            if m:
-                yield out_pairs[:m], out_counts[:m]
-            if r == -1:
-                return
-            m = 0
-
-    def _compact(self):
-        """Merge every spilled run into one, in a new spill file that replaces the old one."""
-        upper = sum(r[2] for r in self.spill_runs)
-        new_file = tempfile.TemporaryFile(prefix="w2v-cooccur-", dir=self.tmp_dir)
-        m = 0
-        for pairs, counts in self._merged_blocks():
-            _write_at(new_file, m, pairs)
-            _write_at(new_file, upper + m, counts)
-            m += len(pairs)
-        self.spill_file.close()
-        self.spill_file = new_file
-        self.spill_runs = [(0, upper, m)]
-        self.spill_end = 2 * upper
-        self.n_compactions += 1
-
-    def finish(self):
-        """End the counting: what is still in memory becomes one run, or is spilled."""
-        if self.spill_file is None:
-            self.result = self.collapse()
-        else:
-            self.spill()
-
-    def blocks(self):
-        """The finished counts as sorted blocks (pairs, counts); may be iterated again."""
-        if self.spill_file is not None:
-            yield from self._merged_blocks()
-        elif self.result is not None and len(self.result[0]):
-            yield self.result
-
-    def close(self):
-        self.result = None
-        if self.spill_file is not None:
-            self.spill_file.close()
-            self.spill_file = None
-
-
-def _write_at(file, offset, array):
-    """Write an int64 array at element offset `offset` of a file (unbuffered)."""
-    data = memoryview(np.ascontiguousarray(array)).cast("B")
-    at = offset * 8
-    while len(data):
-        n = os.pwrite(file.fileno(), data, at)
-        data = data[n:]
-        at += n
-
-
-def _read_at(file, offset, out):
-    """Fill the int64 array `out` from element offset `offset` of a file (a plain read)."""
-    view = memoryview(out).cast("B")
-    at = offset * 8
-    while len(view):
-        n = os.preadv(file.fileno(), [view], at)
-        if n == 0:
-            raise OSError("the co-occurrence spill file ended early")
-        view = view[n:]
-        at += n
-
-
-def _merge_pair(a, b):
-    n = len(a[0]) + len(b[0])
-    out_pairs = np.empty(n, dtype=np.int64)
-    out_counts = np.empty(n, dtype=np.int64)
-    m = _merge_two(a[0], a[1], b[0], b[1], out_pairs, out_counts)
-    # Untouched tail pages of a large np.empty are never committed, so a view costs only m.
-    return out_pairs[:m], out_counts[:m]
 
 
 def check_options(window=10, weighting="harmonic", memory_gb=None, threads=None):
@@ -550,7 +83,7 @@ def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric
     The store's `blocks()` yields the sorted distinct pair keys (row * n_words + col; only
     row <= col when symmetric) with their integer counts in units of 1/scale; the caller
     must `close()` it. This is the counting that one process and every partition of a
-    cluster run (`distributed.py`), within `memory_gb`. on_tokens(n) is called as chunks
+    cluster run (`distributed`), within `memory_gb`. on_tokens(n) is called as chunks
     of n tokens are counted.
     """
     check_options(window, weighting, memory_gb)
@@ -575,12 +108,12 @@ def count_runs(ids, offsets, n_words, window=10, weighting="harmonic", symmetric
     scratch_buf = np.empty((n_threads, capacity), dtype=np.int64)
     lengths = np.zeros(n_threads, dtype=np.int64)
     in_scratch = np.zeros(n_threads, dtype=np.bool_)
-    store = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
+    store = RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
     try:
         n_chunks = len(bounds) - 1
         for first in range(0, n_chunks, n_threads):
             batch = bounds[first : min(first + n_threads, n_chunks) + 1]
-            _count_chunks(ids, offsets, batch, n_words, window, dbits, key_bits, weights,
+            count_chunks(ids, offsets, batch, n_words, window, dbits, key_bits, weights,
                           symmetric, keys_buf, scratch_buf, lengths, in_scratch)
             for t in range(len(batch) - 1):
                 m = lengths[t]
@@ -666,7 +199,7 @@ def _to_csr(blocks, n_words, symmetric, scale):
     """
     row_lengths = np.zeros(n_words, dtype=np.int64)
     for pairs, _ in blocks():
-        _add_row_lengths(pairs, n_words, symmetric, row_lengths)
+        add_row_lengths(pairs, n_words, symmetric, row_lengths)
     nnz = int(row_lengths.sum())
     index_dtype = np.int32 if nnz < 2**31 else np.int64
     indptr = np.zeros(n_words + 1, dtype=index_dtype)
@@ -676,82 +209,7 @@ def _to_csr(blocks, n_words, symmetric, scale):
     indices = np.empty(nnz, dtype=index_dtype)
     data = np.empty(nnz, dtype=np.float32)
     for pairs, counts in blocks():
-        _fill_csr(pairs, counts, n_words, symmetric, float(scale), cursor, indices, data)
+        fill_csr(pairs, counts, n_words, symmetric, float(scale), cursor, indices, data)
     import scipy.sparse  # here, not at the top: `w2v phrases` uses the run store only
 
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=(n_words, n_words), copy=False)
-
-
-# --------------------------------------------------------------------------- files
-
-
-def save_cooccur(path, matrix, vocab, window, weighting, symmetric=True):
-    """Write counts with their vocabulary and window settings (.npz), atomically.
-
-    The words are stored with their counts, so a later run can check that its vocabulary
-    is the same one the counts were made over.
-    """
-    import scipy.sparse
-
-    matrix = scipy.sparse.csr_matrix(matrix)
-    meta = {"format": "w2v-cooccur", "version": FORMAT_VERSION, "window": int(window),
-            "weighting": str(weighting), "symmetric": bool(symmetric)}
-    words = "\n".join(vocab.words)
-    members = dict(data=matrix.data.astype(np.float32, copy=False), indices=matrix.indices,
-                   indptr=matrix.indptr, shape=np.array(matrix.shape, dtype=np.int64),
-                   words=np.frombuffer(words.encode("utf-8"), dtype=np.uint8),
-                   counts=np.asarray(vocab.counts, dtype=np.int64),
-                   meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
-    # What np.savez writes, less the time stamps: the same counts give the same bytes.
-    with atomic_write(path, "wb") as out:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, array in members.items():
-                info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_TIME)
-                with archive.open(info, "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-
-
-def load_cooccur(path, vocab=None, window=None, weighting=None):
-    """Read a count file: returns (matrix, vocab, meta).
-
-    If vocab (a Vocab or a list of words), window or weighting is given and differs from
-    what the file was made with, raises InputError saying what differs.
-    """
-    import scipy.sparse
-
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(f["meta"].tobytes().decode("utf-8"))
-            if meta.get("format") != "w2v-cooccur":
-                raise InputError(f"{path} is not a w2v co-occurrence file")
-            if meta.get("version", 0) > FORMAT_VERSION:
-                raise InputError(f"{path} was written by a newer w2v (format {meta['version']})")
-            shape = tuple(int(x) for x in f["shape"])
-            matrix = scipy.sparse.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=shape)
-            text = f["words"].tobytes().decode("utf-8")
-            words = text.split("\n") if text else []
-            counts = f["counts"]
-    except OSError as e:
-        raise InputError(f"cannot read co-occurrence file {path}: {e.strerror or e}") from None
-    except (KeyError, ValueError, EOFError) as e:
-        raise InputError(f"{path} is not a valid w2v co-occurrence file ({e})") from None
-    if len(words) != shape[0] or shape[0] != shape[1] or len(counts) != len(words):
-        raise InputError(f"{path}: matrix of shape {shape} for {len(words)} words")
-    file_vocab = Vocab(words, counts)
-    if vocab is not None:
-        expected = list(vocab.words if hasattr(vocab, "words") else vocab)
-        if expected != words:
-            raise InputError(_vocab_mismatch(path, words, expected))
-    for name, value in (("window", window), ("weighting", weighting)):
-        if value is not None and meta.get(name) != value:
-            raise InputError(f"{path} was counted with {name} {meta.get(name)}, not {value}")
-    return matrix, file_vocab, meta
-
-
-def _vocab_mismatch(path, words, expected):
-    if len(words) != len(expected):
-        return (f"{path} was counted over a different vocabulary: {len(words)} words, "
-                f"not {len(expected)}")
-    at = next(i for i, (a, b) in enumerate(zip(words, expected)) if a != b)
-    return (f"{path} was counted over a different vocabulary: word {at} is {words[at]!r}, "
-            f"not {expected[at]!r}")

@@ -13,7 +13,7 @@ turns ids back into text. `phrases.py` drives them.
 import numpy as np
 from numba import njit
 
-from ..text.tokenize import _space_width
+from ..text.tokenize import space_width
 
 
 def nonblank_lines(buf):
@@ -37,7 +37,7 @@ def _nonblank(buf, ends):
         end = ends[line]
         i = start
         while i < end:
-            width = _space_width(buf, i, n)
+            width = space_width(buf, i, n)
             if width == 0:
                 out[line] = True
                 break

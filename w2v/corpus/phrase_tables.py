@@ -9,9 +9,10 @@ them. So text joined here gives the tokens that a model trained with `--phrases 
 """
 
 import dataclasses
+import math
 
 from ..runtime.atomic import atomic_write
-from ..errors import InputError
+from ..errors import InputError, OptionError
 
 MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
 
@@ -37,30 +38,70 @@ def write_phrases(tables, path):
                 f.write(f"{phrase.text}\t{phrase.count}\t{phrase.score!r}\n")
 
 
-def read_phrases(path):
-    """The tables of a file `write_phrases` wrote, one list of `Phrase` per pass."""
+MAX_PHRASE_FILE_BYTES = 1 << 30  # a phrase file larger than this is not one
+
+
+def read_phrases(path, delimiter=None):
+    """The tables of a file `write_phrases` wrote, one list of `Phrase` per pass.
+
+    A leading UTF-8 byte-order mark is skipped. A phrase holding whitespace, a NUL or
+    another control character is refused, as is, when `delimiter` is given, one that is not
+    two or more words joined by it (`_york`, `new__york`); `phrase_spec` checks that too.
+    """
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_PHRASE_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from None
+    if len(raw) > MAX_PHRASE_FILE_BYTES:
+        raise InputError(f"{path} is not a phrase file: larger than "
+                         f"{MAX_PHRASE_FILE_BYTES >> 20} MiB")
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not a phrase file: not UTF-8 text") from None
+    del raw
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
     tables = [[]]
     for number, line in enumerate(lines, 1):
+        line = line[:-1] if line.endswith("\r") else line
         if "\t" not in line and line.startswith("# pass "):
             if tables[-1] or number > 1:
                 tables.append([])
             continue
         fields = line.split("\t")
         try:
-            if len(fields) != 3 or not fields[0]:
+            if len(fields) != 3 or not fields[0] or not fields[1].isascii() \
+                    or not fields[1].isdigit():
                 raise ValueError
-            tables[-1].append(Phrase(fields[0], int(fields[1]), float(fields[2])))
+            score = float(fields[2])
+            if not math.isfinite(score):
+                raise ValueError
         except ValueError:
             raise InputError(f"{path}, line {number}: expected phrase<TAB>count<TAB>score, "
                              f"got {line[:60]!r}") from None
+        problem = phrase_problem(fields[0], delimiter)
+        if problem:
+            raise InputError(f"{path}, line {number}: {problem}")
+        tables[-1].append(Phrase(fields[0], int(fields[1]), score))
     return tables
+
+
+def phrase_problem(phrase, delimiter=None):
+    """Why `phrase` cannot be a phrase (None if it can): whitespace or control characters,
+    or, with `delimiter`, not two or more non-empty words joined by it."""
+    bad = next((c for c in phrase if c.isspace() or ord(c) < 32 or 0x7f <= ord(c) <= 0x9f),
+               None)
+    if bad is not None:
+        return f"the phrase {phrase[:60]!r} holds {bad!r}, which no word holds"
+    if delimiter is not None:
+        parts = phrase.split(delimiter)
+        if len(parts) < 2 or not all(parts):
+            return (f"the phrase {phrase[:60]!r} is not words joined by {delimiter!r} "
+                    f"(a delimiter at an end, doubled, or none)")
+    return None
 
 
 # --------------------------------------------------------------------------- joining
@@ -79,12 +120,24 @@ def phrase_spec(phrases, delimiter="_", connectors=()):
         delimiter = phrases.get("delimiter", delimiter)
         connectors = phrases.get("connectors", connectors)
         phrases = phrases.get("tables", [])
-    tables = [[p.text if isinstance(p, Phrase) else str(p) for p in table] for table in phrases]
+    if not isinstance(phrases, (list, tuple)) or not all(
+            isinstance(table, (list, tuple)) and all(isinstance(p, (str, Phrase)) for p in table)
+            for table in phrases):
+        raise InputError("a phrase record must hold tables that are lists of phrases")
+    if not isinstance(connectors, (list, tuple, set, frozenset)) or not all(
+            isinstance(c, str) for c in connectors):
+        raise InputError("a phrase record's connector words must be a list of words")
+    tables = [[p.text if isinstance(p, Phrase) else p for p in table] for table in phrases]
     if not any(tables):
         return None
     if not isinstance(delimiter, str) or not delimiter or delimiter.split() != [delimiter]:
         raise InputError(f"a phrase delimiter must be non-empty and without whitespace, "
                          f"got {delimiter!r}")
+    for table in tables:
+        for phrase in table:
+            problem = phrase_problem(phrase, delimiter)
+            if problem:
+                raise InputError(problem)
     return {"tables": tables, "delimiter": delimiter, "connectors": sorted(set(connectors))}
 
 
@@ -138,3 +191,17 @@ def recorded_phrases(path):
     with ModelFile(path) as model:
         corpus = model.header.get("corpus") or {}
     return corpus.get("phrases") or None
+
+
+def check_phrase_thresholds(passes, thresholds):
+    """--phrase-threshold as a tuple of floats: one value, or one per --phrases pass."""
+    values = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds]
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value):
+            raise OptionError(f"--phrase-threshold must be a finite number or a list, got {value!r}")
+    if passes == 0:
+        raise OptionError("--phrase-threshold needs --phrases N (N passes)")
+    if len(values) not in (1, passes):
+        raise OptionError(f"--phrase-threshold has {len(values)} values for {passes} passes")
+    return tuple(float(v) for v in values)

@@ -25,7 +25,6 @@ other word (`phrase_passes`, which `load_corpus` runs for `w2v train --phrases N
 """
 
 import collections
-import contextlib
 import dataclasses
 import logging
 import math
@@ -34,17 +33,17 @@ import os
 import numpy as np
 
 from ..runtime.atomic import atomic_write
-from .corpus import (_check_text, _invalid_counter, _read_ahead, _read_blocks,
-                     _refuse_nul, _Source, _TokenIds, expand_inputs)
 from ..errors import InputError, OptionError
+from .phrase_keys import CandidateKeys, no_word_has, phrase_keys, phrase_strings
 from .phrase_tables import Phrase, read_phrases, write_phrases  # noqa: F401
-from ..runtime.threads import check_threads
-from ..text.tokenize import WordStore, _grown, most_tokens
+from ..runtime.threads import check_threads, start_numba_without_scipy
+from ..text.sources import expand_inputs, file_blocks, plain_bytes
+from ..text.token_ids import TokenIds, count_ids
+from ..text.tokenize import WordStore, grown, most_tokens
 
 log = logging.getLogger("w2v")
 
 SCORERS = {"word2phrase": 100.0, "npmi": 0.5}  # scorer -> default threshold
-MAX_CONNECTORS = 3  # connector words a phrase may have between its two ends
 CHUNK_TOKENS = 1 << 22  # tokens counted per kernel call, to bound temporaries
 WORK_TOKENS = 1 << 20  # tokens joined or written per kernel call, in threads
 MAX_WORKERS = 4  # threads for the kernels of a pass
@@ -70,101 +69,12 @@ class Text:
 # --------------------------------------------------------------------------- reading
 
 
-def start_numba_without_scipy():
-    """Load numba's implementations now, without importing SciPy's linear algebra.
-
-    At its first kernel numba loads all its implementations, and `numba.np.arraymath`
-    imports `scipy.linalg.cython_blas` only to learn whether BLAS is there for `np.dot`:
-    that import takes in all of `scipy.linalg`, a third of the start of `w2v phrases`,
-    whose kernels use no BLAS. SciPy is a dependency, so the answer is known: a stand-in
-    module answers it, and is taken out again at once, so a later BLAS call (or import)
-    gets the real module. Does nothing once numba's implementations or SciPy's BLAS are
-    loaded; any failure leaves numba to load them as usual at its first kernel.
-    """
-    import sys
-    import types
-
-    name = "scipy.linalg.cython_blas"
-    if name in sys.modules or "numba.np.arraymath" in sys.modules:
-        return
-    try:
-        from numba.core.registry import cpu_target
-    except ImportError:
-        return
-    stand_in = types.ModuleType(name)
-    sys.modules[name] = stand_in
-    try:
-        cpu_target.target_context.refresh()
-    except Exception:  # numba changed: it will load them itself at its first kernel
-        log.debug("numba's implementations did not load ahead of the first kernel")
-    finally:
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
-
-
 def read_text(inputs, lowercase=False, threads=None):
     """Read every input once (files, globs, '-', compressed) into a `Text`, blank lines kept.
     `threads` (here and below): at most this many threads (default: `workers()`)."""
     paths = expand_inputs(inputs)
-    return _tokenize_blocks(_file_blocks(paths, lowercase), _plain_bytes(paths),
-                            workers(threads))
-
-
-def _plain_bytes(paths):
-    """The inputs' size in bytes when every one is an uncompressed file, else None.
-
-    Then the text cannot hold more tokens than half its bytes (plus a newline a file), so
-    the ids can go straight into one array of that many (only the pages written to are
-    ever committed), rather than into pieces copied into one array at the end.
-    """
-    total = 0
-    for path in paths:
-        if path == "-":
-            return None
-        source = _Source(path)
-        try:
-            if source.stream is not source.raw:
-                return None
-            total += source.size
-        finally:
-            source.close()
-    return total + len(paths)
-
-
-def _file_blocks(paths, lowercase):
-    """Byte blocks of whole lines of every input, checked as the corpus pass checks them."""
-    errors, invalid = _invalid_counter()
-    for path in paths:
-        source = _Source(path)
-        try:
-            with contextlib.closing(_read_ahead(_read_blocks(source))) as blocks:
-                yield from _checked(source, blocks, errors, lowercase)
-        finally:
-            source.close()
-    if invalid["count"]:
-        log.warning("replaced %d bytes that were not valid UTF-8", invalid["count"])
-
-
-def _checked(source, blocks, errors, lowercase):
-    """The blocks of one source: no NUL, UTF-8 (bad bytes replaced), ending in a newline."""
-    checked = False
-    offset = 0
-    for block in blocks:
-        _refuse_nul(source, block, offset)
-        offset += len(block)
-        if lowercase:
-            block = block.decode("utf-8", errors).lower().encode("utf-8")
-        elif not block.isascii():  # ASCII is valid UTF-8, and checked far faster
-            try:
-                block.decode("utf-8")
-            except UnicodeDecodeError:
-                block = block.decode("utf-8", errors).encode("utf-8")
-        if not checked:
-            _check_text(source.name, block)
-            checked = True
-        if block and block[-1:] != b"\n":  # a last line without its newline
-            block += b"\n"
-        yield block
+    return _tokenize_blocks(file_blocks(paths, str.lower if lowercase else None),
+                            plain_bytes(paths), workers(threads))
 
 
 def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
@@ -181,7 +91,7 @@ def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
 
     direct = plain_bytes is not None
     ids = np.empty(most_tokens(plain_bytes) if direct else 0, dtype=np.uint32)
-    tokens = None if direct else _TokenIds()
+    tokens = None if direct else TokenIds()
     store, n_ids, lengths = None, 0, []
     free = []  # (store, ids buffer) of groups done with: later groups reuse their memory
 
@@ -196,7 +106,7 @@ def _tokenize_blocks(blocks, plain_bytes=None, n_workers=None):
             remap = _merged_words(store, local)
         if direct:
             if n_ids + len(local_ids) > len(ids):  # lowercasing lengthened the text
-                ids = _grown(ids, max(2 * len(ids), n_ids + len(local_ids)))
+                ids = grown(ids, max(2 * len(ids), n_ids + len(local_ids)))
             out, at = ids, n_ids
             n_ids += len(local_ids)
         else:
@@ -319,69 +229,6 @@ def _in_order(function, items, n_workers=None):
 # --------------------------------------------------------------------------- candidates
 
 
-class _Keys:
-    """How candidates of one Text are keyed: (a * n_words + b) * n_seq + seq."""
-
-    def __init__(self, text, connectors):
-        words = None
-        self.n_words = max(text.store.n_words, 1)
-        self.conn = np.full(self.n_words, -1, dtype=np.int64)
-        self.connectors = sorted(set(connectors))
-        if self.connectors:
-            words = text.store.words()
-            index = {word: i for i, word in enumerate(self.connectors)}
-            for w, word in enumerate(words):
-                c = index.get(word)
-                if c is not None:
-                    self.conn[w] = c
-        n_conn = len(self.connectors)
-        self.max_conn = 0
-        for length in range(MAX_CONNECTORS if n_conn else 0, -1, -1):
-            n_seq = sum(n_conn ** j for j in range(length + 1))
-            if self.n_words * self.n_words * n_seq < 1 << 62:
-                self.max_conn = length
-                break
-        else:
-            raise InputError(f"too many distinct words ({self.n_words}) to count pairs of")
-        self.seq_start = np.array([sum(n_conn ** j for j in range(length))
-                                   for length in range(self.max_conn + 2)], dtype=np.int64)
-        self.n_seq = int(self.seq_start[-1])
-        self._words = words
-
-    def words(self, text):
-        if self._words is None:
-            self._words = text.store.words()
-        return self._words
-
-    def args(self):
-        """The kernels' view: without connector words `conn` is empty, and is not read."""
-        conn = self.conn if self.connectors else self.conn[:0]
-        return conn, self.max_conn, self.seq_start, self.n_words, self.n_seq
-
-    def decode(self, keys):
-        """(a, b, seq) arrays of keys."""
-        seq = keys % self.n_seq
-        pair = keys // self.n_seq
-        return pair // self.n_words, pair % self.n_words, seq
-
-    def connector_run(self, seq):
-        """The connector words a seq number stands for."""
-        length = int(np.searchsorted(self.seq_start, seq, side="right")) - 1
-        value = int(seq - self.seq_start[length])
-        run = []
-        for _ in range(length):
-            value, c = divmod(value, len(self.connectors))
-            run.append(self.connectors[c])
-        return run
-
-    def encode(self, a, run_ids, b):
-        value, power = 0, 1
-        for c in run_ids:
-            value += int(self.conn[c]) * power
-            power *= len(self.connectors)
-        return (a * self.n_words + b) * self.n_seq + int(self.seq_start[len(run_ids)]) + value
-
-
 def count_candidates(text, keys, min_count=1, memory_gb=None, threads=None):
     """(word counts, sorted candidate keys, their counts) of a Text, exact int64.
 
@@ -409,8 +256,7 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None, threads=
     merged from there in bounded windows, as co-occurrence counts are. The caller reads
     `blocks()` and must `close()` the store.
     """
-    from ..cooccur.counts import BYTES_PER_ENTRY, _RunStore, default_memory_gb
-    from .corpus import _count_ids
+    from ..runtime.runs import BYTES_PER_ENTRY, RunStore, default_memory_gb
     from .phrase_kernels import candidate_keys, count_runs
 
     budget = int((default_memory_gb() if memory_gb is None else memory_gb) * 1e9)
@@ -419,9 +265,9 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None, threads=
     # counted), the rest for the runs
     chunk_tokens = int(min(CHUNK_TOKENS, max(1, budget // 4 // 16 // (n_workers + 1))))
     rest = max(0, budget - 16 * chunk_tokens * (n_workers + 1))
-    runs = _RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
+    runs = RunStore(rest // 2 // BYTES_PER_ENTRY, rest, tmp_dir)
     word_counts = np.zeros(keys.n_words, dtype=np.int64)
-    _count_ids(text.ids, word_counts)  # np.bincount would first copy the ids to int64
+    count_ids(text.ids, word_counts)  # np.bincount would first copy the ids to int64
     frequent = word_counts >= min_count
     if most is not None:
         frequent &= word_counts <= most
@@ -454,17 +300,6 @@ def _counted(text, keys, min_count, memory_gb, tmp_dir=None, most=None, threads=
         log.info("pair counts spilled to a temporary file %d times (--memory %.3g GB)",
                  runs.n_spills, budget / 1e9)
     return word_counts, runs
-
-
-def _phrase_strings(text, keys, sorted_keys, delimiter):
-    """The joined string of each key (strings are made for the words of the keys only)."""
-    a, b, seq = keys.decode(sorted_keys)
-    ends = np.unique(np.concatenate([a, b]))
-    word = dict(zip(ends.tolist(), text.store.words(ends)))
-    if keys.n_seq == 1:  # no connector words
-        return [word[x] + delimiter + word[y] for x, y in zip(a.tolist(), b.tolist())]
-    return [delimiter.join([word[x], *keys.connector_run(q), word[y]])
-            for x, y, q in zip(a.tolist(), b.tolist(), seq.tolist())]
 
 
 def score(scorer, count_a, count_b, count_ab, min_count, train_words):
@@ -519,7 +354,7 @@ def find_phrases(text, *, scorer="word2phrase", threshold=None, min_count=5, con
 
     `memory_gb` bounds the pair counts (default: half the memory available); past it they
     spill to a temporary file."""
-    phrases, _ = _choose(text, _Keys(text, connectors), scorer, threshold, min_count, delimiter,
+    phrases, _ = _choose(text, CandidateKeys(text, connectors), scorer, threshold, min_count, delimiter,
                          memory_gb, threads)
     return phrases
 
@@ -550,47 +385,13 @@ def _choose(text, keys, scorer, threshold, min_count, delimiter, memory_gb=None,
     chosen_keys = np.concatenate(chosen_keys) if chosen_keys else np.zeros(0, np.int64)
     counts = np.concatenate(chosen_counts) if chosen_counts else np.zeros(0, np.int64)
     scores = np.concatenate(chosen_scores) if chosen_scores else np.zeros(0)
-    strings = _phrase_strings(text, keys, chosen_keys, delimiter)
+    strings = phrase_strings(text, keys, chosen_keys, delimiter)
     phrases = [Phrase(string, int(count), float(value)) for string, count, value in
                zip(strings, counts.tolist(), scores.tolist())]
     phrases.sort(key=lambda p: (-p.score, p.text))
     log.debug("%d candidates, %d phrases above %g (%s)", n_candidates, len(phrases),
               threshold, scorer)
     return phrases, chosen_keys
-
-
-def _no_word_has(store, delimiter):
-    """Whether no word of the store contains `delimiter` (then a phrase's string splits into
-    its words one way only, so the chosen keys are all the keys of its string)."""
-    used = store.word_bytes[: store.word_ends[store.n_words]]
-    return delimiter.encode("utf-8") not in used.tobytes()
-
-
-def phrase_keys(text, phrases, connectors=(), delimiter="_", keys=None):
-    """Sorted keys of every candidate of `text` whose joined string is one of `phrases`.
-
-    A phrase string is split at its delimiters every way that gives a word of the text, up
-    to MAX_CONNECTORS connector words, and a word of the text.
-    """
-    keys = keys or _Keys(text, connectors)
-    if not phrases:
-        return np.zeros(0, dtype=np.int64), keys
-    index = {word: w for w, word in enumerate(keys.words(text))}
-    found = set()
-    for phrase in phrases:
-        parts = phrase.split(delimiter) if delimiter else [phrase]
-        for i in range(1, len(parts)):
-            a = index.get(delimiter.join(parts[:i]))
-            if a is None or keys.conn[a] >= 0:
-                continue
-            for j in range(i, min(len(parts), i + keys.max_conn + 1)):
-                run = [index.get(p) for p in parts[i:j]]
-                if any(c is None or keys.conn[c] < 0 for c in run):
-                    break
-                b = index.get(delimiter.join(parts[j:]))
-                if b is not None and keys.conn[b] < 0:
-                    found.add(keys.encode(a, run, b))
-    return np.array(sorted(found), dtype=np.int64), keys
 
 
 def join_text(text, sorted_keys, keys, delimiter="_", threads=None):
@@ -603,7 +404,7 @@ def join_text(text, sorted_keys, keys, delimiter="_", threads=None):
     store = text.store
     phrase_ids = np.zeros(0, dtype=np.uint32)
     if len(sorted_keys):
-        strings = _phrase_strings(text, keys, sorted_keys, delimiter)
+        strings = phrase_strings(text, keys, sorted_keys, delimiter)
         phrase_ids, _ = store.tokenize(("\n".join(strings) + "\n").encode("utf-8"))
         if len(phrase_ids) != len(strings):  # a phrase is one token: no whitespace in it
             raise AssertionError("a phrase split into several tokens")
@@ -693,13 +494,13 @@ def phrase_passes(text, passes=1, *, scorer="word2phrase", thresholds=None, min_
         passes = len(tables)
     found = []
     for p in range(passes):
-        keys = _Keys(text, connectors)
+        keys = CandidateKeys(text, connectors)
         if tables is None:
             table, sorted_keys = _choose(text, keys, scorer, thresholds[p], min_count,
                                          delimiter, memory_gb, threads)
         else:
             table = tables[p]
-        if tables is not None or not _no_word_has(text.store, delimiter):
+        if tables is not None or not no_word_has(text.store, delimiter):
             sorted_keys, keys = phrase_keys(text, [phrase.text for phrase in table], connectors,
                                             delimiter, keys)
         found.append(table)
@@ -734,7 +535,7 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
         raise OptionError(f"--memory must be positive, got {memory_gb}")
     applied = None
     if apply is not None:
-        applied = read_phrases(apply)
+        applied = read_phrases(apply, delimiter=delimiter)
     else:
         if passes < 1:
             raise OptionError(f"--passes must be at least 1, not {passes}")
@@ -743,11 +544,14 @@ def run_phrases(inputs, output="-", *, scorer="word2phrase", thresholds=None, mi
     start_numba_without_scipy()
     check_threads(threads)
     text = read_text(inputs, lowercase=lowercase, threads=threads)
-    if text.n_tokens == 0:
-        raise InputError("the corpus is empty: no tokens in " + ", ".join(expand_inputs(inputs)))
-    text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
-                                 min_count=min_count, connectors=connectors, delimiter=delimiter,
-                                 tables=applied, memory_gb=memory_gb, threads=threads)
+    if text.n_tokens == 0:  # a filter passes empty text through
+        log.warning("no words in %s: nothing to join", ", ".join(expand_inputs(inputs)))
+        tables = applied if applied is not None else [[] for _ in range(passes)]
+    else:
+        text, tables = phrase_passes(text, passes, scorer=scorer, thresholds=thresholds,
+                                     min_count=min_count, connectors=connectors,
+                                     delimiter=delimiter, tables=applied, memory_gb=memory_gb,
+                                     threads=threads)
     with atomic_write(output, "wb") as f:
         write_text(text, f, threads=threads)
     if save_phrases is not None and apply is None:

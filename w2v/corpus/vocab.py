@@ -67,39 +67,85 @@ def save_vocab(vocab, path, top=None):
         out.write(lines.encode("utf-8"))
 
 
+MAX_VOCAB_LINE_BYTES = 1 << 16  # a 'word count' line at most
+VOCAB_BLOCK_BYTES = 16 << 20
+
+
+def _vocab_lines(f, path):
+    """(line number, text) of each line, decoded with replacement, a leading byte-order mark
+    skipped; a line longer than MAX_VOCAB_LINE_BYTES is an InputError, found in bounded
+    memory."""
+    rest, lineno, first = b"", 0, True
+    while True:
+        chunk = f.read(VOCAB_BLOCK_BYTES)
+        data = rest + chunk if rest else chunk
+        if first and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        first = False
+        if not chunk:
+            lines, rest = ([data] if data else []), b""
+        else:
+            cut = data.rfind(b"\n")
+            lines, rest = (data[:cut].split(b"\n") if cut >= 0 else []), data[cut + 1:]
+        for line in lines:
+            lineno += 1
+            if len(line) > MAX_VOCAB_LINE_BYTES:
+                raise InputError(f"{path}, line {lineno}: longer than {MAX_VOCAB_LINE_BYTES} "
+                                 f"bytes: not a 'word count' line")
+            yield lineno, line.decode("utf-8", errors="replace")
+        if len(rest) > MAX_VOCAB_LINE_BYTES:
+            raise InputError(f"{path}, line {lineno + 1}: longer than {MAX_VOCAB_LINE_BYTES} "
+                             f"bytes: not a 'word count' line")
+        if not chunk:
+            return
+
+
 def read_vocab(path, min_count=1, max_vocab=None):
     """Read `word count` lines; word2vec C's `</s>` entry is skipped.
 
-    Counts come from the file (they drive subsampling and negative sampling, as in C);
+    A leading UTF-8 byte-order mark is skipped, and lines are bounded (MAX_VOCAB_LINE_BYTES),
+    so a file without line ends costs no more than that. Counts come from the file (they drive subsampling and negative sampling, as in C);
     min_count and max_vocab apply to them.
     """
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise InputError(f"cannot read vocabulary {path}: {e.strerror}") from None
     words, counts = [], []
     seen = set()
-    for lineno, line in enumerate(raw.decode("utf-8", errors="replace").split("\n"), 1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
-            raise InputError(f"{path}, line {lineno}: expected 'word count', got {line[:60]!r}")
-        if len(parts[1]) > MAX_COUNT_DIGITS:
-            raise InputError(f"{path}, line {lineno}: the count of {parts[0]!r} is too large "
-                             f"(at most {MAX_COUNT_DIGITS} digits)")
-        word = parts[0]
-        if word == "</s>":
-            continue
-        if word in seen:
-            raise InputError(f"{path}, line {lineno}: duplicate word {word!r}")
-        seen.add(word)
-        words.append(word)
-        counts.append(int(parts[1]))
+    try:
+        with open(path, "rb") as f:
+            for lineno, line in _vocab_lines(f, path):
+                if not line.strip():
+                    continue
+                parts = line.split()
+                if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
+                    raise InputError(f"{path}, line {lineno}: expected 'word count', "
+                                     f"got {line[:60]!r}")
+                if len(parts[1]) > MAX_COUNT_DIGITS:
+                    raise InputError(f"{path}, line {lineno}: the count of {parts[0]!r} is too "
+                                     f"large (at most {MAX_COUNT_DIGITS} digits)")
+                word = parts[0]
+                if word == "</s>":
+                    continue
+                if word in seen:
+                    raise InputError(f"{path}, line {lineno}: duplicate word {word!r}")
+                seen.add(word)
+                words.append(word)
+                counts.append(int(parts[1]))
+    except OSError as e:
+        raise InputError(f"cannot read vocabulary {path}: {e.strerror}") from None
     if not words:
         raise InputError(f"vocabulary file {path} has no words")
     vocab = build_vocab(words, counts, min_count=min_count, max_vocab=max_vocab)
     if len(vocab) == 0:
         raise VocabularyError(f"no word in {path} has count >= {min_count}")
     return vocab
+
+
+def kept_words(counts, n_raw, min_count, max_vocab, inputs):
+    """`vocab_order`, refusing an empty corpus or an empty vocabulary with a clear error."""
+    if n_raw == 0:
+        raise InputError("the corpus is empty: no tokens in " + ", ".join(inputs))
+    kept = vocab_order(counts, min_count, max_vocab)
+    if len(kept) == 0:
+        raise VocabularyError(
+            f"no word occurs at least {min_count} times (--min-count) in the corpus "
+            f"of {n_raw} tokens; lower --min-count")
+    return kept

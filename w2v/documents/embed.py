@@ -136,14 +136,14 @@ def embed_files(wv, paths, pooling="auto", *, keep_text=False, id_column=False, 
     tab-separated field of each line is its id (returned as a list) and not embedded.
     Returns (Embedding, LineStore or None, ids or None).
     """
-    from ..text.lines import InvalidBytes, read_blocks
+    from ..text.sources import InvalidBytes, decoded_blocks
 
     pooling = _pooling_for(wv, pooling, options)
     pooler = _Pooler(wv, pooling)
     invalid = InvalidBytes()
     store = LineStore() if keep_text else None
     ids = [] if id_column else None
-    for block in read_blocks(paths, invalid):
+    for block in decoded_blocks(paths, invalid):
         lines = block.split("\n")[:-1]  # a block ends with "\n"
         if store is not None:
             store.add(block, len(lines))

@@ -17,22 +17,24 @@ numpy only: `search --index` never imports numba.
 """
 
 import hashlib
-import json
+import logging
 import os
-import zipfile
+import stat
 
 import numpy as np
 
-from ..runtime.atomic import atomic_write
 from ..vectors.word_vectors import unit_rows
 from .embed import embed, embed_files
 from .pooling import pooling_from_arrays, vocabulary_digest
 from ..errors import InputError
-from ..files.model_file import read_stored_member
-from ..text.lines import _BY_EXTENSION, _MAGIC, check_inputs
+from ..files import container
+from ..files.container import INDEX
+from ..text.sources import check_inputs, check_plain, line_offsets
 
-FORMAT = "w2v-docindex"
-FORMAT_VERSION = 2  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
+log = logging.getLogger("w2v")
+
+FORMAT = INDEX.format
+FORMAT_VERSION = INDEX.version  # 2: files carry mtime_ns, ends_sha256, sha256 (1: size only)
 FINGERPRINT_ROWS = 4096  # rows of the vectors hashed (evenly spaced) besides the vocabulary
 SCAN_BYTES = 1 << 22
 END_BYTES = 1 << 16  # the first and last bytes hashed on every search
@@ -48,42 +50,12 @@ def vectors_fingerprint(wv):
     return h.hexdigest()
 
 
-def _check_plain(path):
-    """Hits are read back by byte offset, so the text must be a plain file."""
-    if path == "-":
-        raise InputError("an index needs its documents in files (hits are read back from "
-                         "them), not stdin")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if (os.path.splitext(path)[1].lower() in _BY_EXTENSION
-            or any(head.startswith(magic) for magic, _ in _MAGIC)):
-        raise InputError(f"{path} is compressed; an index reads hits back by byte offset: "
-                         f"decompress it first")
-
-
 def check_documents(docs):
     """Refuse, before any work, text an index cannot point into: missing, stdin, compressed."""
     docs = check_inputs(docs)
     for doc in docs:
-        _check_plain(doc)
+        check_plain(doc)
     return docs
-
-
-def line_offsets(path):
-    """Byte offset of every line's start (a last line without newline counts, as the
-    readers count it)."""
-    starts = [np.zeros(1, np.int64)]
-    size = 0
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(SCAN_BYTES)
-            if not chunk:
-                break
-            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-            starts.append(ends.astype(np.int64) + size + 1)
-            size += len(chunk)
-    starts = np.concatenate(starts)
-    return starts[starts < size]
 
 
 def ends_digest(path, size):
@@ -128,7 +100,7 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
     vectors = embedding.vectors
     norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
     header = {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
+        **INDEX.stamp(),
         "documents": int(total), "dim": int(vectors.shape[1]),
         "files": [file_record(d, len(o)) for d, o in zip(docs, offsets)],
         "vectors": {"path": None if vectors_path is None else os.path.abspath(vectors_path),
@@ -137,60 +109,104 @@ def write_index(path, wv, docs, pooling, vectors_path=None):
     # The matrix goes first, under a name of 14 bytes: its local header (30 bytes, the name,
     # a 20-byte zip64 extra) then ends at byte 64, and a .npy header is a multiple of 64, so
     # the rows start 64-aligned; a misaligned memory map would make numpy skip BLAS (40x).
-    members = {UNIT: unit_rows(vectors), "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"),
-                                       dtype=np.uint8),
+    members = {UNIT: unit_rows(vectors), "header": container.json_member(header, INDEX),
                "norms": norms,
                "offsets": np.concatenate(offsets),
                **{f"pooling.{k}": np.asarray(v) for k, v in embedding.pooling.arrays().items()}}
-    with atomic_write(path, "wb") as out:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, array in members.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asarray(array, order="C"),
-                                              allow_pickle=False)
+    container.write(path, INDEX, members)
     return embedding
 
 
+FILE_FIELDS = {"path": str, "lines": int, "size": int, "mtime_ns": int, "ends_sha256": str,
+               "sha256": str}
+CHECK_ROWS = 1 << 16  # rows of the matrix checked at a time
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class DocumentIndex:
-    """An opened index: `unit` (memory-mapped), `norms`, `offsets`, `pooling`, `text(row)`."""
+    """An opened index: `unit` (memory-mapped), `norms`, `offsets`, `pooling`, `text(row)`.
+
+    Opening checks the header's schema and every array against it (types, shapes, finite
+    unit rows and norms, offsets inside their files), so a damaged or crafted index is a
+    one-line InputError. `vectors_path` is the recorded vectors file, None when the header
+    names none or names something other than a regular file (a device never is read)."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        try:
-            with zipfile.ZipFile(self.path) as archive:
-                self._members = {i.filename: i for i in archive.infolist()}
-        except FileNotFoundError:
-            raise InputError(f"no such index: {self.path}") from None
-        except IsADirectoryError:
-            raise InputError(f"{self.path} is a directory, not an index file") from None
-        except OSError as e:
-            raise InputError(f"cannot read {self.path}: {e.strerror or e}") from None
-        except (zipfile.BadZipFile, ValueError, EOFError):
-            raise InputError(self._broken("it is not a complete index (truncated, or not "
-                                          "made by 'w2v index')")) from None
-        try:
-            self.header = json.loads(bytes(self._array("header")).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise InputError(self._broken("its header is not valid JSON")) from None
-        if not isinstance(self.header, dict) or self.header.get("format") != FORMAT:
-            raise InputError(self._broken("it is not a w2v document index"))
-        if self.header.get("format_version") != FORMAT_VERSION:
-            raise InputError(self._broken(f"index format {self.header.get('format_version')!r}"
-                                          f" (this w2v reads {FORMAT_VERSION}): index again"))
-        self.unit = self._array(UNIT, mmap=True)
-        self.norms = self._array("norms")
-        self.offsets = self._array("offsets")
-        prefix = "pooling."
-        self.pooling = pooling_from_arrays(
-            {n[len(prefix):-4]: self._array(n[:-4]) for n in self._members
-             if n.startswith(prefix)}, self.path)
+        with container.Container(self.path, INDEX) as self._file:
+            self.header = self._file.read_header()
+            self._check_header()
+            self.unit = self._array(UNIT, mmap=True)
+            self.norms = self._array("norms")
+            self.offsets = self._array("offsets")
+            self.pooling = pooling_from_arrays(self._file.arrays("pooling."), self.path)
         n = self.header["documents"]
-        if self.unit.shape != (n, self.header["dim"]) or len(self.norms) != n \
-                or len(self.offsets) != n:
+        if self.unit.shape != (n, self.header["dim"]) or self.norms.shape != (n,) \
+                or self.offsets.shape != (n,):
             raise InputError(self._broken("its arrays do not match its header"))
+        if self.unit.dtype.kind != "f" or self.norms.dtype.kind != "f" \
+                or self.offsets.dtype.kind not in "iu":
+            raise InputError(self._broken(f"its arrays have the wrong types ({self.unit.dtype}, "
+                                          f"{self.norms.dtype}, {self.offsets.dtype})"))
+        if self.pooling.dim != self.header["dim"]:
+            raise InputError(self._broken(f"its pooling is for dimension {self.pooling.dim}, "
+                                          f"its documents have {self.header['dim']}"))
         self.files = self.header["files"]
         self._first_row = np.cumsum([0] + [f["lines"] for f in self.files])
+        self._check_arrays()
         self._handles = {}
+
+    def _check_header(self):
+        header = self.header
+        for name in ("documents", "dim"):
+            if not _is_int(header.get(name)) or header[name] < 1:
+                raise InputError(self._broken(f"its header holds {name} {header.get(name)!r}"))
+        files = header.get("files")
+        if not isinstance(files, list) or not files:
+            raise InputError(self._broken("its header has no list of text files"))
+        for record in files:
+            if not isinstance(record, dict) or not all(
+                    isinstance(record.get(k), t) and not isinstance(record.get(k), bool)
+                    for k, t in FILE_FIELDS.items()):
+                raise InputError(self._broken(f"its header holds a damaged text file record "
+                                              f"({str(record)[:80]})"))
+            if record["lines"] < 0 or record["size"] < 0:
+                raise InputError(self._broken(f"its header holds a damaged text file record "
+                                              f"({str(record)[:80]})"))
+        if sum(f["lines"] for f in files) != header["documents"]:
+            raise InputError(self._broken("its files' lines do not add up to its documents"))
+        vectors = header.get("vectors")
+        if not isinstance(vectors, dict) or not isinstance(vectors.get("fingerprint"), str) \
+                or not isinstance(vectors.get("path"), (str, type(None))):
+            raise InputError(self._broken("its header has no valid vectors record"))
+        recorded = vectors["path"]
+        if recorded is not None and os.path.exists(recorded) and not os.path.isfile(recorded):
+            log.warning("the index %s records its vectors as %s, which is not a regular file: "
+                        "not read", self.path, recorded)
+            vectors["path"] = None
+
+    def _check_arrays(self):
+        """Unit rows within [-1, 1] (so finite), norms finite and non-negative, and each
+        document's offset inside its file."""
+        for start in range(0, len(self.unit), CHECK_ROWS):
+            block = self.unit[start:start + CHECK_ROWS]
+            if block.size and not np.abs(block).max() <= 1.001:
+                raise InputError(self._broken("its document vectors hold values that are not "
+                                              "unit-length rows (NaN, infinity or damage)"))
+        if len(self.norms) and not (np.isfinite(self.norms).all() and self.norms.min() >= 0):
+            raise InputError(self._broken("its document norms hold NaN, infinity or a "
+                                          "negative value"))
+        for which, f in enumerate(self.files):
+            offsets = self.offsets[self._first_row[which]:self._first_row[which + 1]]
+            if len(offsets) and (offsets.min() < 0 or offsets.max() >= max(f["size"], 1)):
+                raise InputError(self._broken(f"its line offsets fall outside {f['path']}"))
+
+    @property
+    def vectors_path(self):
+        return self.header["vectors"]["path"]
 
     def _broken(self, why):
         return f"cannot load the index {self.path}: {why}"
@@ -199,18 +215,7 @@ class DocumentIndex:
         return len(self.unit)
 
     def _array(self, name, mmap=False):
-        info = self._members.get(name + ".npy")
-        if info is None:
-            raise InputError(self._broken(f"the array {name!r} is missing"))
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise InputError(self._broken(f"the array {name!r} is compressed"))
-        try:
-            array = read_stored_member(self.path, info, mmap=mmap)
-            if np.isfortran(array) and array.ndim > 1:
-                raise ValueError("Fortran-ordered arrays are refused")
-            return array
-        except (ValueError, EOFError, OSError) as e:
-            raise InputError(self._broken(f"the array {name!r} is damaged ({e})")) from None
+        return self._file.array(name, mmap=mmap)
 
     def check(self, wv):
         """Refuse vectors other than the ones the index was made with."""
@@ -229,6 +234,9 @@ class DocumentIndex:
             path = f["path"]
             try:
                 status = os.stat(path)
+                if not stat.S_ISREG(status.st_mode):
+                    raise InputError(f"the index's text {path} is not a regular file; index "
+                                     f"again")
                 if status.st_size != f["size"]:
                     raise InputError(f"{path} changed since it was indexed ({f['size']} bytes, "
                                      f"now {status.st_size}); index it again")

@@ -34,8 +34,9 @@ import os
 
 import numpy as np
 
-from ..runtime.atomic import atomic_write
 from ..errors import InputError, OptionError
+from ..files import container
+from ..files.container import POOLING, check_version
 from ..corpus.phrase_tables import phrase_spec
 from ..text.preprocess import check_preprocess
 
@@ -45,10 +46,10 @@ POOLINGS = ("mean", "sif", "usif")
 SIF_A = 1e-3
 USIF_SENTENCE_LENGTH = 11  # n in uSIF's derivation of a (the reference code's default)
 DEFAULT_REMOVE_PC = {"mean": 0, "sif": 1, "usif": 5}
-POOLING_FORMAT = "w2v-pooling-1"
+POOLING_FORMAT = POOLING.stamp(1)
 # A pooling that joins phrases is format 2, so that a w2v that cannot join them refuses the
 # file rather than embedding the text unjoined; one without phrases stays format 1.
-POOLING_FORMAT_PHRASES = "w2v-pooling-2"
+POOLING_FORMAT_PHRASES = POOLING.stamp(2)
 
 
 
@@ -197,43 +198,86 @@ class Pooling:
 
     def save(self, path):
         """Write an .npz (numpy only, no pickle), atomically."""
-        with atomic_write(path, "wb") as out:
-            np.savez(out, **self.arrays())
+        container.write(path, POOLING, self.arrays())
 
 
 def load_pooling(path):
     """A `Pooling` saved by `Pooling.save`; InputError for anything else."""
     name = os.fspath(path)
-    try:
-        with np.load(name, allow_pickle=False) as data:
-            return pooling_from_arrays(data, name)
-    except OSError as e:
-        raise InputError(f"cannot read {name}: {e.strerror or e}") from None
+    with container.Container(name, POOLING) as data:
+        return pooling_from_arrays(data.arrays(), name)
+
+
+# The scalar members of a pooling and the numpy kinds each may have.
+SCALARS = {"kind": "U", "dim": "iu", "n_words": "iu", "vocabulary": "U", "a": "fiu",
+           "unit_words": "b", "remove_pc": "iu", "normalize": "b", "lowercase": "b",
+           "preprocess": "U"}
 
 
 def pooling_from_arrays(data, name):
     """A `Pooling` from the arrays of `Pooling.arrays` (a mapping, or an open .npz);
-    InputError naming `name` when they are not one."""
+    InputError naming `name` when they are not one: every member is checked for its type
+    and shape, weights and components for their length, width and finite values."""
     try:
         files = set(data.files if hasattr(data, "files") else data.keys())
-        kind = str(data["format"]) if "format" in files else ""
-        if kind not in (POOLING_FORMAT, POOLING_FORMAT_PHRASES):
-            newer = kind.startswith("w2v-pooling-")
-            raise InputError(f"{name}: " + (f"pooling format {kind[12:]} is newer than this w2v "
-                                            "reads (1-2): upgrade w2v" if newer
-                                            else "not a w2v pooling file"))
-        optional = {k: data[k] for k in ("weights", "components", "component_weights")
-                    if k in files}
+        check_version(POOLING, data, name)
+        values = {}
+        for key, kinds in SCALARS.items():
+            if key not in files:
+                raise ValueError(f"the member {key!r} is missing")
+            value = np.asarray(data[key])
+            if value.shape != () or value.dtype.kind not in kinds:
+                raise ValueError(f"{key} is {value.dtype} {value.shape}")
+            values[key] = value[()]
+        pooling = Pooling(kind=str(values["kind"]), dim=int(values["dim"]),
+                          n_words=int(values["n_words"]), vocabulary=str(values["vocabulary"]),
+                          a=float(values["a"]), unit_words=bool(values["unit_words"]),
+                          remove_pc=int(values["remove_pc"]), normalize=bool(values["normalize"]),
+                          lowercase=bool(values["lowercase"]),
+                          preprocess=str(values["preprocess"]))
+        if pooling.kind not in POOLINGS:
+            raise ValueError(f"unknown pooling kind {pooling.kind!r}")
+        if pooling.dim < 1 or pooling.n_words < 1 or pooling.remove_pc < 0:
+            raise ValueError(f"dim {pooling.dim}, {pooling.n_words} words, remove_pc "
+                             f"{pooling.remove_pc}")
+        try:
+            pooling.preprocess = check_preprocess(pooling.preprocess)
+        except OptionError as e:
+            raise ValueError(str(e)) from None
+        if pooling.kind != "mean" and "weights" not in files:
+            raise ValueError(f"{pooling.kind} pooling without its weights")
+        if "weights" in files:
+            pooling.weights = _real(data["weights"], "weights", (pooling.n_words,))
+            if len(pooling.weights) and pooling.weights.min() < 0:
+                raise ValueError("a negative weight")
+        if ("components" in files) != ("component_weights" in files):
+            raise ValueError("components without their weights, or weights without them")
+        if "components" in files:
+            components = np.asarray(data["components"])
+            if components.ndim != 2:
+                raise ValueError(f"components of shape {components.shape}")
+            k = len(components)
+            if k > min(pooling.remove_pc, pooling.dim):
+                raise ValueError(f"{k} components, remove_pc {pooling.remove_pc}")
+            pooling.components = _real(components, "components", (k, pooling.dim))
+            pooling.component_weights = _real(data["component_weights"], "component_weights",
+                                              (k,))
         if "phrases" in files:
-            optional["phrases"] = phrase_spec(json.loads(str(data["phrases"])))
-        return Pooling(kind=str(data["kind"]), dim=int(data["dim"]),
-                       n_words=int(data["n_words"]), vocabulary=str(data["vocabulary"]),
-                       a=float(data["a"]), unit_words=bool(data["unit_words"]),
-                       remove_pc=int(data["remove_pc"]), normalize=bool(data["normalize"]),
-                       lowercase=bool(data["lowercase"]), preprocess=str(data["preprocess"]),
-                       **optional)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+            pooling.phrases = phrase_spec(json.loads(str(data["phrases"])))
+        return pooling
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise InputError(f"{name}: not a w2v pooling file ({e})") from None
+
+
+def _real(value, what, shape):
+    """`value` as finite float32 of `shape`; ValueError otherwise."""
+    value = np.asarray(value)
+    if value.dtype.kind not in "fiu" or value.shape != shape:
+        raise ValueError(f"{what} are {value.dtype} {value.shape}, expected {shape}")
+    value = value.astype(np.float32)
+    if not np.isfinite(value).all():
+        raise ValueError(f"{what} hold NaN or infinity")
+    return value
 
 
 def check_pooling(kind):

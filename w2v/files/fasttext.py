@@ -154,6 +154,9 @@ def _parse(buf, path, size):
         raise fail(pos, f"the dictionary announces {n_entries} entries, {n_words} words and "
                         f"{n_labels} labels: a damaged file")
     pos += _DICT_HEAD.size
+    if n_entries > (size - pos) // (1 + _ENTRY_TAIL.size):  # each entry: NUL, count, type
+        raise InputError(f"{path}: truncated at byte offset {size}: the dictionary announces "
+                         f"{n_entries} entries, more than the file can hold")
     words, counts = [], np.empty(n_words, dtype=np.int64)
     find = buf.find
     for i in range(n_entries):
@@ -291,13 +294,21 @@ def write_model_as_fasttext(model_path, path):
     from .model_file import ModelFile
 
     with ModelFile(model_path) as file:
-        config = file.header.get("config", {})
-        if file.family != "word2vec":
+        config = file.header["config"]
+        if file.family != "word2vec" or not config.get("subwords"):
             raise InputError(f"{model_path} is not a subword model (w2v train --subwords): "
                              f"a fastText .bin holds character n-grams")
-        return write_weights_as_fasttext(path, config, file.words(), file.array("counts"),
-                                         file.array("w_in", mmap=True),
-                                         file.array("w_out", mmap=True), model_path)
+        words = file.words()
+        counts, dim = file.counts(len(words)), file.dim
+        input_matrix = file.matrix("w_in", len(words) + config["bucket"], dim, mmap=True)
+        output_matrix = (file.matrix("w_out", len(words), dim, mmap=True)
+                         if config.get("negative") else None)
+        try:
+            return write_weights_as_fasttext(path, config, words, counts, input_matrix,
+                                             output_matrix, model_path)
+        except (KeyError, TypeError, ValueError, struct.error) as e:
+            raise InputError(file.broken(f"it cannot be written as a fastText model "
+                                         f"({e!r})")) from None
 
 
 def write_weights_as_fasttext(path, config, words, counts, input_matrix, output_matrix,
@@ -330,9 +341,12 @@ def rewrite_fasttext_bin(source, path):
         raise InputError(f"{source} is a supervised fastText model; only sg and cbow models "
                          f"are written")
     a = ft.args
-    write_fasttext_bin(path, ft.words, ft.counts, ft.input_matrix, ft.output_matrix,
-                       model=a["model"], ws=a["ws"], epoch=a["epoch"], min_count=a["minCount"],
-                       neg=a["neg"], word_ngrams=a["wordNgrams"], loss=a["loss"],
-                       bucket=a["bucket"], minn=a["minn"], maxn=a["maxn"],
-                       lr_update_rate=a["lrUpdateRate"], t=a["t"], ntokens=ft.ntokens)
+    try:
+        write_fasttext_bin(path, ft.words, ft.counts, ft.input_matrix, ft.output_matrix,
+                           model=a["model"], ws=a["ws"], epoch=a["epoch"],
+                           min_count=a["minCount"], neg=a["neg"], word_ngrams=a["wordNgrams"],
+                           loss=a["loss"], bucket=a["bucket"], minn=a["minn"], maxn=a["maxn"],
+                           lr_update_rate=a["lrUpdateRate"], t=a["t"], ntokens=ft.ntokens)
+    except ValueError as e:  # words that decode alike, or hold whitespace: a damaged file
+        raise InputError(f"{source}: cannot copy its dictionary: {e}") from None
     return len(ft.words), ft.input_matrix.shape[1]

@@ -10,6 +10,10 @@ Formats:
   binary  word2vec binary: the header, then per word its UTF-8 bytes, a space, DIM
           little-endian float32 and an optional newline (word2vec C writes it, gensim not)
   glove   GloVe text: the lines of `text` without the header
+
+Lines are bounded, so a file without line ends (`/dev/zero`) costs no more than the bound:
+the first line (the header, or GloVe's first vector) holds at most MAX_LINE_BYTES (1 MiB),
+and a vector line at most MAX_WORD_BYTES plus MAX_NUMBER_BYTES per number.
 """
 
 import io
@@ -32,6 +36,9 @@ log = logging.getLogger("w2v")
 FORMATS = ("auto", "text", "binary", "glove")
 
 TEXT_BLOCK_BYTES = 16 << 20  # text lines parsed per numpy call
+MAX_LINE_BYTES = 1 << 20  # the first line: a header, or a GloVe vector of up to ~80k numbers
+MAX_NUMBER_BYTES = 64  # a number of a vector line with its separator, at most
+MAX_VECTOR_LINE_BYTES = 64 << 20  # a vector line at most, whatever dimension a header claims
 WRITE_BLOCK_ROWS = 4096
 MAX_WORD_BYTES = 4096  # a binary record whose word runs longer is taken for garbage
 _NUMBER_BYTES = frozenset(b"0123456789+-.eEinfatyINFATY \t\r")  # incl. nan, inf, infinity
@@ -67,7 +74,10 @@ def load_vectors(path, format="auto", limit=None):
                                                     counts=wv.counts[:limit])
     stream = _open_input(path, name)
     with stream:
-        first_line = stream.readline()
+        first_line = stream.readline(MAX_LINE_BYTES + 1)
+        if len(first_line) > MAX_LINE_BYTES:
+            raise InputError(f"{name}: line 1 is longer than {MAX_LINE_BYTES} bytes: not a "
+                             f"vector file (its first line is a 'COUNT DIM' header or a vector)")
         if first_line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark
             first_line = first_line[3:]
         if not first_line.strip():
@@ -160,10 +170,12 @@ def _read_text(stream, name, dim, count, first_line_no, limit):
         _check_header(name, count, dim)
     wanted = count if limit is None else limit if count is None else min(count, limit)
     check_count = count is not None and limit is None  # rows beyond the header are errors
+    reader = _LineReader(stream, name, first_line_no,
+                         min(MAX_WORD_BYTES + MAX_NUMBER_BYTES * dim, MAX_VECTOR_LINE_BYTES))
     words, blocks, n_rows = [], [], 0
     line_no = first_line_no
     while wanted is None or n_rows < wanted:
-        lines = stream.readlines(TEXT_BLOCK_BYTES)
+        lines = reader.block()
         if not lines:
             break
         pairs = [line.split(None, 1) for line in lines]
@@ -174,6 +186,9 @@ def _read_text(stream, name, dim, count, first_line_no, limit):
                 raise InputError(f"{name}: line {line_no + extra}: more vectors than the "
                                  f"{count} the header announces")
             kept = kept[: wanted - n_rows]
+        if not kept:  # blank lines only
+            line_no += len(lines)
+            continue
         try:
             if any(len(p) != 2 for p in kept):
                 raise ValueError
@@ -193,7 +208,7 @@ def _read_text(stream, name, dim, count, first_line_no, limit):
         raise InputError(f"{name}: line {line_no}: the file ends after {n_rows} vectors but the "
                          f"header announces {count}")
     if check_count:
-        rest = stream.read(1 << 16)
+        rest = reader.rest + stream.read(1 << 16)
         if rest.strip():
             raise InputError(f"{name}: line {line_no}: more vectors than the {count} the header "
                              f"announces")
@@ -201,6 +216,43 @@ def _read_text(stream, name, dim, count, first_line_no, limit):
         raise InputError(f"{name}: no vectors in the file")
     vectors = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     return [w.decode("utf-8", "replace") for w in words], vectors
+
+
+class _LineReader:
+    """Blocks of whole lines (bytes, without their newline) of about TEXT_BLOCK_BYTES from a
+    binary stream, a line longer than `max_line` bytes being an InputError: memory stays
+    bounded by the block and the bound, whatever the file holds."""
+
+    def __init__(self, stream, name, first_line_no, max_line):
+        self.stream, self.name, self.max_line = stream, name, max_line
+        self.line_no = first_line_no  # of the first line not yet returned
+        self.rest = b""  # a line begun but not ended in the bytes read so far
+
+    def block(self):
+        """The next lines, or [] at the end of the stream."""
+        while True:
+            chunk = self.stream.read(TEXT_BLOCK_BYTES)
+            data = self.rest + chunk if self.rest else chunk
+            if not chunk:
+                self.rest = b""
+                return [data] if data else []
+            cut = data.rfind(b"\n")
+            self.rest = data[cut + 1:]
+            if cut >= 0:
+                lines = data[:cut].split(b"\n")
+                if max(map(len, lines)) > self.max_line:
+                    offset = next(i for i, line in enumerate(lines) if len(line) > self.max_line)
+                    self._too_long(self.line_no + offset)
+                self.line_no += len(lines)
+                if len(self.rest) > self.max_line:
+                    self._too_long(self.line_no)
+                return lines
+            if len(self.rest) > self.max_line:
+                self._too_long(self.line_no)
+
+    def _too_long(self, line_no):
+        raise InputError(f"{self.name}: line {line_no} is longer than {self.max_line} bytes, "
+                         f"more than a vector of this dimension takes")
 
 
 def _line_of_row(pairs, row):

@@ -10,39 +10,29 @@ Members:
 - the family's matrices, float32: word2vec `w_in`, `w_out`, `w_hs`; GloVe `word` and
   `context` rows laid out as [vector, bias, AdaGrad sums of both].
 
-`np.load(path)` opens it anywhere; this module reads the stored (uncompressed) members
-straight from their file offsets, so a 1M x 300 model loads at disk speed. Loading never
+It is a container of the `container` module (kind `MODEL`). `np.load(path)` opens it
+anywhere; w2v reads the stored (uncompressed) members straight from their file offsets, so a 1M x 300 model loads at disk speed. Loading never
 runs code from the file. Pure numpy, so the reading commands accept models without numba.
 """
 
-import json
 import logging
-import os
-import struct
-import time
-import zipfile
 
 import numpy as np
 
-from ..runtime.atomic import atomic_write
 from ..errors import InputError
+from ..text.preprocess import PREPROCESSORS
+from . import container
+from .container import MODEL, Container
 
 log = logging.getLogger("w2v")
 
-FORMAT = "w2v-model"
-FORMAT_VERSION = 1
-ZIP_MAGIC = b"PK\x03\x04"
+FORMAT = MODEL.format
+FORMAT_VERSION = MODEL.version
 
 
 def is_model_file(path):
     """Whether `path` starts like a zip archive (a model), as opposed to a vector file."""
-    if path == "-":
-        return False
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == ZIP_MAGIC
-    except OSError:
-        return False
+    return container.is_container(path)
 
 
 def write_model(path, family, header, words, counts, arrays):
@@ -53,173 +43,195 @@ def write_model(path, family, header, words, counts, arrays):
     """
     from .. import __version__
 
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "w2v_version": __version__,
-              "family": family, **header,
+    header = {**MODEL.stamp(), "w2v_version": __version__, "family": family, **header,
               "arrays": {name: list(a.shape) for name, a in arrays.items()}}
-    members = {
-        "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"),
-                                dtype=np.uint8),
+    container.write(path, MODEL, {
+        "header": container.json_member(header, MODEL),
         "words": np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
         "counts": np.asarray(counts, dtype=np.int64),
-        **{name: np.ascontiguousarray(a) for name, a in arrays.items()},
-    }
-    with atomic_write(path, "wb") as out:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, array in members.items():
-                with archive.open(_aligned_member(name + ".npy", out), "w",
-                                  force_zip64=True) as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
+        **arrays,
+    })
 
 
-PAD_EXTRA_ID = 0x7077  # a zip extra field of padding; readers skip unknown ids
-ZIP64_LOCAL_EXTRA = 20  # what zipfile adds to a local header under force_zip64
+FAMILIES = ("word2vec", "glove")
+GLOVE_OUTPUTS = ("word", "context", "sum")
+FINITE_CHECK_ROWS = 1 << 16  # rows checked for NaN and infinity at a time
+# Top-level header fields besides the format and the options, with the JSON types they may
+# hold (absent is always allowed): every reader of a model file relies on these.
+HEADER_FIELDS = {"w2v_version": (str,), "position": (dict, type(None)), "losses": (list,),
+                 "corpus": (dict, type(None)), "train_seconds": (int, float),
+                 "arrays": (dict,), "counts": (dict, type(None))}
 
 
-def _aligned_member(filename, out):
-    """A ZipInfo whose local header is padded so the member's data, and so its `.npy`
-    array data (numpy pads its header to 64 bytes), start 64-byte aligned: then
-    `read_stored_member` can memory-map a large matrix instead of reading it whole."""
-    info = zipfile.ZipInfo(filename, time.localtime(time.time())[:6])
-    info.compress_type = zipfile.ZIP_STORED
-    try:
-        offset = out.tell()
-    except (OSError, ValueError):  # a stream: nothing to map, no need to align
-        return info
-    header = 30 + len(filename.encode("utf-8")) + 4 + ZIP64_LOCAL_EXTRA
-    info.extra = struct.pack("<HH", PAD_EXTRA_ID, (-(offset + header)) % 64) + \
-        b"\0" * ((-(offset + header)) % 64)
-    return info
+def _integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def read_stored_member(path, info, mmap=False):
-    """The `.npy` array of an uncompressed zip member (`info`), read straight from its offset
-    in the file at `path` (memory-mapped with `mmap` when its data is aligned). ValueError
-    for a damaged, truncated or object-dtype member; pickle is never used."""
-    with open(path, "rb") as f:
-        f.seek(info.header_offset)
-        local = f.read(30)
-        if len(local) < 30 or local[:4] != ZIP_MAGIC:
-            raise ValueError("bad local header")
-        name_len, extra_len = struct.unpack("<HH", local[26:30])
-        f.seek(info.header_offset + 30 + name_len + extra_len)
-        version = np.lib.format.read_magic(f)
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        shape, fortran, dtype = read_header(f)
-        if dtype.hasobject:
-            raise ValueError("object arrays are refused")
-        order = "F" if fortran else "C"
-        count = int(np.prod(shape, dtype=np.int64))
-        start = f.tell()
-        if start + count * dtype.itemsize > os.fstat(f.fileno()).st_size:
-            raise ValueError("truncated")
-        if mmap and count and start % dtype.alignment == 0:
-            return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
-        data = np.fromfile(f, dtype=dtype, count=count)
-        if data.size != count:
-            raise ValueError(f"{data.size} of {count} values present")
-        return data.reshape(shape, order=order)
+def first_non_finite(matrix):
+    """The first row of `matrix` holding NaN or infinity, or None (checked in chunks, so a
+    large or memory-mapped matrix is never copied whole)."""
+    for start in range(0, len(matrix), FINITE_CHECK_ROWS):
+        bad = ~np.isfinite(matrix[start:start + FINITE_CHECK_ROWS]).all(axis=1)
+        if bad.any():
+            return start + int(np.argmax(bad))
+    return None
 
 
-class ModelFile:
-    """An opened model file: its header, and its arrays read on demand."""
+def _phrase_record(record):
+    """Whether `record` is a phrase record as training writes it: {"tables": lists of
+    phrase strings, "delimiter": a string, "connectors": strings}."""
+    def strings(value):
+        return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+    return (isinstance(record, dict) and isinstance(record.get("tables"), list)
+            and all(strings(table) for table in record["tables"])
+            and isinstance(record.get("delimiter", "_"), str)
+            and strings(record.get("connectors", [])))
+
+
+class ModelFile(Container):
+    """An opened model file: its header, and its arrays read on demand.
+
+    Opening checks the header's schema (family, options, the types of every field readers
+    use); `words`, `counts` and `matrix` check what they return, so a damaged or crafted
+    file is a one-line InputError, never an exception from deeper down."""
 
     def __init__(self, path):
-        self.path = path
+        super().__init__(path, MODEL)
         try:
-            self._zip = zipfile.ZipFile(path)
-            self._members = {info.filename: info for info in self._zip.infolist()}
-        except FileNotFoundError:
-            raise InputError(f"no such model file: {path}") from None
-        except OSError as e:
-            raise InputError(f"cannot read {path}: {e.strerror or e}") from None
-        except (zipfile.BadZipFile, ValueError, EOFError):
-            raise InputError(self._broken("it is not a complete model file "
-                                          "(truncated, or not a w2v model)")) from None
-        if "header.npy" not in self._members:
-            raise InputError(self._broken("it is a zip archive but not a w2v model file"))
-        try:
-            self.header = json.loads(bytes(self.array("header")).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise InputError(self._broken("its header is not valid JSON")) from None
-        if self.header.get("format") != FORMAT:
-            raise InputError(self._broken("it is not a w2v model file"))
-        version = self.header.get("format_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise InputError(self._broken(f"its header has no valid format version ({version!r})"))
-        if version > FORMAT_VERSION:
-            raise InputError(f"{path} was written by a newer w2v (model format {version}, "
-                             f"written by w2v {self.header.get('w2v_version')}); this w2v reads "
-                             f"format {FORMAT_VERSION}: upgrade w2v")
-        self.family = self.header.get("family")
+            self.header = self.read_header()
+            self.family = self.header.get("family")
+            self._check_header()
+        except BaseException:
+            self.close()
+            raise
 
-    def _broken(self, why):
-        return f"cannot load {self.path}: {why}"
+    def _check_header(self):
+        header = self.header
+        if self.family not in FAMILIES:
+            raise InputError(self.broken(f"unknown model family {self.family!r}"))
+        for name, types in HEADER_FIELDS.items():
+            if name in header and not isinstance(header[name], types):
+                raise InputError(self.broken(f"its header field {name!r} is "
+                                             f"{type(header[name]).__name__}"))
+        config = header.get("config")
+        if not isinstance(config, dict):
+            raise InputError(self.broken("its header has no options record ('config')"))
+        dim = config.get("dim")
+        if not _integer(dim) or dim < 1:
+            raise InputError(self.broken(f"its options hold dim {dim!r}"))
+        for name, types in (("lowercase", (bool,)), ("preprocess", (str,))):
+            if name in config and not isinstance(config[name], types):
+                raise InputError(self.broken(f"its options hold {name} {config[name]!r}"))
+        if config.get("preprocess", "none") not in PREPROCESSORS:
+            raise InputError(self.broken(f"its options hold preprocess "
+                                         f"{config['preprocess']!r}"))
+        phrases = (header.get("corpus") or {}).get("phrases")
+        if phrases and not _phrase_record(phrases):
+            raise InputError(self.broken("its phrase record is damaged"))
+        if self.family == "glove" and config.get("output_vectors", "sum") not in GLOVE_OUTPUTS:
+            raise InputError(self.broken(f"its options hold output_vectors "
+                                         f"{config['output_vectors']!r}"))
+        if self.family == "word2vec" and config.get("subwords"):
+            from ..vectors.ngrams import check_ngram_range
 
-    def close(self):
-        self._zip.close()
+            values = [config.get(k) for k in ("minn", "maxn", "bucket")]
+            if not all(_integer(v) for v in values):
+                raise InputError(self.broken(f"its options hold n-grams minn, maxn, bucket "
+                                             f"{values}"))
+            try:
+                check_ngram_range(*values)
+            except ValueError as e:
+                raise InputError(self.broken(f"its options are not valid ({e})")) from None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __contains__(self, name):
-        return name + ".npy" in self._members
-
-    def array(self, name, mmap=False):
-        """One member as an array, read straight from its offset when it is stored plainly
-        (memory-mapped with `mmap`, where its data is aligned)."""
-        info = self._members.get(name + ".npy")
-        if info is None:
-            raise InputError(self._broken(f"the array {name!r} is missing"))
-        try:
-            if info.compress_type == zipfile.ZIP_STORED:
-                return read_stored_member(self.path, info, mmap=mmap)
-            with self._zip.open(info) as member:
-                return np.lib.format.read_array(member, allow_pickle=False)
-        except (ValueError, EOFError, OSError, zipfile.BadZipFile) as e:
-            raise InputError(self._broken(f"the array {name!r} is damaged ({e})")) from None
+    @property
+    def dim(self):
+        return self.header["config"]["dim"]
 
     def words(self):
-        blob = bytes(self.array("words"))
-        return blob.decode("utf-8").split("\n") if blob else []
+        """The vocabulary: UTF-8, one word per line, no word twice."""
+        raw = self.array("words")
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise InputError(self.broken(f"its words are {raw.dtype} {raw.shape}, not UTF-8 "
+                                         f"bytes"))
+        try:
+            text = raw.tobytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(self.broken(f"its words are not valid UTF-8 (byte {e.start})")) \
+                from None
+        return text.split("\n") if text else []
+
+    def counts(self, n_words):
+        """The word counts: `n_words` non-negative integers."""
+        counts = self.array("counts")
+        if counts.dtype.kind not in "iu" or counts.shape != (n_words,):
+            raise InputError(self.broken(f"its counts are {counts.dtype} {counts.shape}, "
+                                         f"expected {n_words} integers"))
+        counts = counts.astype(np.int64)
+        if n_words and counts.min() < 0:
+            raise InputError(self.broken("its counts hold a negative count"))
+        return counts
+
+    def matrix(self, name, rows, cols, mmap=False):
+        """The real-valued matrix `name`, checked to be `rows` x `cols`."""
+        matrix = self.array(name, mmap=mmap)
+        if matrix.dtype.kind != "f" or matrix.shape != (rows, cols):
+            raise InputError(self.broken(f"{name} is {matrix.dtype} {matrix.shape}, expected "
+                                         f"float32 ({rows}, {cols})"))
+        return matrix
 
     def word_vectors(self):
         """The vectors a reading command uses: word2vec's input vectors; GloVe's by its
-        `output_vectors` option (word + context by default)."""
+        `output_vectors` option (word + context by default). Refused when a vector holds
+        NaN or infinity, or two words are the same."""
         from ..vectors.word_vectors import WordVectors
 
-        words, counts = self.words(), self.array("counts")
-        dim = self.header["config"]["dim"]
-        if self.family == "word2vec" and self.header["config"].get("subwords"):
-            return self._subword_vectors(words, counts)
-        if self.family == "word2vec":
-            vectors = self.array("w_in")
-        elif self.family == "glove":
-            which = self.header["config"].get("output_vectors", "sum")
-            if which == "word":
-                vectors = self.array("word")[:, :dim]
-            elif which == "context":
-                vectors = self.array("context")[:, :dim]
-            else:
-                vectors = self.array("word")[:, :dim] + self.array("context")[:, :dim]
+        words = self.words()
+        counts, dim, config = self.counts(len(words)), self.dim, self.header["config"]
+        if self.family == "word2vec" and config.get("subwords"):
+            wv = self._subword_vectors(words, counts)
         else:
-            raise InputError(self._broken(f"unknown model family {self.family!r}"))
-        return WordVectors(words, vectors, counts=counts)
+            if self.family == "word2vec":
+                vectors = self.matrix("w_in", len(words), dim)
+            else:
+                which = config.get("output_vectors", "sum")
+                width = 2 * (dim + 1)
+                if which == "word":
+                    vectors = self.matrix("word", len(words), width)[:, :dim]
+                elif which == "context":
+                    vectors = self.matrix("context", len(words), width)[:, :dim]
+                else:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        vectors = (self.matrix("word", len(words), width)[:, :dim]
+                                   + self.matrix("context", len(words), width)[:, :dim])
+            wv = self._vectors(WordVectors, words, vectors, counts=counts)
+        bad = first_non_finite(wv.vectors)
+        if bad is not None:
+            raise InputError(self.broken(f"non-finite values in the vector of "
+                                         f"{wv.words[bad]!r}"))
+        return wv
+
+    def _vectors(self, make, words, *args, **kwargs):
+        """`make(words, ...)`, a vocabulary with a word twice refused in one line."""
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return make(words, *args, **kwargs)
+        except ValueError as e:
+            seen = set()
+            twice = next((w for w in words if w in seen or seen.add(w)), None)
+            if twice is not None:
+                raise InputError(self.broken(f"the word {twice!r} is in its vocabulary "
+                                             f"twice")) from None
+            raise InputError(self.broken(f"its vectors do not fit its words ({e})")) from None
 
     def _subword_vectors(self, words, counts):
         """A subword model's composed vectors, its input matrix memory-mapped."""
         from ..vectors.subword_vectors import SubwordVectors
 
         config = self.header["config"]
-        try:
-            return SubwordVectors(words, self.array("w_in", mmap=True), config["minn"],
-                                  config["maxn"], config["bucket"], counts=counts)
-        except (KeyError, ValueError) as e:
-            raise InputError(self._broken(f"its subword matrix does not fit its options "
-                                          f"({e})")) from None
+        matrix = self.matrix("w_in", len(words) + config["bucket"], self.dim, mmap=True)
+        return self._vectors(SubwordVectors, words, matrix, config["minn"], config["maxn"],
+                             config["bucket"], counts=counts)
 
 
 def load_model_vectors(path):
@@ -234,7 +246,7 @@ def describe(path):
     with ModelFile(path) as model:
         header = model.header
         shapes = header.get("arrays", {})
-        config = header.get("config", {})
+        config = header["config"]
         n_words = len(model.words())
     return {"path": path, "format": f"{FORMAT} {header['format_version']}",
             "w2v_version": header.get("w2v_version"), "family": header.get("family"),

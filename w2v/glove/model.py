@@ -355,7 +355,7 @@ def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, 
             cooccur = (model.counts or {}).get("cooccur")
             inputs = () if cooccur else recorded_inputs(model.corpus)
     if cooccur:
-        from ..cooccur.counts import load_cooccur
+        from ..cooccur.file import load_cooccur
 
         if model is not None:
             check = dict(vocab=model.vocab, window=config.window, weighting=config.weighting)
@@ -379,7 +379,7 @@ def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, 
     else:
         check_same_corpus(model.corpus, record)
     if save_cooccur:
-        from ..cooccur.counts import save_cooccur as write_counts
+        from ..cooccur.file import save_cooccur as write_counts
 
         write_counts(save_cooccur, matrix, model.vocab, config.window, config.weighting)
         log.info("wrote the counts to %s", save_cooccur)

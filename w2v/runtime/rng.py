@@ -1,4 +1,4 @@
-"""Randomness shared by the models: per-chunk random streams and frequent-word subsampling.
+"""Randomness shared by the models: per-chunk random streams and per-word initial states.
 
 Every kernel draws from an explicit 64-bit state (xorshift64*), one state per chunk of
 work seeded from (seed, epoch, chunk), so results do not depend on which thread ran a chunk
@@ -49,22 +49,6 @@ def random_bits(state):
 def random_float(state):
     """A float64 uniform in [0, 1) from a state."""
     return np.float64(random_bits(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-def keep_probabilities(counts, sample, total=None):
-    """word2vec C's subsampling: keep a token of frequency f with (sqrt(f/t) + 1) * t/f.
-
-    Equivalently (sqrt(c / (t N)) + 1) (t N) / c for count c of N tokens, capped at 1.
-    sample <= 0 keeps everything.
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    if sample <= 0:
-        return np.ones(len(counts), dtype=np.float32)
-    threshold = sample * (counts.sum() if total is None else total)
-    with np.errstate(divide="ignore"):
-        keep = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
-    keep[counts == 0] = 1.0
-    return np.minimum(keep, 1.0).astype(np.float32)
 
 
 def word_states(words, seed, key=0):

@@ -10,6 +10,10 @@ returns a valid result, and CPython reports the impossible state as
 KeyboardInterrupt: a traceback instead of a clean stop. Inside `deferred()` the handler
 only records the signal, and the exception is raised at the next safe point (`check()`,
 or leaving the block), so kernels always return normally.
+
+Once one signal has been raised, the run is stopping: a second Ctrl-C or SIGTERM is only
+recorded, so it cannot break the cleanup and the one-line report (or Python's exit, where
+an exception has nowhere to go) with a second exception.
 """
 
 import contextlib
@@ -21,6 +25,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _pending = None  # the first signal recorded while deferred
 _depth = 0  # how many deferred() blocks the main thread is in
 _installed = False
+_stopping = False  # a signal has been raised: the run is on its way out
 
 
 class Interrupted(KeyboardInterrupt):
@@ -37,18 +42,26 @@ class Interrupted(KeyboardInterrupt):
 
 def _handler(signum, frame):
     global _pending
-    if _depth > 0:
+    if _depth > 0 or (_stopping and _installed):
         if _pending is None:
             _pending = signum
         return
-    raise Interrupted(signum)
+    raise _stop(signum)
+
+
+def _stop(signum):
+    """The Interrupted to raise for `signum`; from now on the run is stopping."""
+    global _stopping
+    _stopping = _installed
+    return Interrupted(signum)
 
 
 def install():
     """Make SIGINT and SIGTERM raise `Interrupted` (main thread only; called by the CLI)."""
-    global _installed
+    global _installed, _stopping, _pending
     if threading.current_thread() is not threading.main_thread():
         return
+    _stopping, _pending = False, None
     for signum in SIGNALS:
         signal.signal(signum, _handler)
     _installed = True
@@ -63,9 +76,9 @@ def check():
     """Raise `Interrupted` now if a signal was recorded; call between kernel launches."""
     global _pending
     signum = _pending
-    if signum is not None:
+    if signum is not None and not (_stopping and _installed):
         _pending = None
-        raise Interrupted(signum)
+        raise _stop(signum)
 
 
 @contextlib.contextmanager
@@ -98,8 +111,15 @@ def deferred():
         _depth -= 1
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if _depth == 0 and _pending is not None:
+    if _depth == 0 and _pending is not None and not (_stopping and _installed):
         signum, _pending = _pending, None
         if _installed or signum not in previous:
-            raise Interrupted(signum)
+            raise _stop(signum)
         signal.raise_signal(signum)  # the caller's own handler (or the default) decides
+
+
+def ignore():
+    """Ignore SIGINT and SIGTERM from now on: for a process that is exiting anyway."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)

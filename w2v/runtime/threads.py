@@ -80,3 +80,35 @@ def threading_layer():
         return numba.threading_layer()
     except ValueError:
         return "unknown"
+
+
+def start_numba_without_scipy():
+    """Load numba's implementations now, without importing SciPy's linear algebra.
+
+    At its first kernel numba loads all its implementations, and `numba.np.arraymath`
+    imports `scipy.linalg.cython_blas` only to learn whether BLAS is there for `np.dot`:
+    that import takes in all of `scipy.linalg`, a third of the start of `w2v phrases`,
+    whose kernels use no BLAS. SciPy is a dependency, so the answer is known: a stand-in
+    module answers it, and is taken out again at once, so a later BLAS call (or import)
+    gets the real module. Does nothing once numba's implementations or SciPy's BLAS are
+    loaded; any failure leaves numba to load them as usual at its first kernel.
+    """
+    import sys
+    import types
+
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    try:
+        from numba.core.registry import cpu_target
+    except ImportError:
+        return
+    stand_in = types.ModuleType(name)
+    sys.modules[name] = stand_in
+    try:
+        cpu_target.target_context.refresh()
+    except Exception:  # numba changed: it will load them itself at its first kernel
+        log.debug("numba's implementations did not load ahead of the first kernel")
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]

@@ -19,7 +19,8 @@ from numba import njit, prange
 
 from ..config import SvdConfig
 from ..errors import InputError, OptionError
-from .ppmi import balanced_row_blocks, ppmi_matrix, subsample_corpus
+from ..corpus.subsample import subsample_corpus
+from .ppmi import balanced_row_blocks, ppmi_matrix
 from ..vectors.word_vectors import WordVectors, unit_rows
 
 log = logging.getLogger("w2v")
@@ -277,7 +278,7 @@ def svd_vectors(inputs=None, config=None, *, cooccur=None, given=(), phrase_thre
             dask=dask, workers=workers, progress=progress, phrases=config.phrases)
         return train_svd(matrix, vocab, config, threads=threads, progress=progress)
     if cooccur:
-        from ..cooccur.counts import load_cooccur
+        from ..cooccur.file import load_cooccur
 
         if config.phrases:
             raise OptionError("--phrases works on a CORPUS; counts read with --read-cooccur "

@@ -4,7 +4,7 @@ A block of bytes (whole lines) is split on exactly the characters Python's `str.
 splits on (ASCII and Unicode whitespace), lines on b"\\n"; every token is looked up in an
 open-addressing hash table of the words seen so far, new words taking the next id. The
 words themselves live as bytes in one growing buffer, so no Python string is made per
-token. `corpus.py` drives it and turns the words into strings once, at the end.
+token. `corpus` drives it and turns the words into strings once, at the end.
 """
 
 import numpy as np
@@ -17,7 +17,7 @@ _KEY_BITS = np.uint64((1 << 63) - 1)  # keys are hashes less the top bit, so nev
 
 
 @njit(cache=True, inline="always")
-def _space_width(buf, i, n):
+def space_width(buf, i, n):
     """Bytes taken by the whitespace character at buf[i] (0 if it is not whitespace)."""
     c = buf[i]
     if c > 32:
@@ -49,9 +49,9 @@ def _ascii_space(c):
 
 @njit(cache=True)
 def _wide_space_width(buf, i, n):
-    """`_space_width` of a byte >= 0x80, called rather than inlined: with its reads of the
+    """`space_width` of a byte >= 0x80, called rather than inlined: with its reads of the
     next bytes inlined, the tokenizing loop ran 6x slower on ASCII text."""
-    return _space_width(buf, i, n)
+    return space_width(buf, i, n)
 
 
 @njit(cache=True, nogil=True)  # nogil: runs while the reader thread decompresses
@@ -159,10 +159,10 @@ class WordStore:
         buf = np.frombuffer(block, dtype=np.uint8)
         most = most_tokens(len(buf))  # tokens, lines or new words a block can hold
         if self.n_words + most + 1 > len(self.word_ends):
-            self.word_ends = _grown(self.word_ends, 2 * (self.n_words + most + 1))
+            self.word_ends = grown(self.word_ends, 2 * (self.n_words + most + 1))
         used = self.word_ends[self.n_words]
         if used + len(buf) > len(self.word_bytes):
-            self.word_bytes = _grown(self.word_bytes, 2 * (used + len(buf)))
+            self.word_bytes = grown(self.word_bytes, 2 * (used + len(buf)))
         if ids is None:
             ids, start = np.empty(most, dtype=np.uint32), 0
         elif len(ids) - start < most:
@@ -200,7 +200,7 @@ def most_tokens(n_bytes):
     return n_bytes // 2 + 1
 
 
-def _grown(array, size):
+def grown(array, size):
     out = np.empty(size, dtype=array.dtype)
     out[: len(array)] = array
     return out

@@ -178,12 +178,17 @@ def correlations(gold, model):
 
 
 def read_lines(path):
-    """The lines of a UTF-8 text file (bad bytes replaced); InputError if it cannot be read."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
+    """The lines of a UTF-8 text file (bad bytes replaced), read as every input is: '-' is
+    stdin, .gz/.bz2/.xz are decompressed; InputError if it cannot be read."""
+    from ..text.sources import decoded_blocks
+
+    path = os.fspath(path)
+    if path != "-":
+        try:
+            os.stat(path)
+        except OSError as e:
+            raise InputError(f"cannot read {path}: {e.strerror or e}") from None
+    return "".join(decoded_blocks([path])).splitlines()
 
 
 # --------------------------------------------------------------------------- analogies

@@ -10,10 +10,17 @@ from ..errors import VocabularyError
 
 def unit_rows(matrix, dtype=np.float32):
     """Rows scaled to unit L2 norm, zero rows staying zero; computed in the matrix's own
-    precision, then cast to `dtype` (None keeps the matrix's)."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    precision, then cast to `dtype` (None keeps the matrix's). A row whose squares overflow
+    that precision (float32 values near 1e19 and up) is scaled in float64 instead."""
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1
     rows = matrix / norms
+    over = np.isinf(norms[:, 0])
+    if over.any():
+        wide = np.asarray(matrix[over], dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            rows[over] = wide / np.linalg.norm(wide, axis=1, keepdims=True)
     return rows if dtype is None else rows.astype(dtype, copy=False)
 
 

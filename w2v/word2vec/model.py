@@ -30,7 +30,8 @@ from ..checkpoints import (CHECKPOINT_EVERY, Checkpoints, check_arrays, check_sa
                            corpus_record, read_checkpoint, recorded_inputs,
                            refuse_changed_options, write_checkpoint)
 from ..runtime.progress import Bar, LossLog
-from ..runtime.rng import initial_vectors, keep_probabilities, seed_for
+from ..corpus.subsample import keep_probabilities
+from ..runtime.rng import initial_vectors, seed_for
 from ..runtime.threads import configure_threads, threading_layer
 from ..vectors.word_vectors import WordVectors
 from ..corpus.vocab import Vocab
