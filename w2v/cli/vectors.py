@@ -343,7 +343,8 @@ def _other_data_file(path):
     import json
     import zipfile
 
-    import numpy as np
+    from ..errors import InputError
+    from ..files import container
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -356,26 +357,28 @@ def _other_data_file(path):
         from ..documents.pooling import load_pooling
 
         pooling = load_pooling(path)
+        with container.Container(path, container.POOLING) as f:
+            version = str(f.array("format"))
         facts = _pooling_facts(pooling)
-        return {"path": path, "kind": "pooling", "format": _pooling_format(path),
+        return {"path": path, "kind": "pooling", "format": version,
                 "pooling": facts.pop("kind"), **facts}
     if "header.npy" in names:
         try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(bytes(data["header"]).decode("utf-8"))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            with container.Container(path, container.INDEX) as f:
+                header = json.loads(f.array("header").tobytes().decode("utf-8"))
+        except (InputError, ValueError, UnicodeDecodeError, RecursionError):
             return None
-        if not isinstance(header, dict) or header.get("format") != "w2v-docindex":
+        if not isinstance(header, dict) or header.get("format") != container.INDEX.format:
             return None
         from ..documents.index import open_index
 
         with open_index(path) as index:
-            vectors = index.header["vectors"]
             return {"path": path, "kind": "document index",
-                    "format": f"w2v-docindex {index.header['format_version']}",
+                    "format": f"{container.INDEX.format} {index.header['format_version']}",
                     "documents": len(index), "dim": int(index.unit.shape[1]),
                     "files": [f["path"] for f in index.files],
-                    "vectors": vectors.get("path"), "pooling": _pooling_facts(index.pooling)}
+                    "vectors": index.header["vectors"].get("path"),
+                    "pooling": _pooling_facts(index.pooling)}
     return None
 
 
@@ -384,36 +387,22 @@ def _pooling_facts(pooling):
             "removed_components": pooling.remove_pc}
 
 
-def _pooling_format(path):
-    import numpy as np
-
-    with np.load(path, allow_pickle=False) as data:
-        return str(data["format"])
-
-
 def _count_file(path):
     """Facts of a count file (`w2v cooccur`): its settings and sizes, the matrix unread."""
-    import json
-    import zipfile
-
-    import numpy as np
-
     from ..errors import InputError
+    from ..files import container
 
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-            if not isinstance(meta, dict) or meta.get("format") != "w2v-cooccur":
-                raise InputError(f"{path} is not a w2v co-occurrence file")
-            shape = [int(x) for x in data["shape"]]
-            nnz = int(data["indptr"][-1]) if len(data["indptr"]) else 0
-    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError,
-            zipfile.BadZipFile) as e:
-        raise InputError(f"{path} is not a valid w2v co-occurrence file ({e})") from None
+    with container.Container(path, container.COUNTS) as f:
+        meta = f.read_header()
+        shape, indptr = f.array("shape"), f.array("indptr")
+        if shape.shape != (2,) or shape.dtype.kind not in "iu" or indptr.ndim != 1 \
+                or indptr.dtype.kind not in "iu":
+            raise InputError(f.broken("its shape or indptr is damaged"))
     return {"path": path, "kind": "co-occurrence counts",
-            "format": f"w2v-cooccur {meta.get('version')}", "words": shape[0],
-            "non-zeros": nnz, "window": meta.get("window"), "weighting": meta.get("weighting"),
-            "symmetric": meta.get("symmetric")}
+            "format": f"{container.COUNTS.format} {meta.get('version')}",
+            "words": int(shape[0]), "non-zeros": int(indptr[-1]) if len(indptr) else 0,
+            "window": meta.get("window"), "weighting": meta.get("weighting"),
+            "symmetric": meta.get("symmetric", True)}
 
 
 @click.command("convert", short_help="Rewrite a vector file in another format.")
