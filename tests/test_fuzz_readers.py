@@ -34,8 +34,6 @@ OPEN_ELSEWHERE = {
     "pooling": "pooling container: a damaged .npy member header raises TokenError",
     "counts": "count-file container: a damaged .npy member header raises TokenError",
     "index": "index container: a damaged .npy member header raises TokenError",
-    "config": "--config: a file that is not UTF-8 raises UnicodeDecodeError",
-    "train-config": "--config: a file that is not UTF-8 raises UnicodeDecodeError",
 }
 
 
