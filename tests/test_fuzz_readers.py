@@ -27,16 +27,6 @@ fuzz = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fuzz)
 
 CASES_PER_KIND = 20
-# Kinds whose readers others harden; their short runs still find failures here (see the
-# long run's report), so they are expected to fail until those fixes land.
-OPEN_ELSEWHERE = {
-    "model": "model container: a matrix member of the wrong shape raises ValueError",
-    "pooling": "pooling container: a damaged .npy member header raises TokenError",
-    "counts": "count-file container: a damaged .npy member header raises TokenError",
-    "index": "index container: a damaged .npy member header raises TokenError",
-}
-
-
 @pytest.fixture(scope="session")
 def fuzzer(tmp_path_factory):
     f = fuzz.Fuzzer(str(tmp_path_factory.mktemp("fuzz-seeds")))
@@ -44,9 +34,7 @@ def fuzzer(tmp_path_factory):
     f.close()
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param(k, marks=pytest.mark.xfail(reason=OPEN_ELSEWHERE[k], strict=False))
-    if k in OPEN_ELSEWHERE else k for k in fuzz.KINDS])
+@pytest.mark.parametrize("kind", fuzz.KINDS)
 def test_a_mutated_file_gives_an_answer_or_one_error_line(fuzzer, kind):
     @settings(max_examples=CASES_PER_KIND, derandomize=True, deadline=None, database=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))

@@ -256,6 +256,10 @@ POOLING_CASES = {
     "dim missing": dict(dim=None),
     "preprocess bogus": dict(preprocess=np.array("bogus")),
     "phrases nested deep": dict(phrases=np.array("[" * 100000 + "]" * 100000)),
+    "components huge": dict(components=np.full((5, 8), 3e38, np.float32)),
+    "component weights above one": dict(component_weights=np.full(5, 1e30, np.float32)),
+    "weights huge": dict(weights=np.full(204, 3e38, np.float32)),
+    "text not Unicode": dict(preprocess=np.frombuffer(b"\xff\xff\xff\x7f", dtype="<U1").reshape(())),
 }
 
 
@@ -303,6 +307,8 @@ INDEX_CASES = {
         {k: v for k, v in h["files"][0].items() if k != "lines"}]}),
     "lines do not add up": dict(header=lambda h: {**h, "files": [{**h["files"][0], "lines": 3}]}),
     "vectors path a number": dict(header=lambda h: {**h, "vectors": {**h["vectors"], "path": 3}}),
+    "vectors path with NUL": dict(header=lambda h: {**h, "vectors": {**h["vectors"],
+                                                                     "path": "a\0b"}}),
     "all-NaN rows": dict(unit_rows_=np.full((40, 8), np.nan, np.float32)),
     "norms NaN": dict(norms=np.full(40, np.nan, np.float32)),
     "offsets negative": dict(offsets=-np.ones(40, np.int64)),
@@ -319,6 +325,13 @@ def test_a_malformed_index_is_refused(tmp_path, case):
     path = crafted(tmp_path, "docs.idx", **INDEX_CASES[case])
     with pytest.raises(InputError, match=str(path)):
         open_index(path)
+
+
+def test_an_index_without_a_vectors_path_records_none(tmp_path):
+    path = crafted(tmp_path, "docs.idx", header=lambda h: {**h, "vectors": {
+        k: v for k, v in h["vectors"].items() if k != "path"}})
+    with open_index(path) as index:
+        assert index.vectors_path is None
 
 
 def test_an_index_recording_a_device_as_its_vectors_does_not_read_it(tmp_path, caplog):
@@ -411,11 +424,26 @@ def test_a_flipped_value_in_a_count_file_is_caught(tmp_path, capsys, member, ind
     (dict(counts=np.ones(80, np.float32)), "word counts"),
     (dict(words=json_bytes("a\na" + "\nw" * 78)), "vocabulary is damaged"),
     (dict(indices=np.zeros((5916, 1), np.int32)), "indices"),
+    (dict(indices=np.zeros(5916, np.uint64)), "indices"),
+    (dict(data=np.ones(5916, np.complex64)), "data"),
+    (dict(data=np.ones(5916, np.float16)), "data"),
 ])
 def test_a_count_file_with_wrong_types_is_refused(tmp_path, changes, fragment):
     path = crafted(tmp_path, "counts.npz", **changes)
     with pytest.raises(InputError, match=fragment):
         load_cooccur(path)
+
+
+@pytest.mark.parametrize("data_dtype", [">f4", "<f8"])
+def test_counts_of_another_float_type_or_byte_order_reach_the_kernels_as_float32(tmp_path,
+                                                                                 data_dtype):
+    original, _, _ = load_cooccur(os.path.join(FIXTURES, "counts.npz"))
+    members = members_of("counts.npz")
+    path = crafted(tmp_path, "counts.npz", data=members["data"].astype(data_dtype),
+                   indices=members["indices"].astype(">i4"))
+    matrix, _, _ = load_cooccur(path)
+    assert matrix.data.dtype == np.float32 and matrix.indices.dtype.isnative
+    assert (matrix != original.astype(np.float32)).nnz == 0
 
 
 # --------------------------------------------------------------------------- fastText .bin

@@ -96,10 +96,13 @@ def _checked_members(f):
     need(counts.dtype.kind in "iu" and (n == 0 or counts.min() >= 0),
          "its word counts are not non-negative integers")
     indptr, indices, data = f.array("indptr"), f.array("indices"), f.array("data")
-    for name, array, kinds in (("indptr", indptr, "iu"), ("indices", indices, "iu"),
+    for name, array, kinds in (("indptr", indptr, "i"), ("indices", indices, "i"),
                                ("data", data, "f")):
-        need(array.ndim == 1 and array.dtype.kind in kinds, f"{name} is {array.dtype} "
-                                                            f"{array.shape}")
+        need(array.ndim == 1 and array.dtype.kind in kinds and array.dtype.itemsize in (4, 8),
+             f"{name} is {array.dtype} {array.shape}")
+    # The kernels take native byte order, and counts as float32 (what w2v writes).
+    indptr, indices = (a.astype(a.dtype.newbyteorder("="), copy=False) for a in (indptr, indices))
+    data = data.astype(np.float32, copy=False)
     nnz = len(data)
     need(len(indptr) == n + 1 and len(indices) == nnz, f"indptr of {len(indptr)} and indices "
                                                       f"of {len(indices)} for {n} words and "

@@ -182,7 +182,9 @@ class DocumentIndex:
         if not isinstance(vectors, dict) or not isinstance(vectors.get("fingerprint"), str) \
                 or not isinstance(vectors.get("path"), (str, type(None))):
             raise InputError(self._broken("its header has no valid vectors record"))
-        recorded = vectors["path"]
+        recorded = vectors["path"] = vectors.get("path")
+        if recorded is not None and "\0" in recorded:
+            raise InputError(self._broken("its vectors record names no possible path"))
         if recorded is not None and os.path.exists(recorded) and not os.path.isfile(recorded):
             log.warning("the index %s records its vectors as %s, which is not a regular file: "
                         "not read", self.path, recorded)
@@ -243,7 +245,7 @@ class DocumentIndex:
                 same = (ends_digest(path, status.st_size) == f["ends_sha256"]
                         and (status.st_mtime_ns == f["mtime_ns"]
                              or file_digest(path) == f["sha256"]))
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a path with a NUL byte
                 raise InputError(f"the index's text {path} is gone or unreadable; index "
                                  f"again") from None
             if not same:

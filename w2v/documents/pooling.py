@@ -43,6 +43,8 @@ from ..text.preprocess import check_preprocess
 log = logging.getLogger("w2v")
 
 POOLINGS = ("mean", "sif", "usif")
+MAX_WORD_WEIGHT = 2.0 + 1e-3  # SIF weighs words a/(a + p) <= 1, uSIF a/(0.5 a + p) <= 2
+UNIT_SLACK = 1e-3  # rounding allowed on unit components and on weights of at most 1
 SIF_A = 1e-3
 USIF_SENTENCE_LENGTH = 11  # n in uSIF's derivation of a (the reference code's default)
 DEFAULT_REMOVE_PC = {"mean": 0, "sif": 1, "usif": 5}
@@ -248,8 +250,9 @@ def pooling_from_arrays(data, name):
             raise ValueError(f"{pooling.kind} pooling without its weights")
         if "weights" in files:
             pooling.weights = _real(data["weights"], "weights", (pooling.n_words,))
-            if len(pooling.weights) and pooling.weights.min() < 0:
-                raise ValueError("a negative weight")
+            if len(pooling.weights) and not (0 <= pooling.weights.min()
+                                             and pooling.weights.max() <= MAX_WORD_WEIGHT):
+                raise ValueError(f"a word weight outside [0, {MAX_WORD_WEIGHT}]")
         if ("components" in files) != ("component_weights" in files):
             raise ValueError("components without their weights, or weights without them")
         if "components" in files:
@@ -262,6 +265,12 @@ def pooling_from_arrays(data, name):
             pooling.components = _real(components, "components", (k, pooling.dim))
             pooling.component_weights = _real(data["component_weights"], "component_weights",
                                               (k,))
+            # unit directions, each removed by a share of at most all of it
+            if k and (np.abs(pooling.components).max() > 1 + UNIT_SLACK
+                      or not 0 <= pooling.component_weights.min()
+                      or pooling.component_weights.max() > 1 + UNIT_SLACK):
+                raise ValueError("components that are not unit directions, or weights outside "
+                                 "[0, 1]")
         if "phrases" in files:
             pooling.phrases = phrase_spec(json.loads(str(data["phrases"])))
         return pooling

@@ -340,6 +340,10 @@ class Container:
             array = read_stored_member(self.path, info, mmap=mmap)
             if not self.kind.fortran and array.ndim > 1 and np.isfortran(array):
                 raise ValueError("Fortran-ordered arrays are refused")
+            if array.dtype.kind == "U" and array.size:
+                codes = array.astype(array.dtype.newbyteorder("=")).reshape(-1).view(np.uint32)
+                if codes.max() > 0x10FFFF:
+                    raise ValueError("text that is not Unicode")
             return array
         except (ValueError, EOFError, OSError, OverflowError, RecursionError,
                 zipfile.BadZipFile) as e:
