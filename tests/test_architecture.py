@@ -60,14 +60,17 @@ NUMBA_ALLOWED = {
 # The reading side: `similar`, `analogy`, `evaluate`, `convert`, `embed`, `search` use these,
 # and numba must not be imported when any of them is.
 NUMBA_FREE = {
-    "w2v", "w2v.errors", "w2v.cli",
+    "w2v", "w2v.errors", "w2v.cli", "w2v.cli.options", "w2v.cli.presets", "w2v.cli.vectors",
+    "w2v.cli.files", "w2v.cli.documents",
     "w2v.runtime.atomic", "w2v.runtime.progress", "w2v.runtime.stdio",
     "w2v.text.sources", "w2v.text.preprocess",
     "w2v.vectors.word_vectors", "w2v.vectors.subword_vectors", "w2v.vectors.ngrams",
     "w2v.vectors.query", "w2v.vectors.evaluate",
     "w2v.files.formats", "w2v.files.fasttext", "w2v.files.model_file",
     "w2v.corpus.phrase_tables",
+    "w2v.files.container",
     "w2v.documents.embed", "w2v.documents.index", "w2v.documents.rank",
+    "w2v.documents.pooling", "w2v.documents.search", "w2v.documents.sts",
 }
 
 

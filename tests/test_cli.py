@@ -122,6 +122,9 @@ def test_failed_run_keeps_existing_output(tmp_path, corpus):
 def test_unwritable_output_is_refused_before_any_work(command, corpus, tmp_path, capsys,
                                                       monkeypatch):
     import w2v.corpus.corpus
+    import w2v.glove.model  # noqa: F401  imported before the patch: they bind load_corpus
+    import w2v.svd.svd  # noqa: F401
+    import w2v.word2vec.model  # noqa: F401
 
     def no_reading(*args, **kwargs):
         raise AssertionError("the corpus was read before the output was checked")

@@ -34,8 +34,16 @@ def fuzzer(tmp_path_factory):
     f.close()
 
 
-@pytest.mark.parametrize("kind", fuzz.KINDS)
-def test_a_mutated_file_gives_an_answer_or_one_error_line(fuzzer, kind):
+# A mutated training config trains, and on a cold kernel cache each kernel it picks is
+# compiled first (tens of seconds): that kind runs in the long run only
+# (`benchmarks/fuzz_readers.py`); `config` fuzzes the same reader here.
+SHORT_RUN_KINDS = [kind for kind in fuzz.KINDS if kind != "train-config"]
+
+
+@pytest.mark.parametrize("kind", SHORT_RUN_KINDS)
+def test_a_mutated_file_gives_an_answer_or_one_error_line(fuzzer, kind, monkeypatch):
+    # Time is not what is checked here (a first run may compile); the long run checks it.
+    monkeypatch.setattr(fuzz, "SLOW_SECONDS", 900.0)
     @settings(max_examples=CASES_PER_KIND, derandomize=True, deadline=None, database=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(rng=st.randoms(use_true_random=False))
@@ -75,6 +83,7 @@ def test_an_endless_vector_line_is_refused_in_bounded_memory(tmp_path):
     if not tracing:
         tracemalloc.start()
     tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]  # what earlier code still holds
     try:
         with pytest.raises(InputError, match="line 3 is longer than"):
             load_vectors(path)
@@ -82,7 +91,7 @@ def test_an_endless_vector_line_is_refused_in_bounded_memory(tmp_path):
     finally:
         if not tracing:
             tracemalloc.stop()
-    assert peak < 48 << 20
+    assert peak - before < 48 << 20
 
 
 @pytest.mark.filterwarnings("error")

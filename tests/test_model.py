@@ -801,3 +801,18 @@ def test_model_file_is_detected_by_content_not_name(royals_model, tmp_path, caps
     assert code == 0 and out.startswith("prince\t")
     with ModelFile(renamed) as file:
         assert file.family == "word2vec"
+
+
+@pytest.mark.parametrize("subwords", [False, True])
+def test_compiling_apart_from_training_changes_nothing(corpus, monkeypatch, caplog, subwords):
+    """A first run compiles the kernels by a launch over no sentence, timed apart; the
+    vectors are the same bytes as a run that did not."""
+    import logging
+
+    config = Word2VecConfig(dim=8, epochs=1, min_count=1, subwords=subwords, bucket=101)
+    plain = train(init_model(config, corpus.vocab), corpus, threads=1).w_in.copy()
+    monkeypatch.setattr(train_module, "kernels_cached", lambda *kernels: False)
+    with caplog.at_level(logging.INFO, logger="w2v"):
+        compiled = train(init_model(config, corpus.vocab), corpus, threads=1).w_in
+    assert "compiled the kernels in" in caplog.text
+    assert compiled.tobytes() == plain.tobytes()

@@ -55,8 +55,9 @@ def finish(process, timeout):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
-@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: a[0])
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("args, signum, code", [
+    (COMMANDS[0], signal.SIGINT, 130), *((args, signal.SIGTERM, 143) for args in COMMANDS)],
+    ids=lambda a: a[0] if isinstance(a, list) else str(a))
 def test_a_signal_does_not_wait_for_the_pipe(args, signum, code, tmp_path):
     process = start(args, tmp_path)
     wait_until_reading(process)
@@ -68,7 +69,7 @@ def test_a_signal_does_not_wait_for_the_pipe(args, signum, code, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
-@pytest.mark.parametrize("args", COMMANDS[:2], ids=lambda a: a[0])
+@pytest.mark.parametrize("args", COMMANDS[:1], ids=lambda a: a[0])
 @pytest.mark.parametrize("gap", [0.0, 0.05, 1.0])
 def test_a_second_signal_still_ends_in_one_line(args, gap, tmp_path):
     process = start(args, tmp_path)

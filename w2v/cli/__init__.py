@@ -2,7 +2,7 @@
 
 No model logic lives here: each command checks its options, calls one library function
 and says what it wrote. The commands live in one module per group (`corpus`, `train`,
-`counting`, `vectors`, `documents`, `bias`); a module is imported when its command runs,
+`counting`, `vectors`, `files`, `documents`, `bias`); a module is imported when its command runs,
 and commands import their library modules inside the command body, so `similar`,
 `analogy` and `evaluate` never import numba.
 """
@@ -28,8 +28,8 @@ COMMANDS = {
     "similar": ("vectors", "similar_command"),
     "analogy": ("vectors", "analogy_command"),
     "evaluate": ("vectors", "evaluate_command"),
-    "info": ("vectors", "info_command"),
-    "convert": ("vectors", "convert_command"),
+    "info": ("files", "info_command"),
+    "convert": ("files", "convert_command"),
     "bias": ("bias", "bias_command"),
     "debias": ("bias", "debias_command"),
     "plot": ("vectors", "plot_command"),
