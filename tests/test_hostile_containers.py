@@ -469,3 +469,35 @@ def test_embed_with_a_damaged_training_record_is_one_line(tmp_path, capsys, case
                                str(tmp_path / "e.npy")], capsys)
     assert code == 1 and out == ""
     assert_one_line_error(err, str(path))
+
+
+def test_a_npy_header_claiming_a_huge_length_is_refused_before_it_is_read(tmp_path):
+    """A .npy member of version 2 declares its header's length in four bytes: a flipped bit
+    there must not make the reader allocate what it claims."""
+    data = bytearray(open(os.path.join(FIXTURES, "docs.idx"), "rb").read())
+    at = data.index(b"\x93NUMPY\x01\x00")
+    data[at + 6:at + 8] = b"\x02\x00"  # version 2.0: the next four bytes are the length
+    data[at + 8:at + 12] = (662372470).to_bytes(4, "little")
+    path = tmp_path / "x.idx"
+    path.write_bytes(bytes(data))
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="a .npy header of 662372470 bytes"):
+            open_index(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20
+
+
+def test_info_on_a_zip_of_an_unknown_zip_version_is_one_line(tmp_path, capsys):
+    data = bytearray(open(os.path.join(FIXTURES, "sg.w2v"), "rb").read())
+    central = data.index(b"PK\x01\x02")
+    data[central + 6:central + 8] = b"\x7f\x7f"  # "version needed to extract": unknown
+    path = tmp_path / "x.w2v"
+    path.write_bytes(bytes(data))
+    code, out, err = run_main(["info", str(path)], capsys)
+    assert code == 1 and out == ""
+    assert_one_line_error(err, str(path))

@@ -99,7 +99,7 @@ def _other_data_file(path):
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
         return None  # ModelFile says what is wrong with it
     if "meta.npy" in names:
         return _count_file(path)

@@ -241,7 +241,7 @@ def read_stored_member(path, info, mmap=False):
         name_len, extra_len = struct.unpack("<HH", local[26:30])
         member = info.header_offset + 30 + name_len + extra_len
         f.seek(member)
-        shape, fortran, dtype = _npy_header(f)
+        shape, fortran, dtype = _npy_header(f, min(member + info.compress_size, size))
         order = "F" if fortran else "C"
         count = math.prod(shape)
         start = f.tell()
@@ -256,10 +256,23 @@ def read_stored_member(path, info, mmap=False):
         return data.reshape(shape, order=order)
 
 
-def _npy_header(f):
+NPY_HEADER_BYTES = 1 << 16  # longer than any header an array of a few dimensions needs
+
+
+def _npy_header(f, end):
+    """(shape, fortran, dtype) of the .npy header at f's position; its declared length is
+    checked against the member's `end` and a bound before numpy reads (and allocates) it."""
     version = np.lib.format.read_magic(f)
     if version not in ((1, 0), (2, 0), (3, 0)):
         raise ValueError(f"unknown .npy version {version}")
+    width = 2 if version == (1, 0) else 4
+    length_bytes = f.read(width)
+    if len(length_bytes) != width:
+        raise ValueError("truncated")
+    length = int.from_bytes(length_bytes, "little")
+    if length > NPY_HEADER_BYTES or f.tell() + length > end:
+        raise ValueError(f"a .npy header of {length} bytes")
+    f.seek(-len(length_bytes), os.SEEK_CUR)
     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                    else np.lib.format.read_array_header_2_0)
     try:
