@@ -27,7 +27,9 @@ fuzz = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fuzz)
 
 CASES_PER_KIND = 20
-@pytest.fixture(scope="session")
+
+
+@pytest.fixture(scope="module")  # it traces allocations: not past this module
 def fuzzer(tmp_path_factory):
     f = fuzz.Fuzzer(str(tmp_path_factory.mktemp("fuzz-seeds")))
     yield f
