@@ -236,3 +236,15 @@ def test_phrases_apply_refuses_a_phrase_with_an_edge_delimiter(tmp_path, capsys,
     code, _, err = run(["phrases", "-", "--apply", table], capsys)
     assert code == 1
     assert_one_line(err, "'_york'")
+
+
+def test_ngram_rows_of_opposite_infinities_compose_without_warnings():
+    import warnings
+
+    from w2v.vectors.ngrams import compose
+
+    matrix = np.array([[np.inf, 1], [-np.inf, 1], [1, 1]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = compose(matrix, np.array([0, 2, 3]), np.array([0, 1, 2]))
+    assert np.isnan(out[0, 0]) and out[1].tolist() == [1, 1]

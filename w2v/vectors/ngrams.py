@@ -194,5 +194,5 @@ def compose(matrix, offsets, rows, chunk_rows=1 << 20):
 
 def _sum_by_owner(out, owner, gathered):
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    with np.errstate(over="ignore"):  # callers refuse the non-finite sums of huge rows
+    with np.errstate(over="ignore", invalid="ignore"):  # callers refuse non-finite sums
         out[owner[starts]] = np.add.reduceat(gathered, starts, axis=0)
