@@ -32,7 +32,8 @@ BATCH_SCORES = 1 << 24  # scores computed per batch of analogy questions (64 MiB
 
 
 def bundled_dataset(name):
-    """Path of a bundled evaluation file: "questions-words.txt" or "wordsim353.txt"."""
+    """Path of a file shipped in w2v/data (installed package, else the checkout): the
+    evaluation sets ("questions-words.txt", "wordsim353.txt") and the bias word lists."""
     packaged = resources.files("w2v") / "data" / name
     if packaged.is_file():
         return str(packaged)
