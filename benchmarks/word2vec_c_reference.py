@@ -371,9 +371,13 @@ def word2vec_c_source(cache_dir):
         return found[0]
     os.makedirs(cache_dir, exist_ok=True)
     if not glob.glob(os.path.join(cache_dir, "word2vec-*.tar.gz")):
-        result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
-                                 "--no-deps", "--no-build-isolation", "-q", "-d", cache_dir,
-                                 WORD2VEC_SDIST], capture_output=True, timeout=120)
+        try:
+            result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary",
+                                     ":all:", "--no-deps", "--retries",
+                                     "0", "--timeout", "15", "-q", "-d", cache_dir,
+                                     WORD2VEC_SDIST], capture_output=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
         if result.returncode != 0:
             return None
     for archive in glob.glob(os.path.join(cache_dir, "word2vec-*.tar.gz")):
