@@ -28,7 +28,6 @@ import os
 import time
 
 import numpy as np
-
 import word2vec_c_reference as ref
 
 EVAL = os.environ.get("W2V_EVAL") or os.path.join(

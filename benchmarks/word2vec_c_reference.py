@@ -375,7 +375,7 @@ def word2vec_c_source(cache_dir):
             result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary",
                                      ":all:", "--no-deps", "--retries",
                                      "0", "--timeout", "15", "-q", "-d", cache_dir,
-                                     WORD2VEC_SDIST], capture_output=True, timeout=120)
+                                     WORD2VEC_SDIST], capture_output=True, timeout=120, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return None
         if result.returncode != 0:
@@ -402,7 +402,7 @@ def word2vec_c_binary(cache_dir):
     if source is None:
         return None
     result = subprocess.run([compiler, "-O2", "-ffp-contract=off", "-fno-fast-math", source,
-                             "-o", binary, "-lm", "-pthread"], capture_output=True)
+                             "-o", binary, "-lm", "-pthread"], capture_output=True, check=False)
     return binary if result.returncode == 0 else None
 
 

@@ -18,7 +18,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
-import word2vec_c_reference as ref  # noqa: E402
+import word2vec_c_reference as ref
 
 SAMPLE = os.path.join(ROOT, "data", "enwiki-1m.txt.xz")
 CACHE = os.environ.get("W2V_WORD2VEC_C_CACHE") or os.path.join(tempfile.gettempdir(),
