@@ -15,7 +15,10 @@ applies that single change to word2vec C alone):
   w2v-t1         w2v's CBOW itself (`train_word2vec`, one thread)
   w2v-t2         w2v's CBOW at two threads
   +divide        (word2vec C with the context gradient divided by the context size)
-  +alpha025      (word2vec C at alpha 0.025, gensim's default)
+  +alpha025      (word2vec C at alpha 0.025, gensim's default; +alpha075 at 0.075)
+  +sigmoid       (word2vec C with w2v's exp-table index)
+  +skip          (word2vec C skipping saturated updates, as gensim does)
+  +init1         (word2vec C with gensim's initial scale, +-1/dim)
 
 Defaults are the benchmark's: dim 100, window 5, negative 5, sample 1e-3, min-count 5,
 5 epochs, alpha 0.05. Evaluation as `bench_train.py`: questions-words (3CosAdd, top 30k),
@@ -34,7 +37,9 @@ EVAL = os.environ.get("W2V_EVAL") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "eval")
 
 STEPS = ["c", "no-eos-noise", "xorshift", "alias", "sigmoid", "w2v-init", "w2v-t1", "w2v-t2"]
-SINGLE = {"+divide": {"divide_gradient": True}, "+alpha025": {"alpha": 0.025}}
+SINGLE = {"+divide": {"divide_gradient": True}, "+alpha025": {"alpha": 0.025},
+          "+sigmoid": {"w2v_sigmoid_index": True}, "+skip": {"skip_saturated": True},
+          "+init1": {"init_scale": 2.0}, "+alpha075": {"alpha": 0.075}}
 OPTIONS = {"no-eos-noise": {"eos_in_noise": False}, "xorshift": {"xorshift": True},
            "alias": {"alias_table": True}, "sigmoid": {"w2v_sigmoid_index": True}}
 

@@ -167,7 +167,7 @@ def _next(state, xorshift):
 @njit(cache=True)
 def _train(stream, counts, syn0, syn1neg, table, alias_threshold, alias, expt, window,
            negative, sample, iters, starting_alpha, next_random, sample_total, xorshift,
-           w2v_sigmoid_index, divide_gradient, use_alias):
+           w2v_sigmoid_index, divide_gradient, use_alias, skip_saturated):
     vocab_size = counts.shape[0]
     size = syn0.shape[1]
     table_size = table.shape[0]
@@ -282,6 +282,8 @@ def _train(stream, counts, syn0, syn1neg, table, alias_threshold, alias, expt, w
                 f = np.float32(0)
                 for k in range(size):
                     f += neu1[k] * syn1neg[target, k]
+                if skip_saturated and (f >= six or f <= -six):
+                    continue
                 if f > six:
                     g = np.float32(label - 1) * alpha
                 elif f < -six:
@@ -310,7 +312,8 @@ def _train(stream, counts, syn0, syn1neg, table, alias_threshold, alias, expt, w
 
 def train_cbow(stream, counts, size=100, window=5, negative=5, sample=1e-3, iters=5,
                alpha=0.05, seed=1, *, syn0=None, eos_in_noise=True, xorshift=False,
-               alias_table=False, w2v_sigmoid_index=False, divide_gradient=False):
+               alias_table=False, w2v_sigmoid_index=False, divide_gradient=False,
+               skip_saturated=False, init_scale=1.0):
     """(syn0, syn1neg) after word2vec.c's CBOW training on `stream` (`token_stream`) with
     vocabulary counts `counts` (`vocabulary`). seed 1 is word2vec C (syn0's LCG starts at
     seed, the thread's at seed - 1).
@@ -325,11 +328,13 @@ def train_cbow(stream, counts, size=100, window=5, negative=5, sample=1e-3, iter
       w2v_sigmoid_index  exp table index (f + 6) * 1000 / 12 (w2v) instead of (f + 6) * 83
       divide_gradient    the context words get neu1e / cw, the gradient of the mean
                          (neither word2vec C nor w2v nor gensim do this)
+    and two of gensim's ways: skip_saturated (no update for a score outside [-6, 6]) and
+    init_scale (2: InitNet's vectors doubled, gensim's +-1/size).
     """
     counts = np.asarray(counts, dtype=np.int64)
     vocab_size = len(counts)
     if syn0 is None:
-        syn0 = initial_vectors(vocab_size, size, seed)
+        syn0 = initial_vectors(vocab_size, size, seed) * np.float32(init_scale)
     syn0 = np.ascontiguousarray(syn0, dtype=np.float32)
     syn1neg = np.zeros((vocab_size, size), dtype=np.float32)
     noise_counts = counts.copy()
@@ -350,7 +355,7 @@ def train_cbow(stream, counts, size=100, window=5, negative=5, sample=1e-3, iter
     _train(np.asarray(stream, dtype=np.int64), counts, syn0, syn1neg, table, threshold,
            alias.astype(np.int64), exp_table(), window, negative, sample, iters,
            np.float32(alpha), start, sample_total, xorshift, w2v_sigmoid_index,
-           divide_gradient, alias_table)
+           divide_gradient, alias_table, skip_saturated)
     return syn0, syn1neg
 
 
