@@ -120,16 +120,17 @@ class CorpusConfig(_Config):
 
 MODELS = ("sg", "cbow")
 KERNELS = ("auto", "classic", "batched")
-DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.065}
 # noise distribution counts^x: word2vec's 0.75, fastText's 0.5 (fixed in fastText)
 DEFAULT_NS_EXPONENT = {False: 0.75, True: 0.5}
 
 
 @dataclass(frozen=True)
 class Word2VecConfig(CorpusConfig):
-    """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model).
+    """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model),
+    except CBOW's starting learning rate (0.065 against word2vec C's 0.05: docs/word2vec.md).
 
-    `alpha` None means 0.025 for sg and 0.05 for cbow, `min_alpha` None means alpha x 1e-4,
+    `alpha` None means 0.025 for sg and 0.065 for cbow, `min_alpha` None means alpha x 1e-4,
     `ns_exponent` None means 0.75, or fastText's 0.5 with `subwords`,
     `kernel` "auto" means the fastest kernel for the model and loss (`auto_kernel`); all are
     resolved when the record is made, so a saved model records the values used.
