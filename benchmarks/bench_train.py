@@ -21,8 +21,9 @@ The evaluation sets are read from ../shared/data/eval, or from $W2V_EVAL.
 
 Runs are interleaved (each seed runs every w2v kernel and gensim in turn), so a change in
 the machine's load hits both tools alike. With several seeds, a summary gives each run's
-mean and spread (sample standard deviation) and w2v's speed as a ratio to gensim's, taken
-seed by seed. A w2v kernel that is not valid for a model (batched with cbow) is skipped.
+mean and spread (sample standard deviation) and its standard error (sd / sqrt(seeds)),
+w2v's speed as a ratio to gensim's, and w2v's quality minus gensim's (mean +- standard
+error), both taken seed by seed. A w2v kernel that is not valid for a model (batched with cbow) is skipped.
 """
 
 import argparse
@@ -128,6 +129,10 @@ def summary(model, results, seeds):
         by_threads.setdefault(tool, {})[int(threads)] = runs
     for name, runs in results.items():
         lines.append(f"{model:6} {name:17} " + "  ".join(spread_cells(runs, FIGURES)))
+        if len(runs) > 1:
+            errors = [f"{label} {form.format(mean_sd([r[key] for r in runs])[1] / len(runs) ** 0.5)}"
+                      for key, label, form in FIGURES]
+            lines.append(f"{model:6} {name:17} standard error: " + "  ".join(errors))
     for name, runs in results.items():
         tool, _, threads = name.rpartition(" t")
         gensim = results.get(f"gensim t{threads}")
@@ -137,6 +142,12 @@ def summary(model, results, seeds):
         mean, sd = mean_sd(ratios)
         lines.append(f"{model:6} {name:17} speed / gensim x{mean:.2f} +- {sd:.2f} "
                      f"(per seed: {', '.join(f'{x:.2f}' for x in ratios)})")
+        cells = []
+        for key, label, form in FIGURES[1:]:
+            mean, sd = mean_sd([r[key] - g[key] for r, g in zip(runs, gensim)])
+            cells.append(f"{label} {form.format(mean)} +- {form.format(sd / len(runs) ** 0.5)}")
+        lines.append(f"{model:6} {name:17} minus gensim, seed by seed (mean +- se): "
+                     + "  ".join(cells))
     for tool, counts in by_threads.items():
         first = min(counts)
         for threads, runs in sorted(counts.items()):
@@ -217,7 +228,7 @@ def main():
                           f"{r['words_s']:10,.0f} {r['rss_mb']:7.0f} {r['analogy']:7.2f}% "
                           f"{r['ws353']:6.3f} {r['rw']:6.3f} {load:5.2f}", flush=True)
             summaries += summary(model, results, seeds)
-        print(f"\nover seeds {args.seeds} (mean +- sd):")
+        print(f"\nover seeds {args.seeds} (mean +- sd, then the standard error sd / sqrt(seeds)):")
         print("\n".join(summaries))
 
 

@@ -344,3 +344,14 @@ def test_one_thread_walks_the_corpus_in_order():
     plans = plan_chunks(offsets, 5, 1)
     assert [tuple(plan[0]) for plan in plans] == [(0, 10), (10, 20), (20, 30), (30, 40),
                                                   (40, 50)]
+
+
+def test_cbow_default_alpha():
+    """CBOW with negative sampling alone starts at 0.065; with HS or subwords at word2vec C's
+    0.05; skip-gram at 0.025; an alpha given is kept."""
+    assert Word2VecConfig(model="cbow").alpha == 0.065
+    assert Word2VecConfig(model="cbow", hs=True).alpha == 0.05
+    assert Word2VecConfig(model="cbow", hs=True, negative=0).alpha == 0.05
+    assert Word2VecConfig(model="cbow", subwords=True).alpha == 0.05
+    assert Word2VecConfig(model="sg").alpha == 0.025
+    assert Word2VecConfig(model="cbow", alpha=0.05).alpha == 0.05

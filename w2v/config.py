@@ -121,15 +121,20 @@ class CorpusConfig(_Config):
 MODELS = ("sg", "cbow")
 KERNELS = ("auto", "classic", "batched")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+# CBOW with negative sampling alone starts higher than word2vec C's 0.05 (docs/word2vec.md)
+CBOW_NS_ALPHA = 0.065
 # noise distribution counts^x: word2vec's 0.75, fastText's 0.5 (fixed in fastText)
 DEFAULT_NS_EXPONENT = {False: 0.75, True: 0.5}
 
 
 @dataclass(frozen=True)
 class Word2VecConfig(CorpusConfig):
-    """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model).
+    """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model),
+    except the starting learning rate of CBOW with negative sampling alone (0.065 against
+    word2vec C's 0.05: docs/word2vec.md).
 
-    `alpha` None means 0.025 for sg and 0.05 for cbow, `min_alpha` None means alpha x 1e-4,
+    `alpha` None means 0.025 for sg, 0.065 for cbow with negative sampling alone (no hs, no
+    subwords) and 0.05 for other cbow, `min_alpha` None means alpha x 1e-4,
     `ns_exponent` None means 0.75, or fastText's 0.5 with `subwords`,
     `kernel` "auto" means the fastest kernel for the model and loss (`auto_kernel`); all are
     resolved when the record is made, so a saved model records the values used.
@@ -198,7 +203,9 @@ class Word2VecConfig(CorpusConfig):
             raise OptionError("--subwords has no batched CBOW kernel: use --kernel classic "
                               "(the default for cbow)")
         if self.alpha is None:
-            object.__setattr__(self, "alpha", DEFAULT_ALPHA[self.model])
+            plain_ns = self.negative > 0 and not self.hs and not self.subwords
+            object.__setattr__(self, "alpha", CBOW_NS_ALPHA if self.model == "cbow" and plain_ns
+                               else DEFAULT_ALPHA[self.model])
         _check_float("alpha", self.alpha, lambda x: x > 0, "> 0")
         if self.min_alpha is None:
             object.__setattr__(self, "min_alpha", self.alpha * 1e-4)

@@ -42,7 +42,8 @@ log = logging.getLogger("w2v")
 @click.option("--epochs", type=int, default=default_of(Word2VecConfig, "epochs"),
               show_default=True, help="Passes over the corpus.")
 @click.option("--alpha", type=float, default=None,
-              help="Starting learning rate.  [default: 0.025 for sg, 0.05 for cbow]")
+              help="Starting learning rate.  [default: 0.025 for sg, 0.065 for cbow with "
+                   "negative sampling alone, 0.05 for cbow with --hs or --subwords]")
 @click.option("--min-alpha", type=float, default=None,
               help="Final learning rate (linear decay).  [default: alpha x 1e-4]")
 @threads_option("Training threads.")
