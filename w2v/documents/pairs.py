@@ -248,3 +248,12 @@ def load_pairs(wv, pooling, paths=(), crops=(), min_score=4.0, seed=1, max_crops
     if len(pairs) == 0:
         raise InputError("no training pairs: every pair has a side with no known word")
     return pairs
+
+
+def graded_pairs(wv, pooling, path):
+    """Every pair of the STS file `path` with its score, texts not merged (a dev file)."""
+    tokenizer = Tokenizer(wv, pooling)
+    pairs = read_pairs(tokenizer, [path], -math.inf, _Builder(tokenizer, dedupe=False)).build()
+    if not pairs.graded:
+        raise InputError(f"{path}: --dev needs an STS file (score<TAB>text1<TAB>text2)")
+    return pairs

@@ -34,10 +34,10 @@ import os
 
 import numpy as np
 
+from ..corpus.phrase_tables import phrase_spec
 from ..errors import InputError, OptionError
 from ..files import container
 from ..files.container import POOLING, check_version
-from ..corpus.phrase_tables import phrase_spec
 from ..text.preprocess import check_preprocess
 
 log = logging.getLogger("w2v")
@@ -135,6 +135,8 @@ class Pooling:
     phrases: dict = None  # `phrase_tables.phrase_spec`: joined after splitting, pass by pass
     map: np.ndarray = None  # dim x dim, applied after the components are removed (tuned)
     query_map: np.ndarray = None  # the query side's own map (an asymmetric tuned encoder)
+    row_index: np.ndarray = None  # words whose rows a tuned encoder moved (int64, sorted)
+    row_values: np.ndarray = None  # ... and their rows (after the unit scaling of uSIF)
 
     @property
     def tuned(self):
@@ -156,6 +158,9 @@ class Pooling:
     def word_matrix(self, wv):
         """Rows already weighted, so a document vector is the mean of its words' rows."""
         matrix = wv.unit if self.unit_words else wv.vectors
+        if self.row_index is not None:
+            matrix = np.array(matrix, dtype=np.float32)
+            matrix[self.row_index] = self.row_values
         if self.weights is None:
             return matrix
         return (matrix * self.weights[:, None]).astype(np.float32)
@@ -211,7 +216,8 @@ class Pooling:
                   "preprocess": np.array(self.preprocess)}
         if self.phrases is not None:  # absent otherwise: format 1, as before phrases
             fields["phrases"] = np.array(json.dumps(self.phrases, ensure_ascii=False))
-        for name in ("weights", "components", "component_weights", "map", "query_map"):
+        for name in ("weights", "components", "component_weights", "map", "query_map",
+                     "row_index", "row_values"):
             value = getattr(self, name)
             if value is not None:
                 fields[name] = value
@@ -314,6 +320,18 @@ def pooling_from_arrays(data, name):
         for key in ("map", "query_map"):
             if key in files:
                 setattr(pooling, key, _real(data[key], key, (pooling.dim, pooling.dim)))
+        if ("row_index" in files) != ("row_values" in files) or ("row_index" in files
+                                                                  and "map" not in files):
+            raise ValueError("moved rows without their words, or words without their rows")
+        if "row_index" in files:
+            index = np.asarray(data["row_index"])
+            if index.ndim != 1 or index.dtype.kind not in "iu" or (len(index) and (
+                    index.min() < 0 or index.max() >= pooling.n_words
+                    or np.any(np.diff(index) <= 0))):
+                raise ValueError("row_index is not increasing word numbers of the vocabulary")
+            pooling.row_index = index.astype(np.int64)
+            pooling.row_values = _real(data["row_values"], "row_values",
+                                       (len(index), pooling.dim))
         return pooling
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise InputError(f"{name}: not a w2v pooling file ({e})") from None

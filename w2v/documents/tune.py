@@ -30,19 +30,19 @@ import time
 
 import numpy as np
 
-from ..errors import InputError, OptionError
+from ..errors import OptionError
 from ..runtime import signals
 from ..runtime.progress import Bar
 from ..runtime.rng import seed_for
 from . import tune_kernels as k
-from .pairs import Tokenizer, load_pairs
+from .pairs import graded_pairs, load_pairs
 from .pooling import MAX_TUNED_WEIGHT, Pooling, for_vectors, load_pooling
 from .rank import top_documents
 
 log = logging.getLogger("w2v")
 
 LOSSES = ("infonce", "triplet", "cosent")
-TRAINED = ("weights", "map")
+TRAINED = ("weights", "map", "rows")
 COSENT_SCALE = 20.0
 MINE_DEPTH = 4  # the curriculum's first epoch takes negatives from ranks up to K x this
 GIST_MARGIN = 0.0
@@ -57,11 +57,7 @@ class TuneResult:
     best_epoch: int
     pairs: int
     skipped: int
-
-    @property
-    def dev(self):
-        scores = [e["dev"] for e in self.epochs if e.get("dev") is not None]
-        return max(scores) if scores else None
+    dev: float = None  # the dev Spearman of the kept epoch (0: the untrained encoder)
 
 
 def check_losses(loss, graded):
@@ -84,7 +80,8 @@ def check_trained(train):
     names = tuple(dict.fromkeys(part.strip().lower() for part in str(train).split("+")))
     bad = [n for n in names if n not in TRAINED]
     if bad or not names:
-        raise OptionError(f"unknown --train {train!r}; expected weights, map or weights+map")
+        raise OptionError(f"unknown --train {train!r}; expected weights, map, rows or a "
+                          f"combination such as weights+map")
     return names
 
 
@@ -95,8 +92,8 @@ class Encoder:
     """The trainable state: rows fixed, weights = start x exp(theta), maps, projection P."""
 
     def __init__(self, wv, pooling, asymmetric=False):
-        self.rows = np.ascontiguousarray(wv.unit if pooling.unit_words else wv.vectors,
-                                         dtype=np.float32)
+        self.rows = np.array(wv.unit if pooling.unit_words else wv.vectors, dtype=np.float32,
+                             order="C")  # a copy: moving rows never touches the vectors
         self.start = (np.ones(len(wv)) if pooling.weights is None
                       else pooling.weights.astype(np.float64))
         self.theta = np.zeros(len(wv))
@@ -109,6 +106,12 @@ class Encoder:
         second = first if pooling.query_map is None else pooling.query_map.astype(np.float64)
         self.maps = [first.copy(), second.copy()] if asymmetric else [first.copy()]
         self.anchors = [m.copy() for m in self.maps]  # what the L2 pull pulls toward
+        if pooling.row_index is not None:
+            self.rows[pooling.row_index] = pooling.row_values
+        self.start_rows = None  # the rows before training, kept once rows move
+        self.moved = np.zeros(len(wv), dtype=bool)
+        self.row_m = self.row_v = None
+        self.row_steps = 0
 
     @property
     def weights(self):
@@ -129,8 +132,10 @@ class Encoder:
         z = y / np.maximum(norms, 1e-12)[:, None]
         return c, y, z, norms
 
-    def backward(self, pairs, texts, query, cache, dz, weights, grad_theta, grad_maps):
-        """Add the gradients of a side's unit vectors `dz` to theta's and the map's."""
+    def backward(self, pairs, texts, query, cache, dz, weights, grad_theta, grad_maps,
+                 row_grads=None):
+        """Add the gradients of a side's unit vectors `dz` to theta's and the map's (and,
+        with `row_grads`, a list, append (word ids, gradients) of the word rows)."""
         c, _, z, norms = cache
         dy = (dz - z * np.einsum("ij,ij->i", z, dz)[:, None]) / np.maximum(norms, 1e-12)[:, None]
         side = self.side(query)
@@ -145,6 +150,32 @@ class Encoder:
         grad = np.zeros(len(self.theta))
         k.scatter_tokens(pairs.ids, pairs.offsets, texts, starts, token_grads, grad)
         grad_theta += grad * weights
+        if row_grads is not None:
+            token_ids = np.concatenate([pairs.text(t) for t in texts])
+            per_text = draw / np.maximum(lengths, 1)[:, None]
+            row_grads.append((token_ids, np.repeat(per_text, lengths, axis=0)
+                              * weights[token_ids][:, None]))
+
+    def step_rows(self, row_grads, lr, pull, beta1=0.9, beta2=0.999, eps=1e-8):
+        """A lazy Adam step on the rows the batch touched, pulled toward their start."""
+        ids = np.concatenate([g[0] for g in row_grads])
+        grads = np.concatenate([g[1] for g in row_grads])
+        touched, inverse = np.unique(ids, return_inverse=True)
+        grad = np.zeros((len(touched), grads.shape[1]))
+        np.add.at(grad, inverse, grads)
+        if self.start_rows is None:
+            self.start_rows = self.rows.copy()
+            self.row_m = np.zeros(self.rows.shape, np.float32)
+            self.row_v = np.zeros(self.rows.shape, np.float32)
+        self.moved[touched] = True
+        grad += 2 * pull * (self.rows[touched] - self.start_rows[touched])
+        self.row_steps += 1
+        t = self.row_steps
+        m = beta1 * self.row_m[touched] + (1 - beta1) * grad
+        v = beta2 * self.row_v[touched] + (1 - beta2) * grad * grad
+        self.row_m[touched], self.row_v[touched] = m, v
+        scale = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+        self.rows[touched] -= (scale * m / (np.sqrt(v) + eps)).astype(np.float32)
 
     def embed(self, pairs, texts, query=False, block=8192):
         out = np.empty((len(texts), self.rows.shape[1]), dtype=np.float32)
@@ -159,6 +190,9 @@ class Encoder:
         if base.weights is not None or np.any(self.theta):
             tuned.weights = self.weights.astype(np.float32)
         tuned.map = self.maps[0].astype(np.float32)
+        if self.moved.any():
+            tuned.row_index = np.flatnonzero(self.moved)
+            tuned.row_values = self.rows[tuned.row_index].copy()
         tuned.query_map = self.maps[1].astype(np.float32) if len(self.maps) == 2 else None
         if tuned.components is None:
             tuned.components = np.zeros((0, base.dim), np.float32)
@@ -166,11 +200,19 @@ class Encoder:
         return tuned
 
     def state(self):
-        return self.theta.copy(), [m.copy() for m in self.maps]
+        moved = np.flatnonzero(self.moved)
+        return self.theta.copy(), [m.copy() for m in self.maps], moved, self.rows[moved].copy()
 
     def restore(self, state):
         self.theta = state[0].copy()
         self.maps = [m.copy() for m in state[1]]
+        if self.start_rows is not None:
+            later = self.moved.copy()
+            later[state[2]] = False
+            self.rows[later] = self.start_rows[later]
+            self.moved[:] = False
+            self.moved[state[2]] = True
+            self.rows[state[2]] = state[3]
 
 
 class Adam:
@@ -303,10 +345,10 @@ def tune(wv, pairs_files=(), **options):
 def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None, vocab_path=None,
          preprocess=None, lowercase=False, loss="auto", temperature=0.05, margin=0.2,
          hard_negatives=0, semi_hard=False, false_negative_threshold=None,
-         false_negative_weight=0.0, guide="untuned", min_score=4.0, epochs=10,
-         batch_size=128, lr=0.01, dev=None, seed=1, threads=None, asymmetric=False,
-         train="weights+map", map_pull=0.1, weight_pull=1e-4, max_crops=None,
-         checkpoint=None, progress=False, symmetric=True):
+         false_negative_weight=0.0, guide="untuned", min_score=4.0, epochs=20,
+         batch_size=128, lr=0.003, dev=None, seed=1, threads=None, asymmetric=False,
+         train="weights+map+rows", map_pull=0.1, weight_pull=1e-4, max_crops=None,
+         checkpoint=None, progress=False, symmetric=True, row_lr=0.001, row_pull=0.0):
     from ..runtime.threads import configure_threads
 
     configure_threads(threads)
@@ -332,10 +374,11 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     log.info("tune: %d pairs (%d positive) over %d texts; loss %s; batch %d, %d epochs",
              len(pairs), len(data.positives), pairs.n_texts, "+".join(losses), batch_size,
              epochs)
-    options = dict(losses=losses, temperature=temperature, margin=margin, gist=guide_on,
-                   threshold=false_negative_threshold, fn_weight=false_negative_weight,
-                   symmetric=symmetric and not asymmetric, trained=trained,
-                   map_pull=map_pull, weight_pull=weight_pull)
+    options = {"losses": losses, "temperature": temperature, "margin": margin,
+               "gist": guide_on, "threshold": false_negative_threshold,
+               "fn_weight": false_negative_weight, "symmetric": symmetric and not asymmetric,
+               "trained": trained, "map_pull": map_pull, "weight_pull": weight_pull,
+               "row_lr": row_lr, "row_pull": row_pull}
     adam = Adam([encoder.theta.shape] + [m.shape for m in encoder.maps], lr)
     history, best, best_state = [], None, None
     if dev_data is not None:
@@ -385,7 +428,8 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
         encoder.restore(best_state)
         log.info("tune: kept epoch %d (dev spearman %.2f)", best_epoch, 100 * best)
     tuned = encoder.pooling(start)
-    result = TuneResult(tuned, history, best_epoch, len(pairs), pairs.skipped)
+    result = TuneResult(tuned, history, best_epoch, len(pairs), pairs.skipped,
+                        None if dev_data is None else best)
     if output:
         _write(output, wv, path, tuned, history, vocab_path)
     return result
@@ -399,6 +443,11 @@ def _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase):
         chosen = load_pooling(pooling)
         chosen.check(wv)
         return chosen
+    from .pooling import counts_for
+
+    if pooling in ("sif", "usif") and counts_for(wv, vocab_path) is None:
+        raise OptionError(f"{pooling} pooling needs word counts: a model file, or a vocabulary "
+                          f"file of 'word count' lines (--vocab)")
     return for_vectors(wv, path, pooling, vocab_path=vocab_path, preprocess=preprocess,
                        lowercase=lowercase)
 
@@ -465,8 +514,12 @@ def _step(encoder, adam, data, batch, hard, o):
                 dz_q[rows] += grad.T @ d[2][rows]
     grad_theta = np.zeros_like(encoder.theta)
     grad_maps = [np.zeros_like(m) for m in encoder.maps]
-    encoder.backward(pairs, left, True, q, dz_q, weights, grad_theta, grad_maps)
-    encoder.backward(pairs, candidates, False, d, dz_d, weights, grad_theta, grad_maps)
+    row_grads = [] if "rows" in o["trained"] else None
+    encoder.backward(pairs, left, True, q, dz_q, weights, grad_theta, grad_maps, row_grads)
+    encoder.backward(pairs, candidates, False, d, dz_d, weights, grad_theta, grad_maps,
+                     row_grads)
+    if row_grads is not None:
+        encoder.step_rows(row_grads, o["row_lr"], o["row_pull"])
     for g, m, a in zip(grad_maps, encoder.maps, encoder.anchors):
         g += 2 * o["map_pull"] * (m - a)
     grad_theta += 2 * o["weight_pull"] * encoder.theta
@@ -499,7 +552,7 @@ def _mine(encoder, data, n, semi_hard, margin, epoch, epochs):
         exclude |= g > gp[:, None] - GIST_MARGIN
     skip = 0
     if semi_hard and epochs > 1:  # easy first: from ranks about n x MINE_DEPTH down to the top
-        skip = int(round(n * (MINE_DEPTH - 1) * max(0.0, 1 - 2 * epoch / (epochs - 1))))
+        skip = round(n * (MINE_DEPTH - 1) * max(0.0, 1 - 2 * epoch / (epochs - 1)))
     chosen = select_negatives(texts, scores, positive, exclude, n, semi_hard, margin, skip)
     hard = np.full((len(pairs), n), -1, dtype=np.int64)
     hard[data.positives] = np.where(chosen >= 0, chosen, -1)
@@ -513,13 +566,7 @@ class _Dev:
 
 
 def _read_dev(wv, pooling, path):
-    from .pairs import _Builder, read_pairs
-
-    builder = read_pairs(Tokenizer(wv, pooling), [path], -math.inf, _Builder(
-        Tokenizer(wv, pooling), dedupe=False))
-    pairs = builder.build()
-    if not pairs.graded:
-        raise InputError(f"{path}: --dev needs an STS file (score<TAB>text1<TAB>text2)")
+    pairs = graded_pairs(wv, pooling, path)
     return _Dev(pairs, pairs.score)
 
 
