@@ -223,6 +223,7 @@ def files(tmp_path):
     wv = planted_vectors()
     vectors = str(tmp_path / "v.txt")
     save_vectors(wv, vectors, binary=False)
+    (tmp_path / "vocab.txt").write_text("".join(f"{w} 100\n" for w in wv.words))
     return vectors, write_pairs(tmp_path / "pairs.tsv", n=40), tmp_path
 
 
@@ -237,7 +238,8 @@ def test_malformed_pairs_name_file_and_line(files, capsys, lines, fragment):
     bad.write_text(lines)
     vectors = files[0]
     code, _, err = run_main(["tune", "-v", vectors, str(bad), "-o", str(tmp / "t.w2v"),
-                             "--batch-size", "2", "-q"], capsys)
+                             "--batch-size", "2", "-q", "--vocab", str(tmp / "vocab.txt")],
+                            capsys)
     assert code != 0
     assert_one_line_error(err, fragment)
 
@@ -247,12 +249,14 @@ def test_malformed_pairs_name_file_and_line(files, capsys, lines, fragment):
     (["--temperature", "0"], "--temperature must be positive"),
     (["--hard-negatives", "1000"], "--hard-negatives 1000 is larger than the data"),
     (["--pooling", "usif"], "usif pooling needs word counts"),
+    ([], "give the counts of these vectors with --vocab FILE"),
 ])
 def test_bad_options_are_refused_before_work(files, capsys, options, fragment):
     vectors, pairs, tmp = files
     out = tmp / "t.w2v"
+    vocab = [] if "counts" in fragment else ["--vocab", str(tmp / "vocab.txt")]
     code, _, err = run_main(["tune", "-v", vectors, pairs, "-o", str(out), "-q",
-                             "--batch-size", "8", *options], capsys)
+                             "--batch-size", "8", *vocab, *options], capsys)
     assert code != 0
     assert_one_line_error(err, fragment)
     assert not os.path.exists(out)
@@ -265,8 +269,14 @@ def test_unknown_pairs_are_skipped_and_counted_once(files, capsys, caplog):
         f.write("a0\tqq\n")
     out = str(tmp / "t.w2v")
     code, _, err = run_main(["tune", "-v", vectors, pairs, "-o", out, "--epochs", "1",
-                             "--batch-size", "8", "--threads", "1"], capsys)
+                             "--batch-size", "8", "--threads", "1", "--vocab",
+                             str(tmp / "vocab.txt")], capsys)
     assert code == 0, err
     assert "2 pairs skipped: a side has no known word" in err
     code, _, err = run_main(["embed", "-v", out, pairs, "-o", str(tmp / "e.npy")], capsys)
     assert code == 0 and "the tuned encoder" in err
+    sts = tmp / "sts.txt"
+    sts.write_text("4.5\ta0 a1\tb0 b1\n0.5\ta0 a2\tc1 c2\n2.0\td0\tb3 e1\n")
+    code, out_text, err = run_main(["evaluate", out, "--sts", str(sts), "--preprocess", "none"],
+                                   capsys)
+    assert code == 0 and "\n  tuned " in out_text, err

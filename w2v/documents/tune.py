@@ -356,6 +356,9 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
         raise OptionError(f"unknown --guide {guide!r}; expected untuned or none")
     trained = check_trained(train)
     start = _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase)
+    if output and not _is_model(path) and wv.counts is None and vocab_path is None:
+        raise OptionError("the tuned model is a model file, which holds word counts: give the "
+                          "counts of these vectors with --vocab FILE ('word count' lines)")
     if not pairs_files and not crops:
         raise OptionError("no training data: give pair files or --crops CORPUS")
     pairs = load_pairs(wv, start, pairs_files, crops, min_score, seed, max_crops)
@@ -433,6 +436,12 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     if output:
         _write(output, wv, path, tuned, history, vocab_path)
     return result
+
+
+def _is_model(path):
+    from ..files.model_file import is_model_file
+
+    return path is not None and is_model_file(path)
 
 
 def _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase):
@@ -606,8 +615,6 @@ def write_tuned(output, wv, path, pooling, record=None, vocab_path=None):
                                             **arrays, **members})
         return
     counts = counts_for(wv, vocab_path)
-    if counts is None:
-        counts = np.zeros(len(wv), dtype=np.int64)
     config = {"dim": wv.dim, "lowercase": pooling.lowercase, "preprocess": pooling.preprocess}
     write_model(output, "word2vec", {"config": config, "tune": record or {}}, wv.words, counts,
                 {"w_in": np.asarray(wv.vectors, dtype=np.float32), **members})
