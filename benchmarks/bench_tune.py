@@ -36,13 +36,12 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from w2v.documents.embed import embed  # noqa: E402
-from w2v.documents.pooling import for_vectors  # noqa: E402
-from w2v.documents.rank import top_documents  # noqa: E402
-from w2v.documents.sts import evaluate_sts, read_sts  # noqa: E402
-from w2v.documents.tune import tune  # noqa: E402
-from w2v.files.model_file import load_model_vectors  # noqa: E402
-from w2v.text.preprocess import normaliser  # noqa: E402
+from w2v.documents.embed import embed
+from w2v.documents.rank import top_documents
+from w2v.documents.sts import evaluate_sts, read_sts
+from w2v.documents.tune import tune
+from w2v.files.model_file import load_model_vectors
+from w2v.text.preprocess import normaliser
 
 SHARED = os.path.join(ROOT, "..", "shared", "data")
 STS = os.path.join(SHARED, "eval", "sts")
@@ -270,7 +269,7 @@ def peer(args, wv, row, tmp):
     (STS-B train gold >= 4, the sentences through `letters` so both see the same words),
     batch size and epochs, in its own venv."""
     check = subprocess.run([args.peer_python, "-c", "import sentence_transformers"],
-                           capture_output=True) if os.path.exists(args.peer_python) else None
+                           capture_output=True, check=False) if os.path.exists(args.peer_python) else None
     if check is None or check.returncode != 0:
         print(f"  peer: sentence-transformers is not installed for {args.peer_python}; "
               f"skipped")
@@ -281,8 +280,7 @@ def peer(args, wv, row, tmp):
         gold, left, right = read_sts(path)
         files[name] = os.path.join(tmp, name + ".txt")
         with open(files[name], "w", encoding="utf-8") as f:
-            for g, a, b in zip(gold, left, right):
-                f.write(f"{g}\t{norm(a)}\t{norm(b)}\n")
+            f.writelines(f"{g}\t{norm(a)}\t{norm(b)}\n" for g, a, b in zip(gold, left, right))
     vectors = os.path.join(tmp, "vectors.npy")
     np.save(vectors, np.asarray(wv.vectors, dtype=np.float32))
     with open(vectors + ".words", "w", encoding="utf-8") as f:
@@ -290,7 +288,8 @@ def peer(args, wv, row, tmp):
     batch, epochs = "128", "5"
     began = time.perf_counter()
     done = subprocess.run([args.peer_python, "-c", PEER, vectors, files["train"], files["dev"],
-                           batch, epochs, str(args.peer_lr)], capture_output=True, text=True)
+                           batch, epochs, str(args.peer_lr)], capture_output=True, text=True,
+                          check=False)
     if done.returncode != 0:
         print(f"  peer failed: {done.stderr.strip().splitlines()[-1:]}")
         return
