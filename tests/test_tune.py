@@ -102,6 +102,19 @@ def test_tuned_model_read_back_by_embed_and_search(tmp_path):
     assert np.array_equal(embed(wv, texts, again).vectors, in_memory)
 
 
+def test_checkpoint_written_each_epoch_goes_on_from_its_encoder(tmp_path):
+    wv = planted_vectors()
+    pairs = write_pairs(tmp_path / "pairs.tsv")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("".join(f"{w} 100\n" for w in wv.words))
+    checkpoint = str(tmp_path / "ck.w2v")
+    first = tune(wv, [pairs], checkpoint=checkpoint, vocab_path=str(vocab), **OPTIONS)
+    back = load_model_vectors(checkpoint)
+    assert np.array_equal(for_vectors(back, checkpoint).map, first.pooling.map)
+    again = tune(back, [pairs], path=checkpoint, **{**OPTIONS, "epochs": 1})
+    assert paraphrase_margin(back, again.pooling) > 0.5  # started from the tuned encoder
+
+
 def test_older_pooling_versions_still_read_and_a_map_needs_format_3():
     wv = planted_vectors()
     plain = for_vectors(wv, None, "usif")
