@@ -80,7 +80,8 @@ log = logging.getLogger("w2v")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @click.option("--threads", type=int, default=None, metavar="N",
-              help="Threads.  [default: one per physical core]")
+              help="Threads for the kernels, parallel over the batch.  [default: 1, fastest "
+                   "for batches of a few hundred pairs]")
 @progress_option
 @common_options
 def tune_command(pairs, vectors_path, output, crops, max_crops, loss, temperature, margin,

@@ -334,8 +334,9 @@ def tune(wv, pairs_files=(), **options):
     "auto" is CoSENT + InfoNCE for graded pairs, else InfoNCE. `guide` "untuned" masks the
     candidates the untrained encoder scores above its anchor-positive score (GISTEmbed),
     "none" turns it off. `dev` is an STS file scored after each epoch (Spearman); the best
-    epoch is kept. `train` is "weights", "map" or "weights+map". `threads` 1 with a `seed`
-    repeats exactly. `checkpoint`: a path the model is written to after each epoch, and on
+    epoch is kept. `train` is "weights", "map", "rows" or a combination ("weights+map+rows",
+    the default). `threads` (default 1: the kernels of a batch are small) parallelise the
+    kernels over the batch; 1 with a `seed` repeats exactly. `checkpoint`: a path the model is written to after each epoch, and on
     Ctrl-C. See the module docstring for the method.
     """
     with _one_blas_thread():
@@ -351,7 +352,9 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
          checkpoint=None, progress=False, symmetric=True, row_lr=0.001, row_pull=0.0):
     from ..runtime.threads import configure_threads
 
-    configure_threads(threads)
+    # The kernels of a batch of a few hundred pairs take microseconds: one thread is fastest
+    # (two threads measured several times slower per epoch on a busy two-core machine).
+    configure_threads(1 if threads is None else threads)
     if guide not in ("untuned", "none", None):
         raise OptionError(f"unknown --guide {guide!r}; expected untuned or none")
     trained = check_trained(train)
