@@ -12,6 +12,7 @@ is kept), mean +- sd over --seeds seeds. One table:
 - uSIF (components fitted on each evaluated file, as `w2v evaluate --sts`);
 - tuned on STS-B train -> STS-B dev (SICK never used);
 - tuned on SICK train without the pairs that repeat an STS-B train or dev pair -> SICK trial;
+- two-stage: tuned on --crops, then that model tuned on STS-B train -> STS-B dev;
 - --crops of the corpus the model was trained on (the 10M slice), no labelled pairs ->
   STS-B dev, and retrieval over STS-B dev: each first sentence of a pair with gold >= 4
   against all 1,500 second sentences (recall@1, MRR; an equal text counts as a hit);
@@ -177,6 +178,18 @@ def main():
                 f"MRR {base[1]:.4f}")
             row("retrieval R@1, --crops only", "crops of the corpus", "STS-B dev>=4",
                 mean_sd(r1), f"MRR {statistics.mean(mrr):.4f}")
+        if "two-stage" in sections:
+            scores = []
+            for seed in seeds:
+                first = os.path.join(tmp, f"crops-{seed}.w2v")
+                run(wv, args.model, [], seed, crops=[args.crops], epochs=args.crops_epochs,
+                    output=first)
+                tuned_wv = load_model_vectors(first)
+                result = tune(tuned_wv, [STSB_TRAIN], path=first, seed=seed)
+                scores.append(sts_score(tuned_wv, result.pooling, STSB_DEV))
+            row(f"--crops ({args.crops_epochs} epochs), then STS-B", "crops, STS-B train",
+                "STS-B dev", mean_sd(scores),
+                f"uSIF {100 * (statistics.mean(scores) - usif_stsb):+.2f} (target +8)")
         if "ablations" in sections:
             ablations = [
                 ("loss cosent", {"loss": "cosent"}),
