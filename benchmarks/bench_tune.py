@@ -312,7 +312,11 @@ def peer(args, wv, row, tmp):
         mean_sd([max(e["dev"] for e in epochs_out)]),
         f"{seconds:.2f} s/epoch, best of {epochs} epochs (Adam lr {args.peer_lr}); "
         f"{time.perf_counter() - began:.0f} s with start-up")
-    ours = tune(wv, [STSB_TRAIN], path=args.model, preprocess="letters", loss="infonce",
+    positives = os.path.join(tmp, "positives.tsv")  # the peer's pairs: gold >= 4
+    gold, left, right = read_sts(STSB_TRAIN)
+    with open(positives, "w", encoding="utf-8") as f:
+        f.writelines(f"{a}\t{b}\n" for g, a, b in zip(gold, left, right) if g >= 4)
+    ours = tune(wv, [positives], path=args.model, preprocess="letters", loss="infonce",
                 batch_size=int(batch), epochs=int(epochs), dev=STSB_DEV, threads=args.threads)
     ours_s = statistics.mean(e["seconds"] for e in ours.epochs[1:])
     row("w2v tune --loss infonce, same pairs/batch/epochs", "STS-B train >=4", "STS-B dev",
