@@ -1,12 +1,14 @@
 """`w2v tune`: train the sentence encoder contrastively on pairs of texts.
 
-The encoder is the pooling (`pooling.Pooling`) with two trained parts, started so that the
-untrained encoder is exactly the pooling: each word's weight, a start weight (uSIF's, or 1
-for mean pooling) times exp(theta) with theta from 0, and a shared dim x dim linear map
-applied after the fixed component removal, from the identity (with `asymmetric`, queries
-and documents get their own map). The word rows themselves do not move, so a word the pairs
-never saw keeps its vector and its start weight, and the map carries what was learned to
-every word. L2 terms pull theta toward 0 and the map toward the identity.
+The encoder is the pooling (`pooling.Pooling`) with three trainable parts, started so that
+the untrained encoder is exactly the pooling: each word's weight, a start weight (uSIF's, or
+1 for mean pooling) times exp(theta) with theta from 0; a shared dim x dim linear map applied
+after the fixed component removal, from the identity (with `asymmetric`, queries and
+documents get their own map); and the rows of the words the pairs use (lazy Adam, an
+optional L2 pull toward the start). The model's word vectors are never changed: moved rows
+are kept in the encoder. A word the pairs never saw keeps its row and start weight, and the
+map carries what was learned to it. L2 terms pull theta toward 0 and the map toward the
+identity. On STS-B the rows carry most of the gain (see docs/tune.md).
 
 A text's vector is z = unit(((1/n) sum_w weight_w row_w) P M), P the projection that
 removes the pooling's components (fitted once on the training texts, then fixed). The
@@ -89,7 +91,7 @@ def check_trained(train):
 
 
 class Encoder:
-    """The trainable state: rows fixed, weights = start x exp(theta), maps, projection P."""
+    """The trainable state: rows (a copy), weights = start x exp(theta), maps, projection P."""
 
     def __init__(self, wv, pooling, asymmetric=False):
         self.rows = np.array(wv.unit if pooling.unit_words else wv.vectors, dtype=np.float32,
