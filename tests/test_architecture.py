@@ -53,7 +53,7 @@ NUMBA_ALLOWED = {
     "w2v.corpus.phrase_kernels", "w2v.corpus.subsample",
     "w2v.cooccur.kernels",
     "w2v.word2vec.huffman", "w2v.word2vec.kernels",
-    "w2v.glove.kernels",
+    "w2v.glove.kernels", "w2v.documents.tune_kernels",
     "w2v.svd.ppmi", "w2v.svd.svd",
 }
 

@@ -56,6 +56,7 @@ _LAZY = {
     "search_index": "documents.index",
     "DocumentIndex": "documents.index",
     "evaluate_sts": "documents.sts",
+    "tune": "documents.tune",
     "weat": "bias.weat",
     "run_tests": "bias.weat",
     "select_tests": "bias.weat",

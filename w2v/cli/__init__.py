@@ -40,6 +40,7 @@ COMMANDS = {
     "cooccur": ("counting", "cooccur_command"),
     "glove": ("counting", "glove_command"),
     "phrases": ("corpus", "phrases_command"),
+    "tune": ("tune", "tune_command"),
 }
 
 

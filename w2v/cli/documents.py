@@ -205,7 +205,7 @@ def search_command(queries, vectors_path, docs_paths, index_path, n, metric, poo
         raise InputError("no documents: the --docs text is empty")
     if not queries:
         queries = [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in stdin_buffer()]
-    pooled = embed(wv, queries, documents.pooling, label="queries").vectors
+    pooled = embed(wv, queries, documents.pooling, label="queries", side="query").vectors
     rows, scores = top_documents(documents.vectors, pooled, n, metric)
     _echo_hits(queries, hits(pooled, rows, scores), lines, as_json)
 

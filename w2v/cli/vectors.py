@@ -12,8 +12,14 @@ import click
 from ..errors import OptionError, W2VError
 from ..runtime.atomic import check_writable
 from ..runtime.stdio import stdin_buffer
-from .options import (common_options, json_option, load_query_vectors, number, percent,
-                      vectors_option)
+from .options import (
+    common_options,
+    json_option,
+    load_query_vectors,
+    number,
+    percent,
+    vectors_option,
+)
 
 log = logging.getLogger("w2v")
 
@@ -190,9 +196,13 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     """
     import json
 
-    from ..documents.pooling import counts_for, estimated_counts
+    from ..documents.pooling import counts_for, estimated_counts, tuned_pooling
     from ..documents.sts import evaluate_sts
-    from ..vectors.evaluate import bundled_dataset, evaluate_analogies, evaluate_similarity
+    from ..vectors.evaluate import (
+        bundled_dataset,
+        evaluate_analogies,
+        evaluate_similarity,
+    )
 
     if not analogy_files and not similarity_files and not sts_files:
         analogy_files = [bundled_dataset("questions-words.txt")]
@@ -206,6 +216,7 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
     sts = []
     if sts_files:
         counts = counts_for(wv, vocab_path)
+        given_poolings = bool(poolings)
         if not poolings:
             poolings = ("mean", "sif", "usif") if counts is not None else ("mean",)
             if counts is None:
@@ -214,8 +225,12 @@ def evaluate_command(vectors_path, analogy_files, similarity_files, restrict_voc
         weighted = [p.lower() for p in poolings if p.lower() != "mean"]
         if counts is None and weighted:
             counts = estimated_counts(wv, "/".join(dict.fromkeys(weighted)))
+        chosen = [p.lower() for p in poolings]
+        tuned = None if given_poolings else tuned_pooling(path)
+        if tuned is not None:  # a model written by 'w2v tune': its encoder too
+            chosen.append(tuned)
         sts = [r for f in sts_files for r in evaluate_sts(
-            wv, f, [p.lower() for p in poolings], counts=counts, preprocess=preprocess)]
+            wv, f, chosen, counts=counts, preprocess=preprocess)]
     if as_json:
         click.echo(json.dumps({
             "vectors": path, "words": len(wv), "dim": wv.dim,

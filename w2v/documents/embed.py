@@ -80,11 +80,11 @@ class _Pooler:
         return np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
 
 
-def _finish(pooler, pooling, label="documents"):
+def _finish(pooler, pooling, label="documents", side="document"):
     raw = pooler.result()
     if not pooling.fitted:
         pooling.fit(raw)
-    pooling.apply(raw)
+    raw = pooling.apply(raw, side)
     if pooler.empty:
         log.warning("%d of %d %s have no known word: zero vectors", pooler.empty, len(raw), label)
     return Embedding(raw, pooling, pooler.tokens, pooler.unknown, pooler.empty)
@@ -103,7 +103,7 @@ def _pooling_for(wv, pooling, options):
 
 
 def embed(wv, texts, pooling="auto", *, counts=None, a=None, remove_pc=None, normalize=False,
-          lowercase=False, preprocess="none", phrases=None, label="documents"):
+          lowercase=False, preprocess="none", phrases=None, label="documents", side="document"):
     """Pool the word vectors of each text (one document each) into an `Embedding`.
 
     `pooling` is "mean", "sif", "usif", "auto" (uSIF when counts are known) or a fitted
@@ -111,6 +111,8 @@ def embed(wv, texts, pooling="auto", *, counts=None, a=None, remove_pc=None, nor
     queries). A pooling not yet fitted removes components found on these texts themselves.
     A text holding newlines is still one document. `phrases` (see `make_pooling`) are joined
     after splitting. `label` names the texts in the warning about texts with no known word.
+    `side` "query" embeds with the query side of an asymmetric tuned encoder (`w2v tune
+    --asymmetric`); every other pooling has one side.
     """
     pooling = _pooling_for(wv, pooling, dict(
         counts=counts, a=a, remove_pc=remove_pc, normalize=normalize, lowercase=lowercase,
@@ -125,7 +127,7 @@ def embed(wv, texts, pooling="auto", *, counts=None, a=None, remove_pc=None, nor
             pooler.add(batch)
             batch = []
     pooler.add(batch)
-    return _finish(pooler, pooling, label)
+    return _finish(pooler, pooling, label, side)
 
 
 def embed_files(wv, paths, pooling="auto", *, keep_text=False, id_column=False, **options):

@@ -281,7 +281,7 @@ def search_index(index, wv, queries, n=10, metric="cosine"):
     dot scores are the cosine times the document's norm."""
     from .rank import check_metric, top_n
 
-    pooled = embed(wv, list(queries), index.pooling, label="queries").vectors
+    pooled = embed(wv, list(queries), index.pooling, label="queries", side="query").vectors
     if check_metric(metric) == "dot":
         rows, scores = top_n(index.unit, pooled, min(n, len(index)), scale=index.norms)
     else:

@@ -34,10 +34,10 @@ import os
 
 import numpy as np
 
+from ..corpus.phrase_tables import phrase_spec
 from ..errors import InputError, OptionError
 from ..files import container
 from ..files.container import POOLING, check_version
-from ..corpus.phrase_tables import phrase_spec
 from ..text.preprocess import check_preprocess
 
 log = logging.getLogger("w2v")
@@ -52,6 +52,11 @@ POOLING_FORMAT = POOLING.stamp(1)
 # A pooling that joins phrases is format 2, so that a w2v that cannot join them refuses the
 # file rather than embedding the text unjoined; one without phrases stays format 1.
 POOLING_FORMAT_PHRASES = POOLING.stamp(2)
+# A tuned encoder (`w2v tune`: a linear map after pooling, weights beyond uSIF's range) is
+# format 3, so that an older w2v refuses it rather than embedding without the map.
+POOLING_FORMAT_TUNED = POOLING.stamp(3)
+MAX_TUNED_WEIGHT = 1e4  # a tuned weight is a start weight times a learned factor
+SIDES = ("document", "query")
 
 
 
@@ -128,6 +133,14 @@ class Pooling:
     lowercase: bool = False
     preprocess: str = "none"
     phrases: dict = None  # `phrase_tables.phrase_spec`: joined after splitting, pass by pass
+    map: np.ndarray = None  # dim x dim, applied after the components are removed (tuned)
+    query_map: np.ndarray = None  # the query side's own map (an asymmetric tuned encoder)
+    row_index: np.ndarray = None  # words whose rows a tuned encoder moved (int64, sorted)
+    row_values: np.ndarray = None  # ... and their rows (after the unit scaling of uSIF)
+
+    @property
+    def tuned(self):
+        return self.map is not None
 
     @property
     def fitted(self):
@@ -145,6 +158,9 @@ class Pooling:
     def word_matrix(self, wv):
         """Rows already weighted, so a document vector is the mean of its words' rows."""
         matrix = wv.unit if self.unit_words else wv.vectors
+        if self.row_index is not None:
+            matrix = np.array(matrix, dtype=np.float32)
+            matrix[self.row_index] = self.row_values
         if self.weights is None:
             return matrix
         return (matrix * self.weights[:, None]).astype(np.float32)
@@ -167,13 +183,20 @@ class Pooling:
             self.component_weights = np.ones(k, np.float32)
         return self
 
-    def apply(self, raw):
-        """Remove the weighted components and normalise if asked, in place; returns `raw`."""
+    def apply(self, raw, side="document"):
+        """Remove the weighted components, apply a tuned encoder's map (the query side's
+        own for queries of an asymmetric one) and normalise if asked; returns the result
+        (`raw` itself, changed in place, unless a map applies)."""
         if not self.fitted:
             raise OptionError("the pooling has not been fitted to documents yet")
+        if side not in SIDES:
+            raise OptionError(f"side must be one of {', '.join(SIDES)}, got {side!r}")
         if self.components is not None and len(self.components):
             projections = raw @ self.components.T  # (n, k)
             raw -= (projections * self.component_weights) @ self.components
+        linear = self.query_map if side == "query" and self.query_map is not None else self.map
+        if linear is not None:
+            raw = np.ascontiguousarray(raw @ linear, dtype=np.float32)
         if self.normalize:
             norms = np.linalg.norm(raw, axis=1, keepdims=True)
             norms[norms == 0] = 1.0
@@ -182,7 +205,8 @@ class Pooling:
 
     def arrays(self):
         """The pooling as named numpy arrays (no objects): what `save` and an index store."""
-        fields = {"format": np.array(POOLING_FORMAT if self.phrases is None
+        fields = {"format": np.array(POOLING_FORMAT_TUNED if self.tuned
+                                     else POOLING_FORMAT if self.phrases is None
                                      else POOLING_FORMAT_PHRASES),
                   "kind": np.array(self.kind),
                   "dim": np.int64(self.dim), "n_words": np.int64(self.n_words),
@@ -192,7 +216,8 @@ class Pooling:
                   "preprocess": np.array(self.preprocess)}
         if self.phrases is not None:  # absent otherwise: format 1, as before phrases
             fields["phrases"] = np.array(json.dumps(self.phrases, ensure_ascii=False))
-        for name in ("weights", "components", "component_weights"):
+        for name in ("weights", "components", "component_weights", "map", "query_map",
+                     "row_index", "row_values"):
             value = getattr(self, name)
             if value is not None:
                 fields[name] = value
@@ -210,6 +235,22 @@ def load_pooling(path):
         return pooling_from_arrays(data.arrays(), name)
 
 
+TUNED_PREFIX = "pooling."  # the members of a tuned encoder inside a model file
+
+
+def tuned_pooling(path):
+    """The tuned encoder a model file written by `w2v tune` carries, or None (another model
+    file, a vector file, no path)."""
+    from ..files.model_file import ModelFile, is_model_file
+
+    if path is None or not is_model_file(path):
+        return None
+    with ModelFile(path) as model:
+        if not model.names(TUNED_PREFIX):
+            return None
+        return pooling_from_arrays(model.arrays(TUNED_PREFIX), os.fspath(path))
+
+
 # The scalar members of a pooling and the numpy kinds each may have.
 SCALARS = {"kind": "U", "dim": "iu", "n_words": "iu", "vocabulary": "U", "a": "fiu",
            "unit_words": "b", "remove_pc": "iu", "normalize": "b", "lowercase": "b",
@@ -222,7 +263,7 @@ def pooling_from_arrays(data, name):
     and shape, weights and components for their length, width and finite values."""
     try:
         files = set(data.files if hasattr(data, "files") else data.keys())
-        check_version(POOLING, data, name)
+        version = check_version(POOLING, data, name)
         values = {}
         for key, kinds in SCALARS.items():
             if key not in files:
@@ -250,9 +291,10 @@ def pooling_from_arrays(data, name):
             raise ValueError(f"{pooling.kind} pooling without its weights")
         if "weights" in files:
             pooling.weights = _real(data["weights"], "weights", (pooling.n_words,))
+            top = MAX_TUNED_WEIGHT if version >= 3 else MAX_WORD_WEIGHT
             if len(pooling.weights) and not (0 <= pooling.weights.min()
-                                             and pooling.weights.max() <= MAX_WORD_WEIGHT):
-                raise ValueError(f"a word weight outside [0, {MAX_WORD_WEIGHT}]")
+                                             and pooling.weights.max() <= top):
+                raise ValueError(f"a word weight outside [0, {top}]")
         if ("components" in files) != ("component_weights" in files):
             raise ValueError("components without their weights, or weights without them")
         if "components" in files:
@@ -273,6 +315,23 @@ def pooling_from_arrays(data, name):
                                  "[0, 1]")
         if "phrases" in files:
             pooling.phrases = phrase_spec(json.loads(str(data["phrases"])))
+        if ("map" in files) != (version >= 3) or ("query_map" in files and "map" not in files):
+            raise ValueError(f"format {version} with{'' if 'map' in files else 'out'} a map")
+        for key in ("map", "query_map"):
+            if key in files:
+                setattr(pooling, key, _real(data[key], key, (pooling.dim, pooling.dim)))
+        if ("row_index" in files) != ("row_values" in files) or ("row_index" in files
+                                                                  and "map" not in files):
+            raise ValueError("moved rows without their words, or words without their rows")
+        if "row_index" in files:
+            index = np.asarray(data["row_index"])
+            if index.ndim != 1 or index.dtype.kind not in "iu" or (len(index) and (
+                    index.min() < 0 or index.max() >= pooling.n_words
+                    or np.any(np.diff(index) <= 0))):
+                raise ValueError("row_index is not increasing word numbers of the vocabulary")
+            pooling.row_index = index.astype(np.int64)
+            pooling.row_values = _real(data["row_values"], "row_values",
+                                       (len(index), pooling.dim))
         return pooling
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise InputError(f"{name}: not a w2v pooling file ({e})") from None
@@ -440,12 +499,22 @@ def for_vectors(wv, path=None, kind=None, *, vocab_path=None, a=None, remove_pc=
                 normalize=False, lowercase=False, preprocess=None, phrases_file=None):
     """The pooling for the vectors `wv` read from `path`, text handled as they were trained.
 
+    A model file written by `w2v tune` gives its tuned encoder (with its own tokenisation)
+    unless `kind`, `a`, `remove_pc` or `phrases_file` ask for another pooling.
     A model file's training decides what is not given: its lowercasing (`lowercase` can
     only add it), its `preprocess` normaliser and its phrases (`phrases_file` replaces
     them). `kind` None is uSIF with word counts (`vocab_path`, else the model's), else
     mean; which one is said on stderr. SIF or uSIF asked for by name on vectors without
     counts estimate them (`estimated_counts`). Other arguments are `make_pooling`'s.
     """
+    if kind is None and a is None and remove_pc is None and phrases_file is None:
+        tuned = tuned_pooling(path)
+        if tuned is not None:
+            if normalize:
+                tuned.normalize = True
+            tuned.check(wv)
+            log.info("pooling: the tuned encoder of %s", path)
+            return tuned
     trained = trained_text_options(path)
     if trained is not None:
         lowercase = lowercase or trained[0]

@@ -23,7 +23,7 @@ def search(wv, documents, queries, n=10, metric="cosine", **options):
         return hits(pooled, rows, scores)
     if not isinstance(documents, Embedding):
         documents = embed(wv, documents, **options)
-    pooled = embed(wv, queries, documents.pooling, label="queries")
+    pooled = embed(wv, queries, documents.pooling, label="queries", side="query")
     rows, scores = top_documents(documents.vectors, pooled.vectors, n, metric)
     return hits(pooled.vectors, rows, scores)
 

@@ -10,8 +10,15 @@ import os
 import numpy as np
 
 from ..errors import InputError
-from ..vectors.evaluate import correlations, finite_score, json_number, ratio, read_lines
+from ..vectors.evaluate import (
+    correlations,
+    finite_score,
+    json_number,
+    ratio,
+    read_lines,
+)
 from .embed import embed
+from .pooling import Pooling
 
 
 @dataclasses.dataclass
@@ -63,7 +70,8 @@ def evaluate_sts(wv, path, poolings=("mean", "sif", "usif"), counts=None, prepro
     """Pearson and Spearman between the cosine of pooled sentence vectors and gold scores.
 
     For each pooling, its components are found on all sentences of the file (both columns),
-    as the SIF and uSIF reference code does. Pairs where a sentence has no known word are
+    as the SIF and uSIF reference code does; a `Pooling` given among `poolings` (a tuned
+    encoder: `pooling.tuned_pooling`) embeds as it is, named "tuned" (else its kind). Pairs where a sentence has no known word are
     skipped and counted in the coverage. `preprocess` "letters" suits vectors trained on
     text prepared like the shared corpus (lowercase a-z, digits spelled out).
     """
@@ -71,9 +79,14 @@ def evaluate_sts(wv, path, poolings=("mean", "sif", "usif"), counts=None, prepro
     gold, left, right = read_sts(path)
     results = []
     for kind in poolings:
-        pooled = embed(wv, left + right, kind, counts=counts, preprocess=preprocess,
-                       lowercase=lowercase, remove_pc=remove_pc, a=a).vectors
-        first, second = pooled[:len(left)], pooled[len(left):]
+        if isinstance(kind, Pooling):
+            first = embed(wv, left, kind, side="query").vectors
+            second = embed(wv, right, kind).vectors
+            kind = "tuned" if kind.tuned else kind.kind
+        else:
+            pooled = embed(wv, left + right, kind, counts=counts, preprocess=preprocess,
+                           lowercase=lowercase, remove_pc=remove_pc, a=a).vectors
+            first, second = pooled[:len(left)], pooled[len(left):]
         norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
         used = norms > 0
         cosines = np.einsum("ij,ij->i", first[used], second[used]) / norms[used]
