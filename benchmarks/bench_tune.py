@@ -13,7 +13,7 @@ is kept), mean +- sd over --seeds seeds. One table:
 - tuned on STS-B train -> STS-B dev (SICK never used);
 - tuned on SICK train without the pairs that repeat an STS-B train or dev pair -> SICK trial;
 - two-stage: tuned on --crops, then that model tuned on STS-B train -> STS-B dev;
-- --crops of the corpus the model was trained on (the 10M slice), no labelled pairs ->
+- --crops CORPUS (the corpus the model was trained on), no labelled pairs ->
   STS-B dev, and retrieval over STS-B dev: each first sentence of a pair with gold >= 4
   against all 1,500 second sentences (recall@1, MRR; an equal text counts as a hit);
 - ablations on STS-B (loss, hard negatives, false-negative mitigation, what is trained);
@@ -48,8 +48,7 @@ SHARED = os.path.join(ROOT, "..", "shared", "data")
 STS = os.path.join(SHARED, "eval", "sts")
 STSB_TRAIN, STSB_DEV = os.path.join(STS, "stsb-train.txt"), os.path.join(STS, "stsb-dev.txt")
 SICK_TRAIN, SICK_TRIAL = os.path.join(STS, "sick-train.txt"), os.path.join(STS, "sick-trial.txt")
-CROPS = "/tmp/enwiki-10m.txt"
-PEER_PYTHON = "/work/venv-st/bin/python"
+PEER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_static_embedding.py")
 
 
 def mean_sd(values):
@@ -119,9 +118,10 @@ def main():
     parser.add_argument("--model", required=True)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--sections", default="main,sick,crops,ablations,speed,peer")
-    parser.add_argument("--crops", default=CROPS, help="the corpus the crops come from")
+    parser.add_argument("--crops", help="the corpus the crops come from (the crops rows need it)")
     parser.add_argument("--crops-epochs", type=int, default=3)
-    parser.add_argument("--peer-python", default=PEER_PYTHON)
+    parser.add_argument("--peer-python", default=os.environ.get("W2V_PEER_PYTHON"),
+                        help="a Python with sentence-transformers (default: $W2V_PEER_PYTHON)")
     parser.add_argument("--peer-lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=None, help="w2v tune's --threads")
     args = parser.parse_args()
@@ -159,7 +159,9 @@ def main():
                       for seed in seeds]
             row("tuned, defaults", f"SICK train -{dropped} STS-B", "SICK trial", mean_sd(scores),
                 f"uSIF {100 * (statistics.mean(scores) - usif_sick):+.2f} (target +8)")
-        if "crops" in sections:
+        if "crops" in sections and not args.crops:
+            print("  crops rows: give --crops CORPUS (the corpus the model was trained on)")
+        elif "crops" in sections:
             scores, r1, mrr, seconds = [], [], [], []
             for seed in seeds:
                 result = run(wv, args.model, [], seed, crops=[args.crops],
@@ -178,7 +180,7 @@ def main():
                 f"MRR {base[1]:.4f}")
             row("retrieval R@1, --crops only", "crops of the corpus", "STS-B dev>=4",
                 mean_sd(r1), f"MRR {statistics.mean(mrr):.4f}")
-        if "two-stage" in sections:
+        if "two-stage" in sections and args.crops:
             scores = []
             for seed in seeds:
                 first = os.path.join(tmp, f"crops-{seed}.w2v")
@@ -227,90 +229,44 @@ def main():
             peer(args, wv, row, tmp)
 
 
-PEER = r'''
-import json, sys, time
-import numpy as np
-import torch
-from scipy.stats import spearmanr
-from sentence_transformers import SentenceTransformer, losses
-from sentence_transformers.models import StaticEmbedding
-from tokenizers import Tokenizer, models, pre_tokenizers
-
-vectors, train, dev, batch, epochs, lr = sys.argv[1:7]
-batch, epochs = int(batch), int(epochs)
-torch.set_num_threads(2)
-torch.manual_seed(1)
-words = open(vectors + ".words", encoding="utf-8").read().split("\n") + ["[UNK]"]
-matrix = np.load(vectors)
-matrix = np.vstack([matrix, np.zeros((1, matrix.shape[1]), np.float32)])
-tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=matrix)],
-                            device="cpu")
-def read(path):
-    rows = [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8")]
-    return [float(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-gold, left, right = read(train)
-pairs = [(a, b) for g, a, b in zip(gold, left, right) if g >= 4]
-dev_gold, dev_left, dev_right = read(dev)
-loss = losses.MultipleNegativesRankingLoss(model)
-optimiser = torch.optim.Adam(model.parameters(), lr=float(lr))
-rng = np.random.default_rng(1)
-out = []
-for epoch in range(epochs):
-    start = time.perf_counter()
-    model.train()
-    order = rng.permutation(len(pairs))
-    for i in range(0, len(order) - batch + 1, batch):
-        chosen = [pairs[j] for j in order[i:i + batch]]
-        features = [model.tokenize([p[0] for p in chosen]), model.tokenize([p[1] for p in chosen])]
-        value = loss(features, None)
-        optimiser.zero_grad()
-        value.backward()
-        optimiser.step()
-    seconds = time.perf_counter() - start
-    model.eval()
-    a = model.encode(dev_left, normalize_embeddings=True, batch_size=512)
-    b = model.encode(dev_right, normalize_embeddings=True, batch_size=512)
-    out.append({"seconds": seconds, "dev": float(spearmanr(dev_gold, (a * b).sum(1))[0])})
-print(json.dumps(out))
-'''
-
-
 def peer(args, wv, row, tmp):
-    """sentence-transformers' StaticEmbedding + MultipleNegativesRankingLoss, same pairs
-    (STS-B train gold >= 4, the sentences through `letters` so both see the same words),
-    batch size and epochs, in its own venv."""
+    """sentence-transformers' StaticEmbedding + MultipleNegativesRankingLoss
+    (`peer_static_embedding.py`), same pairs (STS-B train gold >= 4, the sentences through
+    `letters` so both see the same words), batch size and epochs, with --peer-python."""
     check = subprocess.run([args.peer_python, "-c", "import sentence_transformers"],
-                           capture_output=True, check=False) if os.path.exists(args.peer_python) else None
+                           capture_output=True, check=False) if args.peer_python else None
     if check is None or check.returncode != 0:
-        print(f"  peer: sentence-transformers is not installed for {args.peer_python}; "
-              f"skipped")
+        where = args.peer_python or "give --peer-python"
+        print(f"  peer: no Python with sentence-transformers ({where}); skipped")
         return
     norm = normaliser("letters")
-    files = {}
-    for name, path in (("train", STSB_TRAIN), ("dev", STSB_DEV)):
-        gold, left, right = read_sts(path)
-        files[name] = os.path.join(tmp, name + ".txt")
-        with open(files[name], "w", encoding="utf-8") as f:
-            f.writelines(f"{g}\t{norm(a)}\t{norm(b)}\n" for g, a, b in zip(gold, left, right))
-    vectors = os.path.join(tmp, "vectors.npy")
-    np.save(vectors, np.asarray(wv.vectors, dtype=np.float32))
-    with open(vectors + ".words", "w", encoding="utf-8") as f:
-        f.write("\n".join(wv.words))
+    gold, left, right = read_sts(STSB_TRAIN)
+    train = os.path.join(tmp, "peer-train.tsv")
+    with open(train, "w", encoding="utf-8") as f:
+        f.writelines(f"{norm(a)}\t{norm(b)}\n" for g, a, b in zip(gold, left, right) if g >= 4)
+    gold, left, right = read_sts(STSB_DEV)
+    dev = os.path.join(tmp, "peer-dev.tsv")
+    with open(dev, "w", encoding="utf-8") as f:
+        f.writelines(f"{g}\t{norm(a)}\t{norm(b)}\n" for g, a, b in zip(gold, left, right))
+    vectors = os.path.join(tmp, "peer-vectors.txt")
+    with open(vectors, "w", encoding="utf-8") as f:
+        f.write(f"{len(wv.words)} {wv.vectors.shape[1]}\n")
+        f.writelines(word + " " + " ".join(f"{x:.6g}" for x in v) + "\n"
+                     for word, v in zip(wv.words, np.asarray(wv.vectors, dtype=np.float32)))
     batch, epochs = "128", "5"
     began = time.perf_counter()
-    done = subprocess.run([args.peer_python, "-c", PEER, vectors, files["train"], files["dev"],
-                           batch, epochs, str(args.peer_lr)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([args.peer_python, PEER_SCRIPT, "--vectors", vectors, "--train", train,
+                           "--dev", dev, "--batch-size", batch, "--epochs", epochs,
+                           "--lr", str(args.peer_lr), "--threads", "2"],
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"  peer failed: {done.stderr.strip().splitlines()[-1:]}")
         return
-    epochs_out = json.loads(done.stdout.strip().splitlines()[-1])
+    epochs_out = json.loads(done.stdout.strip().splitlines()[-1])["epochs"]
     seconds = statistics.mean(e["seconds"] for e in epochs_out[1:] or epochs_out)
     row("peer: StaticEmbedding + MNRL (torch, CPU)", "STS-B train >=4", "STS-B dev",
-        mean_sd([max(e["dev"] for e in epochs_out)]),
-        f"{seconds:.2f} s/epoch, best of {epochs} epochs (Adam lr {args.peer_lr}); "
+        mean_sd([max(e["dev_spearman"] for e in epochs_out) / 100]),
+        f"{seconds:.2f} s/epoch, best of {epochs} epochs (AdamW lr {args.peer_lr}); "
         f"{time.perf_counter() - began:.0f} s with start-up")
     positives = os.path.join(tmp, "positives.tsv")  # the peer's pairs: gold >= 4
     gold, left, right = read_sts(STSB_TRAIN)
