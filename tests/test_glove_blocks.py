@@ -226,3 +226,37 @@ def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_
     assert main(["glove", "--read-cooccur", path, "--dim", "8", "--epochs", "3", "--seed", "4",
                  "--threads", "1", "--blocks", "2", "-q", "-o", str(tmp_path / "one.txt")]) == 0
     assert out.read_bytes() == (tmp_path / "one.txt").read_bytes()
+
+
+def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_path,
+                                                                   monkeypatch):
+    import w2v
+    from w2v.glove import cluster
+
+    _, _, vocab, cooc = counts
+
+    class Client:  # answers as a cluster of one worker would
+        def run(self, func):
+            return {"tcp://w:1": w2v.__version__}
+
+        def scheduler_info(self):
+            return {"workers": {"tcp://w:1": {}}}
+
+    class Vanishing(rotation.LocalBlocks):
+        def __init__(self, client, model, cooc, members, threads=None):
+            super().__init__(model, cooc, members, 1)
+
+        def sub_epoch(self, epoch, s, on_cell=None):
+            if (epoch, s) == (1, 1):
+                raise distributed.comm.CommClosedError("in <TCP (closed)>: Stream is closed")
+            return super().sub_epoch(epoch, s, on_cell)
+
+    monkeypatch.setattr(cluster, "ClusterBlocks", Vanishing)
+    path = tmp_path / "m.w2v"
+    with pytest.raises(W2VError, match=r"lost the Dask cluster in epoch 2 .*m.w2v keeps the "
+                                       r"last checkpoint") as caught:
+        cluster.train_on_cluster(init_model(GloveConfig(**SMALL), vocab), cooc, Client(),
+                                 blocks=2, save_to=str(path))
+    assert "\n" not in str(caught.value)
+    saved = load_model(path).position
+    assert (saved.epoch, saved.launch) == (1, 0)
