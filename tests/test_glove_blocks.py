@@ -58,12 +58,16 @@ def test_words_are_dealt_by_rank_to_the_lightest_block():
 
 def test_a_sub_epoch_touches_disjoint_rows_and_an_epoch_every_cell_once():
     k = 5
-    seen = set()
-    for s in range(k):
-        cells = rotation.schedule(k, s)
-        assert len({a for a, _ in cells}) == len({b for _, b in cells}) == k
-        seen.update(cells)
-    assert seen == {(a, b) for a in range(k) for b in range(k)}
+    firsts = set()
+    for epoch in range(6):
+        seen = set()
+        for s in range(k):
+            cells = rotation.schedule(k, s, seed=1, epoch=epoch)
+            assert len({a for a, _ in cells}) == len({b for _, b in cells}) == k
+            seen.update(cells)
+        assert seen == {(a, b) for a in range(k) for b in range(k)}
+        firsts.add(rotation.schedule(k, 0, seed=1, epoch=epoch)[0])
+    assert len(firsts) > 1  # the strata come in another order each epoch
 
 
 def test_the_cells_hold_every_non_zero_once(counts):
@@ -75,6 +79,21 @@ def test_the_cells_hold_every_non_zero_once(counts):
             assert np.array_equal(cooc[members[a][rows], members[b][cols]].A1, values)
             total += values.sum(dtype=np.float64)
     assert len(values) and total == pytest.approx(cooc.sum(dtype=np.float64))
+
+
+def test_select_rows_picks_a_row_ranges_rows_of_a_block(counts):
+    from w2v.distributed.pairs import select_rows
+
+    cooc = counts[3]
+    first, end = 100, 400
+    part = cooc[first:end]
+    rows = (np.diff(part.indptr), part.indices.astype(np.int64), part.data)
+    wanted = np.arange(3, 800, 7)
+    ids, lengths, indices, data = select_rows(rows, first, wanted)
+    assert ids.tolist() == [w for w in wanted.tolist() if first <= w < end]
+    picked = cooc[ids]
+    assert lengths.tolist() == np.diff(picked.indptr).tolist()
+    assert indices.tolist() == picked.indices.tolist() and data.tolist() == picked.data.tolist()
 
 
 def test_rotation_learns_as_one_process_does(counts):

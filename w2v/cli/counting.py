@@ -196,10 +196,15 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
              if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
     with (connect(cluster, workers) if cluster is not None else
           contextlib.nullcontext()) as client:
-        model, matrix, source = prepare(corpus, config, cooccur=read_cooccur, resume=model,
-                                        match=match, memory=memory, tmp_dir=tmp_dir,
-                                        save_cooccur=save_cooccur, threads=threads,
-                                        progress=show, dask=client)
+        counting = dict(cooccur=read_cooccur, resume=model, match=match, memory=memory,
+                        tmp_dir=tmp_dir, save_cooccur=save_cooccur, threads=threads,
+                        progress=show)
+        if cluster is not None:  # the counts of a CORPUS stay on the workers
+            from ..glove.cluster import prepare_on_cluster
+
+            model, matrix, source = prepare_on_cluster(client, corpus, config, **counting)
+        else:
+            model, matrix, source = prepare(corpus, config, **counting)
         counts = [matrix]
         del matrix  # train gets the only reference, and frees the counts once dealt
         training = dict(threads=threads, progress=show, save_to=save_to,

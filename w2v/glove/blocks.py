@@ -2,7 +2,8 @@
 
 The words are dealt into K blocks, and the non-zeros into the K x K cells (row block, column
 block) of the matrix. An epoch is K sub-epochs; in sub-epoch s, row block k is trained
-against column block (k + s) mod K, for every k. The K cells of a sub-epoch share no word
+against column block (k + d) mod K, for every k, where d runs over 0..K-1 in an order drawn
+afresh for each epoch (`schedule`). The K cells of a sub-epoch share no word
 row and no context row, so they can run at once on K workers without touching the same
 parameters (`glove.cluster`), and the result does not depend on which finishes first.
 Here they run one after another: the same arithmetic, so a cluster run with one thread per
@@ -88,7 +89,11 @@ def cell_of(sub, seed, a, b):
 
 def stripe_cells(cooc, members, a, seed):
     """The K cells of row block a: [(rows, cols, values, block_starts)] by column block."""
-    stripe = cooc[members[a]]
+    return cells_of_stripe(cooc[members[a]], members, a, seed)
+
+
+def cells_of_stripe(stripe, members, a, seed):
+    """The K cells of row block a from its stripe (the rows members[a], all columns)."""
     return [cell_of(stripe[:, cols], seed, a, b) for b, cols in enumerate(members)]
 
 
@@ -134,10 +139,17 @@ def resume_blocks(model, blocks):
     return pos.rotation
 
 
-def schedule(k, s):
+def schedule(k, s, seed=None, epoch=0):
     """The cells of sub-epoch s: [(row block, column block)], row block k with column block
-    (k + s) mod K."""
-    return [(a, (a + s) % k) for a in range(k)]
+    (k + d) mod K. d is s, or with a seed the s-th of a random order of 0..K-1 drawn for each
+    epoch (DSGD's strata in a fresh order every epoch), so no cell is always trained first."""
+    shift = s if seed is None else int(stratum_order(seed, epoch, k)[s])
+    return [(a, (a + shift) % k) for a in range(k)]
+
+
+def stratum_order(seed, epoch, k):
+    """The order of an epoch's K strata (shifts 0..K-1)."""
+    return np.random.default_rng(int(seed_for(seed, epoch, 0x57A7))).permutation(k)
 
 
 # --------------------------------------------------------------------------- runners
@@ -160,7 +172,7 @@ class LocalBlocks:
         """Run sub-epoch s; returns [(cost, updates, skipped, nnz)] by row block."""
         config = self.model.config
         out = []
-        for a, b in schedule(self.k, s):
+        for a, b in schedule(self.k, s, config.seed, epoch):
             cell = self.cells[a][b]
             result = train_cell(self.word[a], self.context[b], cell, config.seed, epoch, a, b,
                                 config.x_max, config.alpha, config.eta, config.grad_clip,
@@ -199,12 +211,16 @@ def rotation_plan(model, cooc, k, source=None):
         raise OptionError(f"the model stopped in the middle of epoch {pos.epoch + 1} of a "
                           "one-process run: resume it without --blocks/--dask, then train "
                           "on from an epoch end")
-    record = counts_record(cooc, source)
+    if hasattr(cooc, "row_lengths"):  # rows left on a cluster (`distributed.ClusterRows`)
+        record = {"words": n_words, "nnz": cooc.nnz, "fingerprint": None, **(source or {})}
+        row_nnz = cooc.row_lengths
+    else:
+        record = counts_record(cooc, source)
+        row_nnz = np.diff(cooc.tocsr().indptr)
     if model.counts is None:
         model.counts = record
     else:
         check_same_counts(model.counts, record)
-    row_nnz = np.diff(cooc.tocsr().indptr)
     pos.rotation = k
     return block_members(deal_words(row_nnz, k), k)
 

@@ -3,7 +3,7 @@ per worker.
 
 Row block k (its word rows: vectors, biases and AdaGrad sums) and the count cells of its
 stripe, (k, 0..K-1), live on worker k; a column block (context rows) is a Dask future that
-moves one step round the ring each sub-epoch, to the worker whose row block meets it next.
+moves each sub-epoch to the worker whose row block meets it next.
 The K tasks of a sub-epoch touch disjoint rows, so with one thread per worker the result is
 the bits of `blocks.LocalBlocks`, whatever the timing.
 
@@ -21,13 +21,16 @@ import logging
 import operator
 import uuid
 
+import numpy as np
+
 from ..checkpoints import CHECKPOINT_EVERY
 from ..distributed.cluster import (TASK_LOCK, check_futures, connect, import_distributed,
                                    workers_per_host, worker_threads)
 from ..errors import W2VError
-from .blocks import (cell_nnz, check_blocks, resume_blocks, schedule, stripe_cells, train_cell,
-                     train_rotation)
-from .model import prepare, resumable
+from ..distributed.pairs import select_rows
+from .blocks import (cell_nnz, cells_of_stripe, check_blocks, resume_blocks, schedule,
+                     stripe_cells, train_cell, train_rotation)
+from .model import init_model, prepare, resumable
 
 log = logging.getLogger("w2v")
 
@@ -49,8 +52,25 @@ def train_task(word, context, cell, seed, epoch, a, b, x_max, alpha, eta, grad_c
         return word, context, result
 
 
-def nbytes_of(value):
-    return int(value.nbytes)
+def stripe_task(members, a, seed, n_words, *pieces):
+    """The K cells of row block a from `distributed.select_rows` pieces of its rows (in row
+    order), built on the worker that keeps them."""
+    import scipy.sparse
+
+    with TASK_LOCK:
+        lengths = np.concatenate([p[1] for p in pieces])
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = np.concatenate([p[2] for p in pieces])
+        data = np.concatenate([p[3] for p in pieces])
+        del pieces
+        stripe = scipy.sparse.csr_matrix((data, indices, indptr),
+                                         shape=(len(lengths), n_words), copy=False)
+        return cells_of_stripe(stripe, members, a, seed)
+
+
+def cell_sizes(cells):
+    return [cell_nnz(c) for c in cells]
 
 
 # --------------------------------------------------------------------------- the client
@@ -95,14 +115,18 @@ class ClusterBlocks:
             raise W2VError("the Dask cluster has no workers")
         self.home = [self.alive[a % len(self.alive)] for a in range(k)]
         self.moved = 0  # bytes of context blocks sent between workers
+        self.at = list(range(k))  # the row block each context block last met
         self.kept = 0  # bytes copied to a second worker, to survive a lost one
         seed = model.config.seed
         self.cells, self.nnz_of = [], []
-        for a in range(k):
-            cells = stripe_cells(cooc, members, a, seed)
-            self.nnz_of.append([cell_nnz(c) for c in cells])
-            self.cells.append(client.scatter(cells, workers=[self.home[a]], hash=False))
-            del cells
+        if hasattr(cooc, "ranges"):  # rows left on the workers by counting: cut there
+            self._cells_on_cluster(cooc, members, seed)
+        else:  # a matrix here: one stripe at a time is cut and sent
+            for a in range(k):
+                cells = stripe_cells(cooc, members, a, seed)
+                self.nnz_of.append([cell_nnz(c) for c in cells])
+                self.cells.append(client.scatter(cells, workers=[self.home[a]], hash=False))
+                del cells
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self.word = [client.scatter(model.word[m], workers=[self.home[a]], hash=False)
                      for a, m in enumerate(members)]
@@ -111,6 +135,30 @@ class ClusterBlocks:
         self.block_bytes = [int(model.context[m].nbytes) for m in members]
         self._replicate([f for stripe in self.cells for f in stripe])
         self._replicate(self.word + self.context)
+
+    def _cells_on_cluster(self, rows, members, seed):
+        """Each stripe built on its worker from the pieces of the row ranges it needs; the
+        row ranges are released once every stripe is made."""
+        client, n_words = self.client, rows.shape[0]
+        stripes = []
+        for a, wanted in enumerate(members):
+            pieces = [client.submit(select_rows, f, int(rows.edges[r]), wanted, pure=False,
+                                    key=f"w2v-glove-select-{self.token}-{a}-{r}")
+                      for r, f in enumerate(rows.ranges)]
+            stripes.append(client.submit(stripe_task, members, a, seed, n_words, *pieces,
+                                         key=f"w2v-glove-stripe-{self.token}-{a}",
+                                         workers=[self.home[a]], pure=False))
+        check_futures(self.distributed, stripes)
+        rows.ranges = []
+        for a, stripe in enumerate(stripes):
+            self.cells.append([client.submit(operator.getitem, stripe, b, pure=False,
+                                             key=f"w2v-glove-cell-{self.token}-{a}-{b}",
+                                             workers=[self.home[a]])
+                               for b in range(self.k)])
+            self.nnz_of.append(client.submit(cell_sizes, stripe, pure=False,
+                                             key=f"w2v-glove-sizes-{self.token}-{a}").result())
+        check_futures(self.distributed, [f for stripe in self.cells for f in stripe])
+        del stripes
 
     def _workers(self):
         return sorted(self.client.scheduler_info().get("workers", {}))
@@ -122,7 +170,7 @@ class ClusterBlocks:
     def sub_epoch(self, epoch, s, on_cell=None):
         config, client = self.model.config, self.client
         tasks = {}
-        for a, b in schedule(self.k, s):
+        for a, b in schedule(self.k, s, config.seed, epoch):
             future = client.submit(
                 train_task, self.word[a], self.context[b], self.cells[a][b], config.seed,
                 epoch, a, b, config.x_max, config.alpha, config.eta, config.grad_clip,
@@ -141,8 +189,9 @@ class ClusterBlocks:
                      for i in range(3)]
             self.word[a], self.context[b] = parts[0], parts[1]
             results[a] = (*parts[2].result(), self.nnz_of[a][b])
-            if self.k > 1:  # the column block is sent on to the worker that meets it next
+            if self.at[b] != a:  # the column block came from the worker that had it
                 self.moved += self.block_bytes[b]
+                self.at[b] = a
         del tasks, future
         self._check_workers(epoch, s)
         if len(self.alive) > 1:
@@ -221,6 +270,39 @@ def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress
     return model
 
 
+def prepare_on_cluster(client, inputs=None, config=None, *, cooccur=None, resume=None,
+                       save_cooccur=None, memory=None, tmp_dir=None, threads=None,
+                       progress=False, **options):
+    """`model.prepare` for a cluster run: a corpus is counted on `client` and its counts are
+    left on the workers (a `distributed.ClusterRows`), unless they are to be saved; a count
+    file is read here as usual."""
+    from ..checkpoints import check_same_corpus, recorded_inputs
+    from ..distributed import cooccurrence_counts
+
+    model = resume
+    if model is not None:
+        config = model.config
+        if not inputs and not cooccur:
+            cooccur = (model.counts or {}).get("cooccur")
+            inputs = () if cooccur else recorded_inputs(model.corpus)
+    if cooccur or save_cooccur:
+        return prepare(inputs, config, cooccur=cooccur, resume=model, memory=memory,
+                       tmp_dir=tmp_dir, save_cooccur=save_cooccur, threads=threads,
+                       progress=progress, dask=client, **options)
+    rows, vocab, counted = cooccurrence_counts(
+        inputs, **config.corpus_options(), vocab=None if model is None else model.vocab,
+        window=config.window, weighting=config.weighting, memory_gb=memory, threads=threads,
+        tmp_dir=tmp_dir, dask=client, progress=progress, gather=False)
+    record = {"tokens": counted["tokens"], "sentences": counted["sentences"],
+              "fingerprint": None, "inputs": counted["inputs"]}
+    if model is None:
+        model = init_model(config, vocab)
+        model.corpus = record
+    else:
+        check_same_corpus(model.corpus, record)
+    return model, rows, None
+
+
 def fit(inputs=None, config=None, *, cooccur=None, resume=None, blocks=None, dask="",
         workers=None, threads=None, progress=False, save_to=None,
         checkpoint_every=CHECKPOINT_EVERY, loss_log=None, stats=None, **counting):
@@ -242,9 +324,9 @@ def fit(inputs=None, config=None, *, cooccur=None, resume=None, blocks=None, das
         config = GloveConfig()
     blocks = resume_blocks(model, blocks)
     with connect(dask, workers) as client:
-        model, matrix, source = prepare(inputs, config, cooccur=cooccur, resume=model,
-                                        threads=threads, progress=progress, dask=client,
-                                        **counting)
+        model, matrix, source = prepare_on_cluster(client, inputs, config, cooccur=cooccur,
+                                                   resume=model, threads=threads,
+                                                   progress=progress, **counting)
         counts = [matrix]
         del matrix
         return train_on_cluster(model, counts.pop(), client, blocks=blocks, threads=threads,
