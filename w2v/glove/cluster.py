@@ -114,6 +114,7 @@ class ClusterBlocks:
         if not self.alive:
             raise W2VError("the Dask cluster has no workers")
         self.home = [self.alive[a % len(self.alive)] for a in range(k)]
+        self.amm = self._pause_amm()
         self.moved = 0  # bytes of context blocks sent between workers
         self.at = list(range(k))  # the row block each context block last met
         self.kept = 0  # bytes copied to a second worker, to survive a lost one
@@ -159,6 +160,17 @@ class ClusterBlocks:
                                              key=f"w2v-glove-sizes-{self.token}-{a}").result())
         check_futures(self.distributed, [f for stripe in self.cells for f in stripe])
         del stripes
+
+    def _pause_amm(self):
+        """Stop Dask's active memory manager for the run (its ReduceReplicas policy drops
+        the second copies within seconds); returns whether it was running."""
+        try:
+            running = self.client.amm.running()
+            if running:
+                self.client.amm.stop()
+            return running
+        except (AttributeError, OSError, TimeoutError):
+            return False
 
     def _workers(self):
         return sorted(self.client.scheduler_info().get("workers", {}))
@@ -228,6 +240,11 @@ class ClusterBlocks:
 
     def close(self):
         self.cells = self.word = self.context = []
+        if self.amm:
+            try:
+                self.client.amm.start()
+            except (OSError, TimeoutError):
+                pass
 
 
 def cluster_blocks(client, blocks):
