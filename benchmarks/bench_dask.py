@@ -141,6 +141,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=25)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--x-max", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--configs", default="0,2,4",
                         help="0: one process; N: N workers of one thread.")
     parser.add_argument("--glove-child", default=None, help=argparse.SUPPRESS)
@@ -195,7 +196,7 @@ def glove_child(args):
 
     matrix, vocab, meta = load_cooccur(args.glove_child)
     config = GloveConfig(dim=args.dim, epochs=args.epochs, x_max=args.x_max,
-                         window=meta["window"], seed=1)
+                         window=meta["window"], seed=args.seed)
     model = init_model(config, vocab)
     result = {"words": len(vocab), "nnz": int(matrix.nnz), "workers": args.workers}
     if args.workers == 0:
@@ -240,12 +241,13 @@ def glove_main(args):
                         "--window", str(args.window), "-q"], check=True, cwd=ROOT)
         print(f"counted {corpus} in {time.perf_counter() - started:.0f} s", flush=True)
     print(f"GloVe on {counts}: dim {args.dim}, {args.epochs} epochs, x-max {args.x_max:g}, "
-          f"window {args.window}", flush=True)
+          f"window {args.window}, seed {args.seed}", flush=True)
     rows = []
     for workers in (int(c) for c in args.configs.split(",")):
         done = subprocess.run([sys.executable, os.path.abspath(__file__), "--glove-child",
                                counts, "--workers", str(workers), "--epochs", str(args.epochs),
-                               "--dim", str(args.dim), "--x-max", str(args.x_max)],
+                               "--dim", str(args.dim), "--x-max", str(args.x_max),
+                               "--seed", str(args.seed)],
                               check=True, cwd=ROOT, capture_output=True, text=True)
         r = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(r)
