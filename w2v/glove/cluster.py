@@ -282,8 +282,10 @@ def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress
                          worker_memory=made[0].worker_memory())
     except LOST as e:
         kept = f"; {save_to} keeps the last checkpoint (--resume it)" if save_to else ""
+        why = " ".join(str(e).split())
+        why = why if len(why) <= 120 else why[:117] + "..."
         raise W2VError(f"lost the Dask cluster in epoch {model.position.epoch + 1} "
-                       f"({type(e).__name__}: {e}){kept}") from None
+                       f"({type(e).__name__}: {why}){kept}") from None
     return model
 
 
