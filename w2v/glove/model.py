@@ -281,7 +281,7 @@ def save_model(model, path):
     """Write the whole model (options, vocabulary, parameters with their AdaGrad sums,
     position) to one file, atomically."""
     write_checkpoint(path, FAMILY, model, {"word": model.word, "context": model.context},
-                     counts=model.counts, corpus=model.corpus)
+                     omit_zero=("rotation",), counts=model.counts, corpus=model.corpus)
 
 
 def load_model(path):
