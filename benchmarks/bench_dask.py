@@ -14,6 +14,18 @@ in a fresh process:
 then both again with --memory GB (per worker for dask) to force spilling. Every dask file
 is compared with the one-process file byte for byte. The overhead is dask's wall time over
 one process's.
+
+    flock /tmp/w2v-cpu.lock python benchmarks/bench_dask.py --glove [CORPUS] [--epochs 25]
+        [--dim 100] [--x-max 10] [--window 10] [--lines N] [--configs 0,2,4]
+
+GloVe by block rotation (`w2v glove --dask`) against one process, on counts made once by
+`w2v cooccur` (window 10). Each configuration runs in a fresh process: 0 is one process
+(`glove.model.train`, 2 threads), N > 0 a LocalCluster of N workers with one thread each and
+K = N blocks. Printed side by side: questions-words and WS-353, the final cost, training
+seconds (cluster start left out; the cells' scatter included) and their ratio to one
+process, the bytes the workers sent each other per epoch (Dask's transfer counters) against
+the sketch's estimate (every worker receives all of the context rows once an epoch:
+K x V x 2 (dim + 1) x 4 B), and the peak RSS of the client and of every worker.
 """
 
 import argparse
@@ -35,7 +47,10 @@ from benchmarks.measure import child_peak_kb  # noqa: E402
 
 
 def plain_corpus(path, lines):
-    """A plain-text copy of `path` (decompressed, or its first `lines` lines), made once."""
+    """A plain-text copy of `path` (decompressed, or its first `lines` lines), made once;
+    a plain file itself when it is whole."""
+    if not lines and not path.endswith((".xz", ".gz", ".bz2")):
+        return path
     name = os.path.basename(path).split(".")[0] + (f"-{lines}" if lines else "")
     out = os.path.join(tempfile.gettempdir(), f"w2v-bench-{name}.txt")
     if os.path.exists(out):
@@ -122,7 +137,19 @@ def main():
     parser.add_argument("--lines", type=int, default=None, help="Only the first N lines.")
     parser.add_argument("--output", default=None)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--glove", action="store_true", help="Benchmark GloVe training.")
+    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--x-max", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--configs", default="0,2,4",
+                        help="0: one process; N: N workers of one thread.")
+    parser.add_argument("--glove-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.glove_child is not None:
+        return glove_child(args)
+    if args.glove:
+        return glove_main(args)
     if args.child:
         return child(args)
     corpus = plain_corpus(args.corpus, args.lines)
@@ -146,6 +173,105 @@ def main():
                   f"{same_bytes(one, many)}", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- GloVe
+
+
+EVAL = os.path.join(ROOT, "..", "shared", "data", "eval")
+
+
+def glove_child(args):
+    """One GloVe training in this process (workers 0: one process), as JSON on stdout."""
+    from w2v.config import GloveConfig
+    from w2v.cooccur.file import load_cooccur
+    from w2v.glove.model import init_model, train
+    from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity
+
+    def peak_mb():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def sent(dask_worker):
+        return dask_worker.transfer_outgoing_bytes_total
+
+    matrix, vocab, meta = load_cooccur(args.glove_child)
+    config = GloveConfig(dim=args.dim, epochs=args.epochs, x_max=args.x_max,
+                         window=meta["window"], seed=args.seed)
+    model = init_model(config, vocab)
+    result = {"words": len(vocab), "nnz": int(matrix.nnz), "workers": args.workers}
+    if args.workers == 0:
+        started = time.perf_counter()
+        train(model, matrix, threads=2)
+        result["seconds"] = time.perf_counter() - started
+    else:
+        import distributed
+
+        from w2v.glove.cluster import train_on_cluster
+
+        with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                      processes=True, dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            before = sum(client.run(sent).values())
+            stats = {}
+            started = time.perf_counter()
+            train_on_cluster(model, matrix, client, threads=1, stats=stats)
+            result["seconds"] = time.perf_counter() - started
+            result["sent_bytes"] = sum(client.run(sent).values()) - before
+            result["ring_bytes"] = stats["moved_bytes"]
+            result["replica_bytes"] = stats["kept_bytes"]
+            result["worker_peak_rss_mb"] = sorted(client.run(peak_mb).values())
+    del matrix
+    wv = model.vectors()
+    result["epoch_seconds"] = sum(e["seconds"] for e in model.losses)
+    result["cost"] = model.losses[-1]["cost"]
+    result["analogies"] = 100 * evaluate_analogies(
+        wv, os.path.join(EVAL, "questions-words.txt")).accuracy
+    result["ws353"] = evaluate_similarity(wv, os.path.join(EVAL, "wordsim353.txt")).spearman
+    result["client_peak_rss_mb"] = peak_mb()
+    print(json.dumps(result))
+
+
+def glove_main(args):
+    corpus = plain_corpus(args.corpus, args.lines)
+    name = os.path.basename(corpus).split(".")[0]
+    counts = os.path.join(tempfile.gettempdir(), f"w2v-bench-glove-{name}-w{args.window}.npz")
+    if not os.path.exists(counts):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "w2v.cli", "cooccur", corpus, "-o", counts,
+                        "--window", str(args.window), "-q"], check=True, cwd=ROOT)
+        print(f"counted {corpus} in {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"GloVe on {counts}: dim {args.dim}, {args.epochs} epochs, x-max {args.x_max:g}, "
+          f"window {args.window}, seed {args.seed}", flush=True)
+    rows = []
+    for workers in (int(c) for c in args.configs.split(",")):
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--glove-child",
+                               counts, "--workers", str(workers), "--epochs", str(args.epochs),
+                               "--dim", str(args.dim), "--x-max", str(args.x_max),
+                               "--seed", str(args.seed)],
+                              check=True, cwd=ROOT, capture_output=True, text=True)
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        base = rows[0] if rows[0]["workers"] == 0 else None
+        what = "one process, 2 threads" if workers == 0 else \
+            f"dask {workers} workers x 1 thread (K = {workers})"
+        line = (f"{what}: analogies {r['analogies']:.2f}%, WS-353 {r['ws353']:.3f}, final "
+                f"cost {r['cost']:.5f}, training {r['seconds']:.1f} s (epochs "
+                f"{r['epoch_seconds']:.1f} s)")
+        if base is not None and workers:
+            line += (f", {r['seconds'] / base['seconds']:.2f}x one process; "
+                     f"{r['analogies'] - base['analogies']:+.2f} points, WS-353 "
+                     f"{r['ws353'] - base['ws353']:+.3f}")
+        if workers:
+            estimate = workers * r["words"] * 2 * (args.dim + 1) * 4
+            line += (f"; sent between workers {r['sent_bytes'] / args.epochs / 1e6:.0f} MB an "
+                     f"epoch (ring {r['ring_bytes'] / args.epochs / 1e6:.0f} MB, replicas "
+                     f"{r['replica_bytes'] / args.epochs / 1e6:.0f} MB; sketch "
+                     f"{estimate / 1e6:.0f} MB); worker peak RSS "
+                     f"{', '.join(f'{m:.0f}' for m in r['worker_peak_rss_mb'])} MB")
+        line += f"; client peak RSS {r['client_peak_rss_mb']:.0f} MB"
+        print(line, flush=True)
+        print("json", json.dumps(r), flush=True)
+    print(f"{rows[0]['words']} words, {rows[0]['nnz']} non-zeros")
 
 
 if __name__ == "__main__":

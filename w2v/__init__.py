@@ -42,6 +42,7 @@ _LAZY = {
     "cooccurrence_matrix": "cooccur.counts",
     "train_glove": "glove.model",
     "fit_glove": "glove.model:fit",
+    "fit_glove_dask": "glove.cluster:fit",
     "embed": "documents.embed",
     "embed_files": "documents.embed",
     "search": "documents.search",

@@ -68,10 +68,14 @@ class Checkpoints:
 # --------------------------------------------------------------------------- model files
 
 
-def write_checkpoint(path, family, model, arrays, **records):
+def write_checkpoint(path, family, model, arrays, omit_zero=(), **records):
     """Write `model` (options, position, losses, `records` such as its corpus, training
-    time, vocabulary and `arrays`) to one model file, atomically."""
-    header = {"config": model.config.to_dict(), "position": dataclasses.asdict(model.position),
+    time, vocabulary and `arrays`) to one model file, atomically. Position fields named in
+    `omit_zero` are left out while 0 (their default), so files that do not use them keep
+    their bytes."""
+    position = {name: value for name, value in dataclasses.asdict(model.position).items()
+                if not (name in omit_zero and value == 0)}
+    header = {"config": model.config.to_dict(), "position": position,
               "losses": model.losses, **records,
               "train_seconds": round(model.train_seconds, 3)}
     write_model(path, family, header, model.vocab.words, model.vocab.counts, arrays)
@@ -249,8 +253,11 @@ def check_same_corpus(saved, record, hint=""):
 
 
 def check_same_counts(saved, record):
-    """InputError unless the co-occurrence counts `record` describes are those of `saved`."""
-    if saved["nnz"] != record["nnz"] or saved["fingerprint"] != record["fingerprint"]:
+    """InputError unless the co-occurrence counts `record` describes are those of `saved`
+    (the non-zeros only where either has no fingerprint, as counts left on a Dask cluster)."""
+    fingerprints = saved.get("fingerprint"), record.get("fingerprint")
+    if saved["nnz"] != record["nnz"] or (None not in fingerprints
+                                          and fingerprints[0] != fingerprints[1]):
         raise InputError(
             f"these co-occurrence counts are not the ones the model was trained on "
             f"({record['nnz']} non-zeros, the model's had {saved['nnz']}, or as many with "

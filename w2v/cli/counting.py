@@ -120,11 +120,17 @@ def cooccur_command(corpus, min_count, max_vocab, lowercase, preprocess, max_sen
               help="Random seed; with --threads 1 the output is identical run after run.")
 @phrase_options
 @dask_options
+@click.option("--blocks", type=click.IntRange(min=1, max=4096), default=None, metavar="K",
+              help="Train by block rotation over K x K blocks of the counts (K sub-epochs "
+                   "an epoch, K disjoint blocks at once); with --dask on the cluster's "
+                   "workers (the counts too), else one block after another in this process, "
+                   "to the same bits with --threads 1.  [default with --dask: the number of "
+                   "workers]")
 @progress_option
 @common_options
 @click.pass_context
 def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, read_cooccur,
-                  save_model, checkpoint_every, resume, loss_log, threads, dask, workers,
+                  save_model, checkpoint_every, resume, loss_log, threads, dask, workers, blocks,
                   progress, **options):
     """Train GloVe vectors (Pennington et al. 2014) on CORPUS or on saved counts.
 
@@ -138,11 +144,16 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
               w2v glove --read-cooccur counts.npz --dim 300 -o glove300.bin
               w2v glove corpus.txt -o glove.bin --save-model run.w2v   # interruptible
               w2v glove --resume run.w2v -o glove.bin                  # after Ctrl-C
+              w2v glove corpus.txt -o glove.bin --dask tcp://sched:8786  # on a cluster
     """
+    import contextlib
+
     from click.core import ParameterSource
 
     from ..cooccur.counts import check_options as check_counting
     from ..files.formats import save_vectors
+    from ..distributed.cluster import connect
+    from ..glove.blocks import resume_blocks, train_rotation
     from ..glove.model import prepare, resumable, train as train_model
     from ..runtime import signals
 
@@ -163,25 +174,53 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
     check_writable(output, save_cooccur, save_to, loss_log)
     show = show_progress(progress)
     cluster = dask_target(dask, workers)
+    if cluster is not None:
+        if config.phrases:
+            raise click.UsageError("--phrases runs in one process; drop --dask, or run `w2v "
+                                   "phrases` first and train on its output on the cluster")
+        if "-" in corpus:
+            raise click.UsageError("--dask reads files that every worker can open, not stdin "
+                                   "('-')")
 
     model = None
     if resume:
         model = resumable(resume, {name: options[name] for name in given})
+        if not (blocks or cluster is not None) and model.position.launch and \
+                model.position.rotation:
+            blocks = model.position.rotation  # its rotation goes on, in this process
+    rotation = blocks is not None or cluster is not None
+    if rotation:
+        blocks = resume_blocks(model, blocks)  # before any work: a mid-epoch model's K
     # settings given on the command line must match a count file; defaults yield to it
     match = {name: options[name] for name in ("window", "weighting")
              if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
-    model, matrix, source = prepare(corpus, config, cooccur=read_cooccur, resume=model,
-                                    match=match, memory=memory, tmp_dir=tmp_dir,
-                                    save_cooccur=save_cooccur, threads=threads, progress=show,
-                                    dask=cluster, workers=workers)
-    counts = [matrix]
-    del matrix  # train gets the only reference, and frees the counts once dealt
-    try:
-        train_model(model, counts.pop(), threads=threads, progress=show, save_to=save_to,
-                    checkpoint_every=checkpoint_every, loss_log=loss_log, source=source)
-    except signals.Interrupted:
-        warn_resume_command("glove", save_to, [("-o", output), ("--loss-log", loss_log)])
-        raise
+    with (connect(cluster, workers) if cluster is not None else
+          contextlib.nullcontext()) as client:
+        counting = dict(cooccur=read_cooccur, resume=model, match=match, memory=memory,
+                        tmp_dir=tmp_dir, save_cooccur=save_cooccur, threads=threads,
+                        progress=show)
+        if cluster is not None:  # the counts of a CORPUS stay on the workers
+            from ..glove.cluster import prepare_on_cluster
+
+            model, matrix, source = prepare_on_cluster(client, corpus, config, **counting)
+        else:
+            model, matrix, source = prepare(corpus, config, **counting)
+        counts = [matrix]
+        del matrix  # train gets the only reference, and frees the counts once dealt
+        training = dict(threads=threads, progress=show, save_to=save_to,
+                        checkpoint_every=checkpoint_every, loss_log=loss_log, source=source)
+        try:
+            if cluster is not None:
+                from ..glove.cluster import train_on_cluster
+
+                train_on_cluster(model, counts.pop(), client, blocks=blocks, **training)
+            elif rotation:
+                train_rotation(model, counts.pop(), blocks, **training)
+            else:
+                train_model(model, counts.pop(), **training)
+        except signals.Interrupted:
+            warn_resume_command("glove", save_to, [("-o", output), ("--loss-log", loss_log)])
+            raise
     wv = model.vectors()
     save_vectors(wv, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,

@@ -149,8 +149,10 @@ def dask_options(func):
                              "[default: one per physical core]")(func)
     return click.option("--dask", is_flag=False, flag_value="local", default=None,
                         metavar="[ADDRESS]", callback=_check_dask_address,
-                        help="Count on a Dask cluster: a local one, or the scheduler at "
-                             "ADDRESS (tcp://HOST:PORT or a scheduler file); same result. "
+                        help="Count on a Dask cluster (glove: and train there, see "
+                             "--blocks): a local one, or the scheduler at ADDRESS "
+                             "(tcp://HOST:PORT or a scheduler file); the same counts as one "
+                             "process. "
                              'Needs pip install "w2v[dask]".')(func)
 
 

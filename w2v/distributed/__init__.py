@@ -25,10 +25,10 @@ Dask is imported here only, and only when asked for (`w2v ... --dask`).
 """
 
 from .cluster import DASK_MISSING, connect, import_distributed, is_address
-from .counting import cooccurrence_counts, count_vocabulary
-from .pairs import chunk_firsts, row_ranges
+from .counting import ClusterRows, cooccurrence_counts, count_vocabulary
+from .pairs import chunk_firsts, row_ranges, select_rows
 from .partitions import Partition, input_files, plan_partitions
 
-__all__ = ["DASK_MISSING", "Partition", "chunk_firsts", "connect", "cooccurrence_counts",
-           "count_vocabulary", "import_distributed", "input_files", "is_address",
-           "plan_partitions", "row_ranges"]
+__all__ = ["DASK_MISSING", "ClusterRows", "Partition", "chunk_firsts", "connect",
+           "cooccurrence_counts", "count_vocabulary", "import_distributed", "input_files", "is_address",
+           "plan_partitions", "row_ranges", "select_rows"]

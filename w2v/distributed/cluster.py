@@ -12,7 +12,8 @@ from ..errors import InputError, OptionError, W2VError
 
 log = logging.getLogger("w2v")
 
-DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
+DASK_LOGGERS = ("distributed", "distributed.client", "tornado", "tornado.application",
+                "asyncio", "bokeh")  # Dask's config gives the second and fourth their own level
 SILENT = logging.CRITICAL + 1  # above every level Dask logs at
 
 DASK_MISSING = 'counting on a Dask cluster needs Dask: pip install "w2v[dask]"'

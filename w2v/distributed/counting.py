@@ -79,14 +79,16 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
                         weighting="harmonic", symmetric=True, sample=0.0, seed=1,
                         memory_gb=None, threads=None, tmp_dir=None, dask=None, workers=None,
                         partitions=None, progress=False, stats=None, phrases=0,
-                        phrase_threshold=None):
+                        phrase_threshold=None, gather=True):
     """`load_corpus` + `cooccurrence_matrix` on a Dask cluster: (matrix, vocab, record).
 
     The options mean what they mean there; `sample` > 0 subsamples the tokens first as
     `w2v svd` does (`subsample.subsample_corpus`, with `seed`). `vocab` given: count over it
     (words outside dropped). memory_gb and threads apply per worker (default: half the
     worker's memory limit; the host's cores shared by its workers). record: tokens and
-    sentences counted. `stats`, if a dict, receives figures of the run.
+    sentences counted. `stats`, if a dict, receives figures of the run. With gather=False
+    (`dask` must then be a Client, which the rows need) the matrix stays on the workers:
+    a `ClusterRows` in its place.
     """
     import scipy.sparse
 
@@ -156,6 +158,16 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
                                    *pieces))
         del counted
         check_futures(distributed, reduced)
+        if not gather:
+            lengths = np.concatenate(client.gather(
+                [submit(client, "lengths", token, r, row_lengths, f)
+                 for r, f in enumerate(reduced)]))
+            record = {"tokens": n_tokens, "sentences": n_sentences, "tokens_read": n_raw,
+                      "inputs": [os.path.abspath(p) for p in expand_inputs(inputs)]}
+            log.info("co-occurrences: %d non-zeros over %d words, %d tokens in %.1f s on the "
+                     "cluster, kept there", int(lengths.sum()), n_words, n_counted,
+                     time.perf_counter() - started)
+            return ClusterRows(reduced, edges, lengths), vocab, record
         rows = client.gather(reduced)
         del reduced
     lengths = np.concatenate([r[0] for r in rows])
@@ -178,6 +190,22 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
     record = {"tokens": n_tokens, "sentences": n_sentences, "tokens_read": n_raw,
               "inputs": [os.path.abspath(p) for p in expand_inputs(inputs)]}
     return matrix, vocab, record
+
+
+class ClusterRows:
+    """A co-occurrence matrix left on the workers: `ranges`, futures of the CSR rows
+    edges[r]:edges[r + 1] as (row lengths, indices, data), and every row's length."""
+
+    def __init__(self, ranges, edges, lengths):
+        self.ranges = ranges
+        self.edges = np.asarray(edges, dtype=np.int64)
+        self.row_lengths = np.asarray(lengths, dtype=np.int64)
+        self.shape = (len(self.row_lengths), len(self.row_lengths))
+        self.nnz = int(self.row_lengths.sum())
+
+
+def row_lengths(rows):
+    return rows[0]
 
 
 def _shuffled_bytes(client, counted, token):

@@ -138,3 +138,21 @@ def row_ranges(vocab_counts, n_ranges, window):
     total = np.cumsum(weight)
     cuts = np.searchsorted(total, total[-1] * np.arange(1, n_ranges) / n_ranges, "right")
     return np.unique(np.concatenate(([0], cuts, [n_words]))).astype(np.int64)
+
+
+def select_rows(rows, first_row, wanted):
+    """The rows `wanted` (sorted word ids) that fall in a row range's CSR rows (`reduce_rows`'s
+    (lengths, indices, data) of rows first_row:...), as (row ids, lengths, indices, data)."""
+    lengths, indices, data = rows
+    wanted = np.asarray(wanted, dtype=np.int64)
+    wanted = wanted[(wanted >= first_row) & (wanted < first_row + len(lengths))]
+    local = wanted - first_row
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    picked = lengths[local]
+    total = int(picked.sum())
+    at = np.zeros(len(local) + 1, dtype=np.int64)
+    np.cumsum(picked, out=at[1:])
+    where = np.repeat(starts[local] - at[:-1], picked) + np.arange(total, dtype=np.int64)
+    return wanted, picked, indices[where], data[where]
+

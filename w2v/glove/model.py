@@ -93,6 +93,7 @@ class GlovePosition:
     epoch_seconds: float = 0.0
     blocks: int = 0  # blocks the non-zeros are dealt into (0: not yet fixed)
     launches_per_epoch: int = 0  # fixed by the first training call, whatever the threads
+    rotation: int = 0  # K of a run by block rotation (`glove.blocks`): launch = sub-epochs
 
 
 @dataclass
@@ -179,6 +180,11 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
     if model.finished:
         log.info("the model has finished its %d epochs; nothing to train", config.epochs)
         return model
+    if pos.rotation and pos.launch:
+        raise OptionError(f"the model stopped in epoch {pos.epoch + 1} after sub-epoch "
+                          f"{pos.launch} of a {pos.rotation}-block rotation: resume it with "
+                          f"--blocks {pos.rotation}")
+    pos.rotation = 0
     n_threads = configure_threads(threads)
     if pos.blocks == 0:
         pos.blocks = block_count(int(np.count_nonzero(cooc.data > 0)))
@@ -236,7 +242,7 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
                                  f"{checkpoints.seconds():.2f}")
                 epoch_ended = pos.launch == pos.launches_per_epoch
                 if epoch_ended:
-                    _finish_epoch(model, nnz)
+                    finish_epoch(model, nnz)
                 if checkpoints.after_launch(epoch_ended):
                     launch_started = time.perf_counter()  # epoch seconds leave saving out
     finally:
@@ -246,7 +252,7 @@ def train(model, cooc, *, threads=None, progress=False, until=None, save_to=None
     return model
 
 
-def _finish_epoch(model, nnz):
+def finish_epoch(model, nnz):
     """Close the current epoch: record and log its cost, move the position on.
 
     A non-finite cost raises before the epoch is recorded, so no checkpoint keeps it.
@@ -275,7 +281,7 @@ def save_model(model, path):
     """Write the whole model (options, vocabulary, parameters with their AdaGrad sums,
     position) to one file, atomically."""
     write_checkpoint(path, FAMILY, model, {"word": model.word, "context": model.context},
-                     counts=model.counts, corpus=model.corpus)
+                     omit_zero=("rotation",), counts=model.counts, corpus=model.corpus)
 
 
 def load_model(path):

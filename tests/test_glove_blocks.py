@@ -1,0 +1,273 @@
+"""GloVe by block rotation: the schedule in one process (`glove.blocks`) and on a Dask
+cluster (`glove.cluster`, `w2v glove --dask`), to the same bits with one thread a worker."""
+
+import logging
+import os
+import signal
+import sys
+
+import numpy as np
+import pytest
+
+from w2v.cli import main
+from w2v.config import GloveConfig
+from w2v.cooccur.counts import cooccurrence_matrix
+from w2v.cooccur.file import save_cooccur
+from w2v.corpus.corpus import load_corpus
+from w2v.errors import OptionError, W2VError
+from w2v.glove import blocks as rotation
+from w2v.glove.model import init_model, load_model, save_model, train
+
+SMALL = {"dim": 8, "epochs": 3, "seed": 4, "window": 5}
+
+
+@pytest.fixture(scope="module")
+def counts(tmp_path_factory):
+    """A Zipf text of 800 words: about 50k non-zeros at window 5."""
+    rng = np.random.default_rng(3)
+    n_words = 800
+    p = 1 / np.arange(1, n_words + 1)
+    lines = [" ".join(f"w{i}" for i in rng.choice(n_words, 12, p=p / p.sum()))
+             for _ in range(2500)]
+    root = tmp_path_factory.mktemp("rotation")
+    text = root / "zipf.txt"
+    text.write_text("\n".join(lines) + "\n")
+    corpus = load_corpus([str(text)], min_count=1)
+    cooc = cooccurrence_matrix(corpus, window=5, threads=1)
+    path = root / "counts.npz"
+    save_cooccur(path, cooc, corpus.vocab, 5, "harmonic")
+    return str(text), str(path), corpus.vocab, cooc
+
+
+def _run(vocab, cooc, k, **kwargs):
+    return rotation.train_rotation(init_model(GloveConfig(**SMALL), vocab), cooc, k, **kwargs)
+
+
+# --------------------------------------------------------------------------- one process
+
+
+def test_words_are_dealt_by_rank_to_the_lightest_block():
+    row_nnz = np.array([100, 90, 80, 5, 5, 5, 4, 3, 2, 1, 1, 1])
+    assign = rotation.deal_words(row_nnz, 3)
+    assert assign[:3].tolist() == [0, 1, 2]  # the first K as rank mod K
+    loads = np.bincount(assign, weights=row_nnz, minlength=3)
+    assert loads.max() - loads.min() <= row_nnz[3:].max()
+    members = rotation.block_members(assign, 3)
+    assert sorted(np.concatenate(members).tolist()) == list(range(len(row_nnz)))
+
+
+def test_a_sub_epoch_touches_disjoint_rows_and_an_epoch_every_cell_once():
+    k = 5
+    firsts = set()
+    for epoch in range(6):
+        seen = set()
+        for s in range(k):
+            cells = rotation.schedule(k, s, seed=1, epoch=epoch)
+            assert len({a for a, _ in cells}) == len({b for _, b in cells}) == k
+            seen.update(cells)
+        assert seen == {(a, b) for a in range(k) for b in range(k)}
+        firsts.add(rotation.schedule(k, 0, seed=1, epoch=epoch)[0])
+    assert len(firsts) > 1  # the strata come in another order each epoch
+
+
+def test_the_cells_hold_every_non_zero_once(counts):
+    cooc = counts[3]
+    members = rotation.block_members(rotation.deal_words(np.diff(cooc.indptr), 3), 3)
+    total = 0.0
+    for a in range(3):
+        for b, (rows, cols, values, _) in enumerate(rotation.stripe_cells(cooc, members, a, 1)):
+            assert np.array_equal(cooc[members[a][rows], members[b][cols]].A1, values)
+            total += values.sum(dtype=np.float64)
+    assert len(values) and total == pytest.approx(cooc.sum(dtype=np.float64))
+
+
+def test_select_rows_picks_a_row_ranges_rows_of_a_block(counts):
+    from w2v.distributed.pairs import select_rows
+
+    cooc = counts[3]
+    first, end = 100, 400
+    part = cooc[first:end]
+    rows = (np.diff(part.indptr), part.indices.astype(np.int64), part.data)
+    wanted = np.arange(3, 800, 7)
+    ids, lengths, indices, data = select_rows(rows, first, wanted)
+    assert ids.tolist() == [w for w in wanted.tolist() if first <= w < end]
+    picked = cooc[ids]
+    assert lengths.tolist() == np.diff(picked.indptr).tolist()
+    assert indices.tolist() == picked.indices.tolist() and data.tolist() == picked.data.tolist()
+
+
+def test_rotation_learns_as_one_process_does(counts):
+    _, _, vocab, cooc = counts
+    one = train(init_model(GloveConfig(**SMALL), vocab), cooc, threads=1)
+    blocks = _run(vocab, cooc, 3, threads=1)
+    again = _run(vocab, cooc, 3, threads=1)
+    assert again.word.tobytes() == blocks.word.tobytes()
+    assert not np.array_equal(blocks.word, one.word)  # another valid order of the updates
+    costs = [e["cost"] for e in blocks.losses]
+    assert costs[-1] < costs[0]
+    assert costs[-1] == pytest.approx(one.losses[-1]["cost"], rel=0.05)
+
+
+def test_stopped_at_a_sub_epoch_boundary_saved_and_resumed_is_byte_identical(counts, tmp_path):
+    _, _, vocab, cooc = counts
+    unbroken = _run(vocab, cooc, 3, threads=1)
+    model = _run(vocab, cooc, 3, threads=1, until=(1, 2))
+    assert (model.position.epoch, model.position.launch, model.position.rotation) == (1, 2, 3)
+    save_model(model, tmp_path / "m.w2v")
+    resumed = rotation.train_rotation(load_model(tmp_path / "m.w2v"), cooc, 3, threads=1)
+    assert resumed.word.tobytes() == unbroken.word.tobytes()
+    assert resumed.context.tobytes() == unbroken.context.tobytes()
+    assert [e["cost"] for e in resumed.losses] == [e["cost"] for e in unbroken.losses]
+    with pytest.raises(OptionError, match="resume it with --blocks 3"):
+        rotation.train_rotation(load_model(tmp_path / "m.w2v"), cooc, 2, threads=1)
+    with pytest.raises(OptionError, match="resume it with --blocks 3"):
+        train(load_model(tmp_path / "m.w2v"), cooc, threads=1)
+
+
+def test_cli_interrupted_at_a_sub_epoch_boundary_resumes_to_the_same_bits(counts, tmp_path,
+                                                                          monkeypatch):
+    _, path, _, _ = counts
+    common = ["glove", "--read-cooccur", path, "--dim", "8", "--epochs", "3", "--threads",
+              "1", "--blocks", "2", "-q"]
+    assert main([*common, "-o", str(tmp_path / "whole.txt")]) == 0
+    real = rotation.LocalBlocks.sub_epoch
+    calls = []
+
+    def interrupted(self, epoch, s, on_cell=None):
+        calls.append((epoch, s))
+        if len(calls) == 3:  # SIGINT arrives in epoch 2's first sub-epoch
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(self, epoch, s, on_cell)
+
+    monkeypatch.setattr(rotation.LocalBlocks, "sub_epoch", interrupted)
+    assert main([*common, "-o", str(tmp_path / "cut.txt"), "--save-model",
+                 str(tmp_path / "m.w2v")]) == 130
+    saved = load_model(tmp_path / "m.w2v").position
+    assert (saved.epoch, saved.launch, saved.rotation) == (1, 1, 2)
+    monkeypatch.undo()
+    assert main(["glove", "--resume", str(tmp_path / "m.w2v"), "-o",
+                 str(tmp_path / "cut.txt"), "--threads", "1", "-q"]) == 0
+    assert (tmp_path / "cut.txt").read_bytes() == (tmp_path / "whole.txt").read_bytes()
+
+
+def test_options_rotation_cannot_honour_are_usage_errors(counts, tmp_path, capsys):
+    text, path, vocab, cooc = counts
+    out = str(tmp_path / "v.txt")
+    assert main(["glove", "--read-cooccur", path, "--blocks", "0", "-o", out]) == 2
+    assert main(["glove", "-", "--dask", "-o", out]) == 2
+    assert "not stdin" in capsys.readouterr().err
+    assert main(["glove", text, "--dask", "--phrases", "1", "-o", out]) == 2
+    assert "--phrases runs in one process" in capsys.readouterr().err
+    model = train(init_model(GloveConfig(**SMALL), vocab), cooc, threads=1, until=(1, 1))
+    save_model(model, tmp_path / "one.w2v")
+    capsys.readouterr()
+    assert main(["glove", "--resume", str(tmp_path / "one.w2v"), "--blocks", "2", "-o",
+                 out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "one-process run" in err[0]
+    model = _run(vocab, cooc, 3, threads=1, until=(0, 1))
+    save_model(model, tmp_path / "three.w2v")
+    capsys.readouterr()
+    assert main(["glove", "--resume", str(tmp_path / "three.w2v"), "--blocks", "2", "-o",
+                 out]) == 2
+    assert "--blocks 3, not 2" in capsys.readouterr().err
+    assert not os.path.exists(out)
+
+
+def test_another_version_on_a_worker_is_named():
+    from w2v.glove.cluster import check_versions
+
+    check_versions({"tcp://a:1": "1.0", "tcp://b:2": "1.0"}, "1.0")
+    with pytest.raises(W2VError, match="tcp://b:2 runs w2v 0.9, this client w2v 1.0"):
+        check_versions({"tcp://a:1": "1.0", "tcp://b:2": "0.9"}, "1.0")
+    with pytest.raises(W2VError, match="cannot import w2v"):
+        check_versions({"tcp://a:1": None}, "1.0")
+
+
+# --------------------------------------------------------------------------- on a cluster
+
+
+distributed = pytest.importorskip("distributed")
+
+
+class _KillInEpochTwo(distributed.WorkerPlugin):
+    """SIGKILLs its worker as a training task of epoch 2 starts, once (a marker file says
+    it happened), so the task runs again on the other worker."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def transition(self, key, start, finish, **kwargs):
+        name = key if isinstance(key, str) else str(key)
+        if finish == "executing" and name.startswith("w2v-glove-") and name.endswith("-1-1-1"):
+            try:
+                fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return
+            os.close(fd)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_worker(
+        counts, tmp_path, caplog):
+    import cloudpickle
+
+    from w2v.glove.cluster import train_on_cluster
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    _, _, vocab, cooc = counts
+    expected = _run(vocab, cooc, 2, threads=1)
+    marker = tmp_path / "killed"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        stats = {}
+        model = init_model(GloveConfig(**SMALL), vocab)
+        train_on_cluster(model, cooc, client, threads=1, stats=stats)
+        assert model.word.tobytes() == expected.word.tobytes()
+        assert model.context.tobytes() == expected.context.tobytes()
+        assert [e["cost"] for e in model.losses] == [e["cost"] for e in expected.losses]
+        assert stats["blocks"] == 2 and stats["moved_bytes"] > 0
+
+        client.register_plugin(_KillInEpochTwo(str(marker)))
+        model = init_model(GloveConfig(**SMALL), vocab)
+        with caplog.at_level(logging.WARNING, logger="w2v"):
+            train_on_cluster(model, cooc, client, blocks=2, threads=1)
+        assert marker.exists()  # a worker died in epoch 2, sub-epoch 2
+        assert model.word.tobytes() == expected.word.tobytes()
+        notes = [r.getMessage() for r in caplog.records if "left during" in r.getMessage()]
+        assert len(notes) == 1 and "epoch 2, sub-epoch 2" in notes[0]
+
+
+def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_path,
+                                                                   monkeypatch):
+    import w2v
+    from w2v.glove import cluster
+
+    _, _, vocab, cooc = counts
+
+    class Client:  # answers as a cluster of one worker would
+        def run(self, func):
+            return {"tcp://w:1": w2v.__version__}
+
+        def scheduler_info(self):
+            return {"workers": {"tcp://w:1": {}}}
+
+    class Vanishing(rotation.LocalBlocks):
+        def __init__(self, client, model, cooc, members, threads=None):
+            super().__init__(model, cooc, members, 1)
+
+        def sub_epoch(self, epoch, s, on_cell=None):
+            if (epoch, s) == (1, 1):
+                raise distributed.comm.CommClosedError("in <TCP (closed)>: Stream is closed")
+            return super().sub_epoch(epoch, s, on_cell)
+
+    monkeypatch.setattr(cluster, "ClusterBlocks", Vanishing)
+    path = tmp_path / "m.w2v"
+    with pytest.raises(W2VError, match=r"lost the Dask cluster in epoch 2 .*m.w2v keeps the "
+                                       r"last checkpoint") as caught:
+        cluster.train_on_cluster(init_model(GloveConfig(**SMALL), vocab), cooc, Client(),
+                                 blocks=2, save_to=str(path))
+    assert "\n" not in str(caught.value)
+    saved = load_model(path).position
+    assert (saved.epoch, saved.launch) == (1, 0)
