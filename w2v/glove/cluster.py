@@ -30,7 +30,7 @@ from ..errors import W2VError
 from ..distributed.pairs import select_rows
 from .blocks import (cell_nnz, cells_of_stripe, check_blocks, resume_blocks, schedule,
                      stripe_cells, train_cell, train_rotation)
-from .model import init_model, prepare, resumable
+from .model import init_model, prepare, recorded_source, resumable
 
 log = logging.getLogger("w2v")
 
@@ -295,15 +295,13 @@ def prepare_on_cluster(client, inputs=None, config=None, *, cooccur=None, resume
     """`model.prepare` for a cluster run: a corpus is counted on `client` and its counts are
     left on the workers (a `distributed.ClusterRows`), unless they are to be saved; a count
     file is read here as usual."""
-    from ..checkpoints import check_same_corpus, recorded_inputs
+    from ..checkpoints import check_same_corpus
     from ..distributed import cooccurrence_counts
 
     model = resume
     if model is not None:
         config = model.config
-        if not inputs and not cooccur:
-            cooccur = (model.counts or {}).get("cooccur")
-            inputs = () if cooccur else recorded_inputs(model.corpus)
+    inputs, cooccur = recorded_source(model, inputs, cooccur)
     if cooccur or save_cooccur:
         return prepare(inputs, config, cooccur=cooccur, resume=model, memory=memory,
                        tmp_dir=tmp_dir, save_cooccur=save_cooccur, threads=threads,

@@ -343,6 +343,15 @@ def count_corpus(inputs, config, *, vocab=None, symmetric=True, memory=None, tmp
     return matrix, loaded.vocab, corpus_record(loaded, inputs) if fingerprint else None
 
 
+def recorded_source(model, inputs, cooccur):
+    """(inputs, cooccur): what a resumed `model` trains on when neither is given, the count
+    file or the corpus it recorded."""
+    if model is not None and not inputs and not cooccur:
+        cooccur = (model.counts or {}).get("cooccur")
+        inputs = () if cooccur else recorded_inputs(model.corpus)
+    return inputs, cooccur
+
+
 def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, memory=None,
             tmp_dir=None, save_cooccur=None, threads=None, progress=False, dask=None,
             workers=None):
@@ -357,9 +366,7 @@ def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, 
     model = resume
     if model is not None:
         config = model.config
-        if not inputs and not cooccur:
-            cooccur = (model.counts or {}).get("cooccur")
-            inputs = () if cooccur else recorded_inputs(model.corpus)
+    inputs, cooccur = recorded_source(model, inputs, cooccur)
     if cooccur:
         from ..cooccur.file import load_cooccur
 
