@@ -26,7 +26,7 @@ log = logging.getLogger("w2v")
 @click.option("--loss", default="auto", show_default=True, metavar="LOSS",
               help="infonce, triplet, cosent or a combination (cosent+infonce); auto: "
                    "cosent+infonce for graded (STS) pairs, else infonce.")
-@click.option("--temperature", type=float, default=0.05, show_default=True,
+@click.option("--temperature", type=float, default=0.1, show_default=True,
               help="InfoNCE's temperature.")
 @click.option("--margin", type=float, default=0.2, show_default=True,
               help="The triplet loss's margin, and --semi-hard's.")
@@ -48,10 +48,10 @@ log = logging.getLogger("w2v")
 @click.option("--min-score", type=float, default=4.0, show_default=True,
               help="STS pairs scored at least this are positives (all keep their score "
                    "for cosent).")
-@click.option("--train", "trained", default="weights+map+rows", show_default=True,
-              metavar="PARTS",
+@click.option("--train", "trained", default=None, metavar="PARTS",
               help="What is trained: weights (per word), map (shared linear map), rows (the "
-                   "rows of the words the pairs use), joined by +.")
+                   "rows of the words the pairs use), joined by +.  [default: rows; map+rows "
+                   "with --asymmetric]")
 @click.option("--epochs", type=int, default=20, show_default=True)
 @click.option("--batch-size", type=int, default=128, show_default=True)
 @click.option("--lr", type=float, default=0.003, show_default=True,

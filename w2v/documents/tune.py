@@ -336,8 +336,8 @@ def tune(wv, pairs_files=(), **options):
     "auto" is CoSENT + InfoNCE for graded pairs, else InfoNCE. `guide` "untuned" masks the
     candidates the untrained encoder scores above its anchor-positive score (GISTEmbed),
     "none" turns it off. `dev` is an STS file scored after each epoch (Spearman); the best
-    epoch is kept. `train` is "weights", "map", "rows" or a combination ("weights+map+rows",
-    the default). `threads` (default 1: the kernels of a batch are small) parallelise the
+    epoch is kept. `train` is "weights", "map", "rows" or a combination ("weights+map+rows");
+    the default is "rows" ("map+rows" when `asymmetric`, so each side has its own map). `threads` (default 1: the kernels of a batch are small) parallelise the
     kernels over the batch; 1 with a `seed` repeats exactly. `checkpoint`: a path the model is written to after each epoch, and on
     Ctrl-C. See the module docstring for the method.
     """
@@ -346,11 +346,11 @@ def tune(wv, pairs_files=(), **options):
 
 
 def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None, vocab_path=None,
-         preprocess=None, lowercase=False, loss="auto", temperature=0.05, margin=0.2,
+         preprocess=None, lowercase=False, loss="auto", temperature=0.1, margin=0.2,
          hard_negatives=0, semi_hard=False, false_negative_threshold=None,
          false_negative_weight=0.0, guide="untuned", min_score=4.0, epochs=20,
          batch_size=128, lr=0.003, dev=None, seed=1, threads=None, asymmetric=False,
-         train="weights+map+rows", map_pull=0.1, weight_pull=1e-4, max_crops=None,
+         train=None, map_pull=0.1, weight_pull=1e-4, max_crops=None,
          checkpoint=None, progress=False, symmetric=True, row_lr=0.001, row_pull=0.0):
     from ..runtime.threads import configure_threads
 
@@ -359,7 +359,7 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     configure_threads(1 if threads is None else threads)
     if guide not in ("untuned", "none", None):
         raise OptionError(f"unknown --guide {guide!r}; expected untuned or none")
-    trained = check_trained(train)
+    trained = check_trained(train or ("map+rows" if asymmetric else "rows"))
     start = _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase)
     if output and not _is_model(path) and wv.counts is None and vocab_path is None:
         raise OptionError("the tuned model is a model file, which holds word counts: give the "
