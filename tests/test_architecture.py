@@ -71,6 +71,7 @@ NUMBA_FREE = {
     "w2v.files.container",
     "w2v.documents.embed", "w2v.documents.index", "w2v.documents.rank",
     "w2v.documents.pooling", "w2v.documents.search", "w2v.documents.sts",
+    "w2v.documents.tune_options",
 }
 
 

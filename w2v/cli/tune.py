@@ -4,10 +4,22 @@ import logging
 
 import click
 
+from ..documents.tune_options import TuneOptions
 from ..runtime.atomic import check_writable
-from .options import common_options, load_query_vectors, progress_option, show_progress
+from .options import (
+    common_options,
+    default_of,
+    load_query_vectors,
+    progress_option,
+    show_progress,
+)
 
 log = logging.getLogger("w2v")
+
+
+def _default(name):
+    """The default of a tune option: the library's, written once (`TuneOptions`)."""
+    return default_of(TuneOptions, name)
 
 
 @click.command("tune", short_help="Train the sentence encoder on pairs of texts (contrastive).")
@@ -23,14 +35,15 @@ log = logging.getLogger("w2v")
                    "(repeatable).")
 @click.option("--max-crops", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most this many crop pairs (the first lines of the corpus).")
-@click.option("--loss", default="auto", show_default=True, metavar="LOSS",
+@click.option("--loss", default=_default("loss"), show_default=True, metavar="LOSS",
               help="infonce, triplet, cosent or a combination (cosent+infonce); auto: "
                    "cosent+infonce for graded (STS) pairs, else infonce.")
-@click.option("--temperature", type=float, default=0.1, show_default=True,
+@click.option("--temperature", type=float, default=_default("temperature"), show_default=True,
               help="InfoNCE's temperature.")
-@click.option("--margin", type=float, default=0.2, show_default=True,
+@click.option("--margin", type=float, default=_default("margin"), show_default=True,
               help="The triplet loss's margin, and --semi-hard's.")
-@click.option("--hard-negatives", type=int, default=0, show_default=True, metavar="K",
+@click.option("--hard-negatives", type=int, default=_default("hard_negatives"),
+              show_default=True, metavar="K",
               help="Mine K hard negatives per positive pair each epoch (exact top-n under "
                    "the current encoder).")
 @click.option("--semi-hard", is_flag=True,
@@ -39,26 +52,28 @@ log = logging.getLogger("w2v")
 @click.option("--false-negative-threshold", type=float, default=None, metavar="COS",
               help="A negative the guide scores above this is a suspected false negative, "
                    "weighted by --false-negative-weight.")
-@click.option("--false-negative-weight", type=click.FloatRange(0, 1), default=0.0,
-              show_default=True, help="The weight of a suspected false negative (0 drops it).")
-@click.option("--guide", type=click.Choice(["untuned", "none"]), default="untuned",
+@click.option("--false-negative-weight", type=click.FloatRange(0, 1),
+              default=_default("false_negative_weight"), show_default=True,
+              help="The weight of a suspected false negative (0 drops it).")
+@click.option("--guide", type=click.Choice(["untuned", "none"]), default=_default("guide"),
               show_default=True,
               help="Drop the negatives the untuned encoder scores above its anchor-positive "
                    "score (GISTEmbed's mask); none turns it off.")
-@click.option("--min-score", type=float, default=4.0, show_default=True,
+@click.option("--min-score", type=float, default=_default("min_score"), show_default=True,
               help="STS pairs scored at least this are positives (all keep their score "
                    "for cosent).")
 @click.option("--train", "trained", default=None, metavar="PARTS",
               help="What is trained: weights (per word), map (shared linear map), rows (the "
                    "rows of the words the pairs use), joined by +.  [default: rows; map+rows "
                    "with --asymmetric]")
-@click.option("--epochs", type=int, default=20, show_default=True)
-@click.option("--batch-size", type=int, default=128, show_default=True)
-@click.option("--lr", type=float, default=0.003, show_default=True,
+@click.option("--epochs", type=int, default=_default("epochs"), show_default=True)
+@click.option("--batch-size", type=int, default=_default("batch_size"), show_default=True)
+@click.option("--lr", type=float, default=_default("lr"), show_default=True,
               help="Adam's step size for the weights and the map.")
-@click.option("--row-lr", type=float, default=0.001, show_default=True,
+@click.option("--row-lr", type=float, default=_default("row_lr"), show_default=True,
               help="Adam's step size for the word rows.")
-@click.option("--row-pull", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--row-pull", type=click.FloatRange(min=0), default=_default("row_pull"),
+              show_default=True,
               help="L2 pull of the moved rows toward their start.")
 @click.option("--dev", default=None, metavar="FILE",
               help="An STS file scored after each epoch (Spearman); the best epoch is kept.")
@@ -77,7 +92,7 @@ log = logging.getLogger("w2v")
 @click.option("--checkpoint", default=None, metavar="FILE",
               help="Write the tuned model so far here after each epoch and on Ctrl-C; "
                    "'w2v tune -v FILE' goes on from it.")
-@click.option("--seed", type=int, default=1, show_default=True,
+@click.option("--seed", type=int, default=_default("seed"), show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
 @click.option("--threads", type=int, default=None, metavar="N",
               help="Threads for the kernels, parallel over the batch.  [default: 1, fastest "

@@ -40,6 +40,7 @@ from . import tune_kernels as k
 from .pairs import graded_pairs, load_pairs
 from .pooling import MAX_TUNED_WEIGHT, Pooling, for_vectors, load_pooling
 from .rank import top_documents
+from .tune_options import TUNE_DEFAULTS as D
 
 log = logging.getLogger("w2v")
 
@@ -337,21 +338,24 @@ def tune(wv, pairs_files=(), **options):
     candidates the untrained encoder scores above its anchor-positive score (GISTEmbed),
     "none" turns it off. `dev` is an STS file scored after each epoch (Spearman); the best
     epoch is kept. `train` is "weights", "map", "rows" or a combination ("weights+map+rows");
-    the default is "rows" ("map+rows" when `asymmetric`, so each side has its own map). `threads` (default 1: the kernels of a batch are small) parallelise the
-    kernels over the batch; 1 with a `seed` repeats exactly. `checkpoint`: a path the model is written to after each epoch, and on
-    Ctrl-C. See the module docstring for the method.
+    the default is "rows" ("map+rows" when `asymmetric`, so each side has its own map).
+    `threads` (default 1: the kernels of a batch are small) parallelise the kernels over the
+    batch; 1 with a `seed` repeats exactly. `checkpoint`: a path the model is written to after
+    each epoch, and on Ctrl-C. Defaults: `TuneOptions`. See the module docstring for the
+    method.
     """
     with _one_blas_thread():
         return _tune(wv, pairs_files, **options)
 
 
 def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None, vocab_path=None,
-         preprocess=None, lowercase=False, loss="auto", temperature=0.1, margin=0.2,
-         hard_negatives=0, semi_hard=False, false_negative_threshold=None,
-         false_negative_weight=0.0, guide="untuned", min_score=4.0, epochs=20,
-         batch_size=128, lr=0.003, dev=None, seed=1, threads=None, asymmetric=False,
-         train=None, map_pull=0.1, weight_pull=1e-4, max_crops=None,
-         checkpoint=None, progress=False, symmetric=True, row_lr=0.001, row_pull=0.0):
+          preprocess=None, lowercase=False, loss=D.loss, temperature=D.temperature,
+          margin=D.margin, hard_negatives=D.hard_negatives, semi_hard=False,
+          false_negative_threshold=None, false_negative_weight=D.false_negative_weight,
+          guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=D.batch_size,
+          lr=D.lr, dev=None, seed=D.seed, threads=None, asymmetric=False, train=None,
+          map_pull=0.1, weight_pull=1e-4, max_crops=None, checkpoint=None, progress=False,
+          symmetric=True, row_lr=D.row_lr, row_pull=D.row_pull):
     from ..runtime.threads import configure_threads
 
     # The kernels of a batch of a few hundred pairs take microseconds: one thread is fastest

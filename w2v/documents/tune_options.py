@@ -1,0 +1,28 @@
+"""The defaults of `w2v tune`, written once: the library's `tune` and the command read them.
+
+Chosen on STS-B train and dev only (docs/tune.md): CoSENT + InfoNCE for graded pairs, the
+rows of the words the pairs use trained (`train` None resolves to "rows", or "map+rows"
+with `asymmetric`), InfoNCE at temperature 0.1, Adam.
+"""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneOptions:
+    loss: str = "auto"
+    temperature: float = 0.1
+    margin: float = 0.2
+    hard_negatives: int = 0
+    false_negative_weight: float = 0.0
+    guide: str = "untuned"
+    min_score: float = 4.0
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 0.003
+    row_lr: float = 0.001
+    row_pull: float = 0.0
+    seed: int = 1
+
+
+TUNE_DEFAULTS = TuneOptions()
