@@ -1,4 +1,4 @@
-"""Benchmark `w2v cooccur --dask` against one process (issue 14).
+"""Benchmark `w2v cooccur --dask` against one process.
 
     flock /tmp/w2v-bench.lock python benchmarks/bench_dask.py [CORPUS] [--window 10]
         [--workers 2] [--memory 0.5] [--lines N]
