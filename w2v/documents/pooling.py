@@ -143,6 +143,11 @@ class Pooling:
         return self.map is not None
 
     @property
+    def label(self):
+        """The pooling's name for messages: its kind, "tuned" in front for a tuned encoder."""
+        return f"tuned {self.kind}" if self.tuned else self.kind
+
+    @property
     def fitted(self):
         return self.remove_pc == 0 or self.components is not None
 
