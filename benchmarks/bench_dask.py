@@ -184,7 +184,7 @@ EVAL = os.path.join(ROOT, "..", "shared", "data", "eval")
 def glove_child(args):
     """One GloVe training in this process (workers 0: one process), as JSON on stdout."""
     from w2v.config import GloveConfig
-    from w2v.cooccur.file import load_cooccur
+    from w2v.cooccur.file import load_cooccur, open_cooccur
     from w2v.glove.model import init_model, train
     from w2v.vectors.evaluate import evaluate_analogies, evaluate_similarity
 
@@ -194,7 +194,12 @@ def glove_child(args):
     def sent(dask_worker):
         return dask_worker.transfer_outgoing_bytes_total
 
-    matrix, vocab, meta = load_cooccur(args.glove_child)
+    # One process reads the whole matrix; a cluster run opens the file and deals it out to
+    # the workers a chunk of rows at a time, as `w2v glove --read-cooccur F --dask` does.
+    if args.workers == 0:
+        matrix, vocab, meta = load_cooccur(args.glove_child)
+    else:
+        matrix, vocab, meta = open_cooccur(args.glove_child)
     config = GloveConfig(dim=args.dim, epochs=args.epochs, x_max=args.x_max,
                          window=meta["window"], seed=args.seed)
     model = init_model(config, vocab)
@@ -208,9 +213,15 @@ def glove_child(args):
 
         from w2v.glove.cluster import train_on_cluster
 
+        def loaded_mb():  # a worker with the GloVe kernels loaded, before any counts
+            import w2v.glove.cluster  # noqa: F401
+
+            return peak_mb()
+
         with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
                                       processes=True, dashboard_address=None) as cluster, \
                 distributed.Client(cluster) as client:
+            result["worker_base_rss_mb"] = max(client.run(loaded_mb).values())
             before = sum(client.run(sent).values())
             stats = {}
             started = time.perf_counter()
@@ -219,6 +230,7 @@ def glove_child(args):
             result["sent_bytes"] = sum(client.run(sent).values()) - before
             result["ring_bytes"] = stats["moved_bytes"]
             result["replica_bytes"] = stats["kept_bytes"]
+            result["kept_on_disk_bytes"] = stats["kept_on_disk_bytes"]
             result["worker_peak_rss_mb"] = sorted(client.run(peak_mb).values())
     del matrix
     wv = model.vectors()
@@ -263,11 +275,17 @@ def glove_main(args):
                      f"{r['ws353'] - base['ws353']:+.3f}")
         if workers:
             estimate = workers * r["words"] * 2 * (args.dim + 1) * 4
+            share = 12 * r["nnz"] / workers  # a worker's cells: int32 row, column, float32 value
+            column_block = r["words"] / workers * 2 * (args.dim + 1) * 4
             line += (f"; sent between workers {r['sent_bytes'] / args.epochs / 1e6:.0f} MB an "
                      f"epoch (ring {r['ring_bytes'] / args.epochs / 1e6:.0f} MB, replicas "
                      f"{r['replica_bytes'] / args.epochs / 1e6:.0f} MB; sketch "
-                     f"{estimate / 1e6:.0f} MB); worker peak RSS "
-                     f"{', '.join(f'{m:.0f}' for m in r['worker_peak_rss_mb'])} MB")
+                     f"{estimate / 1e6:.0f} MB); counts kept on disk "
+                     f"{r['kept_on_disk_bytes'] / 1e6:.0f} MB; worker peak RSS "
+                     f"{', '.join(f'{m:.0f}' for m in r['worker_peak_rss_mb'])} MB against "
+                     f"base {r['worker_base_rss_mb']:.0f} + share of counts {share / 1e6:.0f} + "
+                     f"column block {column_block / 1e6:.0f} = "
+                     f"{r['worker_base_rss_mb'] + (share + column_block) / 1e6:.0f} MB")
         line += f"; client peak RSS {r['client_peak_rss_mb']:.0f} MB"
         print(line, flush=True)
         print("json", json.dumps(r), flush=True)

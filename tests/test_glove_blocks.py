@@ -12,7 +12,7 @@ import pytest
 from w2v.cli import main
 from w2v.config import GloveConfig
 from w2v.cooccur.counts import cooccurrence_matrix
-from w2v.cooccur.file import save_cooccur
+from w2v.cooccur.file import CountFile, save_cooccur
 from w2v.corpus.corpus import load_corpus
 from w2v.errors import OptionError, W2VError
 from w2v.glove import blocks as rotation
@@ -229,6 +229,11 @@ def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_
         assert [e["cost"] for e in model.losses] == [e["cost"] for e in expected.losses]
         assert stats["blocks"] == 2 and stats["moved_bytes"] > 0
 
+        _, path, _, _ = counts
+        model = init_model(GloveConfig(**SMALL), vocab)
+        train_on_cluster(model, CountFile(path), client, threads=1)  # read a chunk at a time
+        assert model.word.tobytes() == expected.word.tobytes()
+
         client.register_plugin(_KillInEpochTwo(str(marker)))
         model = init_model(GloveConfig(**SMALL), vocab)
         with caplog.at_level(logging.WARNING, logger="w2v"):
@@ -237,6 +242,37 @@ def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_
         assert model.word.tobytes() == expected.word.tobytes()
         notes = [r.getMessage() for r in caplog.records if "left during" in r.getMessage()]
         assert len(notes) == 1 and "epoch 2, sub-epoch 2" in notes[0]
+
+
+def _cells_held(token, dask_worker=None):
+    from w2v.glove.cluster import CELLS
+
+    folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
+    on_disk = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    return sorted([a, b] for t, a, b in CELLS if t == token), on_disk
+
+
+def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(counts):
+    import cloudpickle
+
+    from w2v.glove.cluster import ClusterBlocks
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    _, path, vocab, _ = counts
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        model = init_model(GloveConfig(**SMALL), vocab)
+        members = rotation.rotation_plan(model, CountFile(path), 2)
+        blocks = ClusterBlocks(client, model, CountFile(path), members, threads=1)
+        held = client.run(_cells_held, blocks.token)
+        assert blocks.home != blocks.keeper and set(blocks.home) == set(held)
+        for a, home in enumerate(blocks.home):
+            assert held[home][0] == [[a, 0], [a, 1]]  # its own stripe, in memory
+            assert held[home][1] == [f"cell-{1 - a}-0.npz", f"cell-{1 - a}-1.npz"]
+        assert blocks.kept_on_disk > 0
+        blocks.close()
+        assert all(h == ([], []) for h in client.run(_cells_held, blocks.token).values())
 
 
 def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_path,

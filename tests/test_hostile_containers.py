@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, run_main
 
-from w2v.cooccur.file import load_cooccur
+from w2v.cooccur.file import CountFile, load_cooccur
 from w2v.documents.index import open_index
 from w2v.documents.pooling import load_pooling
 from w2v.errors import InputError
@@ -410,6 +410,8 @@ def test_a_flipped_value_in_a_count_file_is_caught(tmp_path, capsys, member, ind
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match=fragment):
         load_cooccur(path)
+    with pytest.raises(InputError, match=fragment):
+        _read_by_chunks(path)
     code, out, err = run_main(["glove", "--read-cooccur", str(path), "-o",
                                str(tmp_path / "g.bin")], capsys)
     assert code == 1
@@ -432,6 +434,33 @@ def test_a_count_file_with_wrong_types_is_refused(tmp_path, changes, fragment):
     path = crafted(tmp_path, "counts.npz", **changes)
     with pytest.raises(InputError, match=fragment):
         load_cooccur(path)
+    with pytest.raises(InputError, match=fragment):
+        _read_by_chunks(path)
+
+
+def _read_by_chunks(path):
+    """A count file read as a cluster run reads it: by chunks of rows, never whole."""
+    counts = CountFile(path)
+    try:
+        return [chunk for chunk in counts.row_chunks(97)]
+    finally:
+        counts.close()
+
+
+def test_a_count_file_read_by_chunks_is_the_file_read_whole(tmp_path):
+    from w2v.checkpoints import counts_record
+
+    path = os.path.join(FIXTURES, "counts.npz")
+    matrix, vocab, meta = load_cooccur(path)
+    counts = CountFile(path)
+    chunks = list(counts.row_chunks(97))
+    assert len(chunks) > 10 and chunks[0][0] == 0
+    assert np.concatenate([c[1] for c in chunks]).tolist() == np.diff(matrix.indptr).tolist()
+    assert np.concatenate([c[2] for c in chunks]).tolist() == matrix.indices.tolist()
+    assert np.concatenate([c[3] for c in chunks]).tobytes() == matrix.data.tobytes()
+    assert counts.vocab.words == vocab.words and counts.meta == meta
+    assert counts.counts_record({"cooccur": "x"}) == counts_record(matrix, {"cooccur": "x"})
+    counts.close()
 
 
 @pytest.mark.parametrize("data_dtype", [">f4", "<f8"])

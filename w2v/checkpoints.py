@@ -226,16 +226,20 @@ def counts_record(cooc, source=None):
     `source` (a dict, e.g. {"inputs": [...]} or {"cooccur": path}) is recorded beside them.
     The arrays are hashed in slices, in fixed dtypes, so no copy of the matrix is made.
     """
+    from .cooccur.file import counts_digest
+
     cooc = cooc.tocsr()
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array(cooc.shape, dtype=np.int64).tobytes())
     step = 1 << 24
-    for array, dtype in ((cooc.indptr, np.int64), (cooc.indices, np.int32),
-                         (cooc.data, np.float32)):
-        for start in range(0, len(array), step):
-            digest.update(np.ascontiguousarray(array[start:start + step], dtype=dtype).tobytes())
+
+    def arrays():
+        yield np.array(cooc.shape, dtype=np.int64), None
+        for array, dtype in ((cooc.indptr, np.int64), (cooc.indices, np.int32),
+                             (cooc.data, np.float32)):
+            for start in range(0, len(array), step):
+                yield array[start:start + step], dtype
+
     return {"words": int(cooc.shape[0]), "nnz": int(cooc.nnz),
-            "fingerprint": digest.hexdigest(), **(source or {})}
+            "fingerprint": counts_digest(arrays()), **(source or {})}
 
 
 def check_same_corpus(saved, record, hint=""):

@@ -203,6 +203,10 @@ class ClusterRows:
         self.shape = (len(self.row_lengths), len(self.row_lengths))
         self.nnz = int(self.row_lengths.sum())
 
+    def counts_record(self, source=None):
+        """What a model records of these counts (no fingerprint: they were never whole)."""
+        return {"words": self.shape[0], "nnz": self.nnz, "fingerprint": None, **(source or {})}
+
 
 def row_lengths(rows):
     return rows[0]

@@ -225,11 +225,10 @@ def is_container(path):
         return False
 
 
-def read_stored_member(path, info, mmap=False):
-    """The `.npy` array of an uncompressed zip member (`info`), read straight from its offset
-    in the file at `path` (memory-mapped with `mmap` when its data is aligned). ValueError
-    for a damaged, truncated or object-dtype member, or one whose header claims more values
-    than the member and the file hold; pickle is never used."""
+def stored_member(path, info):
+    """(dtype, shape, order, offset) of an uncompressed `.npy` zip member (`info`) in the
+    file at `path`: where its data start, checked to fit in the member and the file. ValueError
+    as `read_stored_member`."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if not 0 <= info.header_offset <= size - 30:
@@ -241,19 +240,29 @@ def read_stored_member(path, info, mmap=False):
         name_len, extra_len = struct.unpack("<HH", local[26:30])
         member = info.header_offset + 30 + name_len + extra_len
         f.seek(member)
-        shape, fortran, dtype = _npy_header(f, min(member + info.compress_size, size))
-        order = "F" if fortran else "C"
-        count = math.prod(shape)
-        start = f.tell()
         end = min(member + info.compress_size, size)
-        if start + count * dtype.itemsize > end:
+        shape, fortran, dtype = _npy_header(f, end)
+        start = f.tell()
+        if start + math.prod(shape) * dtype.itemsize > end:
             raise ValueError("truncated")
-        if mmap and count and start % dtype.alignment == 0:
-            return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
+        return dtype, shape, "F" if fortran else "C", start
+
+
+def read_stored_member(path, info, mmap=False):
+    """The `.npy` array of an uncompressed zip member (`info`), read straight from its offset
+    in the file at `path` (memory-mapped with `mmap` when its data is aligned). ValueError
+    for a damaged, truncated or object-dtype member, or one whose header claims more values
+    than the member and the file hold; pickle is never used."""
+    dtype, shape, order, start = stored_member(path, info)
+    count = math.prod(shape)
+    if mmap and count and start % dtype.alignment == 0:
+        return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
+    with open(path, "rb") as f:
+        f.seek(start)
         data = np.fromfile(f, dtype=dtype, count=count)
-        if data.size != count:
-            raise ValueError(f"{data.size} of {count} values present")
-        return data.reshape(shape, order=order)
+    if data.size != count:
+        raise ValueError(f"{data.size} of {count} values present")
+    return data.reshape(shape, order=order)
 
 
 NPY_HEADER_BYTES = 1 << 16  # longer than any header an array of a few dimensions needs
@@ -362,6 +371,22 @@ class Container:
                 zipfile.BadZipFile) as e:
             raise InputError(self.broken(f"the array {name!r} is damaged ({e})")) from None
 
+    def slices(self, name):
+        """A reader of one-dimensional member `name` by ranges, `read(start, stop)`, for a
+        member too large to hold whole; its length is `len(reader)`."""
+        info = self._members.get(name + ".npy")
+        if info is None:
+            raise InputError(self.broken(f"the array {name!r} is missing"))
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise InputError(self.broken(f"the array {name!r} is compressed"))
+        try:
+            dtype, shape, _, start = stored_member(self.path, info)
+        except (ValueError, EOFError, OSError, OverflowError) as e:
+            raise InputError(self.broken(f"the array {name!r} is damaged ({e})")) from None
+        if len(shape) != 1:
+            raise InputError(self.broken(f"the array {name!r} has shape {shape}"))
+        return MemberSlices(self, name, dtype, shape[0], start)
+
     def arrays(self, prefix=""):
         """{name without `prefix`: array} of the members starting with `prefix`."""
         return {name[len(prefix):]: self.array(name) for name in self.names(prefix)}
@@ -374,3 +399,29 @@ class Container:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class MemberSlices:
+    """Ranges of a one-dimensional container member read from the file on demand."""
+
+    def __init__(self, container, name, dtype, length, start):
+        self.container, self.name, self.dtype = container, name, dtype
+        self.length, self.start = length, start
+
+    def __len__(self):
+        return self.length
+
+    def read(self, first, end):
+        """Values first:end of the member."""
+        first, end = max(0, first), min(end, self.length)
+        count = max(0, end - first)
+        try:
+            with open(self.container.path, "rb") as f:
+                f.seek(self.start + first * self.dtype.itemsize)
+                data = np.fromfile(f, dtype=self.dtype, count=count)
+        except OSError as e:
+            raise InputError(self.container.broken(f"the array {self.name!r} cannot be read "
+                                                   f"({e})")) from None
+        if data.size != count:
+            raise InputError(self.container.broken(f"the array {self.name!r} is truncated"))
+        return data

@@ -72,29 +72,72 @@ def check_blocks(k, n_words):
         raise OptionError(f"--blocks {k} is more than the {n_words} words of the vocabulary")
 
 
-def cell_of(sub, seed, a, b):
-    """A cell's positive entries (local rows and columns, values) dealt into random
-    sub-blocks: (rows, cols, values, block_starts), as `model` deals the whole matrix."""
-    sub = sub.tocsr()
-    nnz = int(np.count_nonzero(sub.data > 0))
+def block_columns(members, n_words):
+    """(assign, local): every word's block and its row within the block (its place in the
+    block's members)."""
+    assign = np.empty(n_words, dtype=np.int32)
+    local = np.empty(n_words, dtype=np.int32)
+    for b, m in enumerate(members):
+        assign[m] = b
+        local[m] = np.arange(len(m), dtype=np.int32)
+    return assign, local
+
+
+def split_rows(lengths, indices, data, assign, local, k):
+    """Rows of counts (their lengths, column indices and values) split by column block:
+    K pieces (row lengths, columns local to block b, values), each row's entries kept in
+    their order. A cell is the concatenation of its pieces over its rows (`cell_of_pieces`)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n_rows = len(lengths)
+    column_block = assign[indices]
+    row_of = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    per_row = np.bincount(row_of * k + column_block, minlength=n_rows * k).reshape(n_rows, k)
+    del row_of
+    order = np.argsort(column_block, kind="stable")
+    del column_block
+    ends = np.cumsum(per_row.sum(axis=0))
+    pieces = []
+    for b in range(k):
+        at = order[ends[b] - per_row[:, b].sum():ends[b]]
+        pieces.append((per_row[:, b].copy(), local[indices[at]],
+                       np.asarray(data[at], dtype=np.float32)))
+    return pieces
+
+
+def cell_of_pieces(pieces, seed, a, b):
+    """Cell (a, b) from its pieces in row order (`split_rows`): its positive entries (local
+    rows and columns, values) dealt into random sub-blocks, (rows, cols, values,
+    block_starts), as `model` deals the whole matrix."""
+    lengths = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.int32)
+    data = np.concatenate([p[2] for p in pieces]) if pieces else np.zeros(0, np.float32)
+    del pieces
+    nnz = int(np.count_nonzero(data > 0))
     n_blocks = block_count(nnz)
     block_starts = np.zeros(n_blocks + 1, dtype=np.int64)
     rows = np.empty(nnz, dtype=np.int32)
     cols = np.empty(nnz, dtype=np.int32)
     values = np.empty(nnz, dtype=np.float32)
-    scatter_into_blocks(sub.indptr, sub.indices, sub.data, seed_for(seed, 0xDEA1, a, b),
-                        block_starts, rows, cols, values)
+    scatter_into_blocks(indptr, indices, data, seed_for(seed, 0xDEA1, a, b), block_starts, rows,
+                        cols, values)
     return rows, cols, values, block_starts
 
 
-def stripe_cells(cooc, members, a, seed):
-    """The K cells of row block a: [(rows, cols, values, block_starts)] by column block."""
-    return cells_of_stripe(cooc[members[a]], members, a, seed)
-
-
-def cells_of_stripe(stripe, members, a, seed):
-    """The K cells of row block a from its stripe (the rows members[a], all columns)."""
-    return [cell_of(stripe[:, cols], seed, a, b) for b, cols in enumerate(members)]
+def stripe_cells(cooc, members, a, seed, columns=None):
+    """The K cells of row block a of the CSR matrix `cooc`: [(rows, cols, values,
+    block_starts)] by column block."""
+    assign, local = columns or block_columns(members, cooc.shape[1])
+    stripe = cooc[members[a]]
+    pieces = split_rows(np.diff(stripe.indptr), stripe.indices, stripe.data, assign, local,
+                        len(members))
+    del stripe
+    cells = []
+    for b in range(len(members)):
+        cells.append(cell_of_pieces([pieces[b]], seed, a, b))
+        pieces[b] = None
+    return cells
 
 
 def cell_nnz(cell):
@@ -163,7 +206,9 @@ class LocalBlocks:
         self.model, self.members, self.threads = model, members, threads
         config = model.config
         self.k = len(members)
-        self.cells = [stripe_cells(cooc, members, a, config.seed) for a in range(self.k)]
+        columns = block_columns(members, cooc.shape[1])
+        self.cells = [stripe_cells(cooc, members, a, config.seed, columns)
+                      for a in range(self.k)]
         self.word = [model.word[m] for m in members]
         self.context = [model.context[m] for m in members]
         self.nnz = sum(cell_nnz(c) for stripe in self.cells for c in stripe)
@@ -211,8 +256,8 @@ def rotation_plan(model, cooc, k, source=None):
         raise OptionError(f"the model stopped in the middle of epoch {pos.epoch + 1} of a "
                           "one-process run: resume it without --blocks/--dask, then train "
                           "on from an epoch end")
-    if hasattr(cooc, "row_lengths"):  # rows left on a cluster (`distributed.ClusterRows`)
-        record = {"words": n_words, "nnz": cooc.nnz, "fingerprint": None, **(source or {})}
+    if hasattr(cooc, "counts_record"):  # a count file read by chunks, rows on a cluster
+        record = cooc.counts_record(source)
         row_nnz = cooc.row_lengths
     else:
         record = counts_record(cooc, source)

@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import logging
 import operator
+import os
 import uuid
 
 import numpy as np
@@ -28,23 +29,85 @@ from ..distributed.cluster import (TASK_LOCK, check_futures, connect, import_dis
                                    workers_per_host, worker_threads)
 from ..errors import W2VError
 from ..distributed.pairs import select_rows
-from .blocks import (cell_nnz, cells_of_stripe, check_blocks, resume_blocks, schedule,
-                     stripe_cells, train_cell, train_rotation)
+from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resume_blocks,
+                     schedule, split_rows, train_cell, train_rotation)
 from .model import init_model, prepare, recorded_source, resumable
 
 log = logging.getLogger("w2v")
+
+CHUNK_NNZ = 1 << 22  # non-zeros of a chunk of rows the client reads and deals out at once
+POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
 
 LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
 # --------------------------------------------------------------------------- on a worker
 
+# The count cells a worker trains, by (run token, a, b): its share of the counts, held in the
+# worker process (a cell is never a Dask result, so Dask never copies it elsewhere).
+CELLS = {}
 
-def train_task(word, context, cell, seed, epoch, a, b, x_max, alpha, eta, grad_clip, threads,
+
+def _cell_path(token, a, b):
+    import distributed
+
+    folder = os.path.join(distributed.get_worker().local_directory, f"w2v-glove-{token}")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, f"cell-{a}-{b}.npz")
+
+
+def build_cell(token, a, b, seed, *pieces):
+    """Cell (a, b) from its pieces (`blocks.split_rows`, in row order), kept in this worker;
+    returns its non-zeros."""
+    with TASK_LOCK:
+        cell = cell_of_pieces(list(pieces), seed, a, b)
+        del pieces
+        CELLS[token, a, b] = cell
+        return cell_nnz(cell)
+
+
+def cell_here(token, a, b):
+    """Cell (a, b) as this worker holds it: in memory, else the copy kept on its disk (then
+    held in memory from now on: the worker has taken the cell over)."""
+    cell = CELLS.get((token, a, b))
+    if cell is None:
+        path = _cell_path(token, a, b)
+        if not os.path.exists(path):
+            raise W2VError(f"cell ({a}, {b}) of the GloVe counts is neither in this Dask "
+                           f"worker's memory nor on its disk")
+        with np.load(path, allow_pickle=False) as f:
+            cell = tuple(f[name] for name in ("rows", "cols", "values", "block_starts"))
+        CELLS[token, a, b] = cell
+    return cell
+
+
+def keep_cell(token, a, b, cell):
+    """Write a copy of cell (a, b) to this worker's local disk (not its memory), for taking
+    over the cell if the worker that trains it is lost; returns the bytes written."""
+    rows, cols, values, block_starts = cell
+    path = _cell_path(token, a, b)
+    np.savez(path + ".part.npz", rows=rows, cols=cols, values=values, block_starts=block_starts)
+    os.replace(path + ".part.npz", path)
+    return int(sum(x.nbytes for x in cell))
+
+
+def drop_cells(token, dask_worker=None):
+    """Forget the cells of run `token` in this worker, memory and disk (run by `client.run`,
+    which passes the worker)."""
+    import shutil
+
+    for key in [key for key in CELLS if key[0] == token]:
+        del CELLS[key]
+    folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def train_task(word, context, token, seed, epoch, a, b, x_max, alpha, eta, grad_clip, threads,
                hosts):
     """Cell (a, b) trained on copies of its row blocks (the inputs stay as they were, for a
     re-run): (word block, context block, (cost, updates, skipped))."""
     with TASK_LOCK:
+        cell = cell_here(token, a, b)
         word = word.copy()
         context = context.copy()
         result = train_cell(word, context, cell, seed, epoch, a, b, x_max, alpha, eta,
@@ -52,25 +115,11 @@ def train_task(word, context, cell, seed, epoch, a, b, x_max, alpha, eta, grad_c
         return word, context, result
 
 
-def stripe_task(members, a, seed, n_words, *pieces):
-    """The K cells of row block a from `distributed.select_rows` pieces of its rows (in row
-    order), built on the worker that keeps them."""
-    import scipy.sparse
-
-    with TASK_LOCK:
-        lengths = np.concatenate([p[1] for p in pieces])
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        indices = np.concatenate([p[2] for p in pieces])
-        data = np.concatenate([p[3] for p in pieces])
-        del pieces
-        stripe = scipy.sparse.csr_matrix((data, indices, indptr),
-                                         shape=(len(lengths), n_words), copy=False)
-        return cells_of_stripe(stripe, members, a, seed)
-
-
-def cell_sizes(cells):
-    return [cell_nnz(c) for c in cells]
+def cell_pieces(rows, first_row, wanted, assign, local, k):
+    """The pieces (`blocks.split_rows`) of the rows `wanted` that fall in a row range left on
+    this worker by counting, one per column block."""
+    _, lengths, indices, data = select_rows(rows, first_row, wanted)
+    return split_rows(lengths, indices, data, assign, local, k)
 
 
 # --------------------------------------------------------------------------- the client
@@ -102,7 +151,12 @@ def worker_versions(client):
 
 
 class ClusterBlocks:
-    """The blocks on the workers of `client`: what `blocks.train_rotation` drives."""
+    """The blocks on the workers of `client`: what `blocks.train_rotation` drives.
+
+    Row block a is trained on its home worker, which holds the K cells of its stripe in
+    memory; a copy of those cells waits on the disk of another worker, its keeper, which
+    takes the stripe over if the home is lost. Word and context blocks are Dask futures,
+    each held by two workers."""
 
     def __init__(self, client, model, cooc, members, threads=None):
         self.distributed = import_distributed()
@@ -114,52 +168,108 @@ class ClusterBlocks:
         if not self.alive:
             raise W2VError("the Dask cluster has no workers")
         self.home = [self.alive[a % len(self.alive)] for a in range(k)]
+        self.keeper = [self._keeper_for(a) for a in range(k)]
         self.amm = self._pause_amm()
         self.moved = 0  # bytes of context blocks sent between workers
         self.at = list(range(k))  # the row block each context block last met
-        self.kept = 0  # bytes copied to a second worker, to survive a lost one
+        self.kept = 0  # bytes of word and context blocks copied to a second worker
+        self.kept_on_disk = 0  # bytes of count cells written to keepers' disks
+        self.unkept = set()  # stripes whose keeper left, to copy to a new one
+        self.word = self.context = []
         seed = model.config.seed
-        self.cells, self.nnz_of = [], []
-        if hasattr(cooc, "ranges"):  # rows left on the workers by counting: cut there
-            self._cells_on_cluster(cooc, members, seed)
-        else:  # a matrix here: one stripe at a time is cut and sent
-            for a in range(k):
-                cells = stripe_cells(cooc, members, a, seed)
-                self.nnz_of.append([cell_nnz(c) for c in cells])
-                self.cells.append(client.scatter(cells, workers=[self.home[a]], hash=False))
-                del cells
+        columns = block_columns(members, len(model.vocab))
+        if hasattr(cooc, "ranges"):  # rows left on the workers by counting
+            pieces = self._pieces_on_cluster(cooc, columns)
+        else:  # a matrix or a count file here: dealt out chunk by chunk
+            pieces = self._pieces_from_here(cooc, columns)
+            if hasattr(cooc, "close"):
+                cooc.close()
+        del cooc
+        self.nnz_of = self._build_cells(pieces, seed)
         self.nnz = int(sum(map(sum, self.nnz_of)))
+        self._keep_cells(range(k))
         self.word = [client.scatter(model.word[m], workers=[self.home[a]], hash=False)
                      for a, m in enumerate(members)]
         self.context = [client.scatter(model.context[m], workers=[self.home[b]], hash=False)
                         for b, m in enumerate(members)]
         self.block_bytes = [int(model.context[m].nbytes) for m in members]
-        self._replicate([f for stripe in self.cells for f in stripe])
         self._replicate(self.word + self.context)
 
-    def _cells_on_cluster(self, rows, members, seed):
-        """Each stripe built on its worker from the pieces of the row ranges it needs; the
-        row ranges are released once every stripe is made."""
-        client, n_words = self.client, rows.shape[0]
-        stripes = []
-        for a, wanted in enumerate(members):
-            pieces = [client.submit(select_rows, f, int(rows.edges[r]), wanted, pure=False,
-                                    key=f"w2v-glove-select-{self.token}-{a}-{r}")
-                      for r, f in enumerate(rows.ranges)]
-            stripes.append(client.submit(stripe_task, members, a, seed, n_words, *pieces,
-                                         key=f"w2v-glove-stripe-{self.token}-{a}",
-                                         workers=[self.home[a]], pure=False))
-        check_futures(self.distributed, stripes)
+    def _pieces_from_here(self, cooc, columns):
+        """[a][b] futures of cell (a, b)'s pieces on home a, sent one chunk of rows at a time
+        (the client never holds more than a chunk)."""
+        assign, local = columns
+        chunks = (cooc.row_chunks(CHUNK_NNZ) if hasattr(cooc, "row_chunks")
+                  else matrix_row_chunks(cooc, CHUNK_NNZ))
+        pieces = [[[] for _ in range(self.k)] for _ in range(self.k)]
+        for first, lengths, indices, data in chunks:
+            for a, wanted in enumerate(self.members):
+                _, picked, picked_indices, picked_data = select_rows((lengths, indices, data),
+                                                                     first, wanted)
+                split = split_rows(picked, picked_indices, picked_data, assign, local, self.k)
+                sent = self.client.scatter(split, workers=[self.home[a]], hash=False)
+                for b, future in enumerate(sent):
+                    pieces[a][b].append(future)
+                del split, sent
+        return pieces
+
+    def _pieces_on_cluster(self, rows, columns):
+        """[a][b] futures of cell (a, b)'s pieces, cut from the row ranges where counting
+        left them; the row ranges are released once every cell is built."""
+        client, k = self.client, self.k
+        assign, local = client.scatter(list(columns), broadcast=True, hash=False)
+        pieces = [[[] for _ in range(k)] for _ in range(k)]
+        for a, wanted in enumerate(self.members):
+            for r, f in enumerate(rows.ranges):
+                split = client.submit(cell_pieces, f, int(rows.edges[r]), wanted, assign, local,
+                                      k, pure=False, key=f"w2v-glove-split-{self.token}-{a}-{r}")
+                for b in range(k):
+                    pieces[a][b].append(client.submit(
+                        operator.getitem, split, b, pure=False,
+                        key=f"w2v-glove-piece-{self.token}-{a}-{r}-p{b}"))
         rows.ranges = []
-        for a, stripe in enumerate(stripes):
-            self.cells.append([client.submit(operator.getitem, stripe, b, pure=False,
-                                             key=f"w2v-glove-cell-{self.token}-{a}-{b}",
-                                             workers=[self.home[a]])
-                               for b in range(self.k)])
-            self.nnz_of.append(client.submit(cell_sizes, stripe, pure=False,
-                                             key=f"w2v-glove-sizes-{self.token}-{a}").result())
-        check_futures(self.distributed, [f for stripe in self.cells for f in stripe])
-        del stripes
+        return pieces
+
+    def _build_cells(self, pieces, seed):
+        """Build every cell on its home worker from its pieces; [a][b] its non-zeros."""
+        client, k = self.client, self.k
+        builds = []
+        for a in range(k):
+            for b in range(k):
+                builds.append(client.submit(build_cell, self.token, a, b, seed, *pieces[a][b],
+                                            key=f"w2v-glove-build-{self.token}-{a}-{b}",
+                                            workers=[self.home[a]], pure=False))
+                pieces[a][b] = None
+        del pieces
+        check_futures(self.distributed, builds)
+        sizes = client.gather(builds)
+        return [sizes[a * k:(a + 1) * k] for a in range(k)]
+
+    def _keeper_for(self, a):
+        """The worker after a's home among those alive (None on a cluster of one)."""
+        if len(self.alive) < 2:
+            return None
+        at = self.alive.index(self.home[a]) if self.home[a] in self.alive else a
+        return self.alive[(at + 1) % len(self.alive)]
+
+    def _keep_cells(self, stripes):
+        """Copy the cells of `stripes` from their home to their keeper's disk, one column
+        block at a time (a keeper holds at most one cell of another's in memory)."""
+        client = self.client
+        for b in range(self.k):
+            kept = []
+            for a in stripes:
+                if self.keeper[a] is None:
+                    continue
+                cell = client.submit(cell_here, self.token, a, b, workers=[self.home[a]],
+                                     pure=False, key=f"w2v-glove-export-{self.token}-{a}-{b}")
+                kept.append(client.submit(keep_cell, self.token, a, b, cell,
+                                          workers=[self.keeper[a]], pure=False,
+                                          key=f"w2v-glove-keep-{self.token}-{a}-{b}"))
+                del cell
+            check_futures(self.distributed, kept)
+            self.kept_on_disk += sum(client.gather(kept))
+            del kept
 
     def _pause_amm(self):
         """Stop Dask's active memory manager for the run (its ReduceReplicas policy drops
@@ -179,23 +289,43 @@ class ClusterBlocks:
         if len(self.alive) > 1:
             self.client.replicate(futures, n=2)
 
+    def _train(self, epoch, s, a, b, attempt):
+        config = self.model.config
+        again = f"-again{attempt}" if attempt else ""
+        return self.client.submit(
+            train_task, self.word[a], self.context[b], self.token, config.seed, epoch, a, b,
+            config.x_max, config.alpha, config.eta, config.grad_clip, self.threads, self.hosts,
+            key=f"w2v-glove-{self.token}-{epoch}-{s}-{a}{again}", workers=[self.home[a]],
+            pure=False)
+
     def sub_epoch(self, epoch, s, on_cell=None):
         config, client = self.model.config, self.client
-        tasks = {}
-        for a, b in schedule(self.k, s, config.seed, epoch):
-            future = client.submit(
-                train_task, self.word[a], self.context[b], self.cells[a][b], config.seed,
-                epoch, a, b, config.x_max, config.alpha, config.eta, config.grad_clip,
-                self.threads, self.hosts, key=f"w2v-glove-{self.token}-{epoch}-{s}-{a}",
-                workers=[self.home[a]], allow_other_workers=True, pure=False)
-            tasks[future] = (a, b)
-        for future in self.distributed.as_completed(list(tasks)):
-            if future.status == "finished" and on_cell is not None:
-                a, b = tasks[future]
-                on_cell(self.nnz_of[a][b])
-        check_futures(self.distributed, list(tasks))
+        self._check_workers(epoch, s)
+        self._keep_again()
+        tasks = {self._train(epoch, s, a, b, 0): (a, b, 0)
+                 for a, b in schedule(self.k, s, config.seed, epoch)}
+        trained = {}
+        while tasks:
+            try:
+                done = self.distributed.wait(list(tasks), timeout=POLL_SECONDS,
+                                             return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = ()
+            for future in done:
+                a, b, _ = tasks.pop(future)
+                check_futures(self.distributed, [future])
+                trained[a] = (future, b)
+                if on_cell is not None:
+                    on_cell(self.nnz_of[a][b])
+            moved = self._check_workers(epoch, s) if tasks else set()
+            for future, (a, b, attempt) in list(tasks.items()):
+                if a in moved:  # its home left: the keeper trains it from the same inputs
+                    future.cancel()
+                    del tasks[future]
+                    tasks[self._train(epoch, s, a, b, attempt + 1)] = (a, b, attempt + 1)
         results = [None] * self.k
-        for future, (a, b) in tasks.items():
+        previous = self.word + self.context
+        for a, (future, b) in sorted(trained.items()):
             parts = [client.submit(operator.getitem, future, i, pure=False,
                                    key=f"w2v-glove-part{i}-{self.token}-{epoch}-{s}-{a}")
                      for i in range(3)]
@@ -204,27 +334,48 @@ class ClusterBlocks:
             if self.at[b] != a:  # the column block came from the worker that had it
                 self.moved += self.block_bytes[b]
                 self.at[b] = a
-        del tasks, future
+        del trained, future
         self._check_workers(epoch, s)
+        self._keep_again()
         if len(self.alive) > 1:
             self.kept += 2 * sum(self.block_bytes)
         self._replicate(self.word + self.context)
+        del previous
         return results
 
     def _check_workers(self, epoch, s):
-        """A one-line note for a worker that left; the blocks it homed move to survivors."""
+        """Follow workers leaving and joining: a one-line note for each that left; a stripe
+        whose home left moves to its keeper, and a stripe without a live keeper gets a new
+        one (its cells copied there). Returns the stripes that moved."""
         now = self._workers()
         gone = [w for w in self.alive if w not in now]
         if gone:
             log.warning("Dask worker %s left during epoch %d, sub-epoch %d; its cells ran "
                         "again on another worker from the kept copies", ", ".join(gone),
                         epoch + 1, s + 1)
-        if gone or len(now) != len(self.alive):
-            self.alive = now
-            if not now:
-                raise W2VError("every Dask worker has left")
-            self.home = [h if h in now else now[a % len(now)] for a, h in enumerate(self.home)]
-            self._replicate([f for stripe in self.cells for f in stripe])
+        if not gone and now == self.alive:
+            return set()
+        self.alive = now
+        moved = set()
+        for a in range(self.k):
+            if self.home[a] not in now:
+                if self.keeper[a] not in now:
+                    raise W2VError(f"the Dask workers holding row block {a + 1} of {self.k} "
+                                   f"({self.home[a]} and its copy on {self.keeper[a]}) have "
+                                   f"both left; --resume from the last checkpoint")
+                self.home[a], self.keeper[a] = self.keeper[a], None
+                moved.add(a)
+        for a in range(self.k):
+            if self.keeper[a] not in now and len(now) > 1:
+                self.keeper[a] = self._keeper_for(a)
+                self.unkept.add(a)
+        return moved
+
+    def _keep_again(self):
+        """Copy the cells of the stripes that lost their keeper to their new one."""
+        if self.unkept:
+            self._keep_cells(sorted(self.unkept))
+            self.unkept = set()
 
     def gather(self):
         words = self.client.gather(self.word)
@@ -239,12 +390,30 @@ class ClusterBlocks:
         return {w: int(info.get("metrics", {}).get("memory", 0)) for w, info in workers.items()}
 
     def close(self):
-        self.cells = self.word = self.context = []
+        self.word = self.context = []
+        try:
+            self.client.run(drop_cells, self.token)
+        except Exception:  # noqa: BLE001 - tidying a cluster that may be gone
+            pass
         if self.amm:
             try:
                 self.client.amm.start()
             except (OSError, TimeoutError):
                 pass
+
+
+def matrix_row_chunks(cooc, nnz_per_chunk):
+    """`CountFile.row_chunks` of a CSR matrix in memory."""
+    cooc = cooc.tocsr()
+    indptr, n = cooc.indptr, cooc.shape[0]
+    lengths = np.diff(indptr)
+    first = 0
+    while first < n:
+        end = int(np.searchsorted(indptr, indptr[first] + nnz_per_chunk, side="right")) - 1
+        end = min(max(end, first + 1), n)
+        yield first, lengths[first:end], cooc.indices[indptr[first]:indptr[end]], \
+            cooc.data[indptr[first]:indptr[end]]
+        first = end
 
 
 def cluster_blocks(client, blocks):
@@ -279,6 +448,7 @@ def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress
                        source=source)
         if stats is not None and made:
             stats.update(blocks=k, moved_bytes=made[0].moved, kept_bytes=made[0].kept,
+                         kept_on_disk_bytes=made[0].kept_on_disk,
                          worker_memory=made[0].worker_memory())
     except LOST as e:
         kept = f"; {save_to} keeps the last checkpoint (--resume it)" if save_to else ""
@@ -294,7 +464,8 @@ def prepare_on_cluster(client, inputs=None, config=None, *, cooccur=None, resume
                        progress=False, **options):
     """`model.prepare` for a cluster run: a corpus is counted on `client` and its counts are
     left on the workers (a `distributed.ClusterRows`), unless they are to be saved; a count
-    file is read here as usual."""
+    file is opened, not read whole (a `cooccur.file.CountFile`, dealt out to the workers a
+    chunk of rows at a time)."""
     from ..checkpoints import check_same_corpus
     from ..distributed import cooccurrence_counts
 
@@ -303,9 +474,11 @@ def prepare_on_cluster(client, inputs=None, config=None, *, cooccur=None, resume
         config = model.config
     inputs, cooccur = recorded_source(model, inputs, cooccur)
     if cooccur or save_cooccur:
+        from ..cooccur.file import open_cooccur
+
         return prepare(inputs, config, cooccur=cooccur, resume=model, memory=memory,
                        tmp_dir=tmp_dir, save_cooccur=save_cooccur, threads=threads,
-                       progress=progress, dask=client, **options)
+                       progress=progress, dask=client, read_counts=open_cooccur, **options)
     rows, vocab, counted = cooccurrence_counts(
         inputs, **config.corpus_options(), vocab=None if model is None else model.vocab,
         window=config.window, weighting=config.weighting, memory_gb=memory, threads=threads,

@@ -354,27 +354,28 @@ def recorded_source(model, inputs, cooccur):
 
 def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, memory=None,
             tmp_dir=None, save_cooccur=None, threads=None, progress=False, dask=None,
-            workers=None):
+            workers=None, read_counts=None):
     """(model, counts, source) ready for `train(model, counts, source=source)`.
 
     The counts are those of the file `cooccur` (a new model takes its window and
     weighting; `match`, settings such as {"window": 5}, must agree with it), else those of
     the corpus `inputs` counted under `config` (saved to `save_cooccur` if given). With
     `resume` (a model from `resumable`), they must be the ones it trained on, and default
-    to the count file or corpus it recorded.
+    to the count file or corpus it recorded. `read_counts(path, **checks)` reads the count
+    file (default `cooccur.file.load_cooccur`: the whole matrix).
     """
     model = resume
     if model is not None:
         config = model.config
     inputs, cooccur = recorded_source(model, inputs, cooccur)
     if cooccur:
-        from ..cooccur.file import load_cooccur
-
+        if read_counts is None:
+            from ..cooccur.file import load_cooccur as read_counts
         if model is not None:
             check = dict(vocab=model.vocab, window=config.window, weighting=config.weighting)
         else:  # settings asked for must match the file; defaults yield to it
             check = dict(match or {})
-        matrix, vocab, meta = load_cooccur(cooccur, **check)
+        matrix, vocab, meta = read_counts(cooccur, **check)
         log.info("read %d x %d counts, %d non-zeros (window %s, %s weighting) from %s",
                  *matrix.shape, matrix.nnz, meta.get("window"), meta.get("weighting"),
                  cooccur)
