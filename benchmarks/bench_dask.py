@@ -213,9 +213,16 @@ def glove_child(args):
 
         from w2v.glove.cluster import train_on_cluster
 
-        def loaded_mb():  # a worker with the GloVe kernels loaded, before any counts
-            import w2v.glove.cluster  # noqa: F401
+        def loaded_mb():  # a worker with the GloVe kernels loaded and run, before any counts
+            import numpy as np
 
+            from w2v.glove.blocks import cell_of_pieces, train_cell
+
+            piece = (np.array([1, 1], np.int64), np.array([1, 0], np.int32),
+                     np.array([2.0, 2.0], np.float32))
+            rows = np.full((2, 2 * (args.dim + 1)), 0.01, np.float32)
+            train_cell(rows, rows.copy(), cell_of_pieces([piece], 1, 0, 0), 1, 0, 0, 0, 10.0,
+                       0.05, 0.75, 100.0)
             return peak_mb()
 
         with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,

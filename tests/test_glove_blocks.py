@@ -286,8 +286,13 @@ def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_
         def run(self, func):
             return {"tcp://w:1": w2v.__version__}
 
-        def scheduler_info(self):
-            return {"workers": {"tcp://w:1": {}}}
+        def sync(self, func, **kwargs):
+            return func(**kwargs)
+
+        class scheduler:  # noqa: N801
+            @staticmethod
+            def identity(**kwargs):
+                return {"workers": {"tcp://w:1": {}}}
 
     class Vanishing(rotation.LocalBlocks):
         def __init__(self, client, model, cooc, members, threads=None):

@@ -104,8 +104,19 @@ def _has_bokeh():
     return importlib.util.find_spec("bokeh") is not None
 
 
+def cluster_workers(client):
+    """{address: info} of the workers the scheduler has now. Asked of the scheduler itself:
+    `Client.scheduler_info` may answer with what its periodic refresh fetched, which lists
+    no workers."""
+    try:
+        info = client.sync(client.scheduler.identity, n_workers=-1)
+    except TypeError:  # a scheduler older than the n_workers argument lists them all
+        info = client.sync(client.scheduler.identity)
+    return dict(info.get("workers", {}))
+
+
 def _log_cluster(client, where):
-    n = len(client.scheduler_info().get("workers", {}))
+    n = len(cluster_workers(client))
     log.info("dask: %d worker(s) at %s", n, where)
     log.debug("dask dashboard: %s", client.dashboard_link if _has_bokeh() else
               "none (install bokeh for one)")
@@ -113,7 +124,7 @@ def _log_cluster(client, where):
 
 def workers_per_host(client):
     hosts = {}
-    for info in client.scheduler_info().get("workers", {}).values():
+    for info in cluster_workers(client).values():
         host = info.get("host", "")
         hosts[host] = hosts.get(host, 0) + 1
     return hosts

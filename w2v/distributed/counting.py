@@ -12,7 +12,8 @@ from ..cooccur.counts import check_options, counting_plan
 from ..corpus.subsample import SUBSAMPLE_CHUNK_TOKENS, keep_probabilities
 from ..errors import OptionError, VocabularyError
 from ..text.sources import expand_inputs
-from .cluster import Progress, check_futures, connect, import_distributed, submit, workers_per_host
+from .cluster import (Progress, check_futures, cluster_workers, connect, import_distributed,
+                      submit, workers_per_host)
 from .pairs import (chunk_firsts, count_partition_rows, piece_of, reduce_rows, restrict_partition,
                     row_ranges, subsample_partition, tokens_of)
 from .partitions import input_files, plan_partitions
@@ -48,7 +49,7 @@ def _n_partitions(client, partitions):
         if partitions < 1:
             raise OptionError(f"partitions must be at least 1, got {partitions}")
         return partitions
-    return 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    return 2 * max(1, len(cluster_workers(client)))
 
 
 def count_vocabulary(inputs, *, min_count=5, max_vocab=None, lowercase=False, preprocess="none",

@@ -2,15 +2,18 @@
 per worker.
 
 Row block k (its word rows: vectors, biases and AdaGrad sums) and the count cells of its
-stripe, (k, 0..K-1), live on worker k; a column block (context rows) is a Dask future that
-moves each sub-epoch to the worker whose row block meets it next.
-The K tasks of a sub-epoch touch disjoint rows, so with one thread per worker the result is
-the bits of `blocks.LocalBlocks`, whatever the timing.
+stripe, (k, 0..K-1), live on worker k, its home: the cells in the worker process (never a
+Dask result, so Dask never copies them), a copy on the local disk of another worker, its
+keeper. A column block (context rows) is a Dask future that moves each sub-epoch to the
+worker whose row block meets it next. The K tasks of a sub-epoch touch disjoint rows, so
+with one thread per worker the result is the bits of `blocks.LocalBlocks`, whatever the
+timing.
 
-A sub-epoch starts from futures kept on two workers (the cells once, the rows after every
-sub-epoch), so a worker that dies mid-task costs only that task, which Dask runs again on a
-survivor from the same inputs, to the same bits. The client keeps the model it started from
-and gathers the blocks into it at checkpoints (the ordinary GloVe model file).
+The row and column blocks are kept on two workers after every sub-epoch, so a worker that
+dies mid-task costs only that task: its keeper takes the stripe over (the cells from its
+disk) and runs it again from the same inputs, to the same bits. The client keeps the model
+it started from and gathers the blocks into it at checkpoints (the ordinary GloVe model
+file).
 
 Dask is imported here only when a run asks for a cluster.
 """
@@ -20,13 +23,14 @@ import concurrent.futures
 import logging
 import operator
 import os
+import time
 import uuid
 
 import numpy as np
 
 from ..checkpoints import CHECKPOINT_EVERY
-from ..distributed.cluster import (TASK_LOCK, check_futures, connect, import_distributed,
-                                   workers_per_host, worker_threads)
+from ..distributed.cluster import (TASK_LOCK, check_futures, cluster_workers, connect,
+                                   import_distributed, workers_per_host, worker_threads)
 from ..errors import W2VError
 from ..distributed.pairs import select_rows
 from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resume_blocks,
@@ -283,7 +287,7 @@ class ClusterBlocks:
             return False
 
     def _workers(self):
-        return sorted(self.client.scheduler_info().get("workers", {}))
+        return sorted(cluster_workers(self.client))
 
     def _replicate(self, futures):
         if len(self.alive) > 1:
@@ -305,19 +309,21 @@ class ClusterBlocks:
         tasks = {self._train(epoch, s, a, b, 0): (a, b, 0)
                  for a, b in schedule(self.k, s, config.seed, epoch)}
         trained = {}
+        checked = time.monotonic()
         while tasks:
-            try:
-                done = self.distributed.wait(list(tasks), timeout=POLL_SECONDS,
-                                             return_when="FIRST_COMPLETED").done
-            except TimeoutError:
-                done = ()
+            done = [future for future in tasks if future.done()]
+            if not done:
+                time.sleep(0.02)
             for future in done:
                 a, b, _ = tasks.pop(future)
                 check_futures(self.distributed, [future])
                 trained[a] = (future, b)
                 if on_cell is not None:
                     on_cell(self.nnz_of[a][b])
-            moved = self._check_workers(epoch, s) if tasks else set()
+            if not tasks or time.monotonic() - checked < POLL_SECONDS:
+                continue
+            checked = time.monotonic()
+            moved = self._check_workers(epoch, s)
             for future, (a, b, attempt) in list(tasks.items()):
                 if a in moved:  # its home left: the keeper trains it from the same inputs
                     future.cancel()
@@ -386,7 +392,7 @@ class ClusterBlocks:
 
     def worker_memory(self):
         """{worker: process memory in bytes} as the scheduler last heard it."""
-        workers = self.client.scheduler_info().get("workers", {})
+        workers = cluster_workers(self.client)
         return {w: int(info.get("metrics", {}).get("memory", 0)) for w, info in workers.items()}
 
     def close(self):
@@ -420,7 +426,7 @@ def cluster_blocks(client, blocks):
     """K for a run on `client`: `blocks`, else its number of workers."""
     if blocks is not None:
         return blocks
-    return max(1, len(client.scheduler_info().get("workers", {})))
+    return max(1, len(cluster_workers(client)))
 
 
 def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress=False,
