@@ -200,6 +200,10 @@ def test_cli_cooccur_glove_and_svd_match_one_process(client, corpus_files, tmp_p
     assert main([*glove, "-o", str(tmp_path / "g1.txt")]) == 0  # the cluster's schedule, here
     assert main([*glove, "-o", str(tmp_path / "g2.txt"), "--dask", address]) == 0
     assert (tmp_path / "g2.txt").read_bytes() == (tmp_path / "g1.txt").read_bytes()
+    assert main(["glove", "--read-cooccur", str(tmp_path / "dask.npz"), "--threads", "1",
+                 "--epochs", "2", "--dim", "8", "-o", str(tmp_path / "g3.txt"), "--dask",
+                 address]) == 0  # the count file dealt out by chunks
+    assert (tmp_path / "g3.txt").read_bytes() == (tmp_path / "g1.txt").read_bytes()
     svd = ["svd", *common, "--dim", "8", "--sample", "1e-3"]
     assert main([*svd, "-o", str(tmp_path / "s1.txt")]) == 0
     assert main([*svd, "-o", str(tmp_path / "s2.txt"), "--dask", address]) == 0

@@ -2,9 +2,8 @@
 per worker.
 
 Row block k (its word rows: vectors, biases and AdaGrad sums) and the count cells of its
-stripe, (k, 0..K-1), live on worker k, its home: the cells in the worker process (never a
-Dask result, so Dask never copies them), a copy on the local disk of another worker, its
-keeper. A column block (context rows) is a Dask future that moves each sub-epoch to the
+stripe, (k, 0..K-1), live on worker k, its home: the cells in the worker process (not as
+Dask results, which Dask may copy), a copy on the local disk of another worker, its keeper. A column block (context rows) is a Dask future that moves each sub-epoch to the
 worker whose row block meets it next. The K tasks of a sub-epoch touch disjoint rows, so
 with one thread per worker the result is the bits of `blocks.LocalBlocks`, whatever the
 timing.
@@ -48,7 +47,8 @@ LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.Cancel
 # --------------------------------------------------------------------------- on a worker
 
 # The count cells a worker trains, by (run token, a, b): its share of the counts, held in the
-# worker process (a cell is never a Dask result, so Dask never copies it elsewhere).
+# worker process. A cell is a Dask result only while it is copied to its keeper's disk, so
+# Dask keeps no second copy of it in any worker's memory.
 CELLS = {}
 
 
