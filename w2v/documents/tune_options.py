@@ -2,7 +2,8 @@
 
 Chosen on STS-B train and dev only (docs/tune.md): CoSENT + InfoNCE for graded pairs, the
 rows of the words the pairs use trained (`train` None resolves to "rows", or "map+rows"
-with `asymmetric`), InfoNCE at temperature 0.1, Adam.
+with `asymmetric`), InfoNCE at temperature 0.1, Adam; the components refitted on the
+texts embedded (`refit` "auto") after training on crops alone.
 """
 
 import dataclasses
@@ -23,6 +24,7 @@ class TuneOptions:
     row_lr: float = 0.001
     row_pull: float = 0.0
     seed: int = 1
+    refit: str = "auto"
 
 
 TUNE_DEFAULTS = TuneOptions()
