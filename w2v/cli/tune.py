@@ -38,8 +38,9 @@ def _default(name):
 @click.option("--loss", default=_default("loss"), show_default=True, metavar="LOSS",
               help="infonce, triplet, cosent or a combination (cosent+infonce); auto: "
                    "cosent+infonce for graded (STS) pairs, else infonce.")
-@click.option("--temperature", type=float, default=_default("temperature"), show_default=True,
-              help="InfoNCE's temperature.")
+@click.option("--temperature", type=float, default=None,
+              help=f"InfoNCE's temperature.  [default: {_default('temperature')}; "
+                   f"{_default('crops_temperature')} on --crops alone]")
 @click.option("--margin", type=float, default=_default("margin"), show_default=True,
               help="The triplet loss's margin, and --semi-hard's.")
 @click.option("--hard-negatives", type=int, default=_default("hard_negatives"),
@@ -67,7 +68,9 @@ def _default(name):
                    "rows of the words the pairs use), joined by +.  [default: rows; map+rows "
                    "with --asymmetric]")
 @click.option("--epochs", type=int, default=_default("epochs"), show_default=True)
-@click.option("--batch-size", type=int, default=_default("batch_size"), show_default=True)
+@click.option("--batch-size", type=int, default=None,
+              help=f"Pairs per batch.  [default: {_default('batch_size')}; "
+                   f"{_default('crops_batch_size')} on --crops alone]")
 @click.option("--lr", type=float, default=_default("lr"), show_default=True,
               help="Adam's step size for the weights and the map.")
 @click.option("--row-lr", type=float, default=_default("row_lr"), show_default=True,

@@ -348,18 +348,21 @@ def tune(wv, pairs_files=(), **options):
     the default is "rows" ("map+rows" when `asymmetric`, so each side has its own map).
     `threads` (default 1: the kernels of a batch are small) parallelise the kernels over the
     batch; 1 with a `seed` repeats exactly. `checkpoint`: a path the model is written to after
-    each epoch, and on Ctrl-C. Defaults: `TuneOptions`. See the module docstring for the
-    method.
+    each epoch, and on Ctrl-C. `refit` "yes" saves the encoder without its components, so
+    that `embed` finds those of the texts it embeds (as uSIF does); "auto" (the default) does
+    so after training on crops alone, whose texts (corpus spans) are unlike those embedded.
+    `temperature` and `batch_size` None are the defaults for the data (crops alone: 0.05 and
+    512). Defaults: `TuneOptions`. See the module docstring for the method.
     """
     with _one_blas_thread():
         return _tune(wv, pairs_files, **options)
 
 
 def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None, vocab_path=None,
-          preprocess=None, lowercase=False, loss=D.loss, temperature=D.temperature,
+          preprocess=None, lowercase=False, loss=D.loss, temperature=None,
           margin=D.margin, hard_negatives=D.hard_negatives, semi_hard=False,
           false_negative_threshold=None, false_negative_weight=D.false_negative_weight,
-          guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=D.batch_size,
+          guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=None,
           lr=D.lr, dev=None, seed=D.seed, threads=None, asymmetric=False, train=None,
           map_pull=0.1, weight_pull=1e-4, max_crops=None, checkpoint=None, progress=False,
           symmetric=True, row_lr=D.row_lr, row_pull=D.row_pull, refit=D.refit):
@@ -375,6 +378,10 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     if refit not in REFITS:
         raise OptionError(f"unknown --refit {refit!r}; expected {', '.join(REFITS)}")
     refit = (refit == "yes") or (refit == "auto" and not pairs_files)
+    if temperature is None:
+        temperature = D.temperature if pairs_files else D.crops_temperature
+    if batch_size is None:
+        batch_size = D.batch_size if pairs_files else D.crops_batch_size
     start = _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase)
     if output and not _is_model(path) and wv.counts is None and vocab_path is None:
         raise OptionError("the tuned model is a model file, which holds word counts: give the "
