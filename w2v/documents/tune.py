@@ -500,9 +500,12 @@ def _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase):
 
 
 def _fit_components(wv, pooling, pairs):
-    """The pooling's components, from the pooled training texts (fixed from then on)."""
+    """The pooling's components, from the pooled training texts (fixed from then on), with
+    the rows a tuned start moved."""
     raw = np.empty((pairs.n_texts, wv.dim))
-    rows = np.ascontiguousarray(wv.unit if pooling.unit_words else wv.vectors, np.float32)
+    rows = np.array(wv.unit if pooling.unit_words else wv.vectors, np.float32, order="C")
+    if pooling.row_index is not None:
+        rows[pooling.row_index] = pooling.row_values
     weights = np.ones(len(wv)) if pooling.weights is None else pooling.weights.astype(np.float64)
     k.pool(pairs.ids, pairs.offsets, np.arange(pairs.n_texts), rows, weights, raw)
     pooling.fit(raw.astype(np.float32))
