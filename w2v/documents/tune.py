@@ -11,7 +11,8 @@ map carries what was learned to it. L2 terms pull theta toward 0 and the map tow
 identity. On STS-B the rows carry most of the gain (see docs/tune.md).
 
 A text's vector is z = unit(((1/n) sum_w weight_w row_w) P M), P the projection that
-removes the pooling's components (fitted once on the training texts, then fixed). The
+removes the pooling's components (fitted once on the training texts, then fixed; with
+`refit`, the saved encoder finds them again on the texts it embeds, as uSIF does). The
 losses are on cosines of z: InfoNCE over in-batch and mined negatives at a temperature
 (both directions unless asymmetric), the triplet hinge on the hardest negative, and CoSENT
 on graded pairs. Gradients are written out (`tune_kernels`), Adam updates the parameters.
