@@ -24,6 +24,7 @@ is kept), mean +- sd over --seeds seeds. One table:
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -72,6 +73,8 @@ def retrieval(wv, pooling, path=STSB_DEV, gold_min=4.0):
         queries = embed(wv, left, fitted).vectors
         documents = embed(wv, right, fitted).vectors
     else:
+        if not pooling.fitted:  # components found on all sentences, as for uSIF
+            pooling = embed(wv, left + right, dataclasses.replace(pooling)).pooling
         queries = embed(wv, left, pooling, side="query").vectors
         documents = embed(wv, right, pooling).vectors
     chosen = np.flatnonzero(gold >= gold_min)

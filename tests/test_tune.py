@@ -1,6 +1,7 @@
 """`w2v tune`: the losses' gradients, the negatives' masks, planted paraphrases learned only
 through pairs, exact repeats, the tuned model read back by embed/search, bad input."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -11,6 +12,7 @@ from w2v.documents import tune_kernels as k
 from w2v.documents.embed import embed
 from w2v.documents.pooling import for_vectors, load_pooling, pooling_from_arrays
 from w2v.documents.search import search
+from w2v.documents.sts import evaluate_sts
 from w2v.documents.tune import Encoder, negative_weights, select_negatives, tune
 from w2v.files.model_file import load_model_vectors
 from w2v.vectors.word_vectors import WordVectors
@@ -100,6 +102,45 @@ def test_tuned_model_read_back_by_embed_and_search(tmp_path):
     assert str(np.load(path)["format"]) == "w2v-pooling-3"
     again = load_pooling(path)
     assert np.array_equal(embed(wv, texts, again).vectors, in_memory)
+
+
+def test_after_crops_the_components_are_those_of_the_texts_embedded(tmp_path):
+    wv = planted_vectors()
+    rng = np.random.default_rng(5)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(" ".join(sentence(g, rng, 5) for g in rng.choice(list(GROUPS), 3))
+                              + "\n" for _ in range(64)))
+    options = {**OPTIONS, "epochs": 1, "pooling": "usif"}
+    out = str(tmp_path / "crops.w2v")
+    crops = tune(wv, [], crops=[str(corpus)], output=out, **options).pooling
+    assert crops.tuned and crops.remove_pc and crops.components is None  # refit: auto
+    kept = tune(wv, [], crops=[str(corpus)], refit="no", **options).pooling
+    assert kept.components is not None
+    assert tune(wv, [write_pairs(tmp_path / "p.tsv")], **options).pooling.fitted
+    # embed finds the components on the texts it embeds, as for uSIF, read back the same
+    texts, other = ["a0 a1 b2", "c1 c2", "e0 f1 f2", "h1 g0"], ["a0", "b0 b4 h1", "d2", "g2 e3"]
+    first = embed(wv, texts, tune_copy(crops))
+    assert first.pooling.fitted
+    again = embed(wv, texts, dataclasses.replace(kept, components=None,
+                                                     component_weights=None))
+    assert np.allclose(first.vectors, again.vectors, atol=1e-6)
+    assert not np.allclose(embed(wv, other, tune_copy(crops)).pooling.components,
+                           first.pooling.components)
+    back = load_model_vectors(out)
+    assert np.array_equal(embed(back, texts, for_vectors(back, out)).vectors, first.vectors)
+    # evaluate --sts finds them on both columns of the file
+    sts = tmp_path / "sts.txt"
+    sts.write_text("".join(f"{s}\t{a}\t{b}\n" for s, a, b in
+                           [(5, "a0 a1", "b0 b1"), (1, "a2 c1", "h0"), (3, "e0 e1", "f1 f2"),
+                            (0, "g1", "c2 c3"), (4, "d1 d2 d3", "c4 c0")]))
+    fitted = embed(wv, ["a0 a1", "a2 c1", "e0 e1", "g1", "d1 d2 d3", "b0 b1", "h0", "f1 f2",
+                        "c2 c3", "c4 c0"], tune_copy(crops)).pooling
+    assert evaluate_sts(wv, sts, [crops])[0].spearman == \
+        evaluate_sts(wv, sts, [fitted])[0].spearman
+
+
+def tune_copy(pooling):
+    return dataclasses.replace(pooling)
 
 
 def test_checkpoint_written_each_epoch_goes_on_from_its_encoder(tmp_path):

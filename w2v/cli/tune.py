@@ -38,8 +38,9 @@ def _default(name):
 @click.option("--loss", default=_default("loss"), show_default=True, metavar="LOSS",
               help="infonce, triplet, cosent or a combination (cosent+infonce); auto: "
                    "cosent+infonce for graded (STS) pairs, else infonce.")
-@click.option("--temperature", type=float, default=_default("temperature"), show_default=True,
-              help="InfoNCE's temperature.")
+@click.option("--temperature", type=float, default=None,
+              help=f"InfoNCE's temperature.  [default: {_default('temperature')}; "
+                   f"{_default('crops_temperature')} on --crops alone]")
 @click.option("--margin", type=float, default=_default("margin"), show_default=True,
               help="The triplet loss's margin, and --semi-hard's.")
 @click.option("--hard-negatives", type=int, default=_default("hard_negatives"),
@@ -67,7 +68,9 @@ def _default(name):
                    "rows of the words the pairs use), joined by +.  [default: rows; map+rows "
                    "with --asymmetric]")
 @click.option("--epochs", type=int, default=_default("epochs"), show_default=True)
-@click.option("--batch-size", type=int, default=_default("batch_size"), show_default=True)
+@click.option("--batch-size", type=int, default=None,
+              help=f"Pairs per batch.  [default: {_default('batch_size')}; "
+                   f"{_default('crops_batch_size')} on --crops alone]")
 @click.option("--lr", type=float, default=_default("lr"), show_default=True,
               help="Adam's step size for the weights and the map.")
 @click.option("--row-lr", type=float, default=_default("row_lr"), show_default=True,
@@ -77,6 +80,11 @@ def _default(name):
               help="L2 pull of the moved rows toward their start.")
 @click.option("--dev", default=None, metavar="FILE",
               help="An STS file scored after each epoch (Spearman); the best epoch is kept.")
+@click.option("--refit", type=click.Choice(["auto", "yes", "no"]), default=_default("refit"),
+              show_default=True,
+              help="Save the encoder without the components it removed during training, so "
+                   "that embed finds those of the texts it embeds, as uSIF does; auto: yes "
+                   "after training on --crops alone (corpus spans, unlike the texts embedded).")
 @click.option("--asymmetric", is_flag=True,
               help="Queries and documents get their own map (for 'w2v search').")
 @click.option("--vocab", "vocab_path", default=None, metavar="FILE",
@@ -102,7 +110,7 @@ def _default(name):
 def tune_command(pairs, vectors_path, output, crops, max_crops, loss, temperature, margin,
                  hard_negatives, semi_hard, false_negative_threshold, false_negative_weight,
                  guide, min_score, trained, epochs, batch_size, lr, row_lr, row_pull, dev,
-                 asymmetric, vocab_path,
+                 refit, asymmetric, vocab_path,
                  pooling, preprocess, lowercase, checkpoint, seed, threads, progress):
     """Train the sentence encoder of MODEL on PAIRS and write it with the vectors to TUNED.
 
@@ -132,7 +140,7 @@ def tune_command(pairs, vectors_path, output, crops, max_crops, loss, temperatur
                   semi_hard=semi_hard, false_negative_threshold=false_negative_threshold,
                   false_negative_weight=false_negative_weight, guide=guide,
                   min_score=min_score, epochs=epochs, batch_size=batch_size, lr=lr,
-                  row_lr=row_lr, row_pull=row_pull, dev=dev,
+                  row_lr=row_lr, row_pull=row_pull, dev=dev, refit=refit,
                   seed=seed, threads=threads, asymmetric=asymmetric, train=trained,
                   max_crops=max_crops, checkpoint=checkpoint, progress=show_progress(progress))
     best = f" (epoch {result.best_epoch}, dev spearman {100 * result.dev:.2f})" \

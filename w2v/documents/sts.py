@@ -80,6 +80,8 @@ def evaluate_sts(wv, path, poolings=("mean", "sif", "usif"), counts=None, prepro
     results = []
     for kind in poolings:
         if isinstance(kind, Pooling):
+            if not kind.fitted:  # components found on all sentences, as for the others
+                kind = embed(wv, left + right, dataclasses.replace(kind)).pooling
             first = embed(wv, left, kind, side="query").vectors
             second = embed(wv, right, kind).vectors
             kind = "tuned" if kind.tuned else kind.kind

@@ -11,7 +11,8 @@ map carries what was learned to it. L2 terms pull theta toward 0 and the map tow
 identity. On STS-B the rows carry most of the gain (see docs/tune.md).
 
 A text's vector is z = unit(((1/n) sum_w weight_w row_w) P M), P the projection that
-removes the pooling's components (fitted once on the training texts, then fixed). The
+removes the pooling's components (fitted once on the training texts, then fixed; with
+`refit`, the saved encoder finds them again on the texts it embeds, as uSIF does). The
 losses are on cosines of z: InfoNCE over in-batch and mined negatives at a temperature
 (both directions unless asymmetric), the triplet hinge on the hardest negative, and CoSENT
 on graded pairs. Gradients are written out (`tune_kernels`), Adam updates the parameters.
@@ -49,6 +50,7 @@ TRAINED = ("weights", "map", "rows")
 COSENT_SCALE = 10.0  # sentence-transformers uses 20; 10 ranked STS-B dev 1 point better
 MINE_DEPTH = 4  # the curriculum's first epoch takes negatives from ranks up to K x this
 GIST_MARGIN = 0.0
+REFITS = ("auto", "yes", "no")
 
 
 @dataclasses.dataclass
@@ -101,10 +103,7 @@ class Encoder:
                       else pooling.weights.astype(np.float64))
         self.theta = np.zeros(len(wv))
         dim = wv.dim
-        self.projection = np.eye(dim)
-        if pooling.components is not None and len(pooling.components):
-            c = pooling.components.astype(np.float64)
-            self.projection -= (c.T * pooling.component_weights) @ c
+        self.projection = _projection(pooling, dim)
         first = np.eye(dim) if pooling.map is None else pooling.map.astype(np.float64)
         second = first if pooling.query_map is None else pooling.query_map.astype(np.float64)
         self.maps = [first.copy(), second.copy()] if asymmetric else [first.copy()]
@@ -216,6 +215,15 @@ class Encoder:
             self.moved[:] = False
             self.moved[state[2]] = True
             self.rows[state[2]] = state[3]
+
+
+def _projection(pooling, dim):
+    """P = I - sum_i lambda_i c_i c_i^T: the pooling's component removal as a matrix."""
+    projection = np.eye(dim)
+    if pooling.components is not None and len(pooling.components):
+        c = pooling.components.astype(np.float64)
+        projection -= (c.T * pooling.component_weights) @ c
+    return projection
 
 
 class Adam:
@@ -341,21 +349,24 @@ def tune(wv, pairs_files=(), **options):
     the default is "rows" ("map+rows" when `asymmetric`, so each side has its own map).
     `threads` (default 1: the kernels of a batch are small) parallelise the kernels over the
     batch; 1 with a `seed` repeats exactly. `checkpoint`: a path the model is written to after
-    each epoch, and on Ctrl-C. Defaults: `TuneOptions`. See the module docstring for the
-    method.
+    each epoch, and on Ctrl-C. `refit` "yes" saves the encoder without its components, so
+    that `embed` finds those of the texts it embeds (as uSIF does); "auto" (the default) does
+    so after training on crops alone, whose texts (corpus spans) are unlike those embedded.
+    `temperature` and `batch_size` None are the defaults for the data (crops alone: 0.05 and
+    512). Defaults: `TuneOptions`. See the module docstring for the method.
     """
     with _one_blas_thread():
         return _tune(wv, pairs_files, **options)
 
 
 def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None, vocab_path=None,
-          preprocess=None, lowercase=False, loss=D.loss, temperature=D.temperature,
+          preprocess=None, lowercase=False, loss=D.loss, temperature=None,
           margin=D.margin, hard_negatives=D.hard_negatives, semi_hard=False,
           false_negative_threshold=None, false_negative_weight=D.false_negative_weight,
-          guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=D.batch_size,
+          guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=None,
           lr=D.lr, dev=None, seed=D.seed, threads=None, asymmetric=False, train=None,
           map_pull=0.1, weight_pull=1e-4, max_crops=None, checkpoint=None, progress=False,
-          symmetric=True, row_lr=D.row_lr, row_pull=D.row_pull):
+          symmetric=True, row_lr=D.row_lr, row_pull=D.row_pull, refit=D.refit):
     from ..runtime.threads import configure_threads
 
     # The kernels of a batch of a few hundred pairs take microseconds: one thread is fastest
@@ -364,6 +375,14 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     if guide not in ("untuned", "none", None):
         raise OptionError(f"unknown --guide {guide!r}; expected untuned or none")
     trained = check_trained(train or ("map+rows" if asymmetric else "rows"))
+    refit = "auto" if refit is None else str(refit).lower()
+    if refit not in REFITS:
+        raise OptionError(f"unknown --refit {refit!r}; expected {', '.join(REFITS)}")
+    refit = (refit == "yes") or (refit == "auto" and not pairs_files)
+    if temperature is None:
+        temperature = D.temperature if pairs_files else D.crops_temperature
+    if batch_size is None:
+        batch_size = D.batch_size if pairs_files else D.crops_batch_size
     start = _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase)
     if output and not _is_model(path) and wv.counts is None and vocab_path is None:
         raise OptionError("the tuned model is a model file, which holds word counts: give the "
@@ -394,7 +413,7 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     adam = Adam([encoder.theta.shape] + [m.shape for m in encoder.maps], lr)
     history, best, best_state = [], None, None
     if dev_data is not None:
-        best = _dev_score(encoder, dev_data)
+        best = _dev_score(encoder, dev_data, start if refit else None)
         best_state = encoder.state()
         log.info("tune: dev spearman %.2f before training", 100 * best)
     best_epoch = 0
@@ -420,7 +439,7 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
                 record = {"epoch": epoch + 1, "loss": total / max(n_batches, 1),
                           "seconds": seconds, "pairs_per_s": n_batches * batch_size / seconds}
                 if dev_data is not None:
-                    record["dev"] = _dev_score(encoder, dev_data)
+                    record["dev"] = _dev_score(encoder, dev_data, start if refit else None)
                     if record["dev"] > best:
                         best, best_state, best_epoch = record["dev"], encoder.state(), epoch + 1
                 history.append(record)
@@ -428,10 +447,12 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
                          epochs, record["loss"], seconds, record["pairs_per_s"],
                          "" if dev_data is None else f", dev spearman {100 * record['dev']:.2f}")
                 if checkpoint:
-                    _write(checkpoint, wv, path, encoder.pooling(start), history, vocab_path)
+                    _write(checkpoint, wv, path, _saved(encoder, start, refit), history,
+                           vocab_path)
         except signals.Interrupted:
             if checkpoint:
-                _write(checkpoint, wv, path, encoder.pooling(start), history, vocab_path)
+                _write(checkpoint, wv, path, _saved(encoder, start, refit), history,
+                       vocab_path)
                 log.warning("interrupted: the encoder so far is in %s", checkpoint)
             raise
     if dev_data is None:
@@ -439,12 +460,21 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     else:
         encoder.restore(best_state)
         log.info("tune: kept epoch %d (dev spearman %.2f)", best_epoch, 100 * best)
-    tuned = encoder.pooling(start)
+    tuned = _saved(encoder, start, refit)
     result = TuneResult(tuned, history, best_epoch, len(pairs), pairs.skipped,
                         None if dev_data is None else best)
     if output:
         _write(output, wv, path, tuned, history, vocab_path)
     return result
+
+
+def _saved(encoder, start, refit):
+    """The tuned pooling; with `refit`, without its components, so that `embed` (like
+    uSIF's) removes those of the texts it embeds."""
+    tuned = encoder.pooling(start)
+    if refit and tuned.remove_pc:
+        tuned.components = tuned.component_weights = None
+    return tuned
 
 
 def _is_model(path):
@@ -471,9 +501,12 @@ def _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase):
 
 
 def _fit_components(wv, pooling, pairs):
-    """The pooling's components, from the pooled training texts (fixed from then on)."""
+    """The pooling's components, from the pooled training texts (fixed from then on), with
+    the rows a tuned start moved."""
     raw = np.empty((pairs.n_texts, wv.dim))
-    rows = np.ascontiguousarray(wv.unit if pooling.unit_words else wv.vectors, np.float32)
+    rows = np.array(wv.unit if pooling.unit_words else wv.vectors, np.float32, order="C")
+    if pooling.row_index is not None:
+        rows[pooling.row_index] = pooling.row_values
     weights = np.ones(len(wv)) if pooling.weights is None else pooling.weights.astype(np.float64)
     k.pool(pairs.ids, pairs.offsets, np.arange(pairs.n_texts), rows, weights, raw)
     pooling.fit(raw.astype(np.float32))
@@ -588,12 +621,24 @@ def _read_dev(wv, pooling, path):
     return _Dev(pairs, pairs.score)
 
 
-def _dev_score(encoder, dev):
+def _dev_score(encoder, dev, refit=None):
+    """Spearman on the dev pairs; with `refit` (the start pooling), the components found
+    on the dev texts, as the saved encoder will find them on the texts it embeds."""
     from ..vectors.evaluate import correlations
 
     p = dev.pairs
-    a = encoder.embed(p, p.left, True)
-    b = encoder.embed(p, p.right, False)
+    kept = encoder.projection
+    if refit is not None and refit.remove_pc:
+        texts = np.concatenate([p.left, p.right])
+        raw = np.empty((len(texts), encoder.rows.shape[1]))
+        k.pool(p.ids, p.offsets, texts, encoder.rows, encoder.weights, raw)
+        fitted = dataclasses.replace(refit, components=None, component_weights=None)
+        encoder.projection = _projection(fitted.fit(raw.astype(np.float32)), raw.shape[1])
+    try:
+        a = encoder.embed(p, p.left, True)
+        b = encoder.embed(p, p.right, False)
+    finally:
+        encoder.projection = kept
     return correlations(dev.gold, np.einsum("ij,ij->i", a, b))[0]
 
 

@@ -2,7 +2,9 @@
 
 Chosen on STS-B train and dev only (docs/tune.md): CoSENT + InfoNCE for graded pairs, the
 rows of the words the pairs use trained (`train` None resolves to "rows", or "map+rows"
-with `asymmetric`), InfoNCE at temperature 0.1, Adam.
+with `asymmetric`), InfoNCE at temperature 0.1, Adam. Trained on crops alone: InfoNCE at
+temperature 0.05 over batches of 512, and the components refitted on the texts embedded
+(`refit` "auto").
 """
 
 import dataclasses
@@ -23,6 +25,9 @@ class TuneOptions:
     row_lr: float = 0.001
     row_pull: float = 0.0
     seed: int = 1
+    refit: str = "auto"
+    crops_temperature: float = 0.05  # temperature and batch size on crops alone
+    crops_batch_size: int = 512
 
 
 TUNE_DEFAULTS = TuneOptions()
