@@ -13,7 +13,8 @@ Each run is a subprocess (so its peak RSS is its own, read with os.wait4). Repor
   words/s    corpus tokens (whitespace-separated, as in the file) x epochs / train s,
              the same numerator for both tools, so the ratio is the ratio of train times.
   analogy    questions-words.txt, 3CosAdd, gensim's evaluate_word_analogies with
-             restrict_vocab=30000, on both tools' saved vectors (identical evaluation).
+             restrict_vocab=30000, on both tools' saved vectors put in one vocabulary
+             order (count, then the word), so both answer the same questions.
   ws353      Spearman rho on wordsim353.txt (gensim's evaluate_word_pairs).
   rw         Spearman rho on rw.txt (Rare Words), the same way.
   load       the 1-minute load average when the run ended (the machine may be shared).
@@ -93,10 +94,33 @@ def run_worker(tool, model, kernel, seed, options, corpus, output):
     return result
 
 
-def evaluate(path):
+def evaluation_order(corpus, min_count):
+    """The words of the corpus's vocabulary, count descending and ties by the word itself.
+
+    Questions-words is scored over the 30k first words of a file, so two files with the same
+    counts but ties broken differently at the 30k cut are scored on different questions (on
+    50M tokens w2v's order covered 7,432 questions, gensim's 7,366). Both tools' vectors are
+    put in this one order before scoring, so they answer the same questions.
+    """
+    from w2v.corpus.corpus import count_corpus
+
+    counts = count_corpus([corpus])
+    vocab = counts.vocab(min_count)
+    return [w for _, w in sorted(zip((-vocab.counts).tolist(), vocab.words))]
+
+
+def evaluate(path, order=None):
+    """Questions-words (top 30k of `order`, else of the file), WS353 and RW of a vector file."""
     from gensim.models import KeyedVectors
 
     kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    if order is not None:
+        known = [w for w in order if w in kv.key_to_index]
+        seen = set(known)
+        rest = [w for w in kv.index_to_key if w not in seen]
+        ordered = KeyedVectors(kv.vector_size)
+        ordered.add_vectors(known + rest, kv[known + rest])
+        kv = ordered
     analogy, _ = kv.evaluate_word_analogies(f"{EVAL}/questions-words.txt", restrict_vocab=30000)
     ws353 = kv.evaluate_word_pairs(f"{EVAL}/wordsim353.txt")[1][0]
     rw = kv.evaluate_word_pairs(f"{EVAL}/rw.txt")[1][0]
@@ -200,6 +224,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="w2v-bench-") as workdir:
         corpus = plain_text(args.corpus, args.lines, workdir)
         tokens = count_tokens(corpus)
+        order = evaluation_order(corpus, args.min_count)
         print(f"corpus {corpus}: {tokens:,} tokens; threads {args.threads}, epochs {args.epochs}, "
               f"dim {args.dim}, window {args.window}, negative {args.negative}, hs {args.hs}, "
               f"sample {args.sample}, min-count {args.min_count}, seeds {args.seeds}", flush=True)
@@ -219,7 +244,7 @@ def main():
                     r = run_worker(tool, model, kernel, seed,
                                    [*options, "--threads", str(threads)], corpus, output)
                     load = os.getloadavg()[0]
-                    r.update(evaluate(output))
+                    r.update(evaluate(output, order))
                     os.remove(output)
                     r["words_s"] = tokens * args.epochs / r["train_s"]
                     name = (tool if tool == "gensim" else f"w2v {kernel}") + f" t{threads}"

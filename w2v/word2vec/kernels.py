@@ -289,6 +289,9 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
             _merge_hot_rows(w_out, w_hs, hot)
             unmerged = 0
         n, state = subsample_sentence(ids, start, end, tables.keep_threshold, state, sentence)
+        if model == CBOW:  # the first windows' input rows (later ones: one word ahead)
+            for c in range(min(n, window + 1)):
+                prefetch_row(w_in, sentence[c])
         if model == CBOW_BATCHED:
             pos = 0
             while pos < n:
@@ -342,6 +345,10 @@ def train_chunk(tokens, weights, tables, settings, first, last, state, alpha_fro
                 state = _draw_noise(state, tables, negative, noise, w_out)
                 if negative > 0:
                     prefetch_row(w_out, word)
+                    if pos + 1 < n:  # the next centre word's output row
+                        prefetch_row(w_out, sentence[pos + 1])
+                if pos + window + 1 < n:  # the word that enters the widest window next
+                    prefetch_row(w_in, sentence[pos + window + 1])
                 hidden[:] = 0.0
                 for c in range(lo, hi):
                     if c == pos:
