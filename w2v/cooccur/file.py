@@ -140,6 +140,17 @@ def _checked_entries(f, indices, data, n):
     return indices, data
 
 
+def row_chunk_bounds(indptr, nnz_per_chunk):
+    """(first, end) of consecutive runs of whole CSR rows of about `nnz_per_chunk` entries
+    each (a longer row alone), in row order."""
+    n, first = len(indptr) - 1, 0
+    while first < n:
+        end = int(np.searchsorted(indptr, indptr[first] + nnz_per_chunk, side="right")) - 1
+        end = min(max(end, first + 1), n)
+        yield first, end
+        first = end
+
+
 def open_cooccur(path, vocab=None, window=None, weighting=None):
     """`load_cooccur` without reading the counts: (CountFile, vocab, meta)."""
     counts = CountFile(path, vocab, window, weighting)
@@ -179,16 +190,11 @@ class CountFile:
     def row_chunks(self, nnz_per_chunk=1 << 22):
         """(first row, row lengths, indices, data) of consecutive whole rows, about
         `nnz_per_chunk` entries each (a longer row alone), in row order."""
-        indptr, n = self.indptr, self.shape[0]
-        first = 0
-        while first < n:
-            end = int(np.searchsorted(indptr, indptr[first] + nnz_per_chunk, side="right")) - 1
-            end = min(max(end, first + 1), n)
-            lo, hi = int(indptr[first]), int(indptr[end])
+        for first, end in row_chunk_bounds(self.indptr, nnz_per_chunk):
+            lo, hi = int(self.indptr[first]), int(self.indptr[end])
             indices, data = _checked_entries(self._file, self._indices.read(lo, hi),
-                                             self._data.read(lo, hi), n)
+                                             self._data.read(lo, hi), self.shape[0])
             yield first, self.row_lengths[first:end], indices, data
-            first = end
 
     def counts_record(self, source=None):
         """`checkpoints.counts_record` of the matrix, read through once in chunks."""

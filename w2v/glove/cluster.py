@@ -3,10 +3,10 @@ per worker.
 
 Row block k (its word rows: vectors, biases and AdaGrad sums) and the count cells of its
 stripe, (k, 0..K-1), live on worker k, its home: the cells in the worker process (not as
-Dask results, which Dask may copy), a copy on the local disk of another worker, its keeper. A column block (context rows) is a Dask future that moves each sub-epoch to the
-worker whose row block meets it next. The K tasks of a sub-epoch touch disjoint rows, so
-with one thread per worker the result is the bits of `blocks.LocalBlocks`, whatever the
-timing.
+Dask results, which Dask may copy), a copy on the local disk of another worker, its keeper.
+A column block (context rows) is a Dask future that moves each sub-epoch to the worker whose
+row block meets it next. The K tasks of a sub-epoch touch disjoint rows, so with one thread
+per worker the result is the bits of `blocks.LocalBlocks`, whatever the timing.
 
 The row and column blocks are kept on two workers after every sub-epoch, so a worker that
 dies mid-task costs only that task: its keeper takes the stripe over (the cells from its
@@ -410,16 +410,13 @@ class ClusterBlocks:
 
 def matrix_row_chunks(cooc, nnz_per_chunk):
     """`CountFile.row_chunks` of a CSR matrix in memory."""
+    from ..cooccur.file import row_chunk_bounds
+
     cooc = cooc.tocsr()
-    indptr, n = cooc.indptr, cooc.shape[0]
-    lengths = np.diff(indptr)
-    first = 0
-    while first < n:
-        end = int(np.searchsorted(indptr, indptr[first] + nnz_per_chunk, side="right")) - 1
-        end = min(max(end, first + 1), n)
-        yield first, lengths[first:end], cooc.indices[indptr[first]:indptr[end]], \
-            cooc.data[indptr[first]:indptr[end]]
-        first = end
+    indptr = cooc.indptr
+    for first, end in row_chunk_bounds(indptr, nnz_per_chunk):
+        lo, hi = indptr[first], indptr[end]
+        yield first, np.diff(indptr[first:end + 1]), cooc.indices[lo:hi], cooc.data[lo:hi]
 
 
 def cluster_blocks(client, blocks):
