@@ -23,9 +23,11 @@ GloVe by block rotation (`w2v glove --dask`) against one process, on counts made
 (`glove.model.train`, 2 threads), N > 0 a LocalCluster of N workers with one thread each and
 K = N blocks. Printed side by side: questions-words and WS-353, the final cost, training
 seconds (cluster start left out; the cells' scatter included) and their ratio to one
-process, the bytes the workers sent each other per epoch (Dask's transfer counters) against
-the sketch's estimate (every worker receives all of the context rows once an epoch:
-K x V x 2 (dim + 1) x 4 B), and the peak RSS of the client and of every worker.
+process, the bytes of blocks the workers sent each other per epoch (w2v's counts: context
+blocks a task fetched from another worker, and the copies sent to keepers; Dask's own
+transfer counters apart) against the sketch's estimate (every worker receives all of the
+context rows once an epoch: K x V x 2 (dim + 1) x 4 B), and the peak RSS of the client and
+of every worker.
 """
 
 import argparse
@@ -235,8 +237,8 @@ def glove_child(args):
             train_on_cluster(model, matrix, client, threads=1, stats=stats)
             result["seconds"] = time.perf_counter() - started
             result["sent_bytes"] = sum(client.run(sent).values()) - before
-            result["ring_bytes"] = stats["moved_bytes"]
-            result["replica_bytes"] = stats["kept_bytes"]
+            result["fetched_bytes"] = stats["moved_bytes"]
+            result["kept_bytes"] = stats["kept_bytes"]
             result["kept_on_disk_bytes"] = stats["kept_on_disk_bytes"]
             result["worker_peak_rss_mb"] = sorted(client.run(peak_mb).values())
     del matrix
@@ -284,10 +286,13 @@ def glove_main(args):
             estimate = workers * r["words"] * 2 * (args.dim + 1) * 4
             share = 12 * r["nnz"] / workers  # a worker's cells: int32 row, column, float32 value
             column_block = r["words"] / workers * 2 * (args.dim + 1) * 4
-            line += (f"; sent between workers {r['sent_bytes'] / args.epochs / 1e6:.0f} MB an "
-                     f"epoch (ring {r['ring_bytes'] / args.epochs / 1e6:.0f} MB, replicas "
-                     f"{r['replica_bytes'] / args.epochs / 1e6:.0f} MB; sketch "
-                     f"{estimate / 1e6:.0f} MB); counts kept on disk "
+            epoch_mb = (r["fetched_bytes"] + r["kept_bytes"]) / args.epochs / 1e6
+            line += (f"; blocks sent between workers {epoch_mb:.0f} MB an epoch (context "
+                     f"blocks fetched by tasks {r['fetched_bytes'] / args.epochs / 1e6:.0f} "
+                     f"MB, copies to keepers {r['kept_bytes'] / args.epochs / 1e6:.0f} MB; "
+                     f"sketch {estimate / 1e6:.0f} MB; Dask's own transfers, the count cells "
+                     f"among them, {r['sent_bytes'] / args.epochs / 1e6:.0f} MB); counts kept "
+                     f"on disk "
                      f"{r['kept_on_disk_bytes'] / 1e6:.0f} MB; worker peak RSS "
                      f"{', '.join(f'{m:.0f}' for m in r['worker_peak_rss_mb'])} MB against "
                      f"base {r['worker_base_rss_mb']:.0f} + share of counts {share / 1e6:.0f} + "

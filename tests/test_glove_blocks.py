@@ -227,7 +227,7 @@ def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_
         assert model.word.tobytes() == expected.word.tobytes()
         assert model.context.tobytes() == expected.context.tobytes()
         assert [e["cost"] for e in model.losses] == [e["cost"] for e in expected.losses]
-        assert stats["blocks"] == 2 and stats["moved_bytes"] > 0
+        assert stats["blocks"] == 2 and stats["kept_bytes"] > 0
 
         _, path, _, _ = counts
         model = init_model(GloveConfig(**SMALL), vocab)
@@ -245,11 +245,13 @@ def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_
 
 
 def _cells_held(token, dask_worker=None):
-    from w2v.glove.cluster import CELLS
+    from w2v.glove.cluster import BLOCKS, CELLS
 
     folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
     on_disk = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-    return sorted([a, b] for t, a, b in CELLS if t == token), on_disk
+    return (sorted([a, b] for t, a, b in CELLS if t == token),
+            sorted([kind, i, gen] for (t, kind, i), (gen, _) in BLOCKS.items() if t == token),
+            on_disk)
 
 
 def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(counts):
@@ -268,11 +270,25 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
         held = client.run(_cells_held, blocks.token)
         assert blocks.home != blocks.keeper and set(blocks.home) == set(held)
         for a, home in enumerate(blocks.home):
-            assert held[home][0] == [[a, 0], [a, 1]]  # its own stripe, in memory
-            assert held[home][1] == [f"cell-{1 - a}-0.npz", f"cell-{1 - a}-1.npz"]
-        assert blocks.kept_on_disk > 0
+            cells, rows, on_disk = held[home]
+            assert cells == [[a, 0], [a, 1]]  # its own stripe, in memory
+            assert rows == [["context", a, 0], ["word", a, 0]]  # its own blocks
+            other = 1 - a  # and a copy of the other's cells and blocks on its disk
+            assert on_disk == [f"cell-{other}-0.npz", f"cell-{other}-1.npz",
+                               f"context-{other}-g0.npy", f"word-{other}-g0.npy"]
+        assert blocks.kept_on_disk > 0 and blocks.kept > 0
+
+        blocks.sub_epoch(0, 0)  # trained in place, the older generation dropped
+        held = client.run(_cells_held, blocks.token)
+        for a, home in enumerate(blocks.home):
+            b = blocks.at.index(a)
+            cells, rows, on_disk = held[home]
+            assert rows == [["context", b, 1], ["word", a, 1]]
+            assert on_disk == [f"cell-{1 - a}-0.npz", f"cell-{1 - a}-1.npz",
+                               f"context-{blocks.at.index(1 - a)}-g1.npy",
+                               f"word-{1 - a}-g1.npy"]
         blocks.close()
-        assert all(h == ([], []) for h in client.run(_cells_held, blocks.token).values())
+        assert all(h == ([], [], []) for h in client.run(_cells_held, blocks.token).values())
 
 
 def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_path,

@@ -55,9 +55,7 @@ CELLS = {}
 def _cell_path(token, a, b):
     import distributed
 
-    folder = os.path.join(distributed.get_worker().local_directory, f"w2v-glove-{token}")
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, f"cell-{a}-{b}.npz")
+    return os.path.join(_folder(distributed.get_worker(), token), f"cell-{a}-{b}.npz")
 
 
 def build_cell(token, a, b, seed, *pieces):
@@ -96,27 +94,136 @@ def keep_cell(token, a, b, cell):
 
 
 def drop_cells(token, dask_worker=None):
-    """Forget the cells of run `token` in this worker, memory and disk (run by `client.run`,
-    which passes the worker)."""
+    """Forget the cells and blocks of run `token` in this worker, memory and disk (run by
+    `client.run`, which passes the worker)."""
     import shutil
 
     for key in [key for key in CELLS if key[0] == token]:
         del CELLS[key]
+    for key in [key for key in BLOCKS if key[0] == token]:
+        del BLOCKS[key]
     folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def train_task(word, context, token, seed, epoch, a, b, x_max, alpha, eta, grad_clip, threads,
-               hosts):
-    """Cell (a, b) trained on copies of its row blocks (the inputs stay as they were, for a
-    re-run): (word block, context block, (cost, updates, skipped))."""
+# The word and context blocks a worker holds, by (run token, "word" or "context", index):
+# (generation, rows), generation g being the value at the start of the run's sub-epoch g.
+# A block is trained in place; its copy for a re-run waits on its keeper's disk.
+BLOCKS = {}
+BLOCK_SERVER = "w2v_glove_block"
+
+
+def _folder(worker, token):
+    folder = os.path.join(worker.local_directory, f"w2v-glove-{token}")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def _block_path(worker, token, kind, index, gen):
+    return os.path.join(_folder(worker, token), f"{kind}-{index}-g{gen}.npy")
+
+
+def _block_held(worker, token, kind, index, gen):
+    """Block (kind, index) at generation `gen` if this worker has it, in memory or on disk,
+    else None."""
+    entry = BLOCKS.get((token, kind, index))
+    if entry is not None and entry[0] == gen:
+        return entry[1]
+    path = _block_path(worker, token, kind, index, gen)
+    if os.path.exists(path):
+        return np.load(path, allow_pickle=False)
+    return None
+
+
+def serve_blocks(dask_worker=None):
+    """Let the other workers ask this one for a block it holds (run by `client.run`)."""
+    from distributed.protocol import to_serialize
+
+    async def serve(comm=None, token=None, kind=None, index=None, gen=None):
+        block = _block_held(dask_worker, token, kind, index, gen)
+        return {"block": None if block is None else to_serialize(block)}
+
+    dask_worker.handlers[BLOCK_SERVER] = serve
+
+
+def fetch_block(token, kind, index, gen, sources):
+    """Block (kind, index) at generation `gen`: this worker's own, else from the first of
+    the workers `sources` that has it; returns (rows, bytes received)."""
+    import distributed
+    from distributed.utils import sync
+
+    worker = distributed.get_worker()
+    block = _block_held(worker, token, kind, index, gen)
+    if block is not None:
+        return block, 0
+    for address in sources:
+        if address is None or address == worker.address:
+            continue
+        try:
+            reply = sync(worker.loop, worker.rpc(address).w2v_glove_block, token=token,
+                         kind=kind, index=index, gen=gen)
+        except (OSError, TimeoutError):  # the worker left: try the next
+            continue
+        block = reply["block"]
+        if block is not None:
+            return (block if block.flags.writeable else block.copy()), int(block.nbytes)
+    raise W2VError(f"the GloVe {kind} block {index + 1} is on no Dask worker left "
+                   f"(asked {', '.join(a for a in sources if a)}); --resume from the last "
+                   f"checkpoint")
+
+
+def put_block(token, kind, index, gen, block):
+    """Hold `block` in this worker as (kind, index) at generation `gen`."""
+    BLOCKS[token, kind, index] = (gen, block if block.flags.writeable else block.copy())
+    return int(block.nbytes)
+
+
+def keep_block(token, kind, index, gen, sources):
+    """Write a copy of block (kind, index) at generation `gen` to this worker's disk;
+    returns the bytes received for it."""
+    import distributed
+
+    block, received = fetch_block(token, kind, index, gen, sources)
+    path = _block_path(distributed.get_worker(), token, kind, index, gen)
+    with open(path + ".part", "wb") as f:
+        np.save(f, block, allow_pickle=False)
+    os.replace(path + ".part", path)
+    return received
+
+
+def block_value(token, kind, index):
+    """The newest value of a block this worker holds (for the client's checkpoints)."""
+    return BLOCKS[token, kind, index][1]
+
+
+def drop_generations(token, below, dask_worker=None):
+    """Forget the blocks of run `token` older than generation `below`, memory and disk."""
+    for key, (gen, _) in list(BLOCKS.items()):
+        if key[0] == token and gen < below:
+            del BLOCKS[key]
+    folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
+    if os.path.isdir(folder):
+        for name in os.listdir(folder):
+            stem, _, tail = name.rpartition("-g")
+            if stem and tail.endswith(".npy") and tail[:-4].isdigit() \
+                    and int(tail[:-4]) < below:
+                os.remove(os.path.join(folder, name))
+
+
+def train_task(token, gen, seed, epoch, a, b, word_from, context_from, x_max, alpha, eta,
+               grad_clip, threads, hosts):
+    """Cell (a, b) trained in place on word block a and context block b at generation
+    `gen` (taken from here, else from `word_from` / `context_from`), which this worker then
+    holds at gen + 1: (cost, updates, skipped, bytes received)."""
     with TASK_LOCK:
         cell = cell_here(token, a, b)
-        word = word.copy()
-        context = context.copy()
+        word, got_word = fetch_block(token, "word", a, gen, word_from)
+        context, got_context = fetch_block(token, "context", b, gen, context_from)
         result = train_cell(word, context, cell, seed, epoch, a, b, x_max, alpha, eta,
                             grad_clip, worker_threads(threads, hosts))
-        return word, context, result
+        BLOCKS[token, "word", a] = (gen + 1, word)
+        BLOCKS[token, "context", b] = (gen + 1, context)
+        return (*result, got_word + got_context)
 
 
 def cell_pieces(rows, first_row, wanted, assign, local, k):
@@ -159,8 +266,12 @@ class ClusterBlocks:
 
     Row block a is trained on its home worker, which holds the K cells of its stripe in
     memory; a copy of those cells waits on the disk of another worker, its keeper, which
-    takes the stripe over if the home is lost. Word and context blocks are Dask futures,
-    each held by two workers."""
+    takes the stripe over if the home is lost. The word and context blocks live in the
+    workers' processes too (`BLOCKS`), one generation a sub-epoch: a cell's task trains its
+    two blocks in place, taking the context block from the worker that trained it last
+    (`fetch_block`); then the keeper writes a copy of both to its disk (`keep_block`), and a
+    sub-epoch ends once every copy is kept. The previous generation is dropped only then, so
+    a task lost at any point runs again from the same inputs."""
 
     def __init__(self, client, model, cooc, members, threads=None):
         self.distributed = import_distributed()
@@ -173,13 +284,12 @@ class ClusterBlocks:
             raise W2VError("the Dask cluster has no workers")
         self.home = [self.alive[a % len(self.alive)] for a in range(k)]
         self.keeper = [self._keeper_for(a) for a in range(k)]
-        self.amm = self._pause_amm()
-        self.moved = 0  # bytes of context blocks sent between workers
-        self.at = list(range(k))  # the row block each context block last met
-        self.kept = 0  # bytes of word and context blocks copied to a second worker
+        self.moved = 0  # bytes of blocks a task received from another worker
+        self.at = list(range(k))  # the row block whose home holds each context block
+        self.kept = 0  # bytes of word and context blocks keepers received to copy
         self.kept_on_disk = 0  # bytes of count cells written to keepers' disks
         self.unkept = set()  # stripes whose keeper left, to copy to a new one
-        self.word = self.context = []
+        self.gen = 0  # the blocks' generation: sub-epochs run
         seed = model.config.seed
         columns = block_columns(members, len(model.vocab))
         if hasattr(cooc, "ranges"):  # rows left on the workers by counting
@@ -192,12 +302,13 @@ class ClusterBlocks:
         self.nnz_of = self._build_cells(pieces, seed)
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self._keep_cells(range(k))
-        self.word = [client.scatter(model.word[m], workers=[self.home[a]], hash=False)
-                     for a, m in enumerate(members)]
-        self.context = [client.scatter(model.context[m], workers=[self.home[b]], hash=False)
-                        for b, m in enumerate(members)]
+        client.run(serve_blocks)
         self.block_bytes = [int(model.context[m].nbytes) for m in members]
-        self._replicate(self.word + self.context)
+        for kind, rows in (("word", model.word), ("context", model.context)):
+            for a, m in enumerate(members):
+                self._put(kind, a, rows[m])
+        self._wait([self._keep(kind, a, a, self.gen) for a in range(k)
+                    for kind in ("word", "context")])
 
     def _pieces_from_here(self, cooc, columns):
         """[a][b] futures of cell (a, b)'s pieces on home a, sent one chunk of rows at a time
@@ -275,79 +386,108 @@ class ClusterBlocks:
             self.kept_on_disk += sum(client.gather(kept))
             del kept
 
-    def _pause_amm(self):
-        """Stop Dask's active memory manager for the run (its ReduceReplicas policy drops
-        the second copies within seconds); returns whether it was running."""
-        try:
-            running = self.client.amm.running()
-            if running:
-                self.client.amm.stop()
-            return running
-        except (AttributeError, OSError, TimeoutError):
-            return False
-
     def _workers(self):
         return sorted(cluster_workers(self.client))
 
-    def _replicate(self, futures):
-        if len(self.alive) > 1:
-            self.client.replicate(futures, n=2)
+    def _put(self, kind, a, rows):
+        """Send a block from the model here to the home of stripe a."""
+        sent = self.client.scatter(rows, workers=[self.home[a]], hash=False)
+        self.client.submit(put_block, self.token, kind, a, self.gen, sent,
+                           workers=[self.home[a]], pure=False,
+                           key=f"w2v-glove-put-{self.token}-{kind}{a}").result()
+        del sent
 
-    def _train(self, epoch, s, a, b, attempt):
+    def _keep(self, kind, index, a, gen):
+        """Have stripe a's keeper copy block (kind, index) at generation `gen`, held by a's
+        home, to its disk; None on a cluster of one."""
+        if self.keeper[a] is None:
+            return None
+        return self.client.submit(
+            keep_block, self.token, kind, index, gen, [self.home[a]],
+            workers=[self.keeper[a]], pure=False,
+            key=f"w2v-glove-keep-{self.token}-{gen}-{kind}{index}-{uuid.uuid4().hex[:6]}")
+
+    def _wait(self, futures):
+        futures = [f for f in futures if f is not None]
+        check_futures(self.distributed, futures)
+        self.kept += sum(self.client.gather(futures))
+
+    def _train(self, epoch, s, a, b, attempt, holder):
+        """Submit cell (a, b) to a's home; `holder` is the stripe whose home held context
+        block b when the sub-epoch began."""
         config = self.model.config
         again = f"-again{attempt}" if attempt else ""
         return self.client.submit(
-            train_task, self.word[a], self.context[b], self.token, config.seed, epoch, a, b,
-            config.x_max, config.alpha, config.eta, config.grad_clip, self.threads, self.hosts,
-            key=f"w2v-glove-{self.token}-{epoch}-{s}-{a}{again}", workers=[self.home[a]],
-            pure=False)
+            train_task, self.token, self.gen, config.seed, epoch, a, b,
+            [self.home[a], self.keeper[a]], [self.home[holder], self.keeper[holder]],
+            config.x_max, config.alpha, config.eta, config.grad_clip, self.threads,
+            self.hosts, key=f"w2v-glove-{self.token}-{epoch}-{s}-{a}{again}",
+            workers=[self.home[a]], pure=False)
 
     def sub_epoch(self, epoch, s, on_cell=None):
-        config, client = self.model.config, self.client
+        """Run sub-epoch s: each cell trained, then its blocks copied to its keeper; a cell
+        whose home leaves before both copies are kept runs again on the keeper from the
+        blocks it started from. Returns [(cost, updates, skipped, nnz)] by row block."""
+        config = self.model.config
         self._check_workers(epoch, s)
         self._keep_again()
-        tasks = {self._train(epoch, s, a, b, 0): (a, b, 0)
-                 for a, b in schedule(self.k, s, config.seed, epoch)}
-        trained = {}
+        cells = dict(schedule(self.k, s, config.seed, epoch))
+        holder = {b: self.at[b] for b in cells.values()}  # as the sub-epoch began
+        attempts = dict.fromkeys(cells, 0)
+        results = {}
+        tasks = {self._train(epoch, s, a, b, 0, holder[b]): ("train", a)
+                 for a, b in cells.items()}
         checked = time.monotonic()
         while tasks:
             done = [future for future in tasks if future.done()]
             if not done:
                 time.sleep(0.02)
             for future in done:
-                a, b, _ = tasks.pop(future)
+                what, a = tasks.pop(future)
                 check_futures(self.distributed, [future])
-                trained[a] = (future, b)
-                if on_cell is not None:
-                    on_cell(self.nnz_of[a][b])
+                if what == "train":
+                    *result, received = future.result()
+                    self.moved += received
+                    results[a] = (*result, self.nnz_of[a][cells[a]])
+                    for kind, index in (("word", a), ("context", cells[a])):
+                        kept = self._keep(kind, index, a, self.gen + 1)
+                        if kept is not None:
+                            tasks[kept] = ("keep", a)
+                    if on_cell is not None:
+                        on_cell(self.nnz_of[a][cells[a]])
+                else:
+                    self.kept += future.result()
             if not tasks or time.monotonic() - checked < POLL_SECONDS:
                 continue
             checked = time.monotonic()
+            keepers = list(self.keeper)
             moved = self._check_workers(epoch, s)
-            for future, (a, b, attempt) in list(tasks.items()):
-                if a in moved:  # its home left: the keeper trains it from the same inputs
-                    future.cancel()
-                    del tasks[future]
-                    tasks[self._train(epoch, s, a, b, attempt + 1)] = (a, b, attempt + 1)
-        results = [None] * self.k
-        previous = self.word + self.context
-        for a, (future, b) in sorted(trained.items()):
-            parts = [client.submit(operator.getitem, future, i, pure=False,
-                                   key=f"w2v-glove-part{i}-{self.token}-{epoch}-{s}-{a}")
-                     for i in range(3)]
-            self.word[a], self.context[b] = parts[0], parts[1]
-            results[a] = (*parts[2].result(), self.nnz_of[a][b])
-            if self.at[b] != a:  # the column block came from the worker that had it
-                self.moved += self.block_bytes[b]
-                self.at[b] = a
-        del trained, future
-        self._check_workers(epoch, s)
-        self._keep_again()
-        if len(self.alive) > 1:
-            self.kept += 2 * sum(self.block_bytes)
-        self._replicate(self.word + self.context)
-        del previous
-        return results
+            if moved or keepers != self.keeper:
+                self._rerun(epoch, s, moved, tasks, cells, holder, attempts, results)
+        self.gen += 1
+        for a, b in cells.items():
+            self.at[b] = a
+        self.client.run(drop_generations, self.token, self.gen)
+        return [results[a] for a in range(self.k)]
+
+    def _rerun(self, epoch, s, moved, tasks, cells, holder, attempts, results):
+        """After workers left: the cells of the stripes that moved run again on their new
+        home, and the copies a keeper that left was to write go to the new keeper."""
+        for future, (what, a) in list(tasks.items()):
+            if a in moved or what == "keep":
+                future.cancel()
+                del tasks[future]
+        for a in cells:
+            if a in moved:  # its blocks' new generation may be lost with the home
+                results.pop(a, None)
+                attempts[a] += 1
+                tasks[self._train(epoch, s, a, cells[a], attempts[a], holder[cells[a]])] = \
+                    ("train", a)
+            elif a in results:  # trained: its copies go to its keeper (again)
+                for kind, index in (("word", a), ("context", cells[a])):
+                    kept = self._keep(kind, index, a, self.gen + 1)
+                    if kept is not None:
+                        tasks[kept] = ("keep", a)
 
     def _check_workers(self, epoch, s):
         """Follow workers leaving and joining: a one-line note for each that left; a stripe
@@ -372,23 +512,39 @@ class ClusterBlocks:
                 self.home[a], self.keeper[a] = self.keeper[a], None
                 moved.add(a)
         for a in range(self.k):
-            if self.keeper[a] not in now and len(now) > 1:
-                self.keeper[a] = self._keeper_for(a)
-                self.unkept.add(a)
+            if self.keeper[a] not in now:
+                self.keeper[a] = self._keeper_for(a)  # None while one worker is left
+                if self.keeper[a] is not None:
+                    self.unkept.add(a)
         return moved
 
     def _keep_again(self):
-        """Copy the cells of the stripes that lost their keeper to their new one."""
+        """Copy the cells and blocks of the stripes that lost their keeper to their new
+        one."""
         if self.unkept:
-            self._keep_cells(sorted(self.unkept))
+            stripes = sorted(self.unkept)
+            self._keep_cells(stripes)
+            self._wait([self._keep("word", a, a, self.gen) for a in stripes] +
+                       [self._keep("context", b, a, self.gen)
+                        for b, a in enumerate(self.at) if a in self.unkept])
             self.unkept = set()
 
     def gather(self):
-        words = self.client.gather(self.word)
-        contexts = self.client.gather(self.context)
-        for m, w, c in zip(self.members, words, contexts):
-            self.model.word[m] = w
-            self.model.context[m] = c
+        """Copy the blocks' newest rows from the workers into the model."""
+        client, k = self.client, self.k
+        futures = [client.submit(block_value, self.token, "word", a, workers=[self.home[a]],
+                                 pure=False, key=f"w2v-glove-get-{self.token}-word{a}")
+                   for a in range(k)]
+        futures += [client.submit(block_value, self.token, "context", b,
+                                  workers=[self.home[self.at[b]]], pure=False,
+                                  key=f"w2v-glove-get-{self.token}-context{b}")
+                    for b in range(k)]
+        check_futures(self.distributed, futures)
+        for i, future in enumerate(futures):
+            rows = self.model.word if i < k else self.model.context
+            rows[self.members[i % k]] = future.result()
+            future.release()
+        del futures
 
     def worker_memory(self):
         """{worker: process memory in bytes} as the scheduler last heard it."""
@@ -396,16 +552,10 @@ class ClusterBlocks:
         return {w: int(info.get("metrics", {}).get("memory", 0)) for w, info in workers.items()}
 
     def close(self):
-        self.word = self.context = []
         try:
             self.client.run(drop_cells, self.token)
         except Exception:  # noqa: BLE001 - tidying a cluster that may be gone
             pass
-        if self.amm:
-            try:
-                self.client.amm.start()
-            except (OSError, TimeoutError):
-                pass
 
 
 def matrix_row_chunks(cooc, nnz_per_chunk):

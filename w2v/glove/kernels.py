@@ -120,7 +120,7 @@ def train_block(rows, cols, values, start, size, state, order, word, context, x_
     return cost, updates, skipped
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, parallel=True, nogil=True)
 def train_blocks(rows, cols, values, block_starts, block_order, block_seeds, word, context,
                  x_max, alpha, eta, grad_clip, order_scratch):
     """Visit the entries of the blocks block_order (in that order), each block shuffled.
@@ -128,6 +128,7 @@ def train_blocks(rows, cols, values, block_starts, block_order, block_seeds, wor
     Thread t takes a contiguous share of block_order and shuffles each block's entries
     into its own row of order_scratch with the block's random state, so a block is
     visited in the same order whichever thread runs it. Returns (cost, updates, skipped).
+    Runs without the GIL, so a Dask worker that trains still answers for its blocks.
     """
     n_threads = order_scratch.shape[0]
     n_blocks = len(block_order)
