@@ -1,5 +1,6 @@
 """w2v's CBOW with one training setting changed: the learning-rate schedule, where it ends, the
-initial scale. Quality only (scored as `bench_train.py` scores, in one vocabulary order).
+initial scale, the hot rows. Quality only (scored as `bench_train.py` scores, in one
+vocabulary order).
 
     nice -n 10 python benchmarks/cbow_schedules.py enwiki-50m.txt --schedule sawtooth --seed 1
 
@@ -11,7 +12,9 @@ of each launch comes from the schedule asked for:
              from alpha (1 - e/E) to alpha (1 - (e + 1/threads)/E), jumps back up at the
              next epoch, and ends at alpha / E with 2 threads and 5 epochs
 `--min-alpha` is a fraction of alpha (w2v's 1e-4); `--init` the bound of the initial vectors
-times dim (w2v's and word2vec C's 0.5, gensim's 1.0). Prints one line per run.
+times dim (w2v's and word2vec C's 0.5, gensim's 1.0); `--hot-rows` the output rows each
+thread trains its own copy of (w2v's 128; 0 shares every row, as word2vec C and gensim do).
+Prints one line per run.
 """
 
 import argparse
@@ -39,7 +42,7 @@ def train(corpus, args, seed):
     offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     tokens = sgns.Tokens(np.ascontiguousarray(corpus.ids), offsets)
     tables = w2v_model._tables(model)
-    hot = w2v_model.HOT_ROWS if threads > 1 else 0
+    hot = args.hot_rows if threads > 1 else 0
     model.w_out, w_out = w2v_model._with_room(model.w_out, threads * min(hot, len(corpus.vocab)))
     weights = sgns.Weights(model.w_in, w_out, model.w_hs)
     settings = sgns.Settings(sgns.CBOW, config.window, config.negative, False, True,
@@ -55,10 +58,10 @@ def train(corpus, args, seed):
         return max(end, alpha - (alpha - end) * (epoch + done * share) / epochs)
 
     for epoch in range(epochs):
-        for l in range(launches):
-            launch(tokens, weights, tables, settings, plan[l],
-                   w2v_model.launch_seeds(seed, epoch, l, threads),
-                   rate(epoch, l / launches), rate(epoch, (l + 1) / launches))
+        for at in range(launches):
+            launch(tokens, weights, tables, settings, plan[at],
+                   w2v_model.launch_seeds(seed, epoch, at, threads),
+                   rate(epoch, at / launches), rate(epoch, (at + 1) / launches))
     return model.vectors()
 
 
@@ -72,6 +75,8 @@ def main():
     parser.add_argument("--min-alpha", type=float, default=1e-4, help="a fraction of alpha")
     parser.add_argument("--init", type=float, default=0.5, help="initial bound times dim")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--hot-rows", type=int, default=w2v_model.HOT_ROWS,
+                        help="output rows each thread keeps its own copy of (0: all shared)")
     args = parser.parse_args()
     corpus = load_corpus([args.corpus], min_count=5)
     vocab = corpus.vocab
@@ -84,7 +89,8 @@ def main():
             save_vectors(vectors, path)
             r = evaluate(path, order)
         print(f"{args.schedule} alpha {args.alpha} min-alpha {args.min_alpha} init "
-              f"{args.init} threads {args.threads} seed {seed}: analogy {r['analogy']:.2f}%  "
+              f"{args.init} hot {args.hot_rows} threads {args.threads} seed {seed}: "
+              f"analogy {r['analogy']:.2f}%  "
               f"ws353 {r['ws353']:.3f}  rw {r['rw']:.3f}  "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
 
