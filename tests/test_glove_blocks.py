@@ -81,6 +81,20 @@ def test_the_cells_hold_every_non_zero_once(counts):
     assert len(values) and total == pytest.approx(cooc.sum(dtype=np.float64))
 
 
+def test_rows_dealt_a_piece_at_a_time_are_dealt_as_the_whole_matrix(counts):
+    from w2v.glove.model import deal_into_blocks
+
+    cooc = counts[3].tocsr()
+    state = np.uint64(2**64 - 5)  # beyond int64: the state must stay unsigned between pieces
+    whole = deal_into_blocks([(np.diff(cooc.indptr), cooc.indices, cooc.data)], state)
+    cuts = [0, 1, 300, 300, 301, cooc.shape[0]]
+    pieces = [(np.diff(cooc[lo:hi].indptr), cooc[lo:hi].indices, cooc[lo:hi].data)
+              for lo, hi in zip(cuts[:-1], cuts[1:])]
+    dealt = deal_into_blocks(pieces, state)
+    assert all(np.array_equal(x, y) for x, y in zip(whole, dealt))
+    assert len(whole[3]) > 2 and whole[3][-1] == np.count_nonzero(cooc.data > 0)
+
+
 def test_select_rows_picks_a_row_ranges_rows_of_a_block(counts):
     from w2v.distributed.pairs import select_rows
 

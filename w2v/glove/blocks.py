@@ -28,8 +28,8 @@ from ..runtime import signals
 from ..runtime.progress import Bar, LossLog
 from ..runtime.rng import seed_for
 from ..runtime.threads import configure_threads
-from .kernels import scatter_into_blocks, train_blocks
-from .model import block_count, finish_epoch, save_model
+from .kernels import train_blocks
+from .model import deal_into_blocks, finish_epoch, save_model
 
 log = logging.getLogger("w2v")
 
@@ -108,21 +108,7 @@ def cell_of_pieces(pieces, seed, a, b):
     """Cell (a, b) from its pieces in row order (`split_rows`): its positive entries (local
     rows and columns, values) dealt into random sub-blocks, (rows, cols, values,
     block_starts), as `model` deals the whole matrix."""
-    lengths = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.int32)
-    data = np.concatenate([p[2] for p in pieces]) if pieces else np.zeros(0, np.float32)
-    del pieces
-    nnz = int(np.count_nonzero(data > 0))
-    n_blocks = block_count(nnz)
-    block_starts = np.zeros(n_blocks + 1, dtype=np.int64)
-    rows = np.empty(nnz, dtype=np.int32)
-    cols = np.empty(nnz, dtype=np.int32)
-    values = np.empty(nnz, dtype=np.float32)
-    scatter_into_blocks(indptr, indices, data, seed_for(seed, 0xDEA1, a, b), block_starts, rows,
-                        cols, values)
-    return rows, cols, values, block_starts
+    return deal_into_blocks(pieces, seed_for(seed, 0xDEA1, a, b))
 
 
 def stripe_cells(cooc, members, a, seed, columns=None):

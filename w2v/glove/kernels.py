@@ -61,35 +61,43 @@ def glove_update(row, col, x, word, context, x_max, alpha, eta, grad_clip):
 
 
 @njit(cache=True)
-def scatter_into_blocks(indptr, indices, data, state, block_starts, rows, cols, values):
-    """Deal the positive entries of a CSR matrix into len(block_starts) - 1 random blocks.
+def count_dealt(data, state, sizes):
+    """First pass of dealing entries into len(sizes) - 1 random blocks: add to sizes[1 + k]
+    the positive entries of `data` drawn for block k. Returns the state after them.
 
     Every entry goes to a block drawn uniformly at random, so a block is a random sample of
     the whole matrix; with the in-block shuffle of every epoch this is as good as a full
     shuffle, yet needs no permutation array and writes sequentially into each block.
-    Fills block_starts (the blocks' bounds) and rows/cols/values (sized to the number of
-    positive entries); the same state deals the same way.
     """
-    n_blocks = np.uint64(len(block_starts) - 1)
-    sizes = np.zeros(len(block_starts), dtype=np.int64)
+    n_blocks = np.uint64(len(sizes) - 1)
     s = state
     for e in range(len(data)):
         if data[e] > 0:
             s = next_state(s)
             sizes[1 + random_bits(s) % n_blocks] += 1
-    block_starts[:] = np.cumsum(sizes)
-    cursor = block_starts[:-1].copy()
+    return s
+
+
+@njit(cache=True)
+def deal_rows(lengths, indices, data, state, first_row, cursor, rows, cols, values):
+    """Second pass: rows first_row.. (their lengths, columns and values) dealt as
+    `count_dealt` drew them from the same state, each entry written at its block's cursor.
+    Returns the state after them, so rows can be dealt a piece at a time."""
+    n_blocks = np.uint64(len(cursor))
     s = state
-    for row in range(len(indptr) - 1):
-        for e in range(indptr[row], indptr[row + 1]):
+    e = 0
+    for r in range(len(lengths)):
+        for _ in range(lengths[r]):
             if data[e] > 0:
                 s = next_state(s)
                 block = random_bits(s) % n_blocks
                 at = cursor[block]
                 cursor[block] = at + 1
-                rows[at] = row
+                rows[at] = first_row + r
                 cols[at] = indices[e]
                 values[at] = data[e]
+            e += 1
+    return s
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)

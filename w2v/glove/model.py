@@ -26,7 +26,7 @@ import numpy as np
 from ..runtime import signals
 from ..config import GloveConfig
 from ..errors import OptionError, W2VError
-from .kernels import scatter_into_blocks, train_blocks
+from .kernels import count_dealt, deal_rows, train_blocks
 from ..checkpoints import (CHECKPOINT_EVERY, Checkpoints, check_arrays, check_same_corpus,
                            check_same_counts, corpus_record, counts_record, read_checkpoint,
                            recorded_inputs, refuse_changed_options, write_checkpoint)
@@ -59,15 +59,32 @@ def _dealt_entries(cooc, seed, n_blocks=None):
     again rather than storing the dealt arrays).
     """
     cooc = cooc.tocsr()
-    nnz = int(np.count_nonzero(cooc.data > 0))
+    return deal_into_blocks([(np.diff(cooc.indptr), cooc.indices, cooc.data)],
+                            seed_for(seed, 0xDEA1), n_blocks)
+
+
+def deal_into_blocks(pieces, state, n_blocks=None):
+    """The positive entries of rows given in pieces (row lengths, columns, values; the rows
+    of a piece follow those of the one before) dealt into random blocks from `state`:
+    (rows, cols, values, block_starts). Read a piece at a time, never concatenated."""
+    nnz = sum(int(np.count_nonzero(data > 0)) for _, _, data in pieces)
     if n_blocks is None:
         n_blocks = block_count(nnz)
-    block_starts = np.zeros(n_blocks + 1, dtype=np.int64)
+    sizes = np.zeros(n_blocks + 1, dtype=np.int64)
+    s = np.uint64(state)
+    for _, _, data in pieces:
+        s = np.uint64(count_dealt(data, s, sizes))  # numba returns a Python int
+    block_starts = np.cumsum(sizes)
+    cursor = block_starts[:-1].copy()
     rows = np.empty(nnz, dtype=np.int32)
     cols = np.empty(nnz, dtype=np.int32)
     values = np.empty(nnz, dtype=np.float32)
-    scatter_into_blocks(cooc.indptr, cooc.indices, cooc.data, seed_for(seed, 0xDEA1),
-                        block_starts, rows, cols, values)
+    s = np.uint64(state)
+    first_row = 0
+    for lengths, indices, data in pieces:
+        s = np.uint64(deal_rows(np.asarray(lengths, dtype=np.int64), indices, data, s,
+                                first_row, cursor, rows, cols, values))
+        first_row += len(lengths)
     return rows, cols, values, block_starts
 
 
