@@ -268,6 +268,12 @@ def _cells_held(token, dask_worker=None):
             on_disk)
 
 
+def _pieces_held(token):
+    from w2v.glove.cluster import PIECES
+
+    return [key for key in PIECES if key[0] == token]
+
+
 def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(counts):
     import cloudpickle
 
@@ -283,6 +289,7 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
         blocks = ClusterBlocks(client, model, CountFile(path), members, threads=1)
         held = client.run(_cells_held, blocks.token)
         assert blocks.home != blocks.keeper and set(blocks.home) == set(held)
+        assert all(p == [] for p in client.run(_pieces_held, blocks.token).values())
         for a, home in enumerate(blocks.home):
             cells, rows, on_disk = held[home]
             assert cells == [[a, 0], [a, 1]]  # its own stripe, in memory

@@ -20,7 +20,6 @@ Dask is imported here only when a run asks for a cluster.
 import asyncio
 import concurrent.futures
 import logging
-import operator
 import os
 import time
 import uuid
@@ -58,12 +57,26 @@ def _cell_path(token, a, b):
     return os.path.join(_folder(distributed.get_worker(), token), f"cell-{a}-{b}.npz")
 
 
-def build_cell(token, a, b, seed, *pieces):
-    """Cell (a, b) from its pieces (`blocks.split_rows`, in row order), kept in this worker;
-    returns its non-zeros."""
+# The pieces of the cells a worker will build, by (run token, a, b): {chunk: piece}, held in
+# the worker process from their arrival until their cell is built.
+PIECES = {}
+
+
+def stash_pieces(token, a, chunk, split):
+    """Hold the K pieces of one chunk of stripe a's rows (`blocks.split_rows`) until their
+    cells are built."""
+    for b, piece in enumerate(split):
+        PIECES.setdefault((token, a, b), {})[chunk] = piece
+    return None
+
+
+def build_cell(token, a, b, seed):
+    """Cell (a, b) from the pieces held for it (in row order), kept in this worker; each
+    piece is let go once dealt. Returns its non-zeros."""
     with TASK_LOCK:
-        cell = cell_of_pieces(list(pieces), seed, a, b)
-        del pieces
+        held = PIECES.pop((token, a, b), {})
+        pieces = [held.pop(chunk) for chunk in sorted(held)]
+        cell = cell_of_pieces(pieces, seed, a, b)
         CELLS[token, a, b] = cell
         return cell_nnz(cell)
 
@@ -102,6 +115,8 @@ def drop_cells(token, dask_worker=None):
         del CELLS[key]
     for key in [key for key in BLOCKS if key[0] == token]:
         del BLOCKS[key]
+    for key in [key for key in PIECES if key[0] == token]:
+        del PIECES[key]
     folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -293,13 +308,13 @@ class ClusterBlocks:
         seed = model.config.seed
         columns = block_columns(members, len(model.vocab))
         if hasattr(cooc, "ranges"):  # rows left on the workers by counting
-            pieces = self._pieces_on_cluster(cooc, columns)
+            stashed = self._pieces_on_cluster(cooc, columns)
         else:  # a matrix or a count file here: dealt out chunk by chunk
-            pieces = self._pieces_from_here(cooc, columns)
+            stashed = self._pieces_from_here(cooc, columns)
             if hasattr(cooc, "close"):
                 cooc.close()
         del cooc
-        self.nnz_of = self._build_cells(pieces, seed)
+        self.nnz_of = self._build_cells(stashed, seed)
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self._keep_cells(range(k))
         client.run(serve_blocks)
@@ -311,51 +326,52 @@ class ClusterBlocks:
                     for kind in ("word", "context")])
 
     def _pieces_from_here(self, cooc, columns):
-        """[a][b] futures of cell (a, b)'s pieces on home a, sent one chunk of rows at a time
-        (the client never holds more than a chunk)."""
+        """Send each cell's pieces to its home, one chunk of rows at a time (the client never
+        holds more than a chunk); returns the tasks that hold them there."""
         assign, local = columns
         chunks = (cooc.row_chunks(CHUNK_NNZ) if hasattr(cooc, "row_chunks")
                   else matrix_row_chunks(cooc, CHUNK_NNZ))
-        pieces = [[[] for _ in range(self.k)] for _ in range(self.k)]
-        for first, lengths, indices, data in chunks:
+        stashed = []
+        for chunk, (first, lengths, indices, data) in enumerate(chunks):
             for a, wanted in enumerate(self.members):
                 _, picked, picked_indices, picked_data = select_rows((lengths, indices, data),
                                                                      first, wanted)
                 split = split_rows(picked, picked_indices, picked_data, assign, local, self.k)
-                sent = self.client.scatter(split, workers=[self.home[a]], hash=False)
-                for b, future in enumerate(sent):
-                    pieces[a][b].append(future)
+                [sent] = self.client.scatter([split], workers=[self.home[a]], hash=False)
+                stashed.append(self._stash(a, chunk, sent))
                 del split, sent
-        return pieces
+        return stashed
 
     def _pieces_on_cluster(self, rows, columns):
-        """[a][b] futures of cell (a, b)'s pieces, cut from the row ranges where counting
-        left them; the row ranges are released once every cell is built."""
+        """Cut each cell's pieces from the row ranges where counting left them and send them
+        to its home; returns the tasks that hold them there (the row ranges are released
+        once they are all held)."""
         client, k = self.client, self.k
         assign, local = client.scatter(list(columns), broadcast=True, hash=False)
-        pieces = [[[] for _ in range(k)] for _ in range(k)]
+        stashed = []
         for a, wanted in enumerate(self.members):
             for r, f in enumerate(rows.ranges):
                 split = client.submit(cell_pieces, f, int(rows.edges[r]), wanted, assign, local,
                                       k, pure=False, key=f"w2v-glove-split-{self.token}-{a}-{r}")
-                for b in range(k):
-                    pieces[a][b].append(client.submit(
-                        operator.getitem, split, b, pure=False,
-                        key=f"w2v-glove-piece-{self.token}-{a}-{r}-p{b}"))
+                stashed.append(self._stash(a, r, split))
+                del split
         rows.ranges = []
-        return pieces
+        return stashed
 
-    def _build_cells(self, pieces, seed):
-        """Build every cell on its home worker from its pieces; [a][b] its non-zeros."""
+    def _stash(self, a, chunk, split):
+        return self.client.submit(stash_pieces, self.token, a, chunk, split,
+                                  workers=[self.home[a]], pure=False,
+                                  key=f"w2v-glove-stash-{self.token}-{a}-{chunk}")
+
+    def _build_cells(self, stashed, seed):
+        """Build every cell on its home worker from the pieces held there; [a][b] its
+        non-zeros."""
         client, k = self.client, self.k
-        builds = []
-        for a in range(k):
-            for b in range(k):
-                builds.append(client.submit(build_cell, self.token, a, b, seed, *pieces[a][b],
-                                            key=f"w2v-glove-build-{self.token}-{a}-{b}",
-                                            workers=[self.home[a]], pure=False))
-                pieces[a][b] = None
-        del pieces
+        check_futures(self.distributed, stashed)
+        del stashed
+        builds = [client.submit(build_cell, self.token, a, b, seed, workers=[self.home[a]],
+                                key=f"w2v-glove-build-{self.token}-{a}-{b}", pure=False)
+                  for a in range(k) for b in range(k)]
         check_futures(self.distributed, builds)
         sizes = client.gather(builds)
         return [sizes[a * k:(a + 1) * k] for a in range(k)]

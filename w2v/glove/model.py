@@ -66,7 +66,8 @@ def _dealt_entries(cooc, seed, n_blocks=None):
 def deal_into_blocks(pieces, state, n_blocks=None):
     """The positive entries of rows given in pieces (row lengths, columns, values; the rows
     of a piece follow those of the one before) dealt into random blocks from `state`:
-    (rows, cols, values, block_starts). Read a piece at a time, never concatenated."""
+    (rows, cols, values, block_starts). Read a piece at a time, never concatenated; the list
+    `pieces` is emptied as they are dealt, so each can be let go."""
     nnz = sum(int(np.count_nonzero(data > 0)) for _, _, data in pieces)
     if n_blocks is None:
         n_blocks = block_count(nnz)
@@ -81,10 +82,12 @@ def deal_into_blocks(pieces, state, n_blocks=None):
     values = np.empty(nnz, dtype=np.float32)
     s = np.uint64(state)
     first_row = 0
-    for lengths, indices, data in pieces:
+    while pieces:
+        lengths, indices, data = pieces.pop(0)
         s = np.uint64(deal_rows(np.asarray(lengths, dtype=np.int64), indices, data, s,
                                 first_row, cursor, rows, cols, values))
         first_row += len(lengths)
+        del lengths, indices, data
     return rows, cols, values, block_starts
 
 
