@@ -268,16 +268,39 @@ def _cells_held(token, dask_worker=None):
             on_disk)
 
 
+def _cell_files(a):
+    return [f"cell-{a}-{b}-{name}.npy" for b in (0, 1)
+            for name in ("rows", "cols", "values", "block_starts")]
+
+
 def _pieces_held(token):
     from w2v.glove.cluster import PIECES
 
     return [key for key in PIECES if key[0] == token]
 
 
-def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(counts):
+def _cell_digest(token, a, b, dask_worker=None):
+    import hashlib
+
+    from w2v.glove.cluster import CELLS
+
+    if (token, a, b) in CELLS:
+        arrays = CELLS[token, a, b]
+    else:
+        folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
+        arrays = [np.load(os.path.join(folder, name)) for name in _cell_files(a)
+                  if name.startswith(f"cell-{a}-{b}-")]
+    return hashlib.sha256(b"".join(np.ascontiguousarray(x).tobytes() for x in arrays)).hexdigest()
+
+
+def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(counts,
+                                                                             monkeypatch):
     import cloudpickle
 
+    from w2v.glove import cluster
     from w2v.glove.cluster import ClusterBlocks
+
+    monkeypatch.setattr(cluster, "CHUNK_NNZ", 5000)  # cells dealt and kept in several parts
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     _, path, vocab, _ = counts
@@ -295,9 +318,16 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
             assert cells == [[a, 0], [a, 1]]  # its own stripe, in memory
             assert rows == [["context", a, 0], ["word", a, 0]]  # its own blocks
             other = 1 - a  # and a copy of the other's cells and blocks on its disk
-            assert on_disk == [f"cell-{other}-0.npz", f"cell-{other}-1.npz",
-                               f"context-{other}-g0.npy", f"word-{other}-g0.npy"]
+            assert on_disk == sorted(_cell_files(other) + [f"context-{other}-g0.npy",
+                                                           f"word-{other}-g0.npy"])
         assert blocks.kept_on_disk > 0 and blocks.kept > 0
+        for a in range(2):
+            for b in range(2):
+                [home] = client.run(_cell_digest, blocks.token, a, b,
+                                    workers=[blocks.home[a]]).values()
+                [kept] = client.run(_cell_digest, blocks.token, a, b,
+                                    workers=[blocks.keeper[a]]).values()
+                assert home == kept
 
         blocks.sub_epoch(0, 0)  # trained in place, the older generation dropped
         held = client.run(_cells_held, blocks.token)
@@ -305,9 +335,8 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
             b = blocks.at.index(a)
             cells, rows, on_disk = held[home]
             assert rows == [["context", b, 1], ["word", a, 1]]
-            assert on_disk == [f"cell-{1 - a}-0.npz", f"cell-{1 - a}-1.npz",
-                               f"context-{blocks.at.index(1 - a)}-g1.npy",
-                               f"word-{1 - a}-g1.npy"]
+            assert on_disk == sorted(_cell_files(1 - a) + [
+                f"context-{blocks.at.index(1 - a)}-g1.npy", f"word-{1 - a}-g1.npy"])
         blocks.close()
         assert all(h == ([], [], []) for h in client.run(_cells_held, blocks.token).values())
 

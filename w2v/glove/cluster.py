@@ -33,7 +33,7 @@ from ..errors import W2VError
 from ..distributed.pairs import select_rows
 from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resume_blocks,
                      schedule, split_rows, train_cell, train_rotation)
-from .model import init_model, prepare, recorded_source, resumable
+from .model import block_count, init_model, prepare, recorded_source, resumable
 
 log = logging.getLogger("w2v")
 
@@ -51,10 +51,13 @@ LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.Cancel
 CELLS = {}
 
 
-def _cell_path(token, a, b):
+CELL_ARRAYS = ("rows", "cols", "values", "block_starts")
+
+
+def _cell_path(token, a, b, name):
     import distributed
 
-    return os.path.join(_folder(distributed.get_worker(), token), f"cell-{a}-{b}.npz")
+    return os.path.join(_folder(distributed.get_worker(), token), f"cell-{a}-{b}-{name}.npy")
 
 
 # The pieces of the cells a worker will build, by (run token, a, b): {chunk: piece}, held in
@@ -86,24 +89,42 @@ def cell_here(token, a, b):
     held in memory from now on: the worker has taken the cell over)."""
     cell = CELLS.get((token, a, b))
     if cell is None:
-        path = _cell_path(token, a, b)
-        if not os.path.exists(path):
+        paths = [_cell_path(token, a, b, name) for name in CELL_ARRAYS]
+        if not all(os.path.exists(path) for path in paths):
             raise W2VError(f"cell ({a}, {b}) of the GloVe counts is neither in this Dask "
                            f"worker's memory nor on its disk")
-        with np.load(path, allow_pickle=False) as f:
-            cell = tuple(f[name] for name in ("rows", "cols", "values", "block_starts"))
+        cell = tuple(np.load(path, allow_pickle=False) for path in paths)
         CELLS[token, a, b] = cell
     return cell
 
 
-def keep_cell(token, a, b, cell):
-    """Write a copy of cell (a, b) to this worker's local disk (not its memory), for taking
-    over the cell if the worker that trains it is lost; returns the bytes written."""
-    rows, cols, values, block_starts = cell
-    path = _cell_path(token, a, b)
-    np.savez(path + ".part.npz", rows=rows, cols=cols, values=values, block_starts=block_starts)
-    os.replace(path + ".part.npz", path)
-    return int(sum(x.nbytes for x in cell))
+def cell_part(token, a, b, i, lo, hi):
+    """Entries lo:hi of array i (`CELL_ARRAYS`) of cell (a, b), as this worker holds it."""
+    return cell_here(token, a, b)[i][lo:hi]
+
+
+def keep_cell_part(token, a, b, i, lo, size, part):
+    """Write `part`, entries lo.. of array i of cell (a, b) (`size` entries in all), into
+    this worker's copy of the cell on its local disk; returns the bytes written. A cell is
+    kept a part at a time, so a keeper never holds a whole cell of another's in memory."""
+    path = _cell_path(token, a, b, CELL_ARRAYS[i]) + ".part"
+    if size == 0:
+        with open(path, "wb") as f:
+            np.save(f, part, allow_pickle=False)
+        return 0
+    mode = "r+" if os.path.exists(path) else "w+"
+    copy = np.lib.format.open_memmap(path, mode=mode, dtype=part.dtype, shape=(size,))
+    copy[lo:lo + len(part)] = part
+    copy.flush()
+    del copy
+    return int(part.nbytes)
+
+
+def finish_kept_cell(token, a, b):
+    """The copy of cell (a, b) is whole: give its files their names."""
+    for name in CELL_ARRAYS:
+        path = _cell_path(token, a, b, name)
+        os.replace(path + ".part", path)
 
 
 def drop_cells(token, dask_worker=None):
@@ -384,23 +405,36 @@ class ClusterBlocks:
         return self.alive[(at + 1) % len(self.alive)]
 
     def _keep_cells(self, stripes):
-        """Copy the cells of `stripes` from their home to their keeper's disk, one column
-        block at a time (a keeper holds at most one cell of another's in memory)."""
-        client = self.client
-        for b in range(self.k):
+        """Copy the cells of `stripes` from their home to their keeper's disk, a part of
+        CHUNK_NNZ entries at a time (a keeper never holds a whole cell of another's)."""
+        client, token = self.client, self.token
+        stripes = [a for a in stripes if self.keeper[a] is not None]
+        parts = {a: [] for a in stripes}  # (b, array, lo, hi, size) of each part, in turn
+        for a in stripes:
+            for b in range(self.k):
+                nnz = int(self.nnz_of[a][b])
+                for i, size in enumerate((nnz, nnz, nnz, block_count(nnz) + 1)):
+                    bounds = range(0, size, CHUNK_NNZ) if size else [0]
+                    parts[a] += [(b, i, lo, min(lo + CHUNK_NNZ, size), size) for lo in bounds]
+        for wave in range(max((len(p) for p in parts.values()), default=0)):
             kept = []
             for a in stripes:
-                if self.keeper[a] is None:
-                    continue
-                cell = client.submit(cell_here, self.token, a, b, workers=[self.home[a]],
-                                     pure=False, key=f"w2v-glove-export-{self.token}-{a}-{b}")
-                kept.append(client.submit(keep_cell, self.token, a, b, cell,
-                                          workers=[self.keeper[a]], pure=False,
-                                          key=f"w2v-glove-keep-{self.token}-{a}-{b}"))
-                del cell
+                if wave < len(parts[a]):
+                    b, i, lo, hi, size = parts[a][wave]
+                    part = client.submit(cell_part, token, a, b, i, lo, hi, pure=False,
+                                         workers=[self.home[a]],
+                                         key=f"w2v-glove-export-{token}-{a}-{b}-{i}-{lo}")
+                    kept.append(client.submit(keep_cell_part, token, a, b, i, lo, size, part,
+                                              workers=[self.keeper[a]], pure=False,
+                                              key=f"w2v-glove-keep-{token}-{a}-{b}-{i}-{lo}"))
+                    del part
             check_futures(self.distributed, kept)
             self.kept_on_disk += sum(client.gather(kept))
             del kept
+        check_futures(self.distributed, [
+            client.submit(finish_kept_cell, token, a, b, workers=[self.keeper[a]], pure=False,
+                          key=f"w2v-glove-kept-{token}-{a}-{b}")
+            for a in stripes for b in range(self.k)])
 
     def _workers(self):
         return sorted(cluster_workers(self.client))
