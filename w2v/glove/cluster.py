@@ -2,17 +2,17 @@
 per worker.
 
 Row block k (its word rows: vectors, biases and AdaGrad sums) and the count cells of its
-stripe, (k, 0..K-1), live on worker k, its home: the cells in the worker process (not as
-Dask results, which Dask may copy), a copy on the local disk of another worker, its keeper.
-A column block (context rows) is a Dask future that moves each sub-epoch to the worker whose
-row block meets it next. The K tasks of a sub-epoch touch disjoint rows, so with one thread
-per worker the result is the bits of `blocks.LocalBlocks`, whatever the timing.
+stripe, (k, 0..K-1), live in the process of worker k, its home (not as Dask results, which
+Dask may copy); a copy of both waits on the local disk of another worker, its keeper. A
+column block (context rows) moves each sub-epoch to the worker whose row block meets it
+next, which trains it in place. The K tasks of a sub-epoch touch disjoint rows, so with one
+thread per worker the result is the bits of `blocks.LocalBlocks`, whatever the timing.
 
-The row and column blocks are kept on two workers after every sub-epoch, so a worker that
-dies mid-task costs only that task: its keeper takes the stripe over (the cells from its
-disk) and runs it again from the same inputs, to the same bits. The client keeps the model
-it started from and gathers the blocks into it at checkpoints (the ordinary GloVe model
-file).
+After each cell its keeper writes a copy of the cell's two blocks to disk, and a sub-epoch
+ends once every copy is kept, so a worker that dies at any point costs only its task: its
+keeper takes the stripe over (cells and blocks from its disk) and runs it again from the
+same inputs, to the same bits. The client keeps the model it started from and gathers the
+blocks into it at checkpoints (the ordinary GloVe model file).
 
 Dask is imported here only when a run asks for a cluster.
 """
@@ -52,6 +52,12 @@ CELLS = {}
 
 
 CELL_ARRAYS = ("rows", "cols", "values", "block_starts")
+
+
+def _folder(worker, token):
+    folder = os.path.join(worker.local_directory, f"w2v-glove-{token}")
+    os.makedirs(folder, exist_ok=True)
+    return folder
 
 
 def _cell_path(token, a, b, name):
@@ -147,12 +153,6 @@ def drop_cells(token, dask_worker=None):
 # A block is trained in place; its copy for a re-run waits on its keeper's disk.
 BLOCKS = {}
 BLOCK_SERVER = "w2v_glove_block"
-
-
-def _folder(worker, token):
-    folder = os.path.join(worker.local_directory, f"w2v-glove-{token}")
-    os.makedirs(folder, exist_ok=True)
-    return folder
 
 
 def _block_path(worker, token, kind, index, gen):
