@@ -433,10 +433,6 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
         temperature = D.temperature if pairs_files else D.crops_temperature
     if batch_size is None:
         batch_size = D.batch_size if pairs_files else D.crops_batch_size
-    if min_weight is None:
-        min_weight = D.min_weight if pairs_files else D.crops_min_weight
-    if not (0 <= min_weight < math.inf):
-        raise OptionError(f"--min-weight must be at least 0, got {min_weight}")
     if row_optimizer is None:
         row_optimizer = D.row_optimizer if pairs_files else D.crops_row_optimizer
     if row_optimizer not in ROW_OPTIMIZERS:
@@ -447,6 +443,10 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     if not row_lr > 0:
         raise OptionError(f"--row-lr must be positive, got {row_lr}")
     start = _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase)
+    if min_weight is None:  # a start that has the minimum part keeps it
+        min_weight = start.min_weight or (D.min_weight if pairs_files else D.crops_min_weight)
+    if not 0 <= min_weight < math.inf:
+        raise OptionError(f"--min-weight must be at least 0, got {min_weight}")
     if output and not _is_model(path) and wv.counts is None and vocab_path is None:
         raise OptionError("the tuned model is a model file, which holds word counts: give the "
                           "counts of these vectors with --vocab FILE ('word count' lines)")
