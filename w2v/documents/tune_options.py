@@ -2,7 +2,7 @@
 
 Chosen on STS-B train and dev only (docs/tune.md): CoSENT + InfoNCE for graded pairs, the
 rows of the words the pairs use trained (`train` None resolves to "rows", or "map+rows"
-with `asymmetric`) by SGD with bounded steps, the words' minimum appended at weight 0.5,
+with `asymmetric`) by SGD with bounded steps, the words' minimum appended at weight 0.7,
 InfoNCE at temperature 0.1, Adam for the weights and the map. Trained on crops alone:
 InfoNCE at temperature 0.05 over batches of 512, the rows by Adam, no minimum, and the
 components refitted on the texts embedded (`refit` "auto").
@@ -26,7 +26,7 @@ class TuneOptions:
     row_lr: float = 1.0  # plain SGD on the rows, each word's step at most 0.02 per batch
     row_lr_adam: float = 0.001  # the rows' learning rate with Adam
     row_optimizer: str = "sgd"
-    min_weight: float = 0.5  # the weight of the words' minimum beside the weighted mean
+    min_weight: float = 0.7  # the weight of the words' minimum beside the weighted mean
     row_pull: float = 0.0
     seed: int = 1
     refit: str = "auto"
