@@ -13,6 +13,10 @@ Usage: python benchmarks/tune_probes.py PROBE --model MODEL [--corpus CORPUS] [-
   STS-B train at the defaults.
 - `crops`: `--crops CORPUS` only at each of `--settings` (JSON options of `tune`), STS-B dev and retrieval (as
   bench_tune.py) with the components kept from training and refitted on the file.
+- `settings`: tuned on STS-B train at each of `--settings` (JSON options of `tune`, e.g.
+  '{"min_weight": 0, "row_optimizer": "adam"}'), STS-B dev per seed and the mean.
+- `minimum-after`: the minimum of the words' rows appended after training (not trained
+  with it) to an encoder tuned with `--min-weight 0`, at a few weights.
 
 Every figure is Spearman x 100 on STS-B dev (sentences through `letters`), seed 1 unless
 --seeds; nothing here reads a test split or SICK.
@@ -141,9 +145,26 @@ def crops(wv, args):
                   f"refitted {dev(wv, refit)} {retrieval(wv, refit)}", flush=True)
 
 
+def settings(wv, args):
+    for spec in args.settings:
+        scores = [sts_score(wv, tuned(wv, args.model, seed, **json.loads(spec)).pooling, STSB_DEV)
+                  for seed in range(1, args.seeds + 1)]
+        print(f"{spec}: {', '.join(f'{100 * s:.2f}' for s in scores)}; mean "
+              f"{100 * np.mean(scores):.2f}", flush=True)
+
+
+def minimum_after(wv, args):
+    pooling = tuned(wv, args.model, min_weight=0).pooling
+    print(f"tuned without the minimum: {dev(wv, pooling)}")
+    for weight in (0.3, 0.5, 0.7):
+        print(f"  minimum appended at {weight}: "
+              f"{dev(wv, dataclasses.replace(pooling, min_weight=weight))}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("probe", choices=["unseen", "propagate", "soup", "two-stage", "crops"])
+    parser.add_argument("probe", choices=["unseen", "propagate", "soup", "two-stage", "crops",
+                                          "settings", "minimum-after"])
     parser.add_argument("--model", required=True)
     parser.add_argument("--corpus")
     parser.add_argument("--seeds", type=int, default=1)
@@ -151,7 +172,7 @@ def main():
     args = parser.parse_args()
     wv = load_model_vectors(args.model)
     {"unseen": unseen, "propagate": propagate, "soup": soup, "two-stage": two_stage,
-     "crops": crops}[args.probe](wv, args)
+     "crops": crops, "settings": settings, "minimum-after": minimum_after}[args.probe](wv, args)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def test_a_newer_file_of_every_kind_says_the_same(tmp_path):
                                                 tmp_path / "d.idx", format_version=3)),
     }
     members = members_of("pooling.npz")
-    members["format"] = np.array("w2v-pooling-4")
+    members["format"] = np.array("w2v-pooling-5")
     container.write(tmp_path / "p.npz", container.POOLING, members)
     newer["pooling"] = lambda: load_pooling(tmp_path / "p.npz")
     for noun, read in newer.items():

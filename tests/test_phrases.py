@@ -493,9 +493,9 @@ def test_a_pooling_with_phrases_is_format_2_which_older_readers_refuse(phrase_mo
         with np.load(pooling) as data:
             assert str(data["format"]) == form
             arrays = dict(data)
-    arrays["format"] = np.array("w2v-pooling-4")
+    arrays["format"] = np.array("w2v-pooling-5")
     np.savez(tmp_path / "newer.npz", **arrays)
-    with pytest.raises(InputError, match="pooling format 4 is newer .* upgrade w2v"):
+    with pytest.raises(InputError, match="pooling format 5 is newer .* upgrade w2v"):
         load_pooling(tmp_path / "newer.npz")
 
 

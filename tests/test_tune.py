@@ -53,7 +53,7 @@ def paraphrase_margin(wv, pooling):
     return float(np.mean(np.sum(unit[0] * unit[1], 1)) - np.mean(np.sum(unit[0] * unit[2], 1)))
 
 
-OPTIONS = {"epochs": 4, "batch_size": 16, "lr": 0.05, "row_lr": 0.05, "threads": 1, "seed": 3}
+OPTIONS = {"epochs": 4, "batch_size": 16, "lr": 0.05, "threads": 1, "seed": 3}
 
 
 def test_planted_paraphrases_are_learned_through_pairs(tmp_path):
@@ -96,12 +96,25 @@ def test_tuned_model_read_back_by_embed_and_search(tmp_path):
     assert not np.allclose(queries, in_memory)  # the query side has its own map
     found = search(back, embed(back, texts, pooling), ["b3 b4"], n=1)
     assert found[0][0][0] == 1
-    # the pooling file itself round-trips, format 3
+    # the default encoder appends the minimum of the rows: vectors twice as wide
+    assert result.pooling.min_weight > 0 and in_memory.shape == (4, 32)
+    # the pooling file itself round-trips, format 4 (3 without the minimum)
     path = tmp_path / "p.npz"
     result.pooling.save(path)
-    assert str(np.load(path)["format"]) == "w2v-pooling-3"
+    assert str(np.load(path)["format"]) == "w2v-pooling-4"
     again = load_pooling(path)
     assert np.array_equal(embed(wv, texts, again).vectors, in_memory)
+    # an index of the tuned model holds its wide vectors and searches with them
+    from w2v.documents.index import open_index, write_index
+
+    docs = tmp_path / "docs.txt"
+    docs.write_text("".join(t + "\n" for t in texts))
+    write_index(str(tmp_path / "i.idx"), back, [str(docs)], pooling, out)
+    index = open_index(str(tmp_path / "i.idx"))
+    assert index.unit.shape == (4, 32)
+    plain = tune(wv, [pairs], min_weight=0, **OPTIONS).pooling
+    assert str(plain.arrays()["format"]) == "w2v-pooling-3"
+    assert embed(wv, texts, plain).vectors.shape == (4, 16)
 
 
 def test_after_crops_the_components_are_those_of_the_texts_embedded(tmp_path):
@@ -164,6 +177,12 @@ def test_older_pooling_versions_still_read_and_a_map_needs_format_3():
     assert str(arrays["format"]) == "w2v-pooling-1"
     assert pooling_from_arrays(arrays, "x").map is None
     with pytest.raises(Exception, match="without a map|with a map"):
+        pooling_from_arrays({**arrays, "format": np.array("w2v-pooling-3")}, "x")
+    wide = dataclasses.replace(plain, map=np.eye(16, dtype=np.float32), min_weight=0.5)
+    arrays = wide.arrays()
+    assert str(arrays["format"]) == "w2v-pooling-4"
+    assert pooling_from_arrays(arrays, "x").min_weight == 0.5
+    with pytest.raises(Exception, match="min_weight"):
         pooling_from_arrays({**arrays, "format": np.array("w2v-pooling-3")}, "x")
 
 
@@ -235,6 +254,36 @@ def test_encoder_gradient_matches_finite_differences(tmp_path):
     assert np.allclose(grad_theta[used], numeric[used], rtol=1e-3, atol=1e-4)
     numeric = numeric_gradient(value, encoder.maps[0], eps=1e-4)
     assert np.allclose(grad_maps[0], numeric, rtol=1e-3, atol=1e-4)
+
+
+def test_row_gradient_with_the_minimum_matches_finite_differences(tmp_path):
+    from w2v.documents.pairs import load_pairs
+
+    wv = planted_vectors()
+    pooling = for_vectors(wv, None, "usif")
+    pairs = load_pairs(wv, pooling, [write_pairs(tmp_path / "p.tsv", n=8)])
+    encoder = Encoder(wv, pooling, min_weight=0.7)
+    texts = np.arange(4)
+    target = np.random.default_rng(4).normal(size=(4, 32))
+
+    def value():
+        return float(np.sum(encoder.forward(pairs, texts)[2] * target))
+
+    cache = encoder.forward(pairs, texts)
+    row_grads = []
+    encoder.backward(pairs, texts, False, cache, target, encoder.weights, np.zeros(len(wv)),
+                     [np.zeros((16, 16))], row_grads)
+    dense = np.zeros(encoder.rows.shape)
+    for entry in row_grads:
+        if len(entry) == 2:
+            np.add.at(dense, entry[0], entry[1])
+        else:
+            np.add.at(dense, (entry[0], entry[1]), entry[2])
+    assert any(len(entry) == 3 for entry in row_grads)
+    used = np.unique(np.concatenate([pairs.text(t) for t in texts]))
+    encoder.rows = encoder.rows.astype(np.float64)
+    numeric = numeric_gradient(value, encoder.rows, eps=1e-5)
+    assert np.allclose(dense[used], numeric[used], rtol=1e-3, atol=1e-4)
 
 
 def test_false_negative_mask_on_hand_made_similarities():

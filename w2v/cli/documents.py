@@ -112,8 +112,8 @@ def embed_command(text, vectors_path, output, binary, pooling, vocab_path, sif_a
     if save_pooling:
         result.pooling.save(save_pooling)
     log.info("wrote %d document vectors of dim %d (%s pooling; %d of %d tokens unknown) to %s",
-             len(result), wv.dim, result.pooling.label, result.unknown, result.tokens,
-             "<stdout>" if output == "-" else output)
+             len(result), result.pooling.out_dim, result.pooling.label, result.unknown,
+             result.tokens, "<stdout>" if output == "-" else output)
 
 
 def _write_documents(vectors, output, binary, ids):
@@ -274,7 +274,8 @@ def index_command(docs, vectors_path, output, pooling, vocab_path, sif_a, remove
                          lowercase=lowercase, preprocess=preprocess)
     result = write_index(output, wv, docs, chosen, vectors_path=path)
     log.info("indexed %d documents of dim %d (%s pooling; %d of %d tokens unknown) in %s",
-             len(result), wv.dim, result.pooling.label, result.unknown, result.tokens, output)
+             len(result), result.pooling.out_dim, result.pooling.label, result.unknown,
+             result.tokens, output)
 
 
 def _echo_hits(queries, answers, lines, as_json):

@@ -73,8 +73,17 @@ def _default(name):
                    f"{_default('crops_batch_size')} on --crops alone]")
 @click.option("--lr", type=float, default=_default("lr"), show_default=True,
               help="Adam's step size for the weights and the map.")
-@click.option("--row-lr", type=float, default=_default("row_lr"), show_default=True,
-              help="Adam's step size for the word rows.")
+@click.option("--row-lr", type=float, default=None,
+              help=f"The step size for the word rows.  [default: {_default('row_lr')} with "
+                   f"sgd, {_default('row_lr_adam')} with adam]")
+@click.option("--row-optimizer", type=click.Choice(["sgd", "adam"]), default=None,
+              help=f"How the rows move: sgd (each word's step at most 0.02 per batch) or "
+                   f"lazy adam.  [default: {_default('row_optimizer')}; "
+                   f"{_default('crops_row_optimizer')} on --crops alone]")
+@click.option("--min-weight", type=click.FloatRange(min=0), default=None, metavar="W",
+              help=f"Append the elementwise minimum of the words' rows, weighted W against "
+                   f"the pooled vector (vectors twice as wide; 0: none).  [default: "
+                   f"{_default('min_weight')}; {_default('crops_min_weight')} on --crops alone]")
 @click.option("--row-pull", type=click.FloatRange(min=0), default=_default("row_pull"),
               show_default=True,
               help="L2 pull of the moved rows toward their start.")
@@ -109,18 +118,19 @@ def _default(name):
 @common_options
 def tune_command(pairs, vectors_path, output, crops, max_crops, loss, temperature, margin,
                  hard_negatives, semi_hard, false_negative_threshold, false_negative_weight,
-                 guide, min_score, trained, epochs, batch_size, lr, row_lr, row_pull, dev,
-                 refit, asymmetric, vocab_path,
+                 guide, min_score, trained, epochs, batch_size, lr, row_lr, row_optimizer,
+                 min_weight, row_pull, dev, refit, asymmetric, vocab_path,
                  pooling, preprocess, lowercase, checkpoint, seed, threads, progress):
     """Train the sentence encoder of MODEL on PAIRS and write it with the vectors to TUNED.
 
     PAIRS are files of 'score<TAB>text1<TAB>text2' lines (STS: pairs scored at least
     --min-score are positives, and all are ranked by cosent) or of
     'anchor<TAB>positive[<TAB>negative...]' lines; --crops CORPUS adds unsupervised pairs.
-    What is trained starts at the pooling (uSIF), so the untrained encoder is exactly it:
-    per-word weights, a shared linear map after pooling, and the rows of the words the pairs
-    use (--train). Text is tokenised as the model's was (--preprocess letters for raw text
-    such as STS files when the model was trained on prepared text).
+    What is trained starts at the pooling (uSIF): per-word weights, a shared linear map
+    after pooling, and the rows of the words the pairs use (--train); beside the pooled
+    vector the encoder keeps the minimum of its words' rows (--min-weight). Text is
+    tokenised as the model's was (--preprocess letters for raw text such as STS files when
+    the model was trained on prepared text).
 
     \b
     Example:  w2v tune -v run.w2v stsb-train.txt --preprocess letters -o tuned.w2v
@@ -140,7 +150,8 @@ def tune_command(pairs, vectors_path, output, crops, max_crops, loss, temperatur
                   semi_hard=semi_hard, false_negative_threshold=false_negative_threshold,
                   false_negative_weight=false_negative_weight, guide=guide,
                   min_score=min_score, epochs=epochs, batch_size=batch_size, lr=lr,
-                  row_lr=row_lr, row_pull=row_pull, dev=dev, refit=refit,
+                  row_lr=row_lr, row_optimizer=row_optimizer, min_weight=min_weight,
+                  row_pull=row_pull, dev=dev, refit=refit,
                   seed=seed, threads=threads, asymmetric=asymmetric, train=trained,
                   max_crops=max_crops, checkpoint=checkpoint, progress=show_progress(progress))
     best = f" (epoch {result.best_epoch}, dev spearman {100 * result.dev:.2f})" \

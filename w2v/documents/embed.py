@@ -37,6 +37,9 @@ class _Pooler:
     def __init__(self, wv, pooling):
         self.index = wv.index
         self.matrix = pooling.word_matrix(wv)
+        # an encoder with the minimum part: its words' rows, and the minimum per document
+        self.rows = pooling.row_matrix(wv) if pooling.min_weight > 0 else None
+        self.minima = []
         self.normalise = normaliser(pooling.preprocess)
         self.lowercase = pooling.lowercase
         self.phrases = None if pooling.phrases is None else PhraseJoiner(pooling.phrases)
@@ -73,6 +76,12 @@ class _Pooler:
                                    dtype=np.float64)
             out[filled] = sums / lengths[filled, None]
         self.blocks.append(out)
+        if self.rows is not None:
+            minimum = np.zeros_like(out)
+            if len(filled):
+                minimum[filled] = np.minimum.reduceat(
+                    self.rows[np.asarray(ids, dtype=np.int64)], starts, axis=0)
+            self.minima.append(minimum)
 
     def result(self):
         if not self.blocks:
@@ -85,6 +94,9 @@ def _finish(pooler, pooling, label="documents", side="document"):
     if not pooling.fitted:
         pooling.fit(raw)
     raw = pooling.apply(raw, side)
+    if pooler.rows is not None:
+        raw = pooling.combine(raw, np.concatenate(pooler.minima) if pooler.minima
+                              else np.zeros_like(raw))
     if pooler.empty:
         log.warning("%d of %d %s have no known word: zero vectors", pooler.empty, len(raw), label)
     return Embedding(raw, pooling, pooler.tokens, pooler.unknown, pooler.empty)

@@ -151,8 +151,8 @@ class DocumentIndex:
                 or self.offsets.dtype.kind not in "iu":
             raise InputError(self._broken(f"its arrays have the wrong types ({self.unit.dtype}, "
                                           f"{self.norms.dtype}, {self.offsets.dtype})"))
-        if self.pooling.dim != self.header["dim"]:
-            raise InputError(self._broken(f"its pooling is for dimension {self.pooling.dim}, "
+        if self.pooling.out_dim != self.header["dim"]:
+            raise InputError(self._broken(f"its pooling is for dimension {self.pooling.out_dim}, "
                                           f"its documents have {self.header['dim']}"))
         self.files = self.header["files"]
         self._first_row = np.cumsum([0] + [f["lines"] for f in self.files])

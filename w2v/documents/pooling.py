@@ -55,6 +55,9 @@ POOLING_FORMAT_PHRASES = POOLING.stamp(2)
 # A tuned encoder (`w2v tune`: a linear map after pooling, weights beyond uSIF's range) is
 # format 3, so that an older w2v refuses it rather than embedding without the map.
 POOLING_FORMAT_TUNED = POOLING.stamp(3)
+# A tuned encoder that appends the minimum of its words' rows (`min_weight`) is format 4:
+# its vectors are twice as wide, which an older w2v would not make.
+POOLING_FORMAT_MIN = POOLING.stamp(4)
 MAX_TUNED_WEIGHT = 1e4  # a tuned weight is a start weight times a learned factor
 SIDES = ("document", "query")
 
@@ -137,6 +140,7 @@ class Pooling:
     query_map: np.ndarray = None  # the query side's own map (an asymmetric tuned encoder)
     row_index: np.ndarray = None  # words whose rows a tuned encoder moved (int64, sorted)
     row_values: np.ndarray = None  # ... and their rows (after the unit scaling of uSIF)
+    min_weight: float = 0.0  # > 0: the vector also holds the words' rows' minimum (`combine`)
 
     @property
     def tuned(self):
@@ -146,6 +150,11 @@ class Pooling:
     def label(self):
         """The pooling's name for messages: its kind, "tuned" in front for a tuned encoder."""
         return f"tuned {self.kind}" if self.tuned else self.kind
+
+    @property
+    def out_dim(self):
+        """The width of the document vectors: twice `dim` with the minimum part."""
+        return 2 * self.dim if self.min_weight > 0 else self.dim
 
     @property
     def fitted(self):
@@ -169,6 +178,26 @@ class Pooling:
         if self.weights is None:
             return matrix
         return (matrix * self.weights[:, None]).astype(np.float32)
+
+    def row_matrix(self, wv):
+        """The words' rows (unit with uSIF, a tuned encoder's moved rows in place), not
+        weighted: what the minimum part is taken over."""
+        matrix = np.array(wv.unit if self.unit_words else wv.vectors, dtype=np.float32)
+        if self.row_index is not None:
+            matrix[self.row_index] = self.row_values
+        return matrix
+
+    def combine(self, pooled, minimum):
+        """[unit(pooled), min_weight unit(minimum)] / sqrt(1 + min_weight^2): the document
+        vector of an encoder with the minimum part (`pooled` after `apply`, `minimum` the
+        elementwise minimum of the words' `row_matrix` rows), unit length unless empty."""
+        parts = []
+        for part, scale in ((pooled, 1.0), (minimum, self.min_weight)):
+            norms = np.linalg.norm(part, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            parts.append(part * (scale / norms))
+        out = np.hstack(parts) / math.sqrt(1.0 + self.min_weight ** 2)
+        return out.astype(np.float32)
 
     def fit(self, raw):
         """Find the components to remove from the pooled document matrix `raw`."""
@@ -210,7 +239,8 @@ class Pooling:
 
     def arrays(self):
         """The pooling as named numpy arrays (no objects): what `save` and an index store."""
-        fields = {"format": np.array(POOLING_FORMAT_TUNED if self.tuned
+        fields = {"format": np.array(POOLING_FORMAT_MIN if self.min_weight > 0
+                                     else POOLING_FORMAT_TUNED if self.tuned
                                      else POOLING_FORMAT if self.phrases is None
                                      else POOLING_FORMAT_PHRASES),
                   "kind": np.array(self.kind),
@@ -221,6 +251,8 @@ class Pooling:
                   "preprocess": np.array(self.preprocess)}
         if self.phrases is not None:  # absent otherwise: format 1, as before phrases
             fields["phrases"] = np.array(json.dumps(self.phrases, ensure_ascii=False))
+        if self.min_weight > 0:  # absent otherwise: format 3 or older
+            fields["min_weight"] = np.float64(self.min_weight)
         for name in ("weights", "components", "component_weights", "map", "query_map",
                      "row_index", "row_values"):
             value = getattr(self, name)
@@ -320,6 +352,15 @@ def pooling_from_arrays(data, name):
                                  "[0, 1]")
         if "phrases" in files:
             pooling.phrases = phrase_spec(json.loads(str(data["phrases"])))
+        if ("min_weight" in files) != (version >= 4):
+            raise ValueError(f"format {version} with{'' if 'min_weight' in files else 'out'} "
+                             f"min_weight")
+        if "min_weight" in files:
+            value = np.asarray(data["min_weight"])
+            if value.shape != () or value.dtype.kind not in "fiu" or not (
+                    0 < float(value) < math.inf):
+                raise ValueError(f"min_weight {value!r}")
+            pooling.min_weight = float(value)
         if ("map" in files) != (version >= 3) or ("query_map" in files and "map" not in files):
             raise ValueError(f"format {version} with{'' if 'map' in files else 'out'} a map")
         for key in ("map", "query_map"):

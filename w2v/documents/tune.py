@@ -1,21 +1,24 @@
 """`w2v tune`: train the sentence encoder contrastively on pairs of texts.
 
 The encoder is the pooling (`pooling.Pooling`) with three trainable parts, started so that
-the untrained encoder is exactly the pooling: each word's weight, a start weight (uSIF's, or
-1 for mean pooling) times exp(theta) with theta from 0; a shared dim x dim linear map applied
-after the fixed component removal, from the identity (with `asymmetric`, queries and
-documents get their own map); and the rows of the words the pairs use (lazy Adam, an
-optional L2 pull toward the start). The model's word vectors are never changed: moved rows
-are kept in the encoder. A word the pairs never saw keeps its row and start weight, and the
-map carries what was learned to it. L2 terms pull theta toward 0 and the map toward the
-identity. On STS-B the rows carry most of the gain (see docs/tune.md).
+the untrained encoder is the pooling (with the minimum part below beside it): each word's
+weight, a start weight (uSIF's, or 1 for mean pooling) times exp(theta) with theta from 0; a
+shared dim x dim linear map applied after the fixed component removal, from the identity
+(with `asymmetric`, queries and documents get their own map); and the rows of the words the
+pairs use (SGD with each word's step bounded, or lazy Adam; an optional L2 pull toward the
+start). The model's word vectors are never changed: moved rows are kept in the encoder. A
+word the pairs never saw keeps its row and start weight, and the map carries what was
+learned to it. L2 terms pull theta toward 0 and the map toward the identity. On STS-B the
+rows carry most of the gain (see docs/tune.md).
 
 A text's vector is z = unit(((1/n) sum_w weight_w row_w) P M), P the projection that
 removes the pooling's components (fitted once on the training texts, then fixed; with
-`refit`, the saved encoder finds them again on the texts it embeds, as uSIF does). The
-losses are on cosines of z: InfoNCE over in-batch and mined negatives at a temperature
-(both directions unless asymmetric), the triplet hinge on the hardest negative, and CoSENT
-on graded pairs. Gradients are written out (`tune_kernels`), Adam updates the parameters.
+`refit`, the saved encoder finds them again on the texts it embeds, as uSIF does); with
+`min_weight` W > 0, it is [z, W unit(min_w row_w)] / sqrt(1 + W^2), the elementwise minimum
+of the words' (unweighted) rows appended. The losses are on cosines of these vectors:
+InfoNCE over in-batch and mined negatives at a temperature (both directions unless
+asymmetric), the triplet hinge on the hardest negative, and CoSENT on graded pairs.
+Gradients are written out (`tune_kernels`); Adam updates the weights and the map.
 
 Negatives: the other pairs' second texts in the batch; with `hard_negatives` K, K texts
 mined each epoch with the exact top-n (`rank.top_documents`) under the current encoder;
@@ -51,6 +54,8 @@ COSENT_SCALE = 10.0  # sentence-transformers uses 20; 10 ranked STS-B dev 1 poin
 MINE_DEPTH = 4  # the curriculum's first epoch takes negatives from ranks up to K x this
 GIST_MARGIN = 0.0
 REFITS = ("auto", "yes", "no")
+ROW_OPTIMIZERS = ("sgd", "adam")
+ROW_MAX_STEP = 0.02  # the longest step a word's row takes in one batch (sgd)
 
 
 @dataclasses.dataclass
@@ -96,7 +101,7 @@ def check_trained(train):
 class Encoder:
     """The trainable state: rows (a copy), weights = start x exp(theta), maps, projection P."""
 
-    def __init__(self, wv, pooling, asymmetric=False):
+    def __init__(self, wv, pooling, asymmetric=False, min_weight=0.0):
         self.rows = np.array(wv.unit if pooling.unit_words else wv.vectors, dtype=np.float32,
                              order="C")  # a copy: moving rows never touches the vectors
         self.start = (np.ones(len(wv)) if pooling.weights is None
@@ -114,6 +119,8 @@ class Encoder:
         self.moved = np.zeros(len(wv), dtype=bool)
         self.row_m = self.row_v = None
         self.row_steps = 0
+        self.min_weight = min_weight
+        self.out_dim = 2 * dim if min_weight > 0 else dim
 
     @property
     def weights(self):
@@ -124,21 +131,45 @@ class Encoder:
         return 1 if query and len(self.maps) == 2 else 0
 
     def forward(self, pairs, texts, query=False, weights=None):
-        """(c, y, z, norms): projected mean, mapped, unit vectors of `texts`."""
+        """(c, y, out, norms, minimum): projected mean, mapped, the vectors of `texts`, the
+        mapped norms, and with `min_weight` (minimum, its norms, its words' positions)."""
         weights = self.weights if weights is None else weights
-        raw = np.empty((len(texts), self.rows.shape[1]))
+        dim = self.rows.shape[1]
+        raw = np.empty((len(texts), dim))
         k.pool(pairs.ids, pairs.offsets, texts, self.rows, weights, raw)
         c = raw @ self.projection
         y = c @ self.maps[self.side(query)]
         norms = np.linalg.norm(y, axis=1)
         z = y / np.maximum(norms, 1e-12)[:, None]
-        return c, y, z, norms
+        if not self.min_weight > 0:
+            return c, y, z, norms, None
+        low = np.empty((len(texts), dim))
+        arg = np.empty((len(texts), dim), dtype=np.int64)
+        k.min_pool(pairs.ids, pairs.offsets, texts, self.rows, low, arg)
+        low_norms = np.linalg.norm(low, axis=1)
+        scale = 1.0 / math.sqrt(1.0 + self.min_weight ** 2)
+        out = np.hstack([z, (self.min_weight * low) / np.maximum(low_norms, 1e-12)[:, None]])
+        return c, y, out * scale, norms, (low, low_norms, arg)
 
     def backward(self, pairs, texts, query, cache, dz, weights, grad_theta, grad_maps,
                  row_grads=None):
-        """Add the gradients of a side's unit vectors `dz` to theta's and the map's (and,
-        with `row_grads`, a list, append (word ids, gradients) of the word rows)."""
-        c, _, z, norms = cache
+        """Add the gradients of a side's vectors `dz` to theta's and the map's (and, with
+        `row_grads`, a list, append (word ids, gradients) of the word rows, and for the
+        minimum part (word ids, coordinates, gradients))."""
+        c, y, out, norms, minimum = cache
+        dim = self.rows.shape[1]
+        z = y / np.maximum(norms, 1e-12)[:, None]
+        if minimum is not None:
+            scale = 1.0 / math.sqrt(1.0 + self.min_weight ** 2)
+            if row_grads is not None:
+                low, low_norms, arg = minimum
+                unit = low / np.maximum(low_norms, 1e-12)[:, None]
+                d_low = dz[:, dim:] * (self.min_weight * scale)
+                d_low = (d_low - unit * np.einsum("ij,ij->i", unit, d_low)[:, None]) \
+                    / np.maximum(low_norms, 1e-12)[:, None]
+                found = arg >= 0
+                row_grads.append((pairs.ids[arg[found]], np.nonzero(found)[1], d_low[found]))
+            dz = dz[:, :dim] * scale
         dy = (dz - z * np.einsum("ij,ij->i", z, dz)[:, None]) / np.maximum(norms, 1e-12)[:, None]
         side = self.side(query)
         grad_maps[side] += c.T @ dy
@@ -158,20 +189,34 @@ class Encoder:
             row_grads.append((token_ids, np.repeat(per_text, lengths, axis=0)
                               * weights[token_ids][:, None]))
 
-    def step_rows(self, row_grads, lr, pull, beta1=0.9, beta2=0.999, eps=1e-8):
-        """A lazy Adam step on the rows the batch touched, pulled toward their start."""
-        ids = np.concatenate([g[0] for g in row_grads])
-        grads = np.concatenate([g[1] for g in row_grads])
+    def step_rows(self, row_grads, lr, pull, optimizer="sgd", beta1=0.9, beta2=0.999,
+                  eps=1e-8):
+        """A step on the rows the batch touched, pulled toward their start: "sgd", each
+        word's step at most ROW_MAX_STEP long, or a lazy "adam" step."""
+        whole = [g for g in row_grads if len(g) == 2]
+        single = [g for g in row_grads if len(g) == 3]
+        ids = np.concatenate([g[0] for g in whole + single])
         touched, inverse = np.unique(ids, return_inverse=True)
-        grad = np.zeros((len(touched), grads.shape[1]))
-        np.add.at(grad, inverse, grads)
+        grad = np.zeros((len(touched), self.rows.shape[1]))
+        n_whole = sum(len(g[0]) for g in whole)
+        if whole:
+            np.add.at(grad, inverse[:n_whole], np.concatenate([g[1] for g in whole]))
+        if single:
+            np.add.at(grad, (inverse[n_whole:], np.concatenate([g[1] for g in single])),
+                      np.concatenate([g[2] for g in single]))
         if self.start_rows is None:
             self.start_rows = self.rows.copy()
-            self.row_m = np.zeros(self.rows.shape, np.float32)
-            self.row_v = np.zeros(self.rows.shape, np.float32)
+            if optimizer == "adam":
+                self.row_m = np.zeros(self.rows.shape, np.float32)
+                self.row_v = np.zeros(self.rows.shape, np.float32)
         self.moved[touched] = True
         grad += 2 * pull * (self.rows[touched] - self.start_rows[touched])
         self.row_steps += 1
+        if optimizer == "sgd":
+            length = lr * np.linalg.norm(grad, axis=1, keepdims=True)
+            step = lr * grad * np.minimum(1.0, ROW_MAX_STEP / np.maximum(length, 1e-30))
+            self.rows[touched] -= step.astype(np.float32)
+            return
         t = self.row_steps
         m = beta1 * self.row_m[touched] + (1 - beta1) * grad
         v = beta2 * self.row_v[touched] + (1 - beta2) * grad * grad
@@ -180,7 +225,7 @@ class Encoder:
         self.rows[touched] -= (scale * m / (np.sqrt(v) + eps)).astype(np.float32)
 
     def embed(self, pairs, texts, query=False, block=8192):
-        out = np.empty((len(texts), self.rows.shape[1]), dtype=np.float32)
+        out = np.empty((len(texts), self.out_dim), dtype=np.float32)
         weights = self.weights
         for s in range(0, len(texts), block):
             out[s:s + block] = self.forward(pairs, texts[s:s + block], query, weights)[2]
@@ -196,6 +241,7 @@ class Encoder:
             tuned.row_index = np.flatnonzero(self.moved)
             tuned.row_values = self.rows[tuned.row_index].copy()
         tuned.query_map = self.maps[1].astype(np.float32) if len(self.maps) == 2 else None
+        tuned.min_weight = float(self.min_weight)
         if tuned.components is None:
             tuned.components = np.zeros((0, base.dim), np.float32)
             tuned.component_weights = np.zeros(0, np.float32)
@@ -352,8 +398,11 @@ def tune(wv, pairs_files=(), **options):
     each epoch, and on Ctrl-C. `refit` "yes" saves the encoder without its components, so
     that `embed` finds those of the texts it embeds (as uSIF does); "auto" (the default) does
     so after training on crops alone, whose texts (corpus spans) are unlike those embedded.
-    `temperature` and `batch_size` None are the defaults for the data (crops alone: 0.05 and
-    512). Defaults: `TuneOptions`. See the module docstring for the method.
+    `min_weight` W > 0 appends the elementwise minimum of the words' rows, weighted W
+    (vectors twice as wide); `row_optimizer` "sgd" (each word's step at most ROW_MAX_STEP)
+    or "adam" moves the rows at `row_lr`. `temperature`, `batch_size`, `min_weight`,
+    `row_optimizer` and `row_lr` None are the defaults for the data (crops alone: 0.05, 512,
+    0, adam, 0.001). Defaults: `TuneOptions`. See the module docstring for the method.
     """
     with _one_blas_thread():
         return _tune(wv, pairs_files, **options)
@@ -366,7 +415,8 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
           guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=None,
           lr=D.lr, dev=None, seed=D.seed, threads=None, asymmetric=False, train=None,
           map_pull=0.1, weight_pull=1e-4, max_crops=None, checkpoint=None, progress=False,
-          symmetric=True, row_lr=D.row_lr, row_pull=D.row_pull, refit=D.refit):
+          symmetric=True, row_lr=None, row_pull=D.row_pull, refit=D.refit, min_weight=None,
+          row_optimizer=None):
     from ..runtime.threads import configure_threads
 
     # The kernels of a batch of a few hundred pairs take microseconds: one thread is fastest
@@ -383,7 +433,20 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
         temperature = D.temperature if pairs_files else D.crops_temperature
     if batch_size is None:
         batch_size = D.batch_size if pairs_files else D.crops_batch_size
+    if row_optimizer is None:
+        row_optimizer = D.row_optimizer if pairs_files else D.crops_row_optimizer
+    if row_optimizer not in ROW_OPTIMIZERS:
+        raise OptionError(f"unknown row optimizer {row_optimizer!r}; expected "
+                          f"{', '.join(ROW_OPTIMIZERS)}")
+    if row_lr is None:
+        row_lr = D.row_lr if row_optimizer == "sgd" else D.row_lr_adam
+    if not row_lr > 0:
+        raise OptionError(f"--row-lr must be positive, got {row_lr}")
     start = _start_pooling(wv, path, pooling, vocab_path, preprocess, lowercase)
+    if min_weight is None:  # a start that has the minimum part keeps it
+        min_weight = start.min_weight or (D.min_weight if pairs_files else D.crops_min_weight)
+    if not 0 <= min_weight < math.inf:
+        raise OptionError(f"--min-weight must be at least 0, got {min_weight}")
     if output and not _is_model(path) and wv.counts is None and vocab_path is None:
         raise OptionError("the tuned model is a model file, which holds word counts: give the "
                           "counts of these vectors with --vocab FILE ('word count' lines)")
@@ -394,7 +457,7 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
     _check(pairs, batch_size, temperature, hard_negatives, losses, epochs, lr)
     if not start.fitted:
         _fit_components(wv, start, pairs)
-    encoder = Encoder(wv, start, asymmetric)
+    encoder = Encoder(wv, start, asymmetric, min_weight)
     everything = np.arange(pairs.n_texts)
     guide_on = guide not in ("none", None)
     data = _Data(pairs, np.flatnonzero(pairs.positive),
@@ -409,7 +472,7 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
                "gist": guide_on, "threshold": false_negative_threshold,
                "fn_weight": false_negative_weight, "symmetric": symmetric and not asymmetric,
                "trained": trained, "map_pull": map_pull, "weight_pull": weight_pull,
-               "row_lr": row_lr, "row_pull": row_pull}
+               "row_lr": row_lr, "row_pull": row_pull, "row_optimizer": row_optimizer}
     adam = Adam([encoder.theta.shape] + [m.shape for m in encoder.maps], lr)
     history, best, best_state = [], None, None
     if dev_data is not None:
@@ -570,7 +633,7 @@ def _step(encoder, adam, data, batch, hard, o):
     encoder.backward(pairs, candidates, False, d, dz_d, weights, grad_theta, grad_maps,
                      row_grads)
     if row_grads is not None:
-        encoder.step_rows(row_grads, o["row_lr"], o["row_pull"])
+        encoder.step_rows(row_grads, o["row_lr"], o["row_pull"], o["row_optimizer"])
     for g, m, a in zip(grad_maps, encoder.maps, encoder.anchors):
         g += 2 * o["map_pull"] * (m - a)
     grad_theta += 2 * o["weight_pull"] * encoder.theta

@@ -131,3 +131,22 @@ def cosent(cosines, gold, scale, grad):
                 grad[j] += scale * p
                 grad[i] -= scale * p
     return top + np.log(total)
+
+
+@njit(cache=True, parallel=True)
+def min_pool(ids, offsets, texts, rows, out, arg):
+    """out[b, j] = the minimum over the words of text `texts[b]` of rows[w, j], and
+    arg[b, j] the position in `ids` of the word it came from (-1, and 0, for an empty text)."""
+    dim = rows.shape[1]
+    for b in prange(len(texts)):
+        t = texts[b]
+        start, stop = offsets[t], offsets[t + 1]
+        for j in range(dim):
+            out[b, j] = 0.0
+            arg[b, j] = -1
+        for k in range(start, stop):
+            w = ids[k]
+            for j in range(dim):
+                if arg[b, j] < 0 or rows[w, j] < out[b, j]:
+                    out[b, j] = rows[w, j]
+                    arg[b, j] = k

@@ -2,9 +2,10 @@
 
 Chosen on STS-B train and dev only (docs/tune.md): CoSENT + InfoNCE for graded pairs, the
 rows of the words the pairs use trained (`train` None resolves to "rows", or "map+rows"
-with `asymmetric`), InfoNCE at temperature 0.1, Adam. Trained on crops alone: InfoNCE at
-temperature 0.05 over batches of 512, and the components refitted on the texts embedded
-(`refit` "auto").
+with `asymmetric`) by SGD with bounded steps, the words' minimum appended at weight 0.7,
+InfoNCE at temperature 0.1, Adam for the weights and the map. Trained on crops alone:
+InfoNCE at temperature 0.05 over batches of 512, the rows by Adam, no minimum, and the
+components refitted on the texts embedded (`refit` "auto").
 """
 
 import dataclasses
@@ -22,12 +23,17 @@ class TuneOptions:
     epochs: int = 20
     batch_size: int = 128
     lr: float = 0.003
-    row_lr: float = 0.001
+    row_lr: float = 1.0  # plain SGD on the rows, each word's step at most 0.02 per batch
+    row_lr_adam: float = 0.001  # the rows' learning rate with Adam
+    row_optimizer: str = "sgd"
+    min_weight: float = 0.7  # the weight of the words' minimum beside the weighted mean
     row_pull: float = 0.0
     seed: int = 1
     refit: str = "auto"
     crops_temperature: float = 0.05  # temperature and batch size on crops alone
     crops_batch_size: int = 512
+    crops_min_weight: float = 0.0
+    crops_row_optimizer: str = "adam"
 
 
 TUNE_DEFAULTS = TuneOptions()

@@ -9,7 +9,7 @@ and the versions it reads:
 | model file (`--save-model`) | `w2v-model` | 1 | 1 | `header` |
 | count file (`w2v cooccur`) | `w2v-cooccur` | 1 | 1 | `meta` |
 | document index (`w2v index`) | `w2v-docindex` | 2 | 2 | `header` |
-| pooling (`--save-pooling`, `pooling.*` in an index or a tuned model) | `w2v-pooling` | 1, 2 or 3 | 1-3 | (the `format` member) |
+| pooling (`--save-pooling`, `pooling.*` in an index or a tuned model) | `w2v-pooling` | 1 to 4 | 1-4 | (the `format` member) |
 
 The version rule. Every file carries a format name and an integer version (1 or more). The
 kinds spell them as they always have, so their bytes do not change: a model or an index as
@@ -127,7 +127,7 @@ INDEX = Kind(
           "index again", fortran=False)
 
 POOLING = Kind(
-    noun="pooling", format="w2v-pooling", version=3, oldest=1, spelling="suffix",
+    noun="pooling", format="w2v-pooling", version=4, oldest=1, spelling="suffix",
     header="format", broken="{path}: not a w2v pooling file ({why})",
     foreign="{path}: not a w2v pooling file", c_order=False)
 
