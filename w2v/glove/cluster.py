@@ -21,6 +21,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import re
 import time
 import uuid
 
@@ -33,7 +34,7 @@ from ..errors import W2VError
 from ..distributed.pairs import select_rows
 from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resume_blocks,
                      schedule, split_rows, train_cell, train_rotation)
-from .model import block_count, init_model, prepare, recorded_source, resumable
+from .model import init_model, prepare, recorded_source, resumable
 
 log = logging.getLogger("w2v")
 
@@ -46,16 +47,21 @@ LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.Cancel
 # --------------------------------------------------------------------------- on a worker
 
 # The count cells a worker trains, by (run token, a, b): its share of the counts, held in the
-# worker process. A cell is a Dask result only while it is copied to its keeper's disk, so
-# Dask keeps no second copy of it in any worker's memory.
+# worker process, never as a Dask result, so Dask keeps no second copy of it in any worker's
+# memory (its keeper's copy is written a part at a time).
 CELLS = {}
 
 
 CELL_ARRAYS = ("rows", "cols", "values", "block_starts")
 
 
+def _run_folder(worker, token):
+    """Where a run's copies wait on this worker's local disk."""
+    return os.path.join(worker.local_directory, f"w2v-glove-{token}")
+
+
 def _folder(worker, token):
-    folder = os.path.join(worker.local_directory, f"w2v-glove-{token}")
+    folder = _run_folder(worker, token)
     os.makedirs(folder, exist_ok=True)
     return folder
 
@@ -110,14 +116,15 @@ def cell_part(token, a, b, i, lo, hi):
 
 
 def keep_cell_part(token, a, b, i, lo, size, part):
-    """Write `part`, entries lo.. of array i of cell (a, b) (`size` entries in all), into
-    this worker's copy of the cell on its local disk; returns the bytes written. A cell is
-    kept a part at a time, so a keeper never holds a whole cell of another's in memory."""
+    """Write `part`, entries lo.. of array i of cell (a, b) (`size` entries in all; None:
+    the part is the whole array), into this worker's copy of the cell on its local disk;
+    returns the bytes written. A cell is kept a part at a time, so a keeper never holds a
+    whole cell of another's in memory."""
     path = _cell_path(token, a, b, CELL_ARRAYS[i]) + ".part"
-    if size == 0:
+    if not size:
         with open(path, "wb") as f:
             np.save(f, part, allow_pickle=False)
-        return 0
+        return int(part.nbytes)
     mode = "r+" if os.path.exists(path) else "w+"
     copy = np.lib.format.open_memmap(path, mode=mode, dtype=part.dtype, shape=(size,))
     copy[lo:lo + len(part)] = part
@@ -144,8 +151,7 @@ def drop_cells(token, dask_worker=None):
         del BLOCKS[key]
     for key in [key for key in PIECES if key[0] == token]:
         del PIECES[key]
-    folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
-    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(_run_folder(dask_worker, token), ignore_errors=True)
 
 
 # The word and context blocks a worker holds, by (run token, "word" or "context", index):
@@ -153,6 +159,7 @@ def drop_cells(token, dask_worker=None):
 # A block is trained in place; its copy for a re-run waits on its keeper's disk.
 BLOCKS = {}
 BLOCK_SERVER = "w2v_glove_block"
+BLOCK_FILE = re.compile(r"(?:word|context)-\d+-g(\d+)\.npy")  # `_block_path`'s names
 
 
 def _block_path(worker, token, kind, index, gen):
@@ -237,13 +244,11 @@ def drop_generations(token, below, dask_worker=None):
     for key, (gen, _) in list(BLOCKS.items()):
         if key[0] == token and gen < below:
             del BLOCKS[key]
-    folder = os.path.join(dask_worker.local_directory, f"w2v-glove-{token}")
-    if os.path.isdir(folder):
-        for name in os.listdir(folder):
-            stem, _, tail = name.rpartition("-g")
-            if stem and tail.endswith(".npy") and tail[:-4].isdigit() \
-                    and int(tail[:-4]) < below:
-                os.remove(os.path.join(folder, name))
+    folder = _run_folder(dask_worker, token)
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        kept = BLOCK_FILE.fullmatch(name)
+        if kept and int(kept.group(1)) < below:
+            os.remove(os.path.join(folder, name))
 
 
 def train_task(token, gen, seed, epoch, a, b, word_from, context_from, x_max, alpha, eta,
@@ -339,7 +344,6 @@ class ClusterBlocks:
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self._keep_cells(range(k))
         client.run(serve_blocks)
-        self.block_bytes = [int(model.context[m].nbytes) for m in members]
         for kind, rows in (("word", model.word), ("context", model.context)):
             for a, m in enumerate(members):
                 self._put(kind, a, rows[m])
@@ -413,9 +417,10 @@ class ClusterBlocks:
         for a in stripes:
             for b in range(self.k):
                 nnz = int(self.nnz_of[a][b])
-                for i, size in enumerate((nnz, nnz, nnz, block_count(nnz) + 1)):
-                    bounds = range(0, size, CHUNK_NNZ) if size else [0]
-                    parts[a] += [(b, i, lo, min(lo + CHUNK_NNZ, size), size) for lo in bounds]
+                for i in range(3):  # rows, cols, values: nnz entries each
+                    parts[a] += [(b, i, lo, min(lo + CHUNK_NNZ, nnz), nnz)
+                                 for lo in (range(0, nnz, CHUNK_NNZ) if nnz else [0])]
+                parts[a].append((b, 3, 0, None, None))  # block_starts: small, whole
         for wave in range(max((len(p) for p in parts.values()), default=0)):
             kept = []
             for a in stripes:
@@ -499,10 +504,7 @@ class ClusterBlocks:
                     *result, received = future.result()
                     self.moved += received
                     results[a] = (*result, self.nnz_of[a][cells[a]])
-                    for kind, index in (("word", a), ("context", cells[a])):
-                        kept = self._keep(kind, index, a, self.gen + 1)
-                        if kept is not None:
-                            tasks[kept] = ("keep", a)
+                    self._keep_trained(tasks, a, cells[a])
                     if on_cell is not None:
                         on_cell(self.nnz_of[a][cells[a]])
                 else:
@@ -534,10 +536,14 @@ class ClusterBlocks:
                 tasks[self._train(epoch, s, a, cells[a], attempts[a], holder[cells[a]])] = \
                     ("train", a)
             elif a in results:  # trained: its copies go to its keeper (again)
-                for kind, index in (("word", a), ("context", cells[a])):
-                    kept = self._keep(kind, index, a, self.gen + 1)
-                    if kept is not None:
-                        tasks[kept] = ("keep", a)
+                self._keep_trained(tasks, a, cells[a])
+
+    def _keep_trained(self, tasks, a, b):
+        """Add to `tasks` the copies of cell (a, b)'s blocks, as trained, to a's keeper."""
+        for kind, index in (("word", a), ("context", b)):
+            kept = self._keep(kind, index, a, self.gen + 1)
+            if kept is not None:
+                tasks[kept] = ("keep", a)
 
     def _check_workers(self, epoch, s):
         """Follow workers leaving and joining: a one-line note for each that left; a stripe
