@@ -102,8 +102,8 @@ class Encoder:
     """The trainable state: rows (a copy), weights = start x exp(theta), maps, projection P."""
 
     def __init__(self, wv, pooling, asymmetric=False, min_weight=0.0):
-        self.rows = np.array(wv.unit if pooling.unit_words else wv.vectors, dtype=np.float32,
-                             order="C")  # a copy: moving rows never touches the vectors
+        # a copy (with a tuned start's moved rows): moving rows never touches the vectors
+        self.rows = np.ascontiguousarray(pooling.row_matrix(wv))
         self.start = (np.ones(len(wv)) if pooling.weights is None
                       else pooling.weights.astype(np.float64))
         self.theta = np.zeros(len(wv))
@@ -113,8 +113,6 @@ class Encoder:
         second = first if pooling.query_map is None else pooling.query_map.astype(np.float64)
         self.maps = [first.copy(), second.copy()] if asymmetric else [first.copy()]
         self.anchors = [m.copy() for m in self.maps]  # what the L2 pull pulls toward
-        if pooling.row_index is not None:
-            self.rows[pooling.row_index] = pooling.row_values
         self.start_rows = None  # the rows before training, kept once rows move
         self.moved = np.zeros(len(wv), dtype=bool)
         self.row_m = self.row_v = None
@@ -567,9 +565,7 @@ def _fit_components(wv, pooling, pairs):
     """The pooling's components, from the pooled training texts (fixed from then on), with
     the rows a tuned start moved."""
     raw = np.empty((pairs.n_texts, wv.dim))
-    rows = np.array(wv.unit if pooling.unit_words else wv.vectors, np.float32, order="C")
-    if pooling.row_index is not None:
-        rows[pooling.row_index] = pooling.row_values
+    rows = np.ascontiguousarray(pooling.row_matrix(wv))
     weights = np.ones(len(wv)) if pooling.weights is None else pooling.weights.astype(np.float64)
     k.pool(pairs.ids, pairs.offsets, np.arange(pairs.n_texts), rows, weights, raw)
     pooling.fit(raw.astype(np.float32))
