@@ -273,6 +273,21 @@ def _cell_files(a):
             for name in ("rows", "cols", "values", "block_starts")]
 
 
+def _keep_rows(rows):
+    from w2v.glove import cluster
+
+    cluster.KEEP_ROWS = rows
+
+
+def _block_digest(token, kind, index, gen, dask_worker=None):
+    import hashlib
+
+    from w2v.glove.cluster import _block_held
+
+    block = _block_held(dask_worker, token, kind, index, gen)
+    return hashlib.sha256(np.ascontiguousarray(block).tobytes()).hexdigest(), block.shape
+
+
 def _pieces_held(token):
     from w2v.glove.cluster import PIECES
 
@@ -307,6 +322,7 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
+        client.run(_keep_rows, 70)  # blocks kept in several parts
         model = init_model(GloveConfig(**SMALL), vocab)
         members = rotation.rotation_plan(model, CountFile(path), 2)
         blocks = ClusterBlocks(client, model, CountFile(path), members, threads=1)
@@ -337,8 +353,39 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
             assert rows == [["context", b, 1], ["word", a, 1]]
             assert on_disk == sorted(_cell_files(1 - a) + [
                 f"context-{blocks.at.index(1 - a)}-g1.npy", f"word-{1 - a}-g1.npy"])
+            for kind, index in (("word", a), ("context", b)):  # the copies equal the blocks
+                [trained] = client.run(_block_digest, blocks.token, kind, index, 1,
+                                       workers=[home]).values()
+                [kept] = client.run(_block_digest, blocks.token, kind, index, 1,
+                                    workers=[blocks.keeper[a]]).values()
+                assert trained == kept
         blocks.close()
         assert all(h == ([], [], []) for h in client.run(_cells_held, blocks.token).values())
+
+
+def test_a_spilled_context_block_leaves_memory_and_is_still_found(tmp_path):
+    from types import SimpleNamespace
+
+    from w2v.glove import cluster
+
+    worker = SimpleNamespace(local_directory=str(tmp_path))
+    token = "spill-test"
+    trained_last = np.arange(12, dtype=np.float32).reshape(3, 4)
+    cluster.BLOCKS[token, "context", 0] = (5, trained_last)
+    cluster.BLOCKS[token, "context", 1] = (6, np.ones((2, 4), np.float32))
+    cluster.BLOCKS[token, "word", 0] = (6, np.zeros((3, 4), np.float32))
+    try:
+        cluster.spill_blocks(worker, token, "context", keep=1)
+        assert sorted(k[1:] for k in cluster.BLOCKS if k[0] == token) == [("context", 1),
+                                                                          ("word", 0)]
+        found = cluster._block_held(worker, token, "context", 0, 5)
+        assert found is not None and found.tobytes() == trained_last.tobytes()
+        assert cluster._block_held(worker, token, "context", 0, 6) is None
+        assert not [name for name in os.listdir(tmp_path / f"w2v-glove-{token}")
+                    if name.endswith(".part")]
+    finally:
+        for key in [k for k in cluster.BLOCKS if k[0] == token]:
+            del cluster.BLOCKS[key]
 
 
 def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_path,

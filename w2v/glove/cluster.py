@@ -72,26 +72,51 @@ def _cell_path(token, a, b, name):
     return os.path.join(_folder(distributed.get_worker(), token), f"cell-{a}-{b}-{name}.npy")
 
 
-# The pieces of the cells a worker will build, by (run token, a, b): {chunk: piece}, held in
-# the worker process from their arrival until their cell is built.
+# The pieces of the cells a worker will build, by (run token, a, b): {chunk: PieceFile},
+# waiting on the worker's local disk from their arrival until their cell is built.
 PIECES = {}
 
 
+class PieceFile:
+    """A piece (`blocks.split_rows`: row lengths, columns, values) saved on this worker's
+    disk, read back each time it is unpacked: dealing a cell (`glove.model.deal_into_blocks`)
+    then holds one piece in memory at a time beside the cell, not all of them."""
+
+    def __init__(self, path, piece):
+        self.path = path
+        with open(path + ".part", "wb") as f:
+            np.savez(f, *piece)
+        os.replace(path + ".part", path)
+
+    def __iter__(self):
+        with np.load(self.path, allow_pickle=False) as saved:
+            return iter([saved[f"arr_{i}"] for i in range(3)])
+
+    def remove(self):
+        os.remove(self.path)
+
+
 def stash_pieces(token, a, chunk, split):
-    """Hold the K pieces of one chunk of stripe a's rows (`blocks.split_rows`) until their
-    cells are built."""
+    """Keep the K pieces of one chunk of stripe a's rows (`blocks.split_rows`) on this
+    worker's disk until their cells are built."""
+    import distributed
+
+    folder = _folder(distributed.get_worker(), token)
     for b, piece in enumerate(split):
-        PIECES.setdefault((token, a, b), {})[chunk] = piece
+        path = os.path.join(folder, f"piece-{a}-{b}-{chunk}.npz")
+        PIECES.setdefault((token, a, b), {})[chunk] = PieceFile(path, piece)
     return None
 
 
 def build_cell(token, a, b, seed):
-    """Cell (a, b) from the pieces held for it (in row order), kept in this worker; each
-    piece is let go once dealt. Returns its non-zeros."""
+    """Cell (a, b) from the pieces kept for it (in row order), held in this worker from now
+    on; each piece's file is removed once dealt. Returns its non-zeros."""
     with TASK_LOCK:
         held = PIECES.pop((token, a, b), {})
-        pieces = [held.pop(chunk) for chunk in sorted(held)]
-        cell = cell_of_pieces(pieces, seed, a, b)
+        files = [held.pop(chunk) for chunk in sorted(held)]
+        cell = cell_of_pieces(list(files), seed, a, b)
+        for piece in files:
+            piece.remove()
         CELLS[token, a, b] = cell
         return cell_nnz(cell)
 
@@ -160,59 +185,70 @@ def drop_cells(token, dask_worker=None):
 BLOCKS = {}
 BLOCK_SERVER = "w2v_glove_block"
 BLOCK_FILE = re.compile(r"(?:word|context)-\d+-g(\d+)\.npy")  # `_block_path`'s names
+KEEP_ROWS = 1 << 13  # rows of a block a keeper receives at a time
 
 
 def _block_path(worker, token, kind, index, gen):
     return os.path.join(_folder(worker, token), f"{kind}-{index}-g{gen}.npy")
 
 
-def _block_held(worker, token, kind, index, gen):
-    """Block (kind, index) at generation `gen` if this worker has it, in memory or on disk,
-    else None."""
+def _block_held(worker, token, kind, index, gen, mapped=False):
+    """Block (kind, index) at generation `gen` if this worker has it, in memory or on disk
+    (`mapped`: memory-mapped read-only, not read whole), else None."""
     entry = BLOCKS.get((token, kind, index))
     if entry is not None and entry[0] == gen:
         return entry[1]
     path = _block_path(worker, token, kind, index, gen)
     if os.path.exists(path):
-        return np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mapped else None)
     return None
 
 
 def serve_blocks(dask_worker=None):
-    """Let the other workers ask this one for a block it holds (run by `client.run`)."""
+    """Let the other workers ask this one for rows lo:hi of a block it holds (run by
+    `client.run`)."""
     from distributed.protocol import to_serialize
 
-    async def serve(comm=None, token=None, kind=None, index=None, gen=None):
-        block = _block_held(dask_worker, token, kind, index, gen)
-        return {"block": None if block is None else to_serialize(block)}
+    async def serve(comm=None, token=None, kind=None, index=None, gen=None, lo=0, hi=None):
+        block = _block_held(dask_worker, token, kind, index, gen, mapped=True)
+        if block is None:
+            return {"block": None, "rows": 0}
+        return {"block": to_serialize(np.array(block[lo:hi])), "rows": len(block)}
 
     dask_worker.handlers[BLOCK_SERVER] = serve
+
+
+def _ask(worker, sources, token, kind, index, gen, lo=0, hi=None):
+    """Rows lo:hi of block (kind, index) at generation `gen` from the first of the workers
+    `sources` that holds it: (rows, the block's length)."""
+    from distributed.utils import sync
+
+    for address in sources:
+        if address is None or address == worker.address:
+            continue
+        try:
+            reply = sync(worker.loop, worker.rpc(address).w2v_glove_block, token=token,
+                         kind=kind, index=index, gen=gen, lo=lo, hi=hi)
+        except (OSError, TimeoutError):  # the worker left: try the next
+            continue
+        if reply["block"] is not None:
+            return reply["block"], reply["rows"]
+    raise W2VError(f"the GloVe {kind} block {index + 1} is on no Dask worker left "
+                   f"(asked {', '.join(a for a in sources if a)}); --resume from the last "
+                   f"checkpoint")
 
 
 def fetch_block(token, kind, index, gen, sources):
     """Block (kind, index) at generation `gen`: this worker's own, else from the first of
     the workers `sources` that has it; returns (rows, bytes received)."""
     import distributed
-    from distributed.utils import sync
 
     worker = distributed.get_worker()
     block = _block_held(worker, token, kind, index, gen)
     if block is not None:
         return block, 0
-    for address in sources:
-        if address is None or address == worker.address:
-            continue
-        try:
-            reply = sync(worker.loop, worker.rpc(address).w2v_glove_block, token=token,
-                         kind=kind, index=index, gen=gen)
-        except (OSError, TimeoutError):  # the worker left: try the next
-            continue
-        block = reply["block"]
-        if block is not None:
-            return (block if block.flags.writeable else block.copy()), int(block.nbytes)
-    raise W2VError(f"the GloVe {kind} block {index + 1} is on no Dask worker left "
-                   f"(asked {', '.join(a for a in sources if a)}); --resume from the last "
-                   f"checkpoint")
+    block, _ = _ask(worker, sources, token, kind, index, gen)
+    return (block if block.flags.writeable else block.copy()), int(block.nbytes)
 
 
 def put_block(token, kind, index, gen, block):
@@ -221,22 +257,65 @@ def put_block(token, kind, index, gen, block):
     return int(block.nbytes)
 
 
-def keep_block(token, kind, index, gen, sources):
-    """Write a copy of block (kind, index) at generation `gen` to this worker's disk;
-    returns the bytes received for it."""
-    import distributed
-
-    block, received = fetch_block(token, kind, index, gen, sources)
-    path = _block_path(distributed.get_worker(), token, kind, index, gen)
+def _save_block(path, block):
     with open(path + ".part", "wb") as f:
         np.save(f, block, allow_pickle=False)
+    os.replace(path + ".part", path)
+
+
+def keep_block(token, kind, index, gen, sources):
+    """Write a copy of block (kind, index) at generation `gen` to this worker's disk,
+    received KEEP_ROWS rows at a time (a keeper never holds another's whole block); returns
+    the bytes received for it."""
+    import distributed
+
+    worker = distributed.get_worker()
+    path = _block_path(worker, token, kind, index, gen)
+    block = _block_held(worker, token, kind, index, gen)
+    if block is not None:
+        _save_block(path, block)
+        return 0
+    received = lo = 0
+    while True:
+        part, rows = _ask(worker, sources, token, kind, index, gen, lo, lo + KEEP_ROWS)
+        received += int(part.nbytes)
+        if rows == len(part) and lo == 0:  # the whole block in one part
+            _save_block(path, part)
+            return received
+        copy = np.lib.format.open_memmap(path + ".part", mode="w+" if lo == 0 else "r+",
+                                         dtype=part.dtype, shape=(rows, *part.shape[1:]))
+        copy[lo:lo + len(part)] = part
+        copy.flush()
+        del copy, part
+        lo += KEEP_ROWS
+        if lo >= rows:
+            break
     os.replace(path + ".part", path)
     return received
 
 
-def block_value(token, kind, index):
-    """The newest value of a block this worker holds (for the client's checkpoints)."""
-    return BLOCKS[token, kind, index][1]
+def spill_blocks(worker, token, kind, keep):
+    """Move this worker's blocks of `kind` other than `keep` from its memory to its disk,
+    where `fetch_block` still finds them: a cell's task holds in memory only the context
+    block it trains, not also the one it trained last, which its next trainer fetches."""
+    for key in [key for key in BLOCKS if key[:2] == (token, kind) and key[2] != keep]:
+        gen, block = BLOCKS.pop(key)
+        path = _block_path(worker, token, kind, key[2], gen)
+        if not os.path.exists(path):
+            _save_block(path, block)
+        del block
+
+
+def block_value(token, kind, index, gen):
+    """Block (kind, index) at generation `gen`, the newest, as this worker holds it (for the
+    client's checkpoints)."""
+    import distributed
+
+    block = _block_held(distributed.get_worker(), token, kind, index, gen)
+    if block is None:
+        raise W2VError(f"the GloVe {kind} block {index + 1} is not on the Dask worker that "
+                       f"trained it last")
+    return block
 
 
 def drop_generations(token, below, dask_worker=None):
@@ -256,8 +335,11 @@ def train_task(token, gen, seed, epoch, a, b, word_from, context_from, x_max, al
     """Cell (a, b) trained in place on word block a and context block b at generation
     `gen` (taken from here, else from `word_from` / `context_from`), which this worker then
     holds at gen + 1: (cost, updates, skipped, bytes received)."""
+    import distributed
+
     with TASK_LOCK:
         cell = cell_here(token, a, b)
+        spill_blocks(distributed.get_worker(), token, "context", b)
         word, got_word = fetch_block(token, "word", a, gen, word_from)
         context, got_context = fetch_block(token, "context", b, gen, context_from)
         result = train_cell(word, context, cell, seed, epoch, a, b, x_max, alpha, eta,
@@ -310,8 +392,9 @@ class ClusterBlocks:
     takes the stripe over if the home is lost. The word and context blocks live in the
     workers' processes too (`BLOCKS`), one generation a sub-epoch: a cell's task trains its
     two blocks in place, taking the context block from the worker that trained it last
-    (`fetch_block`); then the keeper writes a copy of both to its disk (`keep_block`), and a
-    sub-epoch ends once every copy is kept. The previous generation is dropped only then, so
+    (`fetch_block`), and moving the one it trained before to its disk (`spill_blocks`);
+    then the keeper writes a copy of both to its disk (`keep_block`), and a sub-epoch ends
+    once every copy is kept. The previous generation is dropped only then, so
     a task lost at any point runs again from the same inputs."""
 
     def __init__(self, client, model, cooc, members, threads=None):
@@ -588,10 +671,11 @@ class ClusterBlocks:
     def gather(self):
         """Copy the blocks' newest rows from the workers into the model."""
         client, k = self.client, self.k
-        futures = [client.submit(block_value, self.token, "word", a, workers=[self.home[a]],
-                                 pure=False, key=f"w2v-glove-get-{self.token}-word{a}")
+        futures = [client.submit(block_value, self.token, "word", a, self.gen,
+                                 workers=[self.home[a]], pure=False,
+                                 key=f"w2v-glove-get-{self.token}-word{a}")
                    for a in range(k)]
-        futures += [client.submit(block_value, self.token, "context", b,
+        futures += [client.submit(block_value, self.token, "context", b, self.gen,
                                   workers=[self.home[self.at[b]]], pure=False,
                                   key=f"w2v-glove-get-{self.token}-context{b}")
                     for b in range(k)]
