@@ -258,6 +258,26 @@ def test_a_cluster_run_equals_the_schedule_in_one_process_and_survives_a_killed_
         assert len(notes) == 1 and "epoch 2, sub-epoch 2" in notes[0]
 
 
+def test_three_workers_pass_blocks_between_them_in_parts_to_the_same_bits(counts):
+    import cloudpickle
+
+    from w2v.glove.cluster import train_on_cluster
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    _, _, vocab, cooc = counts
+    expected = _run(vocab, cooc, 3, threads=1)
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        client.run(_keep_rows, 50)  # blocks of about 270 rows sent 50 rows at a time
+        stats = {}
+        model = init_model(GloveConfig(**SMALL), vocab)
+        train_on_cluster(model, cooc, client, threads=1, stats=stats)
+    assert model.word.tobytes() == expected.word.tobytes()
+    assert model.context.tobytes() == expected.context.tobytes()
+    assert stats["blocks"] == 3 and stats["moved_bytes"] > 0  # fetched from another worker
+
+
 def _cells_held(token, dask_worker=None):
     from w2v.glove.cluster import BLOCKS, CELLS
 

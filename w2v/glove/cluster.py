@@ -238,6 +238,19 @@ def _ask(worker, sources, token, kind, index, gen, lo=0, hi=None):
                    f"checkpoint")
 
 
+def _receive(worker, sources, token, kind, index, gen):
+    """Block (kind, index) at generation `gen` from the first of the workers `sources` that
+    holds it, KEEP_ROWS rows at a time (never a second whole copy in memory): yields
+    (first row, rows, the block's length)."""
+    lo = 0
+    while True:
+        part, length = _ask(worker, sources, token, kind, index, gen, lo, lo + KEEP_ROWS)
+        yield lo, part, length
+        lo += KEEP_ROWS
+        if lo >= length:
+            return
+
+
 def fetch_block(token, kind, index, gen, sources):
     """Block (kind, index) at generation `gen`: this worker's own, else from the first of
     the workers `sources` that has it; returns (rows, bytes received)."""
@@ -247,8 +260,13 @@ def fetch_block(token, kind, index, gen, sources):
     block = _block_held(worker, token, kind, index, gen)
     if block is not None:
         return block, 0
-    block, _ = _ask(worker, sources, token, kind, index, gen)
-    return (block if block.flags.writeable else block.copy()), int(block.nbytes)
+    received = 0
+    for lo, part, length in _receive(worker, sources, token, kind, index, gen):
+        if lo == 0:
+            block = np.empty((length, *part.shape[1:]), dtype=part.dtype)
+        block[lo:lo + len(part)] = part
+        received += int(part.nbytes)
+    return block, received
 
 
 def put_block(token, kind, index, gen, block):
@@ -265,8 +283,8 @@ def _save_block(path, block):
 
 def keep_block(token, kind, index, gen, sources):
     """Write a copy of block (kind, index) at generation `gen` to this worker's disk,
-    received KEEP_ROWS rows at a time (a keeper never holds another's whole block); returns
-    the bytes received for it."""
+    received a part at a time (a keeper never holds another's whole block); returns the
+    bytes received for it."""
     import distributed
 
     worker = distributed.get_worker()
@@ -275,21 +293,17 @@ def keep_block(token, kind, index, gen, sources):
     if block is not None:
         _save_block(path, block)
         return 0
-    received = lo = 0
-    while True:
-        part, rows = _ask(worker, sources, token, kind, index, gen, lo, lo + KEEP_ROWS)
+    received = 0
+    for lo, part, length in _receive(worker, sources, token, kind, index, gen):
         received += int(part.nbytes)
-        if rows == len(part) and lo == 0:  # the whole block in one part
+        if len(part) == length:  # the whole block in one part
             _save_block(path, part)
             return received
         copy = np.lib.format.open_memmap(path + ".part", mode="w+" if lo == 0 else "r+",
-                                         dtype=part.dtype, shape=(rows, *part.shape[1:]))
+                                         dtype=part.dtype, shape=(length, *part.shape[1:]))
         copy[lo:lo + len(part)] = part
         copy.flush()
-        del copy, part
-        lo += KEEP_ROWS
-        if lo >= rows:
-            break
+        del copy
     os.replace(path + ".part", path)
     return received
 
