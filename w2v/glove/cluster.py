@@ -185,7 +185,7 @@ def drop_cells(token, dask_worker=None):
 BLOCKS = {}
 BLOCK_SERVER = "w2v_glove_block"
 BLOCK_FILE = re.compile(r"(?:word|context)-\d+-g(\d+)\.npy")  # `_block_path`'s names
-KEEP_ROWS = 1 << 13  # rows of a block a keeper receives at a time
+KEEP_ROWS = 1 << 12  # rows of a block received at a time
 
 
 def _block_path(worker, token, kind, index, gen):
