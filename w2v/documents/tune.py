@@ -406,8 +406,8 @@ def tune(wv, pairs_files=(), **options):
     (vectors twice as wide); `row_optimizer` "sgd" (each word's step at most ROW_MAX_STEP)
     or "adam" moves the rows at `row_lr`. `epochs`, `temperature`, `batch_size`,
     `min_weight`, `row_optimizer` and `row_lr` None are the defaults for the data (crops
-    alone: passes until 300,000 pairs are seen (at most 20), 0.05, 512, 0, adam, 0.001). Defaults:
-    `TuneOptions`. See the module docstring for the method.
+    alone: passes until 300,000 pairs are seen, at most 20; 0.05, 512, 0, adam, 0.001).
+    Defaults: `TuneOptions`. See the module docstring for the method.
     """
     with _one_blas_thread():
         return _tune(wv, pairs_files, **options)
