@@ -13,6 +13,11 @@ Usage: python benchmarks/tune_probes.py PROBE --model MODEL [--corpus CORPUS] [-
   STS-B train at the defaults.
 - `crops`: `--crops CORPUS` only at each of `--settings` (JSON options of `tune`), STS-B dev and retrieval (as
   bench_tune.py) with the components kept from training and refitted on the file.
+- `crops-mix`: `--crops CORPUS` only (3 epochs unless the settings say) at each of
+  `--settings` (a "repeat": N key reads the corpus N times, each with other spans),
+  refitted as `--refit auto` does; then the tuned encoder mixed with uSIF: at the output
+  (cosine w x tuned + (1 - w) x uSIF's) and at the rows (start + alpha (tuned - start),
+  WiSE-FT).
 - `settings`: tuned on STS-B train at each of `--settings` (JSON options of `tune`, e.g.
   '{"min_weight": 0, "row_optimizer": "adam"}'), STS-B dev per seed and the mean.
 - `minimum-after`: the minimum of the words' rows appended after training (not trained
@@ -44,6 +49,8 @@ from w2v.documents.pooling import for_vectors
 from w2v.documents.rank import top_documents
 from w2v.documents.sts import read_sts
 from w2v.files.model_file import load_model_vectors
+from w2v.text.preprocess import normaliser
+from w2v.vectors.evaluate import correlations
 
 
 def tuned(wv, model, seed=1, **options):
@@ -145,6 +152,49 @@ def crops(wv, args):
                   f"refitted {dev(wv, refit)} {retrieval(wv, refit)}", flush=True)
 
 
+def crops_mix(wv, args):
+    gold, left, right = read_sts(STSB_DEV)
+    norm = normaliser("letters")
+    keys = np.array([" ".join(norm(t).split()) for t in right])
+    chosen = np.flatnonzero(gold >= 4)
+
+    def vectors(pooling):  # unit query and document vectors, components fitted on the file
+        if isinstance(pooling, str):
+            pooling = embed(wv, left + right, pooling, preprocess="letters").pooling
+        elif not pooling.fitted:
+            pooling = embed(wv, left + right, dataclasses.replace(pooling)).pooling
+        out = [embed(wv, left, pooling, side="query").vectors, embed(wv, right, pooling).vectors]
+        return [v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) for v in out]
+
+    def scores(q, d):  # STS-B dev Spearman, then retrieval as bench_tune.retrieval
+        rows, _ = top_documents(d.astype(np.float32), q[chosen].astype(np.float32), len(right))
+        ranks = np.array([np.flatnonzero(keys[rows[r]] == keys[i])[0] + 1
+                          for r, i in enumerate(chosen)])
+        spearman = correlations(gold, np.einsum("ij,ij->i", q, d))[0]
+        return (f"{100 * spearman:.2f}, R@1 {100 * np.mean(ranks == 1):.2f} / "
+                f"MRR {np.mean(1.0 / ranks):.4f}")
+
+    uq, ud = vectors("usif")
+    print(f"uSIF: {scores(uq, ud)}")
+    for spec in args.settings:
+        options = {"epochs": 3, **json.loads(spec)}
+        corpora = [args.corpus] * options.pop("repeat", 1)
+        for seed in range(1, args.seeds + 1):
+            pooling = tune_module.tune(wv, [], path=args.model, crops=corpora,
+                                       preprocess="letters", seed=seed, **options).pooling
+            tq, td = vectors(pooling)
+            print(f"{spec} seed {seed}: {scores(tq, td)}", flush=True)
+            for w in (0.25, 0.5, 0.75):
+                a, b = np.sqrt(w), np.sqrt(1 - w)
+                print(f"  output mix, w {w}: "
+                      f"{scores(np.hstack([a * tq, b * uq]), np.hstack([a * td, b * ud]))}")
+            start = np.asarray(wv.unit, dtype=np.float32)[pooling.row_index]
+            for alpha in (0.5, 0.75, 1.25, 1.5):
+                rows = start + alpha * (pooling.row_values - start)
+                mixed = dataclasses.replace(pooling, row_values=rows.astype(np.float32))
+                print(f"  rows, alpha {alpha}: {scores(*vectors(mixed))}", flush=True)
+
+
 def settings(wv, args):
     for spec in args.settings:
         scores = [sts_score(wv, tuned(wv, args.model, seed, **json.loads(spec)).pooling, STSB_DEV)
@@ -164,7 +214,7 @@ def minimum_after(wv, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("probe", choices=["unseen", "propagate", "soup", "two-stage", "crops",
-                                          "settings", "minimum-after"])
+                                          "crops-mix", "settings", "minimum-after"])
     parser.add_argument("--model", required=True)
     parser.add_argument("--corpus")
     parser.add_argument("--seeds", type=int, default=1)
@@ -172,7 +222,8 @@ def main():
     args = parser.parse_args()
     wv = load_model_vectors(args.model)
     {"unseen": unseen, "propagate": propagate, "soup": soup, "two-stage": two_stage,
-     "crops": crops, "settings": settings, "minimum-after": minimum_after}[args.probe](wv, args)
+     "crops": crops, "crops-mix": crops_mix, "settings": settings,
+     "minimum-after": minimum_after}[args.probe](wv, args)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,25 @@ def test_after_crops_the_components_are_those_of_the_texts_embedded(tmp_path):
         evaluate_sts(wv, sts, [fitted])[0].spearman
 
 
+def test_crops_alone_run_whole_epochs_until_enough_pairs_are_seen(tmp_path):
+    from w2v.documents.tune import crops_epochs
+    from w2v.documents.tune_options import TUNE_DEFAULTS
+
+    enough = TUNE_DEFAULTS.crops_pairs
+    assert crops_epochs(enough) == crops_epochs(10 * enough) == 1
+    assert crops_epochs(enough // 3) == 3 and crops_epochs(enough // 3 - 1) == 4
+    assert crops_epochs(5) == TUNE_DEFAULTS.epochs  # a tiny corpus: at most the pairs' epochs
+    wv = planted_vectors()
+    rng = np.random.default_rng(5)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(" ".join(sentence(g, rng, 5) for g in rng.choice(list(GROUPS), 3))
+                              + "\n" for _ in range(64)))
+    options = {key: value for key, value in OPTIONS.items() if key != "epochs"}
+    assert len(tune(wv, [], crops=[str(corpus)], **options).epochs) == crops_epochs(64)
+    assert len(tune(wv, [write_pairs(tmp_path / "p.tsv")], **options).epochs) == \
+        TUNE_DEFAULTS.epochs
+
+
 def tune_copy(pooling):
     return dataclasses.replace(pooling)
 

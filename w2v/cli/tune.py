@@ -67,7 +67,10 @@ def _default(name):
               help="What is trained: weights (per word), map (shared linear map), rows (the "
                    "rows of the words the pairs use), joined by +.  [default: rows; map+rows "
                    "with --asymmetric]")
-@click.option("--epochs", type=int, default=_default("epochs"), show_default=True)
+@click.option("--epochs", type=int, default=None,
+              help=f"Passes over the pairs.  [default: {_default('epochs')}; on --crops alone, "
+                   f"passes until {_default('crops_pairs'):,} pairs are seen, at most "
+                   f"{_default('epochs')}]")
 @click.option("--batch-size", type=int, default=None,
               help=f"Pairs per batch.  [default: {_default('batch_size')}; "
                    f"{_default('crops_batch_size')} on --crops alone]")

@@ -341,6 +341,12 @@ class _Data:
     guide_d: np.ndarray
 
 
+def crops_epochs(n_pairs):
+    """The epochs of a run on crops alone: whole passes until `crops_pairs` pairs are seen
+    (one pass over a corpus of at least that many lines), at most the epochs of pairs."""
+    return max(1, min(D.epochs, math.ceil(D.crops_pairs / max(n_pairs, 1))))
+
+
 def _check(pairs, batch_size, temperature, hard_negatives, losses, epochs, lr):
     if epochs < 1:
         raise OptionError(f"--epochs must be at least 1, got {epochs}")
@@ -398,9 +404,10 @@ def tune(wv, pairs_files=(), **options):
     so after training on crops alone, whose texts (corpus spans) are unlike those embedded.
     `min_weight` W > 0 appends the elementwise minimum of the words' rows, weighted W
     (vectors twice as wide); `row_optimizer` "sgd" (each word's step at most ROW_MAX_STEP)
-    or "adam" moves the rows at `row_lr`. `temperature`, `batch_size`, `min_weight`,
-    `row_optimizer` and `row_lr` None are the defaults for the data (crops alone: 0.05, 512,
-    0, adam, 0.001). Defaults: `TuneOptions`. See the module docstring for the method.
+    or "adam" moves the rows at `row_lr`. `epochs`, `temperature`, `batch_size`,
+    `min_weight`, `row_optimizer` and `row_lr` None are the defaults for the data (crops
+    alone: passes until 300,000 pairs are seen, at most 20; 0.05, 512, 0, adam, 0.001).
+    Defaults: `TuneOptions`. See the module docstring for the method.
     """
     with _one_blas_thread():
         return _tune(wv, pairs_files, **options)
@@ -410,7 +417,7 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
           preprocess=None, lowercase=False, loss=D.loss, temperature=None,
           margin=D.margin, hard_negatives=D.hard_negatives, semi_hard=False,
           false_negative_threshold=None, false_negative_weight=D.false_negative_weight,
-          guide=D.guide, min_score=D.min_score, epochs=D.epochs, batch_size=None,
+          guide=D.guide, min_score=D.min_score, epochs=None, batch_size=None,
           lr=D.lr, dev=None, seed=D.seed, threads=None, asymmetric=False, train=None,
           map_pull=0.1, weight_pull=1e-4, max_crops=None, checkpoint=None, progress=False,
           symmetric=True, row_lr=None, row_pull=D.row_pull, refit=D.refit, min_weight=None,
@@ -452,6 +459,8 @@ def _tune(wv, pairs_files=(), *, path=None, crops=(), output=None, pooling=None,
         raise OptionError("no training data: give pair files or --crops CORPUS")
     pairs = load_pairs(wv, start, pairs_files, crops, min_score, seed, max_crops)
     losses = check_losses(loss, pairs.graded)
+    if epochs is None:
+        epochs = D.epochs if pairs_files else crops_epochs(len(pairs))
     _check(pairs, batch_size, temperature, hard_negatives, losses, epochs, lr)
     if not start.fitted:
         _fit_components(wv, start, pairs)
