@@ -72,6 +72,14 @@ def _cell_path(token, a, b, name):
     return os.path.join(_folder(distributed.get_worker(), token), f"cell-{a}-{b}-{name}.npy")
 
 
+def _write_whole(path, write):
+    """`write(file)` into path.part, then renamed to `path`: a scratch file on the worker's
+    disk is there whole or not at all (no fsync: it lives only as long as the run)."""
+    with open(path + ".part", "wb") as f:
+        write(f)
+    os.replace(path + ".part", path)
+
+
 # The pieces of the cells a worker will build, by (run token, a, b): {chunk: PieceFile},
 # waiting on the worker's local disk from their arrival until their cell is built.
 PIECES = {}
@@ -84,9 +92,7 @@ class PieceFile:
 
     def __init__(self, path, piece):
         self.path = path
-        with open(path + ".part", "wb") as f:
-            np.savez(f, *piece)
-        os.replace(path + ".part", path)
+        _write_whole(path, lambda f: np.savez(f, *piece))
 
     def __iter__(self):
         with np.load(self.path, allow_pickle=False) as saved:
@@ -276,9 +282,7 @@ def put_block(token, kind, index, gen, block):
 
 
 def _save_block(path, block):
-    with open(path + ".part", "wb") as f:
-        np.save(f, block, allow_pickle=False)
-    os.replace(path + ".part", path)
+    _write_whole(path, lambda f: np.save(f, block, allow_pickle=False))
 
 
 def keep_block(token, kind, index, gen, sources):
