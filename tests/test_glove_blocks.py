@@ -138,6 +138,43 @@ def test_stopped_at_a_sub_epoch_boundary_saved_and_resumed_is_byte_identical(cou
         train(load_model(tmp_path / "m.w2v"), cooc, threads=1)
 
 
+def test_a_model_file_streamed_a_slice_of_rows_at_a_time_is_the_file_save_model_writes(
+        counts, tmp_path, monkeypatch):
+    from w2v.files import container
+
+    monkeypatch.setattr(container, "_clock", lambda: (2026, 1, 2, 3, 4, 6))
+    _, _, vocab, cooc = counts
+    model = _run(vocab, cooc, 2, threads=1, until=(1, 1))
+
+    def streamed(step, rows=len(vocab)):
+        return {kind: container.Streamed(
+            getattr(model, kind).shape, np.float32,
+            lambda kind=kind: (getattr(model, kind)[i:i + step] for i in range(0, rows, step)))
+            for kind in ("word", "context")}
+
+    save_model(model, tmp_path / "whole.w2v")
+    save_model(model, tmp_path / "streamed.w2v", streamed(77))
+    assert (tmp_path / "streamed.w2v").read_bytes() == (tmp_path / "whole.w2v").read_bytes()
+    with pytest.raises(ValueError, match="799 rows streamed"):
+        save_model(model, tmp_path / "short.w2v", streamed(1, len(vocab) - 1))
+    assert sorted(os.listdir(tmp_path)) == ["streamed.w2v", "whole.w2v"]  # no stray file
+
+
+def test_the_output_vectors_written_a_slice_at_a_time_are_the_whole_matrixs(counts, tmp_path):
+    from w2v.files.formats import save_vectors
+
+    _, _, vocab, cooc = counts
+    model = _run(vocab, cooc, 2, threads=1, until=(0, 1))
+    for which in ("sum", "word"):
+        for binary in (True, False):
+            save_vectors(model.vectors(which), tmp_path / "whole", binary=binary)
+            save_vectors(model.row_vectors(which), tmp_path / "rows", binary=binary)
+            assert (tmp_path / "rows").read_bytes() == (tmp_path / "whole").read_bytes()
+    model.word[5, 0] = np.nan
+    with pytest.raises(W2VError, match="1 vectors have non-finite values"):
+        save_vectors(model.row_vectors(), tmp_path / "bad")
+
+
 def test_cli_interrupted_at_a_sub_epoch_boundary_resumes_to_the_same_bits(counts, tmp_path,
                                                                           monkeypatch):
     _, path, _, _ = counts
@@ -428,7 +465,7 @@ def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_
                 return {"workers": {"tcp://w:1": {}}}
 
     class Vanishing(rotation.LocalBlocks):
-        def __init__(self, client, model, cooc, members, threads=None):
+        def __init__(self, client, model, cooc, members, threads=None, tmp_dir=None):
             super().__init__(model, cooc, members, 1)
 
         def sub_epoch(self, epoch, s, on_cell=None):
@@ -445,3 +482,74 @@ def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_
     assert "\n" not in str(caught.value)
     saved = load_model(path).position
     assert (saved.epoch, saved.launch) == (1, 0)
+
+
+def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(counts, tmp_path,
+                                                                          monkeypatch):
+    """The client draws, reads and writes the model a block or a slice at a time: its files
+    hold the arrays of the one-process rotation's, a streamed checkpoint resumes to the same
+    bits, and the model comes back memory-mapped read-only."""
+    import cloudpickle
+
+    from w2v.glove import cluster
+    from w2v.glove import model as glove_model
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    _, counts_path, vocab, cooc = counts
+    expected = _run(vocab, cooc, 2, threads=1, save_to=str(tmp_path / "one.w2v"))
+    n_words = len(vocab)
+    largest = {"drawn": 0, "sent": 0, "slice": 0}
+    draw, put, slices = glove_model.initial_vectors, cluster.ClusterBlocks._put, \
+        cluster.ClusterBlocks._row_slices
+
+    def drawn(words, *args, **kwargs):
+        largest["drawn"] = max(largest["drawn"], len(words))
+        return draw(words, *args, **kwargs)
+
+    def sent(self, kind, a, rows):
+        largest["sent"] = max(largest["sent"], len(rows))
+        return put(self, kind, a, rows)
+
+    def sliced(self, kind):
+        for rows in slices(self, kind):
+            largest["slice"] = max(largest["slice"], len(rows))
+            yield rows
+
+    monkeypatch.setattr(glove_model, "initial_vectors", drawn)
+    monkeypatch.setattr(cluster.ClusterBlocks, "_put", sent)
+    monkeypatch.setattr(cluster.ClusterBlocks, "_row_slices", sliced)
+    monkeypatch.setattr(cluster, "SAVE_ROWS", 300)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as dask_cluster, \
+            distributed.Client(dask_cluster) as client:
+        model = init_model(GloveConfig(**SMALL), vocab, draw=False)
+        assert model.word is None and model.context is None
+        path = tmp_path / "cluster.w2v"
+        cluster.train_on_cluster(model, cooc, client, threads=1, save_to=str(path))
+        assert isinstance(model.word, np.memmap) and not model.word.flags.writeable
+        assert model.word.tobytes() == expected.word.tobytes()
+        assert model.context.tobytes() == expected.context.tobytes()
+        one, many = load_model(tmp_path / "one.w2v"), load_model(path)
+        for kind in ("word", "context"):
+            assert np.array_equal(getattr(one, kind), getattr(many, kind))
+        assert one.position == many.position
+        assert [e["cost"] for e in one.losses] == [e["cost"] for e in many.losses]
+
+        stopped = tmp_path / "stopped.w2v"
+        cluster.train_on_cluster(init_model(GloveConfig(**SMALL), vocab, draw=False), cooc,
+                                 client, threads=1, until=(1, 1), save_to=str(stopped),
+                                 checkpoint_every=0)  # a checkpoint every sub-epoch
+        assert (load_model(stopped).position.epoch, load_model(stopped).position.launch) == \
+            (1, 1)
+        resumed = cluster.fit(cooccur=counts_path, resume=str(stopped), dask=client, threads=1)
+        assert resumed.word.tobytes() == expected.word.tobytes()
+        assert [e["cost"] for e in resumed.losses] == [e["cost"] for e in expected.losses]
+
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        model = init_model(GloveConfig(**SMALL), vocab, draw=False)
+        cluster.train_on_cluster(model, cooc, client, threads=1, tmp_dir=str(scratch))
+        assert model.context.tobytes() == expected.context.tobytes()
+        assert os.listdir(scratch) == []  # the scratch file is unlinked once mapped
+    assert 0 < largest["drawn"] < n_words and 0 < largest["sent"] < n_words
+    assert 0 < largest["slice"] <= 300 < n_words

@@ -81,8 +81,9 @@ def write_checkpoint(path, family, model, arrays, omit_zero=(), **records):
     write_model(path, family, header, model.vocab.words, model.vocab.counts, arrays)
 
 
-def read_checkpoint(path, family, what, config_type, position_type, names):
-    """Read a model file of `family` (`what` names it in the message for another family).
+def read_checkpoint(path, family, what, config_type, position_type, names, mmap=False):
+    """Read a model file of `family` (`what` names it in the message for another family);
+    its arrays memory-mapped read-only with `mmap`.
 
     Returns (config, vocab, arrays by name, fields, header): `fields` are the keyword
     arguments every model takes beside them (position, losses, corpus, train_seconds),
@@ -109,7 +110,7 @@ def read_checkpoint(path, family, what, config_type, position_type, names):
         if len(vocab) and (vocab.counts.min() < 0 or vocab.counts.sum() <= 0):
             raise InputError(f"cannot load {path}: its word counts are damaged (they must be "
                              f"non-negative with a positive total)")
-        arrays = {name: file.array(name) for name in names}
+        arrays = {name: file.array(name, mmap=mmap) for name in names}
     train_seconds = header.get("train_seconds")
     fields = dict(position=position, losses=list(header.get("losses") or []),
                   corpus=header.get("corpus"),

@@ -184,7 +184,8 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
 
     model = None
     if resume:
-        model = resumable(resume, {name: options[name] for name in given})
+        model = resumable(resume, {name: options[name] for name in given},
+                          mmap=cluster is not None)
         if not (blocks or cluster is not None) and model.position.launch and \
                 model.position.rotation:
             blocks = model.position.rotation  # its rotation goes on, in this process
@@ -213,7 +214,8 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
             if cluster is not None:
                 from ..glove.cluster import train_on_cluster
 
-                train_on_cluster(model, counts.pop(), client, blocks=blocks, **training)
+                train_on_cluster(model, counts.pop(), client, blocks=blocks, tmp_dir=tmp_dir,
+                                 **training)
             elif rotation:
                 train_rotation(model, counts.pop(), blocks, **training)
             else:
@@ -221,7 +223,7 @@ def glove_command(ctx, corpus, output, binary, memory, tmp_dir, save_cooccur, re
         except signals.Interrupted:
             warn_resume_command("glove", save_to, [("-o", output), ("--loss-log", loss_log)])
             raise
-    wv = model.vectors()
+    wv = model.row_vectors()  # a slice at a time: a cluster's model is memory-mapped
     save_vectors(wv, output, binary=binary)
     log.info("wrote %d vectors of dim %d to %s", len(wv), wv.dim,
              "<stdout>" if output == "-" else output)

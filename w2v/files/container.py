@@ -178,14 +178,40 @@ def write(path, kind, members):
 
 
 def write_to(out, kind, members):
-    """Write the container to the open binary file `out`."""
+    """Write the container to the open binary file `out`; a member may be `Streamed`."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, array in members.items():
-            array = np.asarray(array, order="C") if kind.c_order else np.asanyarray(array)
             info = _member_info(name + ".npy", out if kind.aligned else None,
                                 _clock() if kind.dated else ZIP_EPOCH)
             with archive.open(info, "w", force_zip64=True) as member:
+                if isinstance(array, Streamed):
+                    array.write(member)
+                    continue
+                array = np.asarray(array, order="C") if kind.c_order else np.asanyarray(array)
                 np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Streamed:
+    """A C-ordered member written a slice of rows at a time, for a matrix the writer does
+    not hold whole: `slices()` yields its rows in order, as arrays of `dtype`. The bytes are
+    those `numpy.lib.format.write_array` writes for the whole matrix."""
+
+    shape: tuple
+    dtype: np.dtype
+    slices: object  # () -> iterator of row slices
+
+    def write(self, member):
+        """The .npy header, then the rows, into the open zip member."""
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(self.dtype)),
+                  "fortran_order": False, "shape": tuple(self.shape)}
+        np.lib.format.write_array_header_1_0(member, header)
+        rows = 0
+        for part in self.slices():
+            member.write(np.ascontiguousarray(part, dtype=self.dtype).tobytes())
+            rows += len(part)
+        if rows != self.shape[0]:
+            raise ValueError(f"{rows} rows streamed into a member of shape {self.shape}")
 
 
 def _clock():

@@ -382,7 +382,8 @@ def _dedupe(words, vectors, name):
 
 
 def save_vectors(wv, path, binary=None, format=None):
-    """Write `wv` atomically; `path` "-" is stdout.
+    """Write `wv` atomically; `path` "-" is stdout. `wv` is WordVectors, or
+    `word_vectors.RowVectors`, read a slice of rows at a time and never held whole.
 
     `format` is "text", "binary" or "glove"; `binary` True/False is shorthand for the first
     two. With neither, a path ending in ".bin" gets binary and anything else text. Text
@@ -418,7 +419,7 @@ def _encode_words(wv, name):
         raise W2VError(f"cannot write {name}: {len(bad)} words are empty or contain whitespace "
                        f"(first: {wv.words[bad[0]]!r}, row {bad[0] + 1}); the file could not be "
                        f"read back")
-    rows = np.flatnonzero(~np.isfinite(wv.vectors).all(axis=1))
+    rows = _non_finite_rows(wv)
     if rows.size:
         raise W2VError(f"cannot write {name}: {rows.size} vectors have non-finite values "
                        f"(first: {wv.words[rows[0]]!r})")
@@ -426,6 +427,14 @@ def _encode_words(wv, name):
         return [word.encode("utf-8") for word in wv.words]
     except UnicodeEncodeError as e:
         raise W2VError(f"cannot write {name}: a word is not valid Unicode: {e.object!r}") from None
+
+
+def _non_finite_rows(wv):
+    """The rows of `wv` holding NaN or infinity, checked WRITE_BLOCK_ROWS at a time."""
+    found = [start + np.flatnonzero(~np.isfinite(wv.vectors[start:start + WRITE_BLOCK_ROWS])
+                                    .all(axis=1))
+             for start in range(0, len(wv), WRITE_BLOCK_ROWS)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _write_text(out, wv, header):
@@ -442,10 +451,9 @@ def _write_text(out, wv, header):
 def _write_binary(out, wv, encoded_words):
     """Exactly word2vec C's layout, newline after each vector included."""
     out.write(f"{len(wv)} {wv.dim}\n".encode())
-    little_endian = wv.vectors.astype("<f4", copy=False)
     for start in range(0, len(wv), WRITE_BLOCK_ROWS):
         parts = []
-        for word, row in zip(encoded_words[start:start + WRITE_BLOCK_ROWS],
-                             little_endian[start:start + WRITE_BLOCK_ROWS]):
+        little_endian = np.asarray(wv.vectors[start:start + WRITE_BLOCK_ROWS], dtype="<f4")
+        for word, row in zip(encoded_words[start:start + WRITE_BLOCK_ROWS], little_endian):
             parts += (word, b" ", row.tobytes(), b"\n")
         out.write(b"".join(parts))

@@ -219,6 +219,11 @@ class LocalBlocks:
             self.model.word[m] = w
             self.model.context[m] = c
 
+    def save(self, model, path):
+        """Write the model with the blocks' rows to `path` (a checkpoint)."""
+        self.gather()
+        save_model(model, path)
+
     def close(self):
         pass
 
@@ -262,7 +267,9 @@ def train_rotation(model, cooc, k, *, runner=None, threads=1, progress=False, un
     planned epochs, in place; returns the model.
 
     `runner(model, cooc, members)` makes what runs the cells (default: `LocalBlocks`, one
-    after another in this process; `glove.cluster` passes one for Dask). Checkpoints, the
+    after another in this process; `glove.cluster` passes one for Dask): its `sub_epoch`
+    trains, `save(model, path)` writes a checkpoint, and `gather()` leaves the newest rows
+    in the model's matrices at the end. Checkpoints, the
     loss of each epoch, --loss-log (one line per sub-epoch), `until=(epoch, sub-epoch)` and
     signals behave as in `model.train`, at sub-epoch boundaries.
     """
@@ -298,11 +305,7 @@ def _rotate(model, blocks, k, progress, until, save_to, checkpoint_every, loss_l
     losses_out = LossLog(loss_log, ("epoch", "launch", "nonzeros", "cost", "seconds"),
                          append=pos.epoch > 0 or pos.launch > 0)
 
-    def save(model, path):
-        blocks.gather()
-        save_model(model, path)
-
-    checkpoints = Checkpoints(model, save, save_to, checkpoint_every)
+    checkpoints = Checkpoints(model, blocks.save, save_to, checkpoint_every)
     started = time.perf_counter()
     try:
         with signals.deferred():

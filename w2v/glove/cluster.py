@@ -11,8 +11,10 @@ thread per worker the result is the bits of `blocks.LocalBlocks`, whatever the t
 After each cell its keeper writes a copy of the cell's two blocks to disk, and a sub-epoch
 ends once every copy is kept, so a worker that dies at any point costs only its task: its
 keeper takes the stripe over (cells and blocks from its disk) and runs it again from the
-same inputs, to the same bits. The client keeps the model it started from and gathers the
-blocks into it at checkpoints (the ordinary GloVe model file).
+same inputs, to the same bits. The client never holds the whole model: it draws (or reads
+from a resumed model's file) one block at a time to send out, and writes checkpoints (the
+ordinary GloVe model file) a slice of rows at a time, asked of the blocks' workers; the
+model it returns has its matrices memory-mapped from the file written last.
 
 Dask is imported here only when a run asks for a cluster.
 """
@@ -22,6 +24,8 @@ import concurrent.futures
 import logging
 import os
 import re
+import shutil
+import tempfile
 import time
 import uuid
 
@@ -34,11 +38,15 @@ from ..errors import W2VError
 from ..distributed.pairs import select_rows
 from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resume_blocks,
                      schedule, split_rows, train_cell, train_rotation)
-from .model import init_model, prepare, recorded_source, resumable
+from ..files.container import Streamed
+from ..files.model_file import ModelFile
+from .model import MATRICES, init_model, model_rows, prepare, recorded_source, resumable, \
+    save_model
 
 log = logging.getLogger("w2v")
 
 CHUNK_NNZ = 1 << 22  # non-zeros of a chunk of rows the client reads and deals out at once
+SAVE_ROWS = 1 << 14  # rows of a model file the client assembles from the blocks at once
 POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
 
 LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.CancelledError)
@@ -324,16 +332,16 @@ def spill_blocks(worker, token, kind, keep):
         del block
 
 
-def block_value(token, kind, index, gen):
-    """Block (kind, index) at generation `gen`, the newest, as this worker holds it (for the
-    client's checkpoints)."""
+def block_part(token, kind, index, gen, lo, hi):
+    """Rows lo:hi of block (kind, index) at generation `gen`, the newest, as this worker
+    holds it (for the client's checkpoints)."""
     import distributed
 
-    block = _block_held(distributed.get_worker(), token, kind, index, gen)
+    block = _block_held(distributed.get_worker(), token, kind, index, gen, mapped=True)
     if block is None:
         raise W2VError(f"the GloVe {kind} block {index + 1} is not on the Dask worker that "
                        f"trained it last")
-    return block
+    return np.array(block[lo:hi])
 
 
 def drop_generations(token, below, dask_worker=None):
@@ -415,8 +423,10 @@ class ClusterBlocks:
     once every copy is kept. The previous generation is dropped only then, so
     a task lost at any point runs again from the same inputs."""
 
-    def __init__(self, client, model, cooc, members, threads=None):
+    def __init__(self, client, model, cooc, members, threads=None, tmp_dir=None):
         self.distributed = import_distributed()
+        self.tmp_dir = tmp_dir
+        self.saved = (None, -1)  # the last checkpoint's path and generation
         self.client, self.model, self.members, self.threads = client, model, members, threads
         self.k = k = len(members)
         self.token = uuid.uuid4().hex[:12]
@@ -445,9 +455,10 @@ class ClusterBlocks:
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self._keep_cells(range(k))
         client.run(serve_blocks)
-        for kind, rows in (("word", model.word), ("context", model.context)):
+        for kind in MATRICES:  # one block at a time: drawn, or read from a resumed model
             for a, m in enumerate(members):
-                self._put(kind, a, rows[m])
+                self._put(kind, a, model_rows(model.config, model.vocab,
+                                              getattr(model, kind), kind, m))
         self._wait([self._keep(kind, a, a, self.gen) for a in range(k)
                     for kind in ("word", "context")])
 
@@ -546,7 +557,7 @@ class ClusterBlocks:
         return sorted(cluster_workers(self.client))
 
     def _put(self, kind, a, rows):
-        """Send a block from the model here to the home of stripe a."""
+        """Send a block of the model to the home of stripe a."""
         sent = self.client.scatter(rows, workers=[self.home[a]], hash=False)
         self.client.submit(put_block, self.token, kind, a, self.gen, sent,
                            workers=[self.home[a]], pure=False,
@@ -686,23 +697,77 @@ class ClusterBlocks:
                         for b, a in enumerate(self.at) if a in self.unkept])
             self.unkept = set()
 
+    def save(self, model, path):
+        """Write the model file to `path`, its matrices a slice of rows at a time from the
+        blocks' workers (`SAVE_ROWS` rows: the client never holds a whole matrix)."""
+        shape = (len(model.vocab), 2 * (model.config.dim + 1))
+        save_model(model, path, {kind: Streamed(shape, np.float32,
+                                                lambda kind=kind: self._row_slices(kind))
+                                 for kind in MATRICES})
+        self.saved = (path, self.gen)
+
+    def _holder(self, kind, index):
+        """The worker holding block (kind, index) now."""
+        return self.home[index if kind == "word" else self.at[index]]
+
+    def _row_slices(self, kind):
+        """The rows of matrix `kind` in vocabulary order, SAVE_ROWS at a time: each block's
+        members in a slice are a range of its rows (they are sorted), asked of its worker;
+        the next slice is asked for while this one is written."""
+        n_words = len(self.model.vocab)
+        starts = range(0, n_words, SAVE_ROWS)
+        asked = self._ask_rows(kind, 0, SAVE_ROWS)
+        for lo in starts:
+            parts = asked
+            check_futures(self.distributed, [f for _, _, f in parts])
+            if lo + SAVE_ROWS < n_words:
+                asked = self._ask_rows(kind, lo + SAVE_ROWS, lo + 2 * SAVE_ROWS)
+            rows = None
+            for b, (i, j), future in parts:
+                part = future.result()
+                if rows is None:
+                    rows = np.empty((min(lo + SAVE_ROWS, n_words) - lo, part.shape[1]),
+                                    dtype=part.dtype)
+                rows[self.members[b][i:j] - lo] = part
+                future.release()
+            del parts
+            yield rows
+
+    def _ask_rows(self, kind, lo, hi):
+        """[(block, its rows (i, j), the task returning them)] for words lo:hi."""
+        asked = []
+        for b, m in enumerate(self.members):
+            i, j = np.searchsorted(m, [lo, hi]).tolist()
+            if j > i:
+                asked.append((b, (i, j), self.client.submit(
+                    block_part, self.token, kind, b, self.gen, i, j, pure=False,
+                    workers=[self._holder(kind, b)],
+                    key=f"w2v-glove-get-{self.token}-{kind}{b}-{lo}")))
+        return asked
+
     def gather(self):
-        """Copy the blocks' newest rows from the workers into the model."""
-        client, k = self.client, self.k
-        futures = [client.submit(block_value, self.token, "word", a, self.gen,
-                                 workers=[self.home[a]], pure=False,
-                                 key=f"w2v-glove-get-{self.token}-word{a}")
-                   for a in range(k)]
-        futures += [client.submit(block_value, self.token, "context", b, self.gen,
-                                  workers=[self.home[self.at[b]]], pure=False,
-                                  key=f"w2v-glove-get-{self.token}-context{b}")
-                    for b in range(k)]
-        check_futures(self.distributed, futures)
-        for i, future in enumerate(futures):
-            rows = self.model.word if i < k else self.model.context
-            rows[self.members[i % k]] = future.result()
-            future.release()
-        del futures
+        """Point the model's matrices at the blocks' newest rows, memory-mapped read-only
+        from a model file: the last checkpoint where it holds them, else one written for
+        this in a scratch folder of `tmp_dir` (unlinked once mapped)."""
+        path, gen = self.saved
+        if path is not None and gen == self.gen:
+            self._map(path)
+            return
+        folder = tempfile.mkdtemp(prefix="w2v-glove-", dir=self.tmp_dir)
+        try:
+            path = os.path.join(folder, "model.w2v")
+            self.save(self.model, path)
+            self._map(path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _map(self, path):
+        """The model's matrices, memory-mapped read-only from the model file `path`."""
+        model = self.model
+        with ModelFile(path) as file:
+            model.word, model.context = (
+                file.matrix(kind, len(model.vocab), 2 * (model.config.dim + 1), mmap=True)
+                for kind in MATRICES)
 
     def worker_memory(self):
         """{worker: process memory in bytes} as the scheduler last heard it."""
@@ -736,12 +801,16 @@ def cluster_blocks(client, blocks):
 
 def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress=False,
                      until=None, save_to=None, checkpoint_every=CHECKPOINT_EVERY, loss_log=None,
-                     source=None, stats=None):
+                     source=None, stats=None, tmp_dir=None):
     """`blocks.train_rotation` with the cells on the workers of `client` (a
     `distributed.Client`); K is `blocks`, else the number of workers. Every worker must
     run this w2v's version. Losing the scheduler is a one-line W2VError (the model file
     keeps its last checkpoint). `stats`, if a dict, receives the bytes moved and the
-    workers' memory."""
+    workers' memory.
+
+    The model's matrices may be None (`init_model(draw=False)`: drawn a block at a time) or
+    memory-mapped (`resumable(mmap=True)`); once trained they are memory-mapped read-only
+    from `save_to`, or from a file written for that in `tmp_dir` and unlinked."""
     import w2v
 
     mine = w2v.__version__
@@ -751,7 +820,7 @@ def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress
         made = []
 
         def runner(model, cooc, members):
-            made.append(ClusterBlocks(client, model, cooc, members, threads))
+            made.append(ClusterBlocks(client, model, cooc, members, threads, tmp_dir))
             return made[0]
 
         train_rotation(model, cooc, k, runner=runner, progress=progress, until=until,
@@ -789,7 +858,8 @@ def prepare_on_cluster(client, inputs=None, config=None, *, cooccur=None, resume
 
         return prepare(inputs, config, cooccur=cooccur, resume=model, memory=memory,
                        tmp_dir=tmp_dir, save_cooccur=save_cooccur, threads=threads,
-                       progress=progress, dask=client, read_counts=open_cooccur, **options)
+                       progress=progress, dask=client, read_counts=open_cooccur, draw=False,
+                       **options)
     rows, vocab, counted = cooccurrence_counts(
         inputs, **config.corpus_options(), vocab=None if model is None else model.vocab,
         window=config.window, weighting=config.weighting, memory_gb=memory, threads=threads,
@@ -797,7 +867,7 @@ def prepare_on_cluster(client, inputs=None, config=None, *, cooccur=None, resume
     record = {"tokens": counted["tokens"], "sentences": counted["sentences"],
               "fingerprint": None, "inputs": counted["inputs"]}
     if model is None:
-        model = init_model(config, vocab)
+        model = init_model(config, vocab, draw=False)
         model.corpus = record
     else:
         check_same_corpus(model.corpus, record)
@@ -814,11 +884,12 @@ def fit(inputs=None, config=None, *, cooccur=None, resume=None, blocks=None, das
     address or file, or "" for a LocalCluster of `workers` processes; `blocks` is K (default:
     the number of workers). `threads` is per worker: with 1, a fixed seed and K give the
     same bits every run, and the bits of the same schedule run in one process
-    (`blocks.train_rotation`).
+    (`blocks.train_rotation`). The model's matrices come back memory-mapped read-only from
+    its file (`train_on_cluster`).
     """
     if blocks is not None:
         check_blocks(blocks, None)
-    model = resumable(resume) if resume is not None else None
+    model = resumable(resume, mmap=True) if resume is not None else None
     if model is None and config is None:
         from ..config import GloveConfig
 
@@ -833,4 +904,4 @@ def fit(inputs=None, config=None, *, cooccur=None, resume=None, blocks=None, das
         return train_on_cluster(model, counts.pop(), client, blocks=blocks, threads=threads,
                                 progress=progress, save_to=save_to or resume,
                                 checkpoint_every=checkpoint_every, loss_log=loss_log,
-                                source=source, stats=stats)
+                                source=source, stats=stats, tmp_dir=counting.get("tmp_dir"))

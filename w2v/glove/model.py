@@ -33,7 +33,7 @@ from ..checkpoints import (CHECKPOINT_EVERY, Checkpoints, check_arrays, check_sa
 from ..runtime.progress import Bar, LossLog
 from ..runtime.rng import chunk_seeds, initial_vectors, seed_for
 from ..runtime.threads import check_threads, configure_threads
-from ..vectors.word_vectors import WordVectors
+from ..vectors.word_vectors import RowVectors, WordVectors
 from ..corpus.vocab import Vocab
 
 log = logging.getLogger("w2v")
@@ -143,30 +143,58 @@ class GloveModel:
     def vectors(self, which=None):
         """WordVectors of `which` ("sum", "word" or "context"; default the config's
         `output_vectors`), in vocabulary order."""
+        rows = self._output_rows(which)
+        return WordVectors(self.vocab.words, rows(0, len(self.vocab)), counts=self.vocab.counts)
+
+    def row_vectors(self, which=None):
+        """The vectors of `vectors(which)` as `RowVectors`, made a slice of rows at a time:
+        writing them (`files.formats.save_vectors`) never copies the matrices whole."""
+        return RowVectors(self.vocab.words, self.config.dim, self._output_rows(which))
+
+    def _output_rows(self, which):
+        """`rows(lo, hi)`: rows lo:hi of the vectors of `which`."""
         which = which or self.config.output_vectors
         dim = self.config.dim
-        if which == "word":
-            vectors = self.word[:, :dim]
-        elif which == "context":
-            vectors = self.context[:, :dim]
-        elif which == "sum":
-            vectors = self.word[:, :dim] + self.context[:, :dim]
-        else:
+        if which not in OUTPUTS:
             raise OptionError(f"--output-vectors must be one of {', '.join(OUTPUTS)}, "
                               f"got {which!r}")
-        return WordVectors(self.vocab.words, vectors, counts=self.vocab.counts)
+
+        def rows(lo, hi):
+            if which == "word":
+                return self.word[lo:hi, :dim]
+            if which == "context":
+                return self.context[lo:hi, :dim]
+            return self.word[lo:hi, :dim] + self.context[lo:hi, :dim]
+
+        return rows
 
 
-def init_model(config, vocab):
+def init_model(config, vocab, draw=True):
     """A fresh model: GloVe C's init, uniform in +-0.5/dim for vectors and biases, AdaGrad
-    sums at 1; each word's row drawn from a stream seeded by the word itself."""
-    dim, n_words = config.dim, len(vocab)
-    word = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
-    context = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
-    low, high = -0.5 / dim, 0.5 / dim
-    word[:, : dim + 1] = initial_vectors(vocab.words, dim + 1, config.seed, low, high, key=1)
-    context[:, : dim + 1] = initial_vectors(vocab.words, dim + 1, config.seed, low, high, key=2)
-    return GloveModel(config, vocab, word, context)
+    sums at 1; each word's row drawn from a stream seeded by the word itself, so any rows
+    can be drawn alone (`model_rows`). With `draw` False the matrices are left None, for a
+    cluster run that draws them a block at a time."""
+    if not draw:
+        return GloveModel(config, vocab, None, None)
+    every = np.arange(len(vocab))
+    return GloveModel(config, vocab, *(model_rows(config, vocab, None, kind, every)
+                                       for kind in MATRICES))
+
+
+MATRICES = ("word", "context")  # and the key of each one's initial draw: its place + 1
+
+
+def model_rows(config, vocab, matrix, kind, members):
+    """Rows `members` (sorted word ids) of the matrix `kind` ("word" or "context"): copied
+    from `matrix`, or drawn as `init_model` draws them where `matrix` is None."""
+    if matrix is not None:
+        return np.asarray(matrix[members])
+    dim = config.dim
+    rows = np.ones((len(members), 2 * (dim + 1)), dtype=np.float32)
+    words = [vocab.words[i] for i in members.tolist()]
+    rows[:, : dim + 1] = initial_vectors(words, dim + 1, config.seed, -0.5 / dim, 0.5 / dim,
+                                         key=MATRICES.index(kind) + 1)
+    return rows
 
 
 def _epoch_plan(seed, epoch, n_blocks):
@@ -297,17 +325,20 @@ def finish_epoch(model, nnz):
 # --------------------------------------------------------------------------- model files
 
 
-def save_model(model, path):
+def save_model(model, path, matrices=None):
     """Write the whole model (options, vocabulary, parameters with their AdaGrad sums,
-    position) to one file, atomically."""
-    write_checkpoint(path, FAMILY, model, {"word": model.word, "context": model.context},
+    position) to one file, atomically; `matrices` ("word" and "context", arrays or
+    `container.Streamed`) stand for the model's own where it does not hold them."""
+    write_checkpoint(path, FAMILY, model,
+                     matrices or {"word": model.word, "context": model.context},
                      omit_zero=("rotation",), counts=model.counts, corpus=model.corpus)
 
 
-def load_model(path):
-    """Read a model written by `save_model`; one-line InputError for anything else."""
+def load_model(path, mmap=False):
+    """Read a model written by `save_model`; one-line InputError for anything else. With
+    `mmap`, its matrices are memory-mapped read-only from the file, not read whole."""
     config, vocab, arrays, fields, header = read_checkpoint(
-        path, FAMILY, "GloVe", GloveConfig, GlovePosition, ("word", "context"))
+        path, FAMILY, "GloVe", GloveConfig, GlovePosition, MATRICES, mmap=mmap)
     shape = (len(vocab), 2 * (config.dim + 1))
     return GloveModel(config, vocab, *check_arrays(path, arrays, dict(word=shape, context=shape)),
                       counts=header.get("counts"), **fields)
@@ -316,14 +347,16 @@ def load_model(path):
 # --------------------------------------------------------------------------- starting a run
 
 
-def resumable(path, given=None):
-    """The model saved at `path`, to train on from where it stopped.
+def resumable(path, given=None, mmap=False):
+    """The model saved at `path`, to train on from where it stopped (its matrices
+    memory-mapped read-only with `mmap`, for a cluster run that reads them a block at a
+    time).
 
     `given` (option name -> value) are options asked for again: one whose value differs
     from the model's is an OptionError (a resumed run keeps its options), except
     `output_vectors`, which only says which vectors to write and is taken.
     """
-    model = load_model(path)
+    model = load_model(path, mmap=mmap)
     given = given or {}
     refuse_changed_options(given, model.config, free=("output_vectors",))
     if "output_vectors" in given:
@@ -374,7 +407,7 @@ def recorded_source(model, inputs, cooccur):
 
 def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, memory=None,
             tmp_dir=None, save_cooccur=None, threads=None, progress=False, dask=None,
-            workers=None, read_counts=None):
+            workers=None, read_counts=None, draw=True):
     """(model, counts, source) ready for `train(model, counts, source=source)`.
 
     The counts are those of the file `cooccur` (a new model takes its window and
@@ -382,7 +415,8 @@ def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, 
     the corpus `inputs` counted under `config` (saved to `save_cooccur` if given). With
     `resume` (a model from `resumable`), they must be the ones it trained on, and default
     to the count file or corpus it recorded. `read_counts(path, **checks)` reads the count
-    file (default `cooccur.file.load_cooccur`: the whole matrix).
+    file (default `cooccur.file.load_cooccur`: the whole matrix). A new model's rows are
+    drawn unless `draw` is False (`init_model`).
     """
     model = resume
     if model is not None:
@@ -402,13 +436,13 @@ def prepare(inputs=None, config=None, *, cooccur=None, resume=None, match=None, 
         if model is None:
             config = config.replace(window=meta.get("window", config.window),
                                     weighting=meta.get("weighting", config.weighting))
-            model = init_model(config, vocab)
+            model = init_model(config, vocab, draw)
         return model, matrix, {"cooccur": os.path.abspath(cooccur)}
     matrix, vocab, record = count_corpus(
         inputs, config, vocab=None if model is None else model.vocab, memory=memory,
         tmp_dir=tmp_dir, threads=threads, progress=progress, dask=dask, workers=workers)
     if model is None:
-        model = init_model(config, vocab)
+        model = init_model(config, vocab, draw)
         model.corpus = record
     else:
         check_same_corpus(model.corpus, record)

@@ -86,3 +86,22 @@ class WordVectors:
         if self._unit is None:
             self._unit = unit_rows(self.vectors)
         return self._unit
+
+
+class RowVectors:
+    """Words and vectors made a slice of rows at a time, `rows(lo, hi)`, never as one matrix:
+    what `files.formats.save_vectors` writes from a model too large to copy whole.
+    `vectors[lo:hi]` gives rows lo:hi."""
+
+    def __init__(self, words, dim, rows):
+        self.words, self.dim, self._rows = list(words), dim, rows
+        self.vectors = self
+
+    def __len__(self):
+        return len(self.words)
+
+    def __getitem__(self, rows):
+        lo, hi, step = rows.indices(len(self.words))
+        if step != 1:
+            raise ValueError("RowVectors are read by ranges of rows")
+        return self._rows(lo, max(lo, hi))
