@@ -198,8 +198,12 @@ def test_cli_cooccur_glove_and_svd_match_one_process(client, corpus_files, tmp_p
     assert (tmp_path / "dask.npz").read_bytes() == (tmp_path / "one.npz").read_bytes()
     glove = ["glove", *common, "--epochs", "2", "--dim", "8", "--blocks", "2"]
     assert main([*glove, "-o", str(tmp_path / "g1.txt")]) == 0  # the cluster's schedule, here
-    assert main([*glove, "-o", str(tmp_path / "g2.txt"), "--dask", address]) == 0
+    assert main([*glove, "-o", str(tmp_path / "g2.txt"), "--dask", address, "--save-model",
+                 str(tmp_path / "g2.w2v")]) == 0
     assert (tmp_path / "g2.txt").read_bytes() == (tmp_path / "g1.txt").read_bytes()
+    assert main(["glove", "--resume", str(tmp_path / "g2.w2v"), "--dask", address, "-o",
+                 str(tmp_path / "g2-again.txt")]) == 0  # finished: its file's vectors, mapped
+    assert (tmp_path / "g2-again.txt").read_bytes() == (tmp_path / "g1.txt").read_bytes()
     assert main(["glove", "--read-cooccur", str(tmp_path / "dask.npz"), "--threads", "1",
                  "--epochs", "2", "--dim", "8", "-o", str(tmp_path / "g3.txt"), "--dask",
                  address]) == 0  # the count file dealt out by chunks

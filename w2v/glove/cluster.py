@@ -715,9 +715,8 @@ class ClusterBlocks:
         members in a slice are a range of its rows (they are sorted), asked of its worker;
         the next slice is asked for while this one is written."""
         n_words = len(self.model.vocab)
-        starts = range(0, n_words, SAVE_ROWS)
         asked = self._ask_rows(kind, 0, SAVE_ROWS)
-        for lo in starts:
+        for lo in range(0, n_words, SAVE_ROWS):
             parts = asked
             check_futures(self.distributed, [f for _, _, f in parts])
             if lo + SAVE_ROWS < n_words:
@@ -742,7 +741,8 @@ class ClusterBlocks:
                 asked.append((b, (i, j), self.client.submit(
                     block_part, self.token, kind, b, self.gen, i, j, pure=False,
                     workers=[self._holder(kind, b)],
-                    key=f"w2v-glove-get-{self.token}-{kind}{b}-{lo}")))
+                    key=f"w2v-glove-get-{self.token}-{self.gen}-{kind}{b}-{lo}-"
+                        f"{uuid.uuid4().hex[:6]}")))
         return asked
 
     def gather(self):
@@ -750,7 +750,7 @@ class ClusterBlocks:
         from a model file: the last checkpoint where it holds them, else one written for
         this in a scratch folder of `tmp_dir` (unlinked once mapped)."""
         path, gen = self.saved
-        if path is not None and gen == self.gen:
+        if path is not None and gen == self.gen and os.path.isfile(path):
             self._map(path)
             return
         folder = tempfile.mkdtemp(prefix="w2v-glove-", dir=self.tmp_dir)
