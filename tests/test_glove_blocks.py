@@ -486,7 +486,7 @@ def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_
 
 def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(counts, tmp_path,
                                                                           monkeypatch):
-    """The client draws, reads and writes the model a block or a slice at a time: its files
+    """The client draws, reads and writes the model a part of rows at a time: its files
     hold the arrays of the one-process rotation's, a streamed checkpoint resumes to the same
     bits, and the model comes back memory-mapped read-only."""
     import cloudpickle
@@ -500,17 +500,17 @@ def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(count
     _run(vocab, cooc, 2, threads=1, until=(1, 1), save_to=str(tmp_path / "one.w2v"),
          checkpoint_every=0)  # a checkpoint every sub-epoch
     n_words = len(vocab)
-    largest = {"drawn": 0, "sent": 0, "slice": 0}
-    draw, put, slices = glove_model.initial_vectors, cluster.ClusterBlocks._put, \
+    largest = {"drawn": 0, "made": 0, "slice": 0}  # rows at once: a block is about 400
+    draw, make, slices = glove_model.initial_vectors, cluster.model_rows, \
         cluster.ClusterBlocks._row_slices
 
     def drawn(words, *args, **kwargs):
         largest["drawn"] = max(largest["drawn"], len(words))
         return draw(words, *args, **kwargs)
 
-    def sent(self, kind, a, rows):
-        largest["sent"] = max(largest["sent"], len(rows))
-        return put(self, kind, a, rows)
+    def made(config, vocab, matrix, kind, members):  # drawn, or read from a resumed model
+        largest["made"] = max(largest["made"], len(members))
+        return make(config, vocab, matrix, kind, members)
 
     def sliced(self, kind):
         for rows in slices(self, kind):
@@ -518,9 +518,9 @@ def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(count
             yield rows
 
     monkeypatch.setattr(glove_model, "initial_vectors", drawn)
-    monkeypatch.setattr(cluster.ClusterBlocks, "_put", sent)
+    monkeypatch.setattr(cluster, "model_rows", made)
     monkeypatch.setattr(cluster.ClusterBlocks, "_row_slices", sliced)
-    monkeypatch.setattr(cluster, "SAVE_ROWS", 300)
+    monkeypatch.setattr(cluster, "CLIENT_ROWS", 300)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as dask_cluster, \
             distributed.Client(dask_cluster) as client:
@@ -548,5 +548,4 @@ def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(count
         resumed = cluster.fit(cooccur=counts_path, resume=str(stopped), dask=client, threads=1)
         assert resumed.word.tobytes() == expected.word.tobytes()
         assert [e["cost"] for e in resumed.losses] == [e["cost"] for e in expected.losses]
-    assert 0 < largest["drawn"] < n_words and 0 < largest["sent"] < n_words
-    assert 0 < largest["slice"] <= 300 < n_words
+    assert max(largest.values()) <= 300 < n_words and min(largest.values()) > 0

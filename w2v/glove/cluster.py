@@ -11,10 +11,11 @@ thread per worker the result is the bits of `blocks.LocalBlocks`, whatever the t
 After each cell its keeper writes a copy of the cell's two blocks to disk, and a sub-epoch
 ends once every copy is kept, so a worker that dies at any point costs only its task: its
 keeper takes the stripe over (cells and blocks from its disk) and runs it again from the
-same inputs, to the same bits. The client never holds the whole model: it draws (or reads
-from a resumed model's file) one block at a time to send out, and writes checkpoints (the
-ordinary GloVe model file) a slice of rows at a time, asked of the blocks' workers; the
-model it returns has its matrices memory-mapped from the file written last.
+same inputs, to the same bits. The client never holds a whole block of the model: it draws
+(or reads from a resumed model's file) and sends out the blocks a part of rows at a time, and
+writes checkpoints (the ordinary GloVe model file) a slice of rows at a time, asked of the
+blocks' workers; the model it returns has its matrices memory-mapped from the file written
+last.
 
 Dask is imported here only when a run asks for a cluster.
 """
@@ -46,7 +47,7 @@ from .model import MATRICES, init_model, model_rows, prepare, recorded_source, r
 log = logging.getLogger("w2v")
 
 CHUNK_NNZ = 1 << 22  # non-zeros of a chunk of rows the client reads and deals out at once
-SAVE_ROWS = 1 << 14  # rows of a model file the client assembles from the blocks at once
+CLIENT_ROWS = 1 << 13  # rows of the model the client holds at once (sending or saving)
 POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
 
 LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.CancelledError)
@@ -283,10 +284,13 @@ def fetch_block(token, kind, index, gen, sources):
     return block, received
 
 
-def put_block(token, kind, index, gen, block):
-    """Hold `block` in this worker as (kind, index) at generation `gen`."""
-    BLOCKS[token, kind, index] = (gen, block if block.flags.writeable else block.copy())
-    return int(block.nbytes)
+def put_rows(token, kind, index, gen, lo, rows, length):
+    """Hold `rows` as rows lo.. of block (kind, index) at generation `gen`, `length` rows in
+    all, in this worker (the client sends a block a part at a time, first to last)."""
+    if lo == 0:
+        BLOCKS[token, kind, index] = (gen, np.empty((length, *rows.shape[1:]), rows.dtype))
+    BLOCKS[token, kind, index][1][lo:lo + len(rows)] = rows
+    return int(rows.nbytes)
 
 
 def _save_block(path, block):
@@ -455,10 +459,9 @@ class ClusterBlocks:
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self._keep_cells(range(k))
         client.run(serve_blocks)
-        for kind in MATRICES:  # one block at a time: drawn, or read from a resumed model
-            for a, m in enumerate(members):
-                self._put(kind, a, model_rows(model.config, model.vocab,
-                                              getattr(model, kind), kind, m))
+        for kind in MATRICES:
+            for a in range(k):
+                self._put(kind, a)
         self._wait([self._keep(kind, a, a, self.gen) for a in range(k)
                     for kind in ("word", "context")])
 
@@ -556,13 +559,19 @@ class ClusterBlocks:
     def _workers(self):
         return sorted(cluster_workers(self.client))
 
-    def _put(self, kind, a, rows):
-        """Send a block of the model to the home of stripe a."""
-        sent = self.client.scatter(rows, workers=[self.home[a]], hash=False)
-        self.client.submit(put_block, self.token, kind, a, self.gen, sent,
-                           workers=[self.home[a]], pure=False,
-                           key=f"w2v-glove-put-{self.token}-{kind}{a}").result()
-        del sent
+    def _put(self, kind, a):
+        """Send block (kind, a) of the model to the home of stripe a, CLIENT_ROWS rows at a
+        time, each drawn (a fresh model) or read (a resumed one) as it goes."""
+        model, members = self.model, self.members[a]
+        for lo in range(0, len(members), CLIENT_ROWS):
+            rows = model_rows(model.config, model.vocab, getattr(model, kind), kind,
+                              members[lo:lo + CLIENT_ROWS])
+            sent = self.client.scatter(rows, workers=[self.home[a]], hash=False)
+            del rows
+            self.client.submit(put_rows, self.token, kind, a, self.gen, lo, sent,
+                               len(members), workers=[self.home[a]], pure=False,
+                               key=f"w2v-glove-put-{self.token}-{kind}{a}-{lo}").result()
+            del sent
 
     def _keep(self, kind, index, a, gen):
         """Have stripe a's keeper copy block (kind, index) at generation `gen`, held by a's
@@ -698,8 +707,8 @@ class ClusterBlocks:
             self.unkept = set()
 
     def save(self, model, path):
-        """Write the model file to `path`, its matrices a slice of rows at a time from the
-        blocks' workers (`SAVE_ROWS` rows: the client never holds a whole matrix)."""
+        """Write the model file to `path`, its matrices CLIENT_ROWS rows at a time from the
+        blocks' workers (the client never holds a whole matrix)."""
         shape = (len(model.vocab), 2 * (model.config.dim + 1))
         save_model(model, path, {kind: Streamed(shape, np.float32,
                                                 lambda kind=kind: self._row_slices(kind))
@@ -711,21 +720,21 @@ class ClusterBlocks:
         return self.home[index if kind == "word" else self.at[index]]
 
     def _row_slices(self, kind):
-        """The rows of matrix `kind` in vocabulary order, SAVE_ROWS at a time: each block's
+        """The rows of matrix `kind` in vocabulary order, CLIENT_ROWS at a time: each block's
         members in a slice are a range of its rows (they are sorted), asked of its worker;
         the next slice is asked for while this one is written."""
         n_words = len(self.model.vocab)
-        asked = self._ask_rows(kind, 0, SAVE_ROWS)
-        for lo in range(0, n_words, SAVE_ROWS):
+        asked = self._ask_rows(kind, 0, CLIENT_ROWS)
+        for lo in range(0, n_words, CLIENT_ROWS):
             parts = asked
             check_futures(self.distributed, [f for _, _, f in parts])
-            if lo + SAVE_ROWS < n_words:
-                asked = self._ask_rows(kind, lo + SAVE_ROWS, lo + 2 * SAVE_ROWS)
+            if lo + CLIENT_ROWS < n_words:
+                asked = self._ask_rows(kind, lo + CLIENT_ROWS, lo + 2 * CLIENT_ROWS)
             rows = None
             for b, (i, j), future in parts:
                 part = future.result()
                 if rows is None:
-                    rows = np.empty((min(lo + SAVE_ROWS, n_words) - lo, part.shape[1]),
+                    rows = np.empty((min(lo + CLIENT_ROWS, n_words) - lo, part.shape[1]),
                                     dtype=part.dtype)
                 rows[self.members[b][i:j] - lo] = part
                 future.release()
