@@ -146,7 +146,8 @@ def test_a_model_file_streamed_a_slice_of_rows_at_a_time_is_the_file_save_model_
     _, _, vocab, cooc = counts
     model = _run(vocab, cooc, 2, threads=1, until=(1, 1))
 
-    def streamed(step, rows=len(vocab)):
+    def streamed(step, rows=None):
+        rows = rows or len(vocab)
         return {kind: container.Streamed(
             getattr(model, kind).shape, np.float32,
             lambda kind=kind: (getattr(model, kind)[i:i + step] for i in range(0, rows, step)))

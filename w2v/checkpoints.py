@@ -194,12 +194,14 @@ def _shown(value, width=40):
 
 
 def check_arrays(path, arrays, shapes):
-    """InputError unless every array is float32 of its expected shape; the arrays, contiguous."""
+    """InputError unless every array is float32 of its expected shape; the arrays, contiguous
+    (a memory-mapped one stays a `numpy.memmap`)."""
     for name, array in arrays.items():
         if array.shape != shapes[name] or array.dtype != np.float32:
             raise InputError(f"cannot load {path}: {name} is {array.dtype} {array.shape}, "
                              f"expected float32 {shapes[name]}")
-    return [np.ascontiguousarray(array) for array in arrays.values()]
+    return [array if array.flags.c_contiguous else np.ascontiguousarray(array)
+            for array in arrays.values()]
 
 
 # --------------------------------------------------------------------------- what it trained on

@@ -39,6 +39,7 @@ numpy only: the reading commands load these files without numba.
 import dataclasses
 import json
 import math
+import mmap
 import os
 import struct
 import time
@@ -289,6 +290,22 @@ def read_stored_member(path, info, mmap=False):
     if data.size != count:
         raise ValueError(f"{data.size} of {count} values present")
     return data.reshape(shape, order=order)
+
+
+def release_rows(matrix, lo, hi):
+    """Let rows lo:hi of a matrix memory-mapped by `read_stored_member` leave this process's
+    resident memory (they are read from the file again if touched): a mapped matrix read
+    through a slice at a time then keeps about a slice resident. Other arrays: a no-op."""
+    mapping = getattr(matrix, "_mmap", None)  # numpy.memmap's mapping (mode "r": shared)
+    if mapping is None or not hasattr(mmap, "MADV_DONTNEED") or hi <= lo:
+        return
+    base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    first = matrix[lo:hi].ctypes.data - base
+    end = first + (hi - lo) * matrix.strides[0]
+    first = -(-first // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages only
+    end = end // mmap.PAGESIZE * mmap.PAGESIZE
+    if end > first:
+        mapping.madvise(mmap.MADV_DONTNEED, first, end - first)
 
 
 NPY_HEADER_BYTES = 1 << 16  # longer than any header an array of a few dimensions needs

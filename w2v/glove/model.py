@@ -33,6 +33,7 @@ from ..checkpoints import (CHECKPOINT_EVERY, Checkpoints, check_arrays, check_sa
 from ..runtime.progress import Bar, LossLog
 from ..runtime.rng import chunk_seeds, initial_vectors, seed_for
 from ..runtime.threads import check_threads, configure_threads
+from ..files.container import release_rows
 from ..vectors.word_vectors import RowVectors, WordVectors
 from ..corpus.vocab import Vocab
 
@@ -160,11 +161,13 @@ class GloveModel:
                               f"got {which!r}")
 
         def rows(lo, hi):
-            if which == "word":
-                return self.word[lo:hi, :dim]
-            if which == "context":
-                return self.context[lo:hi, :dim]
-            return self.word[lo:hi, :dim] + self.context[lo:hi, :dim]
+            if which == "sum":
+                out = self.word[lo:hi, :dim] + self.context[lo:hi, :dim]
+            else:
+                out = np.array(getattr(self, which)[lo:hi, :dim])
+            for matrix in (self.word, self.context):  # memory-mapped: read once, let go
+                release_rows(matrix, lo, hi)
+            return out
 
         return rows
 
@@ -188,7 +191,10 @@ def model_rows(config, vocab, matrix, kind, members):
     """Rows `members` (sorted word ids) of the matrix `kind` ("word" or "context"): copied
     from `matrix`, or drawn as `init_model` draws them where `matrix` is None."""
     if matrix is not None:
-        return np.asarray(matrix[members])
+        rows = np.asarray(matrix[members])
+        if len(members):
+            release_rows(matrix, int(members[0]), int(members[-1]) + 1)
+        return rows
     dim = config.dim
     rows = np.ones((len(members), 2 * (dim + 1)), dtype=np.float32)
     words = [vocab.words[i] for i in members.tolist()]
