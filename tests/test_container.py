@@ -126,3 +126,21 @@ def test_model_members_are_aligned_and_others_are_not_padded(tmp_path):
                 data = info.header_offset + 30 + name_len + extra_len
                 assert data % 64 == 0 or not padded, (name, info.filename)
                 assert (extra_len > 20) == padded, (name, info.filename)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's RssFile")
+def test_rows_of_a_mapped_matrix_leave_resident_memory_once_released(tmp_path):
+    def resident_file_kb():
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("RssFile"))
+
+    matrix = np.arange(4096 * 512, dtype=np.float32).reshape(4096, 512)  # 8 MB
+    container.write(tmp_path / "m.npz", container.MODEL, {"header": container.json_member(
+        {"format": "w2v-model", "format_version": 1}, container.MODEL), "m": matrix})
+    mapped = container.Container(tmp_path / "m.npz", container.MODEL).array("m", mmap=True)
+    assert float(mapped.sum(dtype=np.float64)) == float(matrix.sum(dtype=np.float64))
+    touched = resident_file_kb()
+    container.release_rows(mapped, 0, 4096)
+    assert resident_file_kb() < touched - 6 * 1024  # most of the 8 MB let go
+    assert np.array_equal(mapped, matrix)  # and read again from the file when touched
+    container.release_rows(matrix, 0, 4096)  # an array in memory: nothing to release
