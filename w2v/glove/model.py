@@ -41,6 +41,7 @@ log = logging.getLogger("w2v")
 
 FAMILY = "glove"
 OUTPUTS = ("sum", "word", "context")
+MATRICES = ("word", "context")  # and the key of each one's initial draw: its place + 1
 BLOCK_ENTRIES = 1 << 16  # mean non-zeros per block: its order array stays in L2
 LAUNCHES_PER_EPOCH = 20  # kernel launches per epoch, so the progress bar moves
 
@@ -176,15 +177,12 @@ def init_model(config, vocab, draw=True):
     """A fresh model: GloVe C's init, uniform in +-0.5/dim for vectors and biases, AdaGrad
     sums at 1; each word's row drawn from a stream seeded by the word itself, so any rows
     can be drawn alone (`model_rows`). With `draw` False the matrices are left None, for a
-    cluster run that draws them a block at a time."""
+    cluster run that draws them a part at a time."""
     if not draw:
         return GloveModel(config, vocab, None, None)
     every = np.arange(len(vocab))
     return GloveModel(config, vocab, *(model_rows(config, vocab, None, kind, every)
                                        for kind in MATRICES))
-
-
-MATRICES = ("word", "context")  # and the key of each one's initial draw: its place + 1
 
 
 def model_rows(config, vocab, matrix, kind, members):
