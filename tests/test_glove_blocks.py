@@ -446,8 +446,9 @@ def test_a_spilled_context_block_leaves_memory_and_is_still_found(tmp_path):
             del cluster.BLOCKS[key]
 
 
+@pytest.mark.parametrize("lost_in", ["training", "a checkpoint"])
 def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_path,
-                                                                   monkeypatch):
+                                                                   monkeypatch, lost_in):
     import w2v
     from w2v.glove import cluster
 
@@ -465,24 +466,40 @@ def test_a_lost_scheduler_is_one_line_and_the_last_checkpoint_stays(counts, tmp_
             def identity(**kwargs):
                 return {"workers": {"tcp://w:1": {}}}
 
+    streaming = cluster.ClusterBlocks
+
     class Vanishing(rotation.LocalBlocks):
+        gen, _row_slices = 0, streaming._row_slices
+
         def __init__(self, client, model, cooc, members, threads=None, tmp_dir=None):
             super().__init__(model, cooc, members, 1)
 
         def sub_epoch(self, epoch, s, on_cell=None):
-            if (epoch, s) == (1, 1):
+            if (epoch, s) == (1, 1) and lost_in == "training":
                 raise distributed.comm.CommClosedError("in <TCP (closed)>: Stream is closed")
             return super().sub_epoch(epoch, s, on_cell)
+
+        def save(self, model, path):  # streamed as a cluster's, the cluster lost midway
+            if (model.position.epoch, model.position.launch) != (1, 1) or \
+                    lost_in == "training":
+                return super().save(model, path)
+            self.model = model
+            return streaming.save(self, model, path)
+
+        def _slices(self, kind):
+            yield self.model.word[:5]
+            raise distributed.comm.CommClosedError("in <TCP (closed)>: Stream is closed")
 
     monkeypatch.setattr(cluster, "ClusterBlocks", Vanishing)
     path = tmp_path / "m.w2v"
     with pytest.raises(W2VError, match=r"lost the Dask cluster in epoch 2 .*m.w2v keeps the "
                                        r"last checkpoint") as caught:
         cluster.train_on_cluster(init_model(GloveConfig(**SMALL), vocab), cooc, Client(),
-                                 blocks=2, save_to=str(path))
-    assert "\n" not in str(caught.value)
-    saved = load_model(path).position
-    assert (saved.epoch, saved.launch) == (1, 0)
+                                 blocks=2, save_to=str(path), checkpoint_every=0)
+    assert "\n" not in str(caught.value) and "CommClosedError" in str(caught.value)
+    saved = load_model(path).position  # a checkpoint every sub-epoch: the last one kept
+    assert (saved.epoch, saved.launch) == ((1, 1) if lost_in == "training" else (1, 0))
+    assert os.listdir(tmp_path) == ["m.w2v"]  # no temporary file left
 
 
 def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(counts, tmp_path,

@@ -53,6 +53,11 @@ POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
 LOST = (OSError, TimeoutError, concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
+class LostDuringSave(Exception):
+    """A LOST error met while a checkpoint is written: not an OSError, so the atomic write
+    it interrupts removes its temporary file and lets it through unchanged."""
+
+
 # --------------------------------------------------------------------------- on a worker
 
 # The count cells a worker trains, by (run token, a, b): its share of the counts, held in the
@@ -720,6 +725,13 @@ class ClusterBlocks:
         return self.home[index if kind == "word" else self.at[index]]
 
     def _row_slices(self, kind):
+        """`_slices(kind)`, a lost cluster raised as `LostDuringSave`."""
+        try:
+            yield from self._slices(kind)
+        except LOST as e:
+            raise LostDuringSave(e) from e
+
+    def _slices(self, kind):
         """The rows of matrix `kind` in vocabulary order, CLIENT_ROWS at a time: each block's
         members in a slice are a range of its rows (they are sorted), asked of its worker;
         the next slice is asked for while this one is written."""
@@ -839,12 +851,13 @@ def train_on_cluster(model, cooc, client, *, blocks=None, threads=None, progress
             stats.update(blocks=k, moved_bytes=made[0].moved, kept_bytes=made[0].kept,
                          kept_on_disk_bytes=made[0].kept_on_disk,
                          worker_memory=made[0].worker_memory())
-    except LOST as e:
+    except (*LOST, LostDuringSave) as e:
+        lost = e.__cause__ if isinstance(e, LostDuringSave) else e
         kept = f"; {save_to} keeps the last checkpoint (--resume it)" if save_to else ""
-        why = " ".join(str(e).split())
+        why = " ".join(str(lost).split())
         why = why if len(why) <= 120 else why[:117] + "..."
         raise W2VError(f"lost the Dask cluster in epoch {model.position.epoch + 1} "
-                       f"({type(e).__name__}: {why}){kept}") from None
+                       f"({type(lost).__name__}: {why}){kept}") from None
     return model
 
 
