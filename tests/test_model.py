@@ -26,7 +26,7 @@ from w2v.errors import InputError, OutputError
 from w2v.files.formats import load_vectors, save_vectors
 from w2v.files.model_file import FORMAT_VERSION, ModelFile, load_model_vectors
 from w2v.runtime.rng import initial_vectors
-from w2v.word2vec.model import init_model, load_model, save_model, train
+from w2v.word2vec.model import init_model, load_model, plan_chunks, save_model, train
 from w2v.corpus.vocab import Vocab
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,16 +130,25 @@ def test_resume_with_more_threads_keeps_the_launch_plan(corpus, tmp_path):
     assert np.isfinite(resumed.w_in).all()
 
 
-def test_an_epoch_keeps_the_parts_it_started_with(corpus, tmp_path):
-    """Each thread owns a part of the corpus for an epoch (issue 16): a model resumed
-    mid-epoch with more threads ends that epoch on its old parts, then splits anew."""
+def test_a_model_saved_mid_epoch_with_parts_ends_that_epoch_on_them(corpus, tmp_path):
+    """A model saved mid-epoch by a w2v whose threads each owned a part of the corpus
+    (position.parts 2) trains the rest of that epoch's launches on the parts, then as now
+    (parts 1), whatever the threads."""
     stopped = train(fresh_model(corpus), corpus, threads=1, until=(0, 2))
     assert stopped.position.parts == 1
+    stopped.position.parts = 2
     save_model(stopped, tmp_path / "m.w2v")
     resumed = load_model(tmp_path / "m.w2v")
-    assert resumed.position.parts == 1
+    assert resumed.position.parts == 2
+    train(resumed, corpus, threads=1, until=(1, 0))
+    launches = resumed.position.launches_per_epoch
+    offsets = np.asarray(corpus.offsets)
+    words = [int((offsets[b[:, 1]] - offsets[b[:, 0]]).sum())
+             for b in plan_chunks(offsets, launches, 1, parts=2)]
+    assert resumed.position.words_done == stopped.position.words_done + sum(words[2:])
+    assert resumed.position.parts == 2
     train(resumed, corpus, threads=2, until=(1, 1))
-    assert resumed.position.words_done > corpus.n_tokens and resumed.position.parts == 2
+    assert resumed.position.parts == 1 and np.isfinite(resumed.w_in).all()
 
 
 # --------------------------------------------------------------------------- the file

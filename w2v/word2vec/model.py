@@ -89,27 +89,41 @@ def keep_thresholds(counts, sample):
     return np.minimum(np.round(keep * 2.0**32), 2.0**32).astype(np.uint64)
 
 
-def plan_chunks(offsets, n_launches, n_chunks):
-    """Sentence ranges: the corpus cut into n_chunks parts of about equal tokens, one per
-    thread, and each part into n_launches slices; launch l trains slice l of every part.
+def plan_chunks(offsets, n_launches, n_chunks, parts=1):
+    """Sentence ranges of each launch: launch l trains slice l of the corpus (n_launches
+    slices of about equal tokens, in order), cut into n_chunks neighbouring pieces of about
+    equal tokens, one per thread. The launches do not depend on the thread count, so a
+    model resumed mid-epoch with other threads trains on the same slices.
 
-    As in word2vec C and gensim, each thread owns its own part of the corpus for the whole
-    epoch, so the threads train on text far apart at any moment rather than on neighbouring
-    text. With one part the corpus is walked in order. Returns a list, one per
-    launch, of int64 (n_chunks, 2) arrays of [first, last) sentence indices.
+    Neighbouring pieces, not a part of the corpus per thread as word2vec C and gensim deal
+    it: on 50M tokens, parts cost CBOW at two threads about a point of analogies and 0.015
+    of Rare Words (docs/word2vec.md). `parts` > 1 is that layout, for a model saved
+    mid-epoch by a w2v that used it: the corpus cut into `parts` parts, launch l trains
+    slice l of each (one chunk per part, n_chunks ignored). Returns a list, one per launch,
+    of int64 (chunks, 2) arrays of [first, last) sentence indices.
     """
     n_sentences = len(offsets) - 1
-    part_cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], n_chunks + 1))
-    part_cuts[0], part_cuts[-1] = 0, n_sentences
-    part_cuts = np.maximum.accumulate(np.minimum(part_cuts, n_sentences))
-    slices = np.empty((n_chunks, n_launches + 1), dtype=np.int64)
-    for c, (first, last) in enumerate(zip(part_cuts[:-1], part_cuts[1:])):
-        targets = np.linspace(offsets[first], offsets[last], n_launches + 1)
-        cuts = np.searchsorted(offsets[first:last + 1], targets) + first
-        cuts[0], cuts[-1] = first, last
-        slices[c] = np.maximum.accumulate(np.minimum(cuts, last))
-    return [np.ascontiguousarray(np.stack([slices[:, l], slices[:, l + 1]], axis=1))
-            for l in range(n_launches)]
+    if parts > 1:
+        part_cuts = _cut(offsets, 0, n_sentences, parts)
+        slices = np.stack([_cut(offsets, first, last, n_launches)
+                           for first, last in zip(part_cuts[:-1], part_cuts[1:])])
+        return [np.ascontiguousarray(np.stack([slices[:, at], slices[:, at + 1]], axis=1))
+                for at in range(n_launches)]
+    slices = _cut(offsets, 0, n_sentences, n_launches)
+    plans = []
+    for first, last in zip(slices[:-1], slices[1:]):
+        cuts = _cut(offsets, first, last, n_chunks)
+        plans.append(np.ascontiguousarray(np.stack([cuts[:-1], cuts[1:]], axis=1)))
+    return plans
+
+
+def _cut(offsets, first, last, n):
+    """n + 1 sentence indices cutting sentences first..last-1 into n runs of about equal
+    tokens (first and last included; runs may be empty)."""
+    targets = np.linspace(offsets[first], offsets[last], n + 1)
+    cuts = np.searchsorted(offsets[first:last + 1], targets) + first
+    cuts[0], cuts[-1] = first, last
+    return np.maximum.accumulate(np.minimum(cuts, last))
 
 
 # --------------------------------------------------------------------------- the model
@@ -122,9 +136,10 @@ class Position:
     The learning rate at any point is alpha -> min_alpha linear in words_done, and the
     random stream of chunk c of launch l in epoch e is seeded from (seed, e, l, c), so a
     model saved at a launch boundary and trained on continues exactly as an unbroken run.
-    Chunk c trains part c of the corpus; the parts are fixed at the start of an epoch (one
-    per thread then), so a model resumed mid-epoch with other threads finishes that epoch
-    on the same parts, and changes to the new thread count at the next.
+    Launch l trains slice l of the corpus whatever the threads (`plan_chunks`), so a model
+    resumed mid-epoch with other threads trains on the same slices; one saved mid-epoch by
+    a w2v whose threads each owned a part of the corpus (`parts` > 1) ends that epoch on
+    its parts.
     """
 
     epoch: int = 0  # epochs finished
@@ -133,7 +148,7 @@ class Position:
     epoch_loss: float = 0.0  # loss summed over the current epoch's finished launches
     epoch_examples: int = 0
     launches_per_epoch: int = 0  # fixed by the first training call (0: not yet)
-    parts: int = 0  # corpus parts (one per thread) of the current epoch, fixed at its start
+    parts: int = 0  # 1: launches cut among the threads; > 1: parts, one per thread (older)
 
 
 @dataclass
@@ -364,7 +379,7 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                              config.negative, config.hs, config.cbow_mean, max_len, hot_rows)
     if pos.launches_per_epoch == 0:
         pos.launches_per_epoch = min(MAX_LAUNCHES, max(1, n_tokens // MIN_LAUNCH_TOKENS))
-    plans = {}  # by the number of parts
+    plans = {}  # by (parts, chunks)
     if config.subwords:
         launch = sgns.train_launch_subwords_serial if threads == 1 else \
             sgns.train_launch_subwords
@@ -390,9 +405,9 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
         # the kernels' own, and the first run's cost is said apart from it.
         log.info("compiling kernels (first run only)...")
         compile_started = time.perf_counter()
-        plans[threads] = plan_chunks(offsets, pos.launches_per_epoch, threads)
-        seeds = launch_seeds(config.seed, pos.epoch, 0, threads)
-        launch(tokens, weights, tables, settings, plans[threads][0][:0], seeds[:0], alpha, alpha)
+        bounds = plan_chunks(offsets, pos.launches_per_epoch, threads)[0]
+        launch(tokens, weights, tables, settings, bounds[:0], np.zeros(0, np.uint64), alpha,
+               alpha)
         log.info("compiled the kernels in %.1f s; later runs load them from a cache",
                  time.perf_counter() - compile_started)
 
@@ -414,18 +429,19 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
                 if until is not None and (pos.epoch, pos.launch) >= tuple(until):
                     return model
                 if pos.launch == 0:
-                    pos.parts = threads
-                # a model saved mid-epoch keeps that epoch's parts (0: saved before parts
-                # were recorded, when launches were cut as one part is now)
-                parts = pos.parts or 1
-                if parts not in plans:
-                    plans[parts] = plan_chunks(offsets, pos.launches_per_epoch, parts)
-                bounds = plans[parts][pos.launch]
+                    pos.parts = 1
+                # a model saved mid-epoch with parts (an older w2v) ends that epoch on them
+                # (0: saved before parts were recorded, when launches were cut as now)
+                layout = (pos.parts or 1, threads)
+                if layout not in plans:
+                    plans[layout] = plan_chunks(offsets, pos.launches_per_epoch, threads,
+                                                layout[0])
+                bounds = plans[layout][pos.launch]
                 words = int((offsets[bounds[:, 1]] - offsets[bounds[:, 0]]).sum())
                 alpha_to = rate(pos.words_done + words)
                 losses, examples = launch(
                     tokens, weights, tables, settings, bounds,
-                    launch_seeds(config.seed, pos.epoch, pos.launch, parts),
+                    launch_seeds(config.seed, pos.epoch, pos.launch, len(bounds)),
                     rate(pos.words_done), alpha_to)
                 pos.epoch_loss += float(losses.sum())
                 pos.epoch_examples += int(examples.sum())
