@@ -735,20 +735,16 @@ class ClusterBlocks:
         """The rows of matrix `kind` in vocabulary order, CLIENT_ROWS at a time: each block's
         members in a slice are a range of its rows (they are sorted), asked of its worker;
         the next slice is asked for while this one is written."""
-        n_words = len(self.model.vocab)
+        n_words, width = len(self.model.vocab), 2 * (self.model.config.dim + 1)
         asked = self._ask_rows(kind, 0, CLIENT_ROWS)
         for lo in range(0, n_words, CLIENT_ROWS):
             parts = asked
             check_futures(self.distributed, [f for _, _, f in parts])
             if lo + CLIENT_ROWS < n_words:
                 asked = self._ask_rows(kind, lo + CLIENT_ROWS, lo + 2 * CLIENT_ROWS)
-            rows = None
+            rows = np.empty((min(lo + CLIENT_ROWS, n_words) - lo, width), dtype=np.float32)
             for b, (i, j), future in parts:
-                part = future.result()
-                if rows is None:
-                    rows = np.empty((min(lo + CLIENT_ROWS, n_words) - lo, part.shape[1]),
-                                    dtype=part.dtype)
-                rows[self.members[b][i:j] - lo] = part
+                rows[self.members[b][i:j] - lo] = future.result()
                 future.release()
             del parts
             yield rows

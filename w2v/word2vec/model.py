@@ -405,9 +405,8 @@ def train(model, corpus, *, threads=None, progress=False, until=None, save_to=No
         # the kernels' own, and the first run's cost is said apart from it.
         log.info("compiling kernels (first run only)...")
         compile_started = time.perf_counter()
-        bounds = plan_chunks(offsets, pos.launches_per_epoch, threads)[0]
-        launch(tokens, weights, tables, settings, bounds[:0], np.zeros(0, np.uint64), alpha,
-               alpha)
+        launch(tokens, weights, tables, settings, np.zeros((0, 2), np.int64),
+               np.zeros(0, np.uint64), alpha, alpha)
         log.info("compiled the kernels in %.1f s; later runs load them from a cache",
                  time.perf_counter() - compile_started)
 
