@@ -8,6 +8,10 @@ anonymous and file-backed parts (`RssAnon`, `RssFile`), in MB, and the size of o
 block. Linux only (it reads and resets /proc/self). Run by hand:
 
     EPOCHS=1 PYTHONPATH=. python benchmarks/glove_dask_memory.py COUNTS.npz K [MODEL.w2v]
+    EPOCHS=1 PYTHONPATH=. python benchmarks/glove_dask_memory.py CORPUS.txt K [MODEL.w2v]
+
+Given a corpus instead of a count file, it is counted on the cluster first and its counts
+stay on the workers, as `w2v glove CORPUS --dask` does (no RESUME).
 
 STOP=1 stops after the first sub-epoch (its checkpoint in MODEL.w2v); RESUME=1 resumes
 MODEL.w2v instead of starting afresh; TRIM=1 also prints the client after setup once Python
@@ -86,6 +90,10 @@ def watch(client):
     checkpoints.Checkpoints.after_launch = launched
 
 
+def settings():
+    return GloveConfig(dim=100, epochs=int(os.environ.get("EPOCHS", "1")), window=10, seed=1)
+
+
 def start(path, vocab):
     """The model to train: MODEL.w2v resumed (RESUME=1), else a fresh one."""
     if os.environ.get("RESUME"):
@@ -93,7 +101,7 @@ def start(path, vocab):
             return resumable(path, mmap=True)
         except TypeError:  # an older tree
             return resumable(path)
-    config = GloveConfig(dim=100, epochs=int(os.environ.get("EPOCHS", "1")), window=10, seed=1)
+    config = settings()
     try:
         return init_model(config, vocab, draw=False)
     except TypeError:  # an older tree
@@ -101,16 +109,22 @@ def start(path, vocab):
 
 
 def main():
-    counts_path, k = sys.argv[1], int(sys.argv[2])
+    source, k = sys.argv[1], int(sys.argv[2])
     path = sys.argv[3] if len(sys.argv) > 3 else os.path.join(tempfile.mkdtemp(), "m.w2v")
     with distributed.LocalCluster(n_workers=k, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as local, \
             distributed.Client(local) as client:
-        counts, vocab, _ = open_cooccur(counts_path)
-        members = blocks.block_members(blocks.deal_words(counts.row_lengths, k), k)
         initial_vectors(["a"], 2, 1, -0.5, 0.5)  # numba's kernels loaded, as any init does
-        model = start(path, vocab)
-        show("the model made (or opened)", client)
+        if source.endswith(".npz"):
+            counts, vocab, _ = open_cooccur(source)
+            model = start(path, vocab)
+            show("the model made (or opened)", client)
+        else:  # a corpus: counted on the workers, where its counts stay
+            model, counts, _ = glove_cluster.prepare_on_cluster(client, [source],
+                                                                settings())
+            vocab = model.vocab
+            show("the corpus counted on the cluster, the model made", client)
+        members = blocks.block_members(blocks.deal_words(counts.row_lengths, k), k)
         watch(client)
         started = time.perf_counter()
         glove_cluster.train_on_cluster(model, counts, client, blocks=k, threads=1,

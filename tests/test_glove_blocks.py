@@ -373,7 +373,8 @@ def test_a_worker_holds_its_stripe_in_memory_and_a_copy_of_anothers_on_disk(coun
     from w2v.glove import cluster
     from w2v.glove.cluster import ClusterBlocks
 
-    monkeypatch.setattr(cluster, "CHUNK_NNZ", 5000)  # cells dealt and kept in several parts
+    monkeypatch.setattr(cluster, "CHUNK_NNZ", 5000)  # cells kept in several parts
+    monkeypatch.setattr(cluster, "DEAL_NNZ", 5000)  # and dealt in several chunks
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     _, path, vocab, _ = counts

@@ -463,6 +463,29 @@ def test_a_count_file_read_by_chunks_is_the_file_read_whole(tmp_path):
     counts.close()
 
 
+def test_a_counts_fingerprint_is_the_hash_of_its_arrays_bytes_however_it_is_read():
+    """Models record this fingerprint to be resumed on the same counts: it must stay the
+    blake2b of shape, indptr, indices and data in order, whatever the slicing or copying."""
+    import hashlib
+
+    from w2v.checkpoints import counts_record
+
+    path = os.path.join(FIXTURES, "counts.npz")
+    matrix, _, _ = load_cooccur(path)
+    digest = hashlib.blake2b(digest_size=16)
+    for array, dtype in ((np.array(matrix.shape), np.int64), (matrix.indptr, np.int64),
+                         (matrix.indices, np.int32), (matrix.data, np.float32)):
+        digest.update(np.asarray(array, dtype=dtype).tobytes())
+    counts = CountFile(path)
+    try:
+        assert counts.counts_record()["fingerprint"] == digest.hexdigest()
+        assert counts_record(matrix)["fingerprint"] == digest.hexdigest()
+        counts._ranges = lambda step=5: CountFile._ranges(counts, step)  # many small reads
+        assert counts.counts_record()["fingerprint"] == digest.hexdigest()
+    finally:
+        counts.close()
+
+
 @pytest.mark.parametrize("data_dtype", [">f4", "<f8"])
 def test_counts_of_another_float_type_or_byte_order_reach_the_kernels_as_float32(tmp_path,
                                                                                  data_dtype):

@@ -210,7 +210,7 @@ class CountFile:
         return {"words": self.shape[0], "nnz": self.nnz, "fingerprint": counts_digest(arrays()),
                 **(source or {})}
 
-    def _ranges(self, step=1 << 24):
+    def _ranges(self, step=1 << 20):
         return ((lo, min(lo + step, self.nnz)) for lo in range(0, self.nnz, step))
 
     def close(self):
@@ -219,10 +219,11 @@ class CountFile:
 
 def counts_digest(arrays):
     """The fingerprint of a matrix's arrays, given as (slice, dtype) in order: the same
-    for any slicing of the same arrays."""
+    for any slicing of the same arrays. A slice already contiguous in its dtype is hashed
+    where it lies, not copied."""
     digest = hashlib.blake2b(digest_size=16)
     for array, dtype in arrays:
-        digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(array, dtype=dtype)).cast("B"))
     return digest.hexdigest()
 
 

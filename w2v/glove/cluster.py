@@ -41,12 +41,14 @@ from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resu
                      schedule, split_rows, train_cell, train_rotation)
 from ..files.container import Streamed
 from ..files.model_file import ModelFile
+from ..runtime.memory import release_free_memory
 from .model import MATRICES, init_model, model_rows, prepare, recorded_source, resumable, \
     save_model
 
 log = logging.getLogger("w2v")
 
-CHUNK_NNZ = 1 << 22  # non-zeros of a chunk of rows the client reads and deals out at once
+CHUNK_NNZ = 1 << 22  # non-zeros of a part of a cell a keeper copies at once
+DEAL_NNZ = 1 << 20  # non-zeros of a chunk of rows the client reads and deals out at once
 CLIENT_ROWS = 1 << 13  # rows of the model the client holds at once (sending or saving)
 POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
 
@@ -474,8 +476,8 @@ class ClusterBlocks:
         """Send each cell's pieces to its home, one chunk of rows at a time (the client never
         holds more than a chunk); returns the tasks that hold them there."""
         assign, local = columns
-        chunks = (cooc.row_chunks(CHUNK_NNZ) if hasattr(cooc, "row_chunks")
-                  else matrix_row_chunks(cooc, CHUNK_NNZ))
+        chunks = (cooc.row_chunks(DEAL_NNZ) if hasattr(cooc, "row_chunks")
+                  else matrix_row_chunks(cooc, DEAL_NNZ))
         stashed = []
         for chunk, (first, lengths, indices, data) in enumerate(chunks):
             for a, wanted in enumerate(self.members):
@@ -485,6 +487,7 @@ class ClusterBlocks:
                 [sent] = self.client.scatter([split], workers=[self.home[a]], hash=False)
                 stashed.append(self._stash(a, chunk, sent))
                 del split, sent
+            release_free_memory()  # else each chunk's copies stay in the allocator's heap
         return stashed
 
     def _pieces_on_cluster(self, rows, columns):
