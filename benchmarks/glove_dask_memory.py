@@ -60,7 +60,14 @@ def show(phase, client):
 
 
 def watch(client):
-    """Print the memory after the cells are built, after setup and after each sub-epoch."""
+    """Print the memory when dealing starts, after the cells are built, after setup and
+    after each sub-epoch."""
+    for name in ("_pieces_from_here", "_pieces_on_cluster"):
+        def dealing(self, *args, _deal=getattr(glove_cluster.ClusterBlocks, name)):
+            show("the start of dealing (RSS)", client)
+            return _deal(self, *args)
+
+        setattr(glove_cluster.ClusterBlocks, name, dealing)
     build = glove_cluster.ClusterBlocks._keep_cells
 
     def kept(self, stripes):

@@ -151,12 +151,17 @@ def cooccurrence_counts(inputs, *, min_count=5, max_vocab=None, vocab=None, lowe
             bar.close()
         shuffled = _shuffled_bytes(client, counted, token)
         reduced = []
+        # Row ranges of about equal weight, dealt round the workers: counts left there
+        # (gather=False) are spread evenly, not wherever the scheduler ran each range.
+        names = sorted(cluster_workers(client)) or [None]
         for r in range(len(edges) - 1):
             pieces = [submit(client, f"piece{r}", token, i, piece_of, c, r)
                       for i, c in enumerate(counted)]
+            home = names[r % len(names)]
             reduced.append(submit(client, "rows", token, r, reduce_rows, int(edges[r]),
                                    int(edges[r + 1]), n_words, scale, memory_gb, tmp_dir,
-                                   *pieces))
+                                   *pieces, workers=None if home is None else [home],
+                                   allow_other_workers=True))
         del counted
         check_futures(distributed, reduced)
         if not gather:

@@ -39,6 +39,7 @@ from ..errors import W2VError
 from ..distributed.pairs import select_rows
 from .blocks import (block_columns, cell_nnz, cell_of_pieces, check_blocks, resume_blocks,
                      schedule, split_rows, train_cell, train_rotation)
+from ..cooccur.file import row_chunk_bounds
 from ..files.container import Streamed
 from ..files.model_file import ModelFile
 from ..runtime.memory import release_free_memory
@@ -49,6 +50,7 @@ log = logging.getLogger("w2v")
 
 CHUNK_NNZ = 1 << 22  # non-zeros of a part of a cell a keeper copies at once
 DEAL_NNZ = 1 << 20  # non-zeros of a chunk of rows the client reads and deals out at once
+DEAL_WAVE = 2  # chunks of counts left on the workers cut at once, each wave stashed in turn
 CLIENT_ROWS = 1 << 13  # rows of the model the client holds at once (sending or saving)
 POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
 
@@ -386,11 +388,18 @@ def train_task(token, gen, seed, epoch, a, b, word_from, context_from, x_max, al
         return (*result, got_word + got_context)
 
 
-def cell_pieces(rows, first_row, wanted, assign, local, k):
-    """The pieces (`blocks.split_rows`) of the rows `wanted` that fall in a row range left on
-    this worker by counting, one per column block."""
-    _, lengths, indices, data = select_rows(rows, first_row, wanted)
-    return split_rows(lengths, indices, data, assign, local, k)
+def cell_pieces(rows, first_row, lo, hi, wanted, assign, local, k):
+    """The pieces (`blocks.split_rows`) of the rows `wanted` among rows lo:hi of a row range
+    left on this worker by counting (its first row `first_row`), one per column block."""
+    lengths, indices, data = rows
+    start = int(lengths[:lo].sum())
+    end = start + int(lengths[lo:hi].sum())
+    _, picked, picked_indices, picked_data = select_rows(
+        (lengths[lo:hi], indices[start:end], data[start:end]), first_row + lo, wanted)
+    pieces = split_rows(picked, picked_indices, picked_data, assign, local, k)
+    del picked, picked_indices, picked_data
+    release_free_memory()  # the copies made on the way
+    return pieces
 
 
 # --------------------------------------------------------------------------- the client
@@ -455,6 +464,7 @@ class ClusterBlocks:
         self.gen = 0  # the blocks' generation: sub-epochs run
         seed = model.config.seed
         columns = block_columns(members, len(model.vocab))
+        client.run(release_free_memory)  # what counting freed and the allocator held back
         if hasattr(cooc, "ranges"):  # rows left on the workers by counting
             stashed = self._pieces_on_cluster(cooc, columns)
         else:  # a matrix or a count file here: dealt out chunk by chunk
@@ -463,6 +473,7 @@ class ClusterBlocks:
                 cooc.close()
         del cooc
         self.nnz_of = self._build_cells(stashed, seed)
+        client.run(release_free_memory)  # what dealing and building freed
         self.nnz = int(sum(map(sum, self.nnz_of)))
         self._keep_cells(range(k))
         client.run(serve_blocks)
@@ -491,18 +502,27 @@ class ClusterBlocks:
         return stashed
 
     def _pieces_on_cluster(self, rows, columns):
-        """Cut each cell's pieces from the row ranges where counting left them and send them
-        to its home; returns the tasks that hold them there (the row ranges are released
-        once they are all held)."""
+        """Cut each cell's pieces from the row ranges where counting left them, DEAL_NNZ
+        non-zeros of rows at a time, and send them to its home; returns the tasks that hold
+        them there (the row ranges are released once they are all held)."""
         client, k = self.client, self.k
         assign, local = client.scatter(list(columns), broadcast=True, hash=False)
-        stashed = []
-        for a, wanted in enumerate(self.members):
-            for r, f in enumerate(rows.ranges):
-                split = client.submit(cell_pieces, f, int(rows.edges[r]), wanted, assign, local,
-                                      k, pure=False, key=f"w2v-glove-split-{self.token}-{a}-{r}")
-                stashed.append(self._stash(a, r, split))
-                del split
+        members = client.scatter(list(self.members), broadcast=True, hash=False)
+        stashed, chunk = [], 0
+        for r, f in enumerate(rows.ranges):
+            first, end = int(rows.edges[r]), int(rows.edges[r + 1])
+            indptr = np.zeros(end - first + 1, dtype=np.int64)
+            np.cumsum(rows.row_lengths[first:end], out=indptr[1:])
+            for lo, hi in row_chunk_bounds(indptr, DEAL_NNZ):
+                for a, wanted in enumerate(members):
+                    split = client.submit(cell_pieces, f, first, lo, hi, wanted, assign, local,
+                                          k, pure=False,
+                                          key=f"w2v-glove-split-{self.token}-{a}-{chunk}")
+                    stashed.append(self._stash(a, chunk, split))
+                    del split
+                chunk += 1
+                if chunk % DEAL_WAVE == 0:  # else a range's worker runs ahead of the stashing
+                    check_futures(self.distributed, stashed[-DEAL_WAVE * k:])
         rows.ranges = []
         return stashed
 
@@ -803,8 +823,6 @@ class ClusterBlocks:
 
 def matrix_row_chunks(cooc, nnz_per_chunk):
     """`CountFile.row_chunks` of a CSR matrix in memory."""
-    from ..cooccur.file import row_chunk_bounds
-
     cooc = cooc.tocsr()
     indptr = cooc.indptr
     for first, end in row_chunk_bounds(indptr, nnz_per_chunk):
