@@ -568,3 +568,13 @@ def test_a_cluster_client_never_holds_a_whole_matrix_and_streams_the_files(count
         assert resumed.word.tobytes() == expected.word.tobytes()
         assert [e["cost"] for e in resumed.losses] == [e["cost"] for e in expected.losses]
     assert max(largest.values()) <= 300 < n_words and min(largest.values()) > 0
+
+
+def test_a_dealt_chunk_and_its_copies_stay_under_one_column_block():
+    from w2v.glove.cluster import DEAL_BYTES_PER_NNZ, DEAL_NNZ, deal_chunk
+
+    for rows, k in ((60841, 2), (30467, 4), (5000, 8)):
+        nnz = deal_chunk([np.arange(rows)] * k, 100)
+        assert nnz * DEAL_BYTES_PER_NNZ <= rows * 2 * 101 * 4 and nnz <= DEAL_NNZ
+    assert deal_chunk([np.arange(60841)] * 2, 100) == DEAL_NNZ  # large blocks: the cap
+    assert deal_chunk([np.arange(3)] * 2, 100) == 4096  # tiny ones: a floor, not one row

@@ -49,7 +49,8 @@ from .model import MATRICES, init_model, model_rows, prepare, recorded_source, r
 log = logging.getLogger("w2v")
 
 CHUNK_NNZ = 1 << 22  # non-zeros of a part of a cell a keeper copies at once
-DEAL_NNZ = 1 << 20  # non-zeros of a chunk of rows the client reads and deals out at once
+DEAL_NNZ = 1 << 20  # at most, non-zeros of a chunk of rows dealt out at once
+DEAL_BYTES_PER_NNZ = 32  # what a chunk and its working copies take, measured (about 25)
 DEAL_WAVE = 2  # chunks of counts left on the workers cut at once, each wave stashed in turn
 CLIENT_ROWS = 1 << 13  # rows of the model the client holds at once (sending or saving)
 POLL_SECONDS = 1.0  # how often a sub-epoch looks for workers that left
@@ -464,6 +465,7 @@ class ClusterBlocks:
         self.gen = 0  # the blocks' generation: sub-epochs run
         seed = model.config.seed
         columns = block_columns(members, len(model.vocab))
+        self.deal_nnz = deal_chunk(members, model.config.dim)
         client.run(release_free_memory)  # what counting freed and the allocator held back
         if hasattr(cooc, "ranges"):  # rows left on the workers by counting
             stashed = self._pieces_on_cluster(cooc, columns)
@@ -487,8 +489,8 @@ class ClusterBlocks:
         """Send each cell's pieces to its home, one chunk of rows at a time (the client never
         holds more than a chunk); returns the tasks that hold them there."""
         assign, local = columns
-        chunks = (cooc.row_chunks(DEAL_NNZ) if hasattr(cooc, "row_chunks")
-                  else matrix_row_chunks(cooc, DEAL_NNZ))
+        chunks = (cooc.row_chunks(self.deal_nnz) if hasattr(cooc, "row_chunks")
+                  else matrix_row_chunks(cooc, self.deal_nnz))
         stashed = []
         for chunk, (first, lengths, indices, data) in enumerate(chunks):
             for a, wanted in enumerate(self.members):
@@ -502,8 +504,8 @@ class ClusterBlocks:
         return stashed
 
     def _pieces_on_cluster(self, rows, columns):
-        """Cut each cell's pieces from the row ranges where counting left them, DEAL_NNZ
-        non-zeros of rows at a time, and send them to its home; returns the tasks that hold
+        """Cut each cell's pieces from the row ranges where counting left them, a chunk of
+        rows at a time (`deal_chunk`), and send them to its home; returns the tasks that hold
         them there (the row ranges are released once they are all held)."""
         client, k = self.client, self.k
         assign, local = client.scatter(list(columns), broadcast=True, hash=False)
@@ -513,7 +515,7 @@ class ClusterBlocks:
             first, end = int(rows.edges[r]), int(rows.edges[r + 1])
             indptr = np.zeros(end - first + 1, dtype=np.int64)
             np.cumsum(rows.row_lengths[first:end], out=indptr[1:])
-            for lo, hi in row_chunk_bounds(indptr, DEAL_NNZ):
+            for lo, hi in row_chunk_bounds(indptr, self.deal_nnz):
                 for a, wanted in enumerate(members):
                     split = client.submit(cell_pieces, f, first, lo, hi, wanted, assign, local,
                                           k, pure=False,
@@ -819,6 +821,14 @@ class ClusterBlocks:
             self.client.run(drop_cells, self.token)
         except Exception:  # noqa: BLE001 - tidying a cluster that may be gone
             pass
+
+
+def deal_chunk(members, dim):
+    """Non-zeros of a chunk of counts dealt out at once: DEAL_NNZ, or fewer where a chunk
+    and its working copies would outgrow one column block (the rows of the largest block,
+    vectors, biases and their AdaGrad sums)."""
+    block_bytes = max(map(len, members)) * 2 * (dim + 1) * 4
+    return int(min(DEAL_NNZ, max(1 << 12, block_bytes // DEAL_BYTES_PER_NNZ)))
 
 
 def matrix_row_chunks(cooc, nnz_per_chunk):
