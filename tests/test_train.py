@@ -369,3 +369,19 @@ def test_cbow_default_alpha():
     assert Word2VecConfig(model="cbow", subwords=True).alpha == 0.05
     assert Word2VecConfig(model="sg").alpha == 0.025
     assert Word2VecConfig(model="cbow", alpha=0.05).alpha == 0.05
+
+
+def test_cbow_with_negative_sampling_alone_decays_to_a_tenth():
+    """Its default final rate is a tenth of the start (given or not); other models and
+    losses keep word2vec C's alpha x 1e-4; one given is kept; continuing with another start
+    moves a default end with it, and keeps one that was given."""
+    assert Word2VecConfig(model="cbow").min_alpha == pytest.approx(0.0065)
+    assert Word2VecConfig(model="cbow", alpha=0.05).min_alpha == pytest.approx(0.005)
+    assert Word2VecConfig(model="cbow", hs=True).min_alpha == pytest.approx(5e-6)
+    assert Word2VecConfig(model="cbow", subwords=True).min_alpha == pytest.approx(5e-6)
+    assert Word2VecConfig(model="sg").min_alpha == pytest.approx(2.5e-6)
+    assert Word2VecConfig(model="cbow", min_alpha=0.0).min_alpha == 0.0
+    assert Word2VecConfig(model="cbow").replace(alpha=0.005).min_alpha == pytest.approx(5e-4)
+    assert Word2VecConfig(model="cbow").replace(model="sg").min_alpha == pytest.approx(6.5e-6)
+    given = Word2VecConfig(model="cbow", min_alpha=1e-4)
+    assert given.replace(alpha=0.01).min_alpha == 1e-4

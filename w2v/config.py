@@ -123,6 +123,10 @@ KERNELS = ("auto", "classic", "batched")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 # CBOW with negative sampling alone starts higher than word2vec C's 0.05 (docs/word2vec.md)
 CBOW_NS_ALPHA = 0.065
+# the final learning rate, as a fraction of the starting one: word2vec C's, and a tenth for
+# CBOW with negative sampling alone (docs/word2vec.md)
+END_ALPHA = 1e-4
+CBOW_NS_END_ALPHA = 0.1
 # noise distribution counts^x: word2vec's 0.75, fastText's 0.5 (fixed in fastText)
 DEFAULT_NS_EXPONENT = {False: 0.75, True: 0.5}
 
@@ -130,11 +134,12 @@ DEFAULT_NS_EXPONENT = {False: 0.75, True: 0.5}
 @dataclass(frozen=True)
 class Word2VecConfig(CorpusConfig):
     """Skip-gram / CBOW options; defaults are word2vec C's (skip-gram is the default model),
-    except the starting learning rate of CBOW with negative sampling alone (0.065 against
-    word2vec C's 0.05: docs/word2vec.md).
+    except the learning rate of CBOW with negative sampling alone (from 0.065 to a tenth of
+    it, against word2vec C's 0.05 to nearly 0: docs/word2vec.md).
 
     `alpha` None means 0.025 for sg, 0.065 for cbow with negative sampling alone (no hs, no
-    subwords) and 0.05 for other cbow, `min_alpha` None means alpha x 1e-4,
+    subwords) and 0.05 for other cbow, `min_alpha` None means alpha x 0.1 for cbow with
+    negative sampling alone and alpha x 1e-4 otherwise,
     `ns_exponent` None means 0.75, or fastText's 0.5 with `subwords`,
     `kernel` "auto" means the fastest kernel for the model and loss (`auto_kernel`); all are
     resolved when the record is made, so a saved model records the values used.
@@ -202,13 +207,14 @@ class Word2VecConfig(CorpusConfig):
         if self.kernel == "batched" and self.model == "cbow" and self.subwords:
             raise OptionError("--subwords has no batched CBOW kernel: use --kernel classic "
                               "(the default for cbow)")
+        cbow_ns = self.model == "cbow" and self.negative > 0 and not self.hs \
+            and not self.subwords
         if self.alpha is None:
-            plain_ns = self.negative > 0 and not self.hs and not self.subwords
-            object.__setattr__(self, "alpha", CBOW_NS_ALPHA if self.model == "cbow" and plain_ns
+            object.__setattr__(self, "alpha", CBOW_NS_ALPHA if cbow_ns
                                else DEFAULT_ALPHA[self.model])
         _check_float("alpha", self.alpha, lambda x: x > 0, "> 0")
         if self.min_alpha is None:
-            object.__setattr__(self, "min_alpha", self.alpha * 1e-4)
+            object.__setattr__(self, "min_alpha", self.default_min_alpha())
         _check_float("min_alpha", self.min_alpha, lambda x: x >= 0, ">= 0")
         if self.min_alpha > self.alpha:
             raise OptionError(f"--min-alpha ({self.min_alpha}) must not exceed "
@@ -218,16 +224,25 @@ class Word2VecConfig(CorpusConfig):
         for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
+    def default_min_alpha(self):
+        """The final learning rate when none is given, from the starting one."""
+        cbow_ns = self.model == "cbow" and self.negative > 0 and not self.hs \
+            and not self.subwords
+        return self.alpha * (CBOW_NS_END_ALPHA if cbow_ns else END_ALPHA)
+
     def replace(self, **changes):
         """A copy with `changes`; a kernel that was the automatic choice is chosen again
         when the model or loss changes (sg -> cbow must not keep sg's batched kernel), and
-        so is a default noise exponent when `subwords` changes."""
+        so is a default noise exponent when `subwords` changes, and a default final
+        learning rate when the starting one or the model changes."""
         if "kernel" not in changes and \
                 self.kernel == auto_kernel(self.model, self.negative, self.hs, self.subwords):
             changes["kernel"] = "auto"
         if "ns_exponent" not in changes and \
                 self.ns_exponent == DEFAULT_NS_EXPONENT[self.subwords]:
             changes["ns_exponent"] = None
+        if "min_alpha" not in changes and self.min_alpha == self.default_min_alpha():
+            changes["min_alpha"] = None
         return super().replace(**changes)
 
 

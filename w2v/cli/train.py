@@ -45,7 +45,8 @@ log = logging.getLogger("w2v")
               help="Starting learning rate.  [default: 0.025 for sg, 0.065 for cbow with "
                    "negative sampling alone, 0.05 for cbow with --hs or --subwords]")
 @click.option("--min-alpha", type=float, default=None,
-              help="Final learning rate (linear decay).  [default: alpha x 1e-4]")
+              help="Final learning rate (linear decay).  [default: alpha x 0.1 for cbow "
+                   "with negative sampling alone, else alpha x 1e-4]")
 @threads_option("Training threads.")
 @click.option("--seed", type=int, default=default_of(Word2VecConfig, "seed"), show_default=True,
               help="Random seed; with --threads 1 the output is identical run after run.")
