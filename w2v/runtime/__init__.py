@@ -1,1 +1,1 @@
-"""Process plumbing every stage uses: atomic outputs, signals, threads, progress, stdin, the numba cache and random streams."""
+"""Process plumbing every stage uses: atomic outputs, signals, threads, progress, stdin, the numba cache, random streams and freed memory handed back."""
