@@ -207,10 +207,8 @@ class Word2VecConfig(CorpusConfig):
         if self.kernel == "batched" and self.model == "cbow" and self.subwords:
             raise OptionError("--subwords has no batched CBOW kernel: use --kernel classic "
                               "(the default for cbow)")
-        cbow_ns = self.model == "cbow" and self.negative > 0 and not self.hs \
-            and not self.subwords
         if self.alpha is None:
-            object.__setattr__(self, "alpha", CBOW_NS_ALPHA if cbow_ns
+            object.__setattr__(self, "alpha", CBOW_NS_ALPHA if self._cbow_ns_alone()
                                else DEFAULT_ALPHA[self.model])
         _check_float("alpha", self.alpha, lambda x: x > 0, "> 0")
         if self.min_alpha is None:
@@ -224,11 +222,13 @@ class Word2VecConfig(CorpusConfig):
         for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
+    def _cbow_ns_alone(self):
+        """CBOW with negative sampling and no hs or subwords: the case with its own rates."""
+        return self.model == "cbow" and self.negative > 0 and not self.hs and not self.subwords
+
     def default_min_alpha(self):
         """The final learning rate when none is given, from the starting one."""
-        cbow_ns = self.model == "cbow" and self.negative > 0 and not self.hs \
-            and not self.subwords
-        return self.alpha * (CBOW_NS_END_ALPHA if cbow_ns else END_ALPHA)
+        return self.alpha * (CBOW_NS_END_ALPHA if self._cbow_ns_alone() else END_ALPHA)
 
     def replace(self, **changes):
         """A copy with `changes`; a kernel that was the automatic choice is chosen again
