@@ -1,7 +1,16 @@
-"""Benchmark `w2v train` against gensim's Word2Vec(corpus_file=...) with identical settings.
+"""Benchmark `w2v train` against gensim's Word2Vec(corpus_file=...) with identical settings,
+and against word2vec C with `--word2vec-c`.
 
     flock /tmp/w2v-bench.lock python benchmarks/bench_train.py /tmp/enwiki-10m.txt \
         --threads 2 --models sg,cbow --kernels auto,classic,batched --seeds 1,2,3
+
+`--word2vec-c` adds word2vec C's runs: word2vec.c from the sdist of the PyPI package
+`word2vec`, compiled with the flags that package uses (-Ofast -march=native -funroll-loops;
+`word2vec_c_reference.word2vec_c_binary`, cached in the temporary directory), or the binary
+given (`--word2vec-c PATH`). It has no seed option: its runs at a "seed" are repeated runs,
+which differ by the threads' timing (at one thread they are all the same run). Its train s is
+the run that reads the vocabulary it saved in a first run (`-save-vocab`, then `-read-vocab`):
+building its tables, training and writing the vectors; total s adds the counting run.
 
 `--threads 1,2` runs everything at each thread count and adds each run's speed-up from the
 first count to the others (words/s at N threads / words/s at the first), seed by seed.
@@ -24,7 +33,8 @@ Runs are interleaved (each seed runs every w2v kernel and gensim in turn), so a 
 the machine's load hits both tools alike. With several seeds, a summary gives each run's
 mean and spread (sample standard deviation) and its standard error (sd / sqrt(seeds)),
 w2v's speed as a ratio to gensim's, and w2v's quality minus gensim's (mean +- standard
-error), both taken seed by seed. A w2v kernel that is not valid for a model (batched with cbow) is skipped.
+error), both taken seed by seed (and the same against word2vec C). A w2v kernel that is not
+valid for a model (batched with cbow) is skipped.
 """
 
 import argparse
@@ -59,6 +69,25 @@ def work_w2v(args):
     return {"train_s": wv.train_seconds, "total_s": time.perf_counter() - started}
 
 
+def work_word2vec_c(args):
+    """word2vec C at the same settings (its own default alpha, as gensim's runs use)."""
+    binary = args.word2vec_c
+    common = ["-train", args.corpus, "-min-count", str(args.min_count), "-debug", "0"]
+    started = time.perf_counter()
+    vocab = args.output + ".vocab"
+    subprocess.run([binary, *common, "-save-vocab", vocab], check=True, capture_output=True)
+    t0 = time.perf_counter()
+    subprocess.run([binary, *common, "-read-vocab", vocab, "-output", args.output, "-binary", "1",
+                    "-cbow", str(int(args.model == "cbow")), "-size", str(args.dim),
+                    "-window", str(args.window), "-negative", str(args.negative),
+                    "-hs", str(int(args.hs)), "-sample", str(args.sample),
+                    "-threads", str(args.threads), "-iter", str(args.epochs)],
+                   check=True, capture_output=True)
+    train_s = time.perf_counter() - t0
+    os.remove(vocab)
+    return {"train_s": train_s, "total_s": time.perf_counter() - started}
+
+
 def work_gensim(args):
     from gensim.models import Word2Vec
 
@@ -77,6 +106,24 @@ def work_gensim(args):
 
 
 # --------------------------------------------------------------------------- parent
+
+
+def word2vec_c(path):
+    """The word2vec C binary to run: `path`, or word2vec.c built as the package builds it."""
+    if path:
+        return os.path.abspath(path)
+    from word2vec_c_reference import PACKAGE_FLAGS, word2vec_c_binary
+
+    binary = word2vec_c_binary(os.path.join(tempfile.gettempdir(), "w2v-word2vec-c"),
+                               PACKAGE_FLAGS)
+    if binary is None:
+        raise SystemExit("--word2vec-c: no C compiler, or word2vec.c could not be downloaded")
+    return binary
+
+
+WORKERS = {"w2v": work_w2v, "gensim": work_gensim, "word2vec-c": work_word2vec_c}
+PEERS = {"gensim": "gensim", "word2vec-c": "word2vec C"}
+"""The peer tools: worker name -> the name their runs are reported under."""
 
 
 def run_worker(tool, model, kernel, seed, options, corpus, output):
@@ -144,7 +191,8 @@ FIGURES = (("words_s", "words/s", "{:,.0f}"), ("analogy", "analogy %", "{:.2f}")
 
 
 def summary(model, results, seeds):
-    """Mean +- sd of each figure over the seeds, w2v/gensim speed ratios seed by seed, and
+    """Mean +- sd of each figure over the seeds, w2v's speed ratio to each peer and quality
+    minus the peer's, seed by seed, and
     (with several thread counts) each run's speed-up over its first thread count."""
     lines = []
     by_threads = {}
@@ -157,21 +205,23 @@ def summary(model, results, seeds):
             errors = [f"{label} {form.format(mean_sd([r[key] for r in runs])[1] / len(runs) ** 0.5)}"
                       for key, label, form in FIGURES]
             lines.append(f"{model:6} {name:17} standard error: " + "  ".join(errors))
-    for name, runs in results.items():
-        tool, _, threads = name.rpartition(" t")
-        gensim = results.get(f"gensim t{threads}")
-        if tool == "gensim" or not gensim or len(gensim) != len(runs):
-            continue
-        ratios = [r["words_s"] / g["words_s"] for r, g in zip(runs, gensim)]
-        mean, sd = mean_sd(ratios)
-        lines.append(f"{model:6} {name:17} speed / gensim x{mean:.2f} +- {sd:.2f} "
-                     f"(per seed: {', '.join(f'{x:.2f}' for x in ratios)})")
-        cells = []
-        for key, label, form in FIGURES[1:]:
-            mean, sd = mean_sd([r[key] - g[key] for r, g in zip(runs, gensim)])
-            cells.append(f"{label} {form.format(mean)} +- {form.format(sd / len(runs) ** 0.5)}")
-        lines.append(f"{model:6} {name:17} minus gensim, seed by seed (mean +- se): "
-                     + "  ".join(cells))
+    for peer in PEERS.values():
+        for name, runs in results.items():
+            tool, _, threads = name.rpartition(" t")
+            other = results.get(f"{peer} t{threads}")
+            if tool in PEERS.values() or not other or len(other) != len(runs):
+                continue
+            ratios = [r["words_s"] / g["words_s"] for r, g in zip(runs, other)]
+            mean, sd = mean_sd(ratios)
+            lines.append(f"{model:6} {name:17} speed / {peer} x{mean:.2f} +- {sd:.2f} "
+                         f"(per seed: {', '.join(f'{x:.2f}' for x in ratios)})")
+            cells = []
+            for key, label, form in FIGURES[1:]:
+                mean, sd = mean_sd([r[key] - g[key] for r, g in zip(runs, other)])
+                cells.append(f"{label} {form.format(mean)} +- "
+                             f"{form.format(sd / len(runs) ** 0.5)}")
+            lines.append(f"{model:6} {name:17} minus {peer}, seed by seed (mean +- se): "
+                         + "  ".join(cells))
     for tool, counts in by_threads.items():
         first = min(counts)
         for threads, runs in sorted(counts.items()):
@@ -194,6 +244,8 @@ def main():
     parser.add_argument("--kernels", default="auto", help="w2v kernels: auto,classic,batched")
     parser.add_argument("--seeds", default="1", help="Seeds, e.g. 1,2,3: every run per seed.")
     parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--word2vec-c", nargs="?", const="", default=None, metavar="BINARY",
+                        help="Also run word2vec C (built from the word2vec sdist unless given).")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
@@ -201,7 +253,7 @@ def main():
     parser.add_argument("--hs", action="store_true")
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--worker", choices=["w2v", "gensim"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--model", default="sg", help=argparse.SUPPRESS)
     parser.add_argument("--kernel", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
@@ -210,8 +262,7 @@ def main():
 
     if args.worker:
         args.threads = int(args.threads)
-        work = work_w2v if args.worker == "w2v" else work_gensim
-        print(json.dumps(work(args)))
+        print(json.dumps(WORKERS[args.worker](args)))
         return
 
     seeds = [int(x) for x in args.seeds.split(",")]
@@ -221,6 +272,8 @@ def main():
                "--sample", str(args.sample), "--min-count", str(args.min_count)]
     if args.hs:
         options.append("--hs")
+    if args.word2vec_c is not None:
+        options += ["--word2vec-c", word2vec_c(args.word2vec_c)]
     with tempfile.TemporaryDirectory(prefix="w2v-bench-") as workdir:
         corpus = plain_text(args.corpus, args.lines, workdir)
         tokens = count_tokens(corpus)
@@ -237,6 +290,8 @@ def main():
             runs = [("w2v", k) for k in args.kernels.split(",") if valid_kernel(model, k, args)]
             if not args.no_gensim:
                 runs.append(("gensim", "-"))
+            if args.word2vec_c is not None:
+                runs.append(("word2vec-c", "-"))
             results = {}
             for seed in seeds:
                 for (tool, kernel), threads in [(run, t) for run in runs for t in thread_counts]:
@@ -247,7 +302,7 @@ def main():
                     r.update(evaluate(output, order))
                     os.remove(output)
                     r["words_s"] = tokens * args.epochs / r["train_s"]
-                    name = (tool if tool == "gensim" else f"w2v {kernel}") + f" t{threads}"
+                    name = PEERS.get(tool, f"w2v {kernel}") + f" t{threads}"
                     results.setdefault(name, []).append(r)
                     print(f"{model:6} {name:17} {seed:4} {r['train_s']:8.1f} {r['total_s']:8.1f} "
                           f"{r['words_s']:10,.0f} {r['rss_mb']:7.0f} {r['analogy']:7.2f}% "
