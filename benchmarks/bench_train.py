@@ -202,7 +202,8 @@ def summary(model, results, seeds):
     for name, runs in results.items():
         lines.append(f"{model:6} {name:17} " + "  ".join(spread_cells(runs, FIGURES)))
         if len(runs) > 1:
-            errors = [f"{label} {form.format(mean_sd([r[key] for r in runs])[1] / len(runs) ** 0.5)}"
+            errors = [f"{label} "
+                      f"{form.format(mean_sd([r[key] for r in runs])[1] / len(runs) ** 0.5)}"
                       for key, label, form in FIGURES]
             lines.append(f"{model:6} {name:17} standard error: " + "  ".join(errors))
     for peer in PEERS.values():

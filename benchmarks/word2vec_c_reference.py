@@ -469,7 +469,8 @@ def main():
     parser.add_argument("--min-count", type=int, default=5)
     args = parser.parse_args()
     diff, n = compare(args.corpus, args.size, args.iter, args.min_count)
-    print(f"{n} words, dim {args.size}, {args.iter} iter: max |word2vec C - reference| = {diff:.3g}")
+    print(f"{n} words, dim {args.size}, {args.iter} iter: "
+          f"max |word2vec C - reference| = {diff:.3g}")
 
 
 if __name__ == "__main__":
