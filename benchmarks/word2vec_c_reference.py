@@ -406,7 +406,8 @@ def word2vec_c_binary(cache_dir, flags=EXACT_FLAGS):
     compiler = shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
         return None
-    binary = os.path.join(cache_dir, "word2vec-c" if flags == EXACT_FLAGS else "word2vec-c-fast")
+    name = "word2vec-c" + ("" if flags == EXACT_FLAGS else "".join(flags).replace("=", ""))
+    binary = os.path.join(cache_dir, name)
     if os.path.exists(binary):
         return binary
     source = word2vec_c_source(cache_dir)
