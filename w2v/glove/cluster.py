@@ -389,12 +389,11 @@ def train_task(token, gen, seed, epoch, a, b, word_from, context_from, x_max, al
         return (*result, got_word + got_context)
 
 
-def cell_pieces(rows, first_row, lo, hi, wanted, assign, local, k):
+def cell_pieces(rows, first_row, lo, hi, start, end, wanted, assign, local, k):
     """The pieces (`blocks.split_rows`) of the rows `wanted` among rows lo:hi of a row range
-    left on this worker by counting (its first row `first_row`), one per column block."""
+    left on this worker by counting (its first row `first_row`; those rows' non-zeros are
+    start:end), one per column block."""
     lengths, indices, data = rows
-    start = int(lengths[:lo].sum())
-    end = start + int(lengths[lo:hi].sum())
     _, picked, picked_indices, picked_data = select_rows(
         (lengths[lo:hi], indices[start:end], data[start:end]), first_row + lo, wanted)
     pieces = split_rows(picked, picked_indices, picked_data, assign, local, k)
@@ -517,8 +516,8 @@ class ClusterBlocks:
             np.cumsum(rows.row_lengths[first:end], out=indptr[1:])
             for lo, hi in row_chunk_bounds(indptr, self.deal_nnz):
                 for a, wanted in enumerate(members):
-                    split = client.submit(cell_pieces, f, first, lo, hi, wanted, assign, local,
-                                          k, pure=False,
+                    split = client.submit(cell_pieces, f, first, lo, hi, int(indptr[lo]),
+                                          int(indptr[hi]), wanted, assign, local, k, pure=False,
                                           key=f"w2v-glove-split-{self.token}-{a}-{chunk}")
                     stashed.append(self._stash(a, chunk, split))
                     del split
